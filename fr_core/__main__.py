@@ -1,0 +1,3 @@
+from fr_core.cli import main
+
+main()

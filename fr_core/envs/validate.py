@@ -1,0 +1,73 @@
+"""Check call arguments against a tool's JSON schema before anything is executed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fr_core.types import ToolSpec
+
+__all__ = ["check_arguments"]
+
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "array": (list, tuple),
+    "object": (dict,),
+}
+
+
+def _type_ok(value: Any, schema: dict[str, Any]) -> bool:
+    expected = schema.get("type")
+    if expected is None or expected == "any":
+        return True
+    names = expected if isinstance(expected, list) else [expected]
+    for name in names:
+        if name == "null" and value is None:
+            return True
+        kinds = _JSON_TYPES.get(name)
+        if kinds is None:
+            return True  # unknown type word: do not second-guess the spec
+        # bool is an int subclass in Python; JSON keeps them apart.
+        if isinstance(value, bool) and name in ("integer", "number"):
+            continue
+        if isinstance(value, kinds):
+            return True
+    return False
+
+
+def check_arguments(spec: ToolSpec, arguments: dict[str, Any]) -> str | None:
+    """Return ``None`` when ``arguments`` fit ``spec``, else a message naming the tool and the field.
+
+    >>> spec = ToolSpec("cd", "change dir", {"type": "object", "properties": {"folder": {"type": "string"}},
+    ...                 "required": ["folder"]})
+    >>> check_arguments(spec, {"folder": "docs"}) is None
+    True
+    >>> check_arguments(spec, {})
+    "cd: missing required argument 'folder'"
+    """
+    props = spec.properties
+    for name in spec.required:
+        if name not in arguments:
+            return f"{spec.name}: missing required argument '{name}'"
+    for name, value in arguments.items():
+        if name not in props:
+            allowed = ", ".join(sorted(props)) or "none"
+            return f"{spec.name}: unexpected argument '{name}' (allowed: {allowed})"
+        schema = props[name]
+        if not _type_ok(value, schema):
+            return (
+                f"{spec.name}: argument '{name}' should be {schema.get('type')}, "
+                f"got {type(value).__name__} {value!r:.60}"
+            )
+        if "enum" in schema and value not in schema["enum"]:
+            return f"{spec.name}: argument '{name}' must be one of {schema['enum']}, got {value!r:.60}"
+        if schema.get("type") == "array" and "items" in schema and isinstance(value, (list, tuple)):
+            for i, item in enumerate(value):
+                if not _type_ok(item, schema["items"]):
+                    return (
+                        f"{spec.name}: item {i} of '{name}' should be {schema['items'].get('type')}, "
+                        f"got {type(item).__name__}"
+                    )
+    return None

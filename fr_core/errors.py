@@ -1,0 +1,60 @@
+"""One error hierarchy for the whole workbench: every message says what, where, and what to do."""
+
+from __future__ import annotations
+
+__all__ = [
+    "FrError",
+    "ConfigError",
+    "ToolSpecError",
+    "EnvError",
+    "ExecutionError",
+    "GraphError",
+    "SamplingError",
+    "LLMError",
+    "ParseError",
+    "StoreError",
+]
+
+
+class FrError(Exception):
+    """Base class of every error the workbench raises on purpose."""
+
+
+class ConfigError(FrError):
+    """A configuration value or file is invalid."""
+
+
+class ToolSpecError(FrError):
+    """A tool specification (JSON file, Python class) is malformed."""
+
+
+class EnvError(FrError):
+    """An environment could not be built or its state could not be loaded."""
+
+
+class ExecutionError(FrError):
+    """A tool call could not be executed (used internally; environments return error results)."""
+
+
+class GraphError(FrError):
+    """The API relation graph is inconsistent or an overlay is malformed."""
+
+
+class SamplingError(FrError):
+    """Phase I sampling could not proceed."""
+
+
+class LLMError(FrError):
+    """An LLM backend failed after retries, or is misconfigured."""
+
+
+class ParseError(FrError):
+    """Model output could not be parsed; ``raw`` keeps the text so it can be shown to the critic."""
+
+    def __init__(self, message: str, raw: str = "") -> None:
+        super().__init__(message)
+        self.raw = raw
+
+
+class StoreError(FrError):
+    """The SQLite store is missing, locked or has an unknown schema."""

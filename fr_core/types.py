@@ -1,0 +1,136 @@
+"""Frozen data types shared by every stage: tools, calls, results, turns and step results."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Generic, Literal, TypeVar
+
+__all__ = [
+    "ToolSpec",
+    "ToolCall",
+    "CallResult",
+    "ArgSource",
+    "TracedCall",
+    "Turn",
+    "StepResult",
+    "format_value",
+]
+
+T = TypeVar("T")
+
+ProvenanceKind = Literal["state", "output", "schema", "random", "user", "model"]
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """One callable tool: a JSON-schema ``parameters`` object, an optional ``response`` schema, its owning class."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any] = field(default_factory=lambda: {"type": "object", "properties": {}})
+    response: dict[str, Any] | None = None
+    owner: str = ""
+
+    @property
+    def properties(self) -> dict[str, Any]:
+        return self.parameters.get("properties", {})
+
+    @property
+    def required(self) -> list[str]:
+        return list(self.parameters.get("required", []))
+
+    def to_openai(self) -> dict[str, Any]:
+        """The OpenAI ``tools`` entry for this spec."""
+        return {
+            "type": "function",
+            "function": {"name": self.name, "description": self.description, "parameters": self.parameters},
+        }
+
+
+def format_value(value: Any) -> str:
+    """Render a JSON value as a Python literal, the way call strings show it (``'a'``, ``True``, ``[1, 2]``)."""
+    return repr(value)
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """A call by name with keyword arguments; arguments are plain JSON values, never code."""
+
+    name: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+
+    def to_python(self) -> str:
+        """``cd(folder='docs')``: the BFCL / FunReason call-string form."""
+        args = ", ".join(f"{k}={format_value(v)}" for k, v in self.arguments.items())
+        return f"{self.name}({args})"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "arguments": dict(self.arguments)}
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """What executing a call gave: a JSON value or an error message (never an exception)."""
+
+    call: ToolCall
+    value: Any = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def to_text(self) -> str:
+        """The tool response as a model sees it."""
+        if self.error is not None:
+            return json.dumps({"error": self.error}, ensure_ascii=False)
+        return json.dumps(self.value, ensure_ascii=False, default=str)
+
+
+@dataclass(frozen=True)
+class ArgSource:
+    """Where one argument value came from: environment state, an earlier output, the schema, or chance."""
+
+    name: str
+    value: Any
+    kind: ProvenanceKind
+    detail: str = ""
+    # For kind == "output": index of the earlier call in the episode (round, step) and the output path.
+    from_call: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class TracedCall:
+    """One executed step of a sampled turn: the call, its result, and where each argument came from."""
+
+    call: ToolCall
+    result: CallResult
+    sources: tuple[ArgSource, ...] = ()
+    deliberate_error: bool = False
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One round of Phase I: ``(C_1, E_1, ..., C_M, E_M)`` aimed at a target tool."""
+
+    target: str
+    steps: tuple[TracedCall, ...]
+    reached_target: bool = False
+    end_reason: str = ""
+
+    @property
+    def calls(self) -> tuple[ToolCall, ...]:
+        return tuple(s.call for s in self.steps)
+
+    @property
+    def results(self) -> tuple[CallResult, ...]:
+        return tuple(s.result for s in self.steps)
+
+
+@dataclass(frozen=True)
+class StepResult(Generic[T]):
+    """What every inspectable step returns: its ``output`` and a ``trace`` of how it got there."""
+
+    output: T
+    trace: Any = None

@@ -1,0 +1,1 @@
+"""The Streamlit face of the workbench: thin pages over fr_core."""
