@@ -1,4 +1,9 @@
-"""Where argument values come from in each BFCL class's state (files in the cwd, user ids, booking ids ...)."""
+"""Where argument values come from in each BFCL class's state (files in the cwd, user ids, booking ids ...).
+
+``CANDIDATE_FNS[class](instance, tool, param)`` reads the live instance cheaply (no copies) and returns the
+values its current state offers for that argument, sorted, as JSON values of the parameter's schema type;
+for an array parameter every candidate is itself an array. ``[]`` means the state offers nothing.
+"""
 
 from __future__ import annotations
 
@@ -6,4 +11,292 @@ from typing import Any, Callable
 
 __all__ = ["CANDIDATE_FNS"]
 
-CANDIDATE_FNS: dict[str, Callable[[object, str, str], list[Any]]] = {}
+CandidateFn = Callable[[object, str, str], list[Any]]
+
+# Constants the BFCL classes hard-code inside their methods (class semantics, not data): arguments
+# outside these tables make the method fail or answer "not found".
+TRADING_NAME_TO_SYMBOL: dict[str, str] = {
+    "Apple": "AAPL",
+    "Google": "GOOG",
+    "Tesla": "TSLA",
+    "Microsoft": "MSFT",
+    "Nvidia": "NVDA",
+    "Zeta Corp": "ZETA",
+    "Alpha Tech": "ALPH",
+    "Omega Industries": "OMEG",
+    "Quasar Ltd.": "QUAS",
+    "Neptune Systems": "NEPT",
+    "Synex Solutions": "SYNX",
+    "Amazon": "AMZN",
+    "Gorilla": "GORI",
+}
+TRADING_SECTORS: dict[str, tuple[str, ...]] = {
+    "Technology": ("AAPL", "GOOG", "MSFT", "NVDA"),
+    "Automobile": ("TSLA", "F", "GM"),
+}
+TRAVEL_CITY_TO_AIRPORT: dict[str, str] = {
+    "Rivermist": "RMS",
+    "Stonebrook": "SBK",
+    "Maplecrest": "MPC",
+    "Silverpine": "SVP",
+    "Shadowridge": "SHD",
+    "London": "LHR",
+    "Paris": "CDG",
+    "Sunset Valley": "SSV",
+    "Oakendale": "OKD",
+    "Willowbend": "WLB",
+    "Crescent Hollow": "CRH",
+    "Autumnville": "ATV",
+    "Pinehaven": "PHV",
+    "Greenfield": "GFD",
+    "San Francisco": "SFO",
+    "Los Angeles": "LAX",
+    "New York": "JFK",
+    "Chicago": "ORD",
+    "Boston": "BOS",
+    "Beijing": "PEK",
+    "Hong Kong": "HKG",
+    "Rome": "CIA",
+    "Tokyo": "HND",
+}
+TRAVEL_CURRENCIES = ("AUD", "BRL", "CAD", "EUR", "GBP", "INR", "JPY", "MXN", "RMB", "RUB", "USD")
+VEHICLE_DOORS = ("driver", "passenger", "rear_left", "rear_right")
+VEHICLE_CITY_TO_ZIP: dict[str, str] = {
+    "Rivermist": "83214",
+    "Stonebrook": "74532",
+    "Maplecrest": "56108",
+    "Silverpine": "62947",
+    "Shadowridge": "71354",
+    "Sunset Valley": "83462",
+    "Oakendale": "47329",
+    "Willowbend": "52013",
+    "Crescent Hollow": "69238",
+    "Autumnville": "51479",
+    "San Francisco": "94016",
+}
+VEHICLE_DISTANCE_ZIPS = ("08540", "47329", "51479", "52013", "56108", "62947", "69238", "71354", "74532", "83214", "83462", "94016", "94704")
+
+
+def _words(texts: list[str], limit: int = 40) -> list[str]:
+    """Distinct lower-case words (≥ 4 letters) of some short texts: keywords a search will find."""
+    found: dict[str, None] = {}
+    for text in texts:
+        for raw in text.split():
+            word = raw.strip(".,;:!?()[]{}\"'#@").lower()
+            if len(word) >= 4 and word.isalpha():
+                found[word] = None
+    return sorted(found)[:limit]
+
+
+# -- GorillaFileSystem ---------------------------------------------------------------------------------------
+
+
+def _filesystem(fs: Any, tool: str, param: str) -> list[Any]:
+    cwd = fs._current_dir
+    files = sorted(n for n, item in cwd.contents.items() if not hasattr(item, "contents"))
+    dirs = sorted(n for n, item in cwd.contents.items() if hasattr(item, "contents"))
+    if param in ("file_name1", "file_name2"):
+        return files
+    if param == "file_name":
+        if tool == "touch":
+            return []  # touch wants a new name
+        if tool == "rm":
+            return sorted(files + dirs)
+        return files
+    if param == "folder":
+        return dirs + ([".."] if cwd.parent is not None else [])
+    if param == "dir_name":
+        if tool == "rmdir":
+            return [d for d in dirs if not cwd.contents[d].contents]  # rmdir only removes empty folders
+        return []  # mkdir wants a new name
+    if param == "source":
+        return sorted(files + dirs)
+    if param == "destination":
+        return dirs
+    if param == "path":
+        return ["."] + dirs
+    if param == "name":
+        names: set[str] = set()
+        stack = [cwd]
+        while stack and len(names) < 500:
+            node = stack.pop()
+            for name, item in node.contents.items():
+                names.add(name)
+                if hasattr(item, "contents"):
+                    stack.append(item)
+        return sorted(names)
+    if param == "mode" and tool == "wc":
+        return ["c", "l", "w"]
+    return []
+
+
+# -- MessageAPI ------------------------------------------------------------------------------------------------
+
+
+def _message(api: Any, tool: str, param: str) -> list[Any]:
+    if param == "receiver_id" and tool == "delete_message":
+        return sorted({next(iter(m)) for m in api.inbox if m})
+    if param in ("receiver_id", "user_id"):
+        return sorted(api.user_map.values())
+    if param == "user":
+        return sorted(api.user_map)
+    if param == "keyword":
+        return _words([text for m in api.inbox for text in m.values()])
+    return []  # add_contact wants a new name; message text is free
+
+
+# -- TwitterAPI ------------------------------------------------------------------------------------------------
+
+
+def _twitter_users(api: Any) -> list[str]:
+    users = {api.username, *api.following_list}
+    users.update(t.get("username", "") for t in api.tweets.values())
+    for comments in api.comments.values():
+        users.update(c.get("username", "") for c in comments)
+    users.update(m.lstrip("@") for t in api.tweets.values() for m in t.get("mentions", []))
+    users.discard("")
+    return sorted(users)
+
+
+def _twitter(api: Any, tool: str, param: str) -> list[Any]:
+    if param == "tweet_id":
+        return sorted(api.tweets)
+    if param == "username":
+        return [api.username] if tool == "authenticate_twitter" else _twitter_users(api)
+    if param == "password":
+        return [api.password]
+    if param == "username_to_follow":
+        following = set(api.following_list)
+        return [u for u in _twitter_users(api) if u not in following and u != api.username]
+    if param == "username_to_unfollow":
+        return sorted(api.following_list)
+    if param in ("mentioned_usernames", "mentions"):
+        return [[u] for u in _twitter_users(api) if u != api.username]
+    tags = sorted({tag for t in api.tweets.values() for tag in t.get("tags", [])})
+    if param == "tags":
+        return [[tag] for tag in tags]
+    if param == "keyword":
+        return sorted(set(tags) | set(_words([t.get("content", "") for t in api.tweets.values()])))
+    return []
+
+
+# -- TicketAPI -------------------------------------------------------------------------------------------------
+
+
+def _ticket(api: Any, tool: str, param: str) -> list[Any]:
+    queue = api.ticket_queue
+    if param == "ticket_id":
+        if tool == "close_ticket":
+            return sorted(t["id"] for t in queue if t.get("status") != "Closed")
+        if tool == "resolve_ticket":
+            return sorted(t["id"] for t in queue if t.get("status") != "Resolved")
+        return sorted(t["id"] for t in queue)
+    if param == "status":
+        return sorted({t["status"] for t in queue if t.get("status")})
+    if param == "username":
+        return sorted({t["created_by"] for t in queue if t.get("created_by")})
+    if param == "priority":
+        return [1, 2, 3, 4, 5]
+    return []
+
+
+# -- TradingBot ------------------------------------------------------------------------------------------------
+
+
+def _trading(bot: Any, tool: str, param: str) -> list[Any]:
+    if param == "order_id":
+        if tool == "cancel_order":
+            return sorted(i for i, o in bot.orders.items() if o.get("status") not in ("Completed", "Cancelled"))
+        return sorted(bot.orders)
+    symbols = sorted(bot.stocks)
+    if param == "symbol":
+        return sorted(bot.watch_list) if tool == "remove_stock_from_watchlist" else symbols
+    if param == "stock":
+        watched = set(bot.watch_list)
+        return [s for s in symbols if s not in watched]
+    if param == "stocks":
+        lists = [symbols] if symbols else []
+        if bot.watch_list and sorted(bot.watch_list) != symbols:
+            lists.append(sorted(bot.watch_list))
+        return lists + [[s] for s in symbols]
+    if param == "name":
+        return sorted(n for n, s in TRADING_NAME_TO_SYMBOL.items() if s in bot.stocks)
+    if param == "sector":
+        return sorted(TRADING_SECTORS)
+    if param == "order_type":
+        return ["Buy", "Sell"]
+    if param in ("start_date", "end_date"):
+        return sorted({t["timestamp"][:10] for t in bot.transaction_history if t.get("timestamp")})
+    return []
+
+
+# -- TravelAPI -------------------------------------------------------------------------------------------------
+
+
+def _travel(api: Any, tool: str, param: str) -> list[Any]:
+    if param == "card_id":
+        return sorted(api.credit_card_list)
+    if param == "booking_id":
+        return sorted(api.booking_record)
+    if param == "access_token":
+        return [api.access_token] if api.access_token else []
+    if param in ("travel_from", "travel_to"):
+        return sorted(api.list_all_airports())
+    if param == "location":
+        return sorted(TRAVEL_CITY_TO_AIRPORT)
+    if param == "travel_class":
+        return ["business", "economy", "first"]
+    if param in ("base_currency", "target_currency"):
+        return list(TRAVEL_CURRENCIES)
+    if param == "grant_type":
+        return ["read", "read_write", "write"]
+    holders = [c.get("cardholder_name", "") for c in api.credit_card_list.values()]
+    if param in ("first_name", "user_first_name"):
+        names = {api.user_first_name, *(h.split(" ")[0] for h in holders)}
+        return sorted(n for n in names if n)
+    if param in ("last_name", "user_last_name"):
+        names = {api.user_last_name, *(h.split(" ")[-1] for h in holders)}
+        return sorted(n for n in names if n)
+    if param == "cardholder_name":
+        return sorted({h for h in holders if h})
+    if param == "travel_date":
+        return sorted({b["travel_date"] for b in api.booking_record.values() if b.get("travel_date")})
+    return []
+
+
+# -- VehicleControlAPI -----------------------------------------------------------------------------------------
+
+
+_VEHICLE_CHOICES: dict[tuple[str, str], list[Any]] = {
+    ("displayCarStatus", "option"): [
+        "battery", "brakePedal", "climate", "doors", "engine", "fuel", "headlights", "parkingBrake",
+    ],
+    ("setHeadlights", "mode"): ["auto", "off", "on"],
+    ("activateParkingBrake", "mode"): ["engage", "release"],
+    ("adjustClimateControl", "mode"): ["auto", "cool", "defrost", "heat"],
+    ("adjustClimateControl", "unit"): ["celsius", "fahrenheit"],
+    ("startEngine", "ignitionMode"): ["START", "STOP"],
+    ("get_zipcode_based_on_city", "city"): sorted(VEHICLE_CITY_TO_ZIP),
+    ("estimate_distance", "cityA"): list(VEHICLE_DISTANCE_ZIPS),
+    ("estimate_distance", "cityB"): list(VEHICLE_DISTANCE_ZIPS),
+}
+
+
+def _vehicle(car: Any, tool: str, param: str) -> list[Any]:
+    if param == "door":
+        status = car.doorStatus
+        return [sorted(status)] + [[d] for d in sorted(status)]
+    if param == "unlock":
+        return [False, True]
+    return list(_VEHICLE_CHOICES.get((tool, param), []))
+
+
+CANDIDATE_FNS: dict[str, CandidateFn] = {
+    "GorillaFileSystem": _filesystem,
+    "MessageAPI": _message,
+    "TwitterAPI": _twitter,
+    "TicketAPI": _ticket,
+    "TradingBot": _trading,
+    "TravelAPI": _travel,
+    "VehicleControlAPI": _vehicle,
+}
