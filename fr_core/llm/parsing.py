@@ -23,6 +23,7 @@ __all__ = [
     "ParsedOutput",
     "parse_python_calls",
     "parse_json_calls",
+    "json_tool_call",
     "parse_tool_calls",
 ]
 
@@ -186,7 +187,8 @@ def _depth_ok(value: Any, limit: int) -> bool:
     return True
 
 
-def _json_call(obj: Any, raw: str) -> ToolCall:
+def json_tool_call(obj: Any, raw: str = "") -> ToolCall:
+    """One ``{"name", "arguments" | "parameters"}`` object (or OpenAI ``{"function": ...}``) as a ToolCall."""
     if not isinstance(obj, dict):
         raise ParseError(f"a JSON tool call must be an object, found {type(obj).__name__}", raw=raw)
     if isinstance(obj.get("function"), dict):  # OpenAI wire form {"type": "function", "function": {...}}
@@ -222,7 +224,7 @@ def parse_json_calls(text: str) -> list[ToolCall]:
         detail = exc.msg if isinstance(exc, json.JSONDecodeError) else type(exc).__name__
         raise ParseError(f"not valid JSON tool calls ({detail}): {_excerpt(source)}", raw=text) from None
     items = data if isinstance(data, list) else [data]
-    return [_json_call(item, text) for item in items]
+    return [json_tool_call(item, text) for item in items]
 
 
 # --------------------------------------------------------------------------------------------- whole messages

@@ -1,0 +1,265 @@
+"""The managed LLM client: any backend plus cache, retries with backoff, shared limits, accounting and call events.
+
+``build_client("profile-name")`` is the usual entry; every call returns an ``LLMResponse`` whose ``event`` says what
+happened, and the same event goes to ``on_event`` (stages put it in their traces).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from fr_core.errors import ConfigError, LLMError
+from fr_core.llm.base import (
+    LLMCallError,
+    LLMCallEvent,
+    LLMClient,
+    LLMRequest,
+    LLMResponse,
+    RetryableError,
+    estimate_tokens,
+)
+from fr_core.llm.cache import CacheMode, LLMCache, cache_key, canonical_request
+from fr_core.llm.config import ModelProfile, get_profile, resolve_api_key
+from fr_core.llm.limits import ProfileLimits, limits_for
+
+__all__ = ["RetryPolicy", "UsageTotals", "Accounting", "ManagedClient", "build_client"]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with jitter; a server's Retry-After wins (capped). Tests use tiny delays."""
+
+    max_attempts: int = 5
+    base_delay_s: float = 0.5
+    max_delay_s: float = 30.0
+    jitter: float = 0.5
+    max_retry_after_s: float = 120.0
+
+    def delay(self, attempt: int, error: RetryableError, rng: random.Random) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
+        if error.retry_after is not None:
+            return min(error.retry_after, self.max_retry_after_s)
+        base = min(self.max_delay_s, self.base_delay_s * 2 ** (attempt - 1))
+        return base * (1 - self.jitter * rng.random())
+
+
+@dataclass(frozen=True)
+class UsageTotals:
+    """Totals over the calls an ``Accounting`` saw; tokens and cost count live calls only (cache hits are free)."""
+
+    requests: int = 0
+    cache_hits: int = 0
+    failures: int = 0
+    retries: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+
+    def __add__(self, other: UsageTotals) -> UsageTotals:
+        return UsageTotals(*(a + b for a, b in zip(self._values(), other._values())))
+
+    def _values(self) -> tuple[Any, ...]:
+        return (self.requests, self.cache_hits, self.failures, self.retries, self.input_tokens,
+                self.output_tokens, self.cost_usd)
+
+
+class Accounting:
+    """Thread-safe per-run token and cost totals, by ``provider:model``; share one across a run's clients."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_model: dict[str, UsageTotals] = {}
+
+    def record(self, event: LLMCallEvent) -> None:
+        live = not event.cached and event.error is None
+        delta = UsageTotals(requests=1, cache_hits=int(event.cached), failures=int(event.error is not None),
+                            retries=max(0, event.attempts - 1),
+                            input_tokens=event.usage.input_tokens if live else 0,
+                            output_tokens=event.usage.output_tokens if live else 0,
+                            cost_usd=event.cost_usd)
+        name = f"{event.provider}:{event.model}"
+        with self._lock:
+            self._by_model[name] = self._by_model.get(name, UsageTotals()) + delta
+
+    def totals(self) -> UsageTotals:
+        with self._lock:
+            return sum(self._by_model.values(), UsageTotals())
+
+    def by_model(self) -> dict[str, UsageTotals]:
+        with self._lock:
+            return dict(self._by_model)
+
+
+class ManagedClient:
+    """An ``LLMClient`` around a backend: cache, retries, process-wide limits, accounting and call events."""
+
+    def __init__(self, backend: LLMClient, profile: ModelProfile, *, cache: LLMCache | None = None,
+                 retry: RetryPolicy | None = None, accounting: Accounting | None = None,
+                 on_event: Callable[[LLMCallEvent], None] | None = None) -> None:
+        self.backend = backend
+        self.profile = profile
+        self.cache = cache
+        self.retry = retry or RetryPolicy(max_attempts=profile.max_attempts)
+        self.accounting = accounting if accounting is not None else Accounting()
+        self.on_event = on_event
+        self.limits: ProfileLimits = limits_for(profile.name, profile.concurrency, profile.rpm, profile.tpm)
+        self._rng = random.Random()
+
+    def __repr__(self) -> str:
+        return f"ManagedClient(profile={self.profile.name!r}, backend={self.backend!r})"
+
+    # -------------------------------------------------------------------------------------------- shared steps
+    def _prepare(self, request: LLMRequest) -> tuple[LLMRequest, str]:
+        if not request.model:
+            request = replace(request, model=self.profile.model)
+        return request, cache_key(self.profile.provider, request.model, request)
+
+    def _event(self, request: LLMRequest, key: str, started: float, **fields: Any) -> LLMCallEvent:
+        event = LLMCallEvent(label=request.label, provider=self.profile.provider, model=request.model,
+                             cache_key=key, request=request.summary(), started_at=started, **fields)
+        self.accounting.record(event)
+        if self.on_event is not None:
+            self.on_event(event)
+        return event
+
+    def _cached(self, request: LLMRequest, key: str, started: float, clock: float) -> LLMResponse | None:
+        if self.cache is None:
+            return None
+        try:
+            hit = self.cache.get(key)
+        except LLMError as exc:  # a replay-only miss
+            raise self._failed(request, key, started, clock, 0, exc) from None
+        if hit is None:
+            return None
+        latency = time.perf_counter() - clock
+        event = self._event(request, key, started, text=hit.text, tool_calls=hit.tool_calls, usage=hit.usage,
+                            latency_s=latency, cost_usd=0.0, cached=True, attempts=0)
+        return replace(hit, cached=True, latency_s=latency, cost_usd=0.0, event=event)
+
+    def _succeeded(self, request: LLMRequest, key: str, started: float, clock: float, attempts: int,
+                   response: LLMResponse) -> LLMResponse:
+        cost = self.profile.cost(response.usage.input_tokens, response.usage.output_tokens)
+        response = replace(response, cost_usd=cost, cached=False, provider=response.provider or self.profile.provider)
+        if self.cache is not None:
+            self.cache.put(key, canonical_request(self.profile.provider, request.model, request), response)
+        if self.limits.tokens is not None:
+            self.limits.tokens.adjust(response.usage.total_tokens - estimate_tokens(request))
+        latency = time.perf_counter() - clock
+        event = self._event(request, key, started, text=response.text, tool_calls=response.tool_calls,
+                            usage=response.usage, latency_s=latency, cost_usd=cost, attempts=attempts)
+        return replace(response, latency_s=response.latency_s or latency, event=event)
+
+    def _failed(self, request: LLMRequest, key: str, started: float, clock: float, attempts: int,
+                error: LLMError) -> LLMCallError:
+        tries = f" after {attempts} attempts" if attempts > 1 else ""
+        event = self._event(request, key, started, latency_s=time.perf_counter() - clock, attempts=attempts,
+                            error=str(error))
+        return LLMCallError(f"profile {self.profile.name!r} ({self.profile.provider}:{request.model}) "
+                            f"failed{tries}: {error}", event)
+
+    def _wait_for_rate(self, request: LLMRequest) -> float:
+        wait = 0.0
+        if self.limits.requests is not None:
+            wait = max(wait, self.limits.requests.reserve(1))
+        if self.limits.tokens is not None:
+            wait = max(wait, self.limits.tokens.reserve(estimate_tokens(request)))
+        return wait
+
+    # -------------------------------------------------------------------------------------------- public calls
+    def complete(self, request: LLMRequest) -> LLMResponse:
+        """Answer one request (from the cache when it has it), retrying transient failures."""
+        started, clock = time.time(), time.perf_counter()
+        request, key = self._prepare(request)
+        hit = self._cached(request, key, started, clock)
+        if hit is not None:
+            return hit
+        attempts = 0
+        while True:
+            attempts += 1
+            wait = self._wait_for_rate(request)
+            if wait:
+                time.sleep(wait)
+            self.limits.concurrency.acquire()
+            try:
+                response = self.backend.complete(request)
+            except RetryableError as exc:
+                if attempts >= self.retry.max_attempts:
+                    raise self._failed(request, key, started, clock, attempts, exc) from exc
+                error = exc
+            except LLMError as exc:
+                raise self._failed(request, key, started, clock, attempts, exc) from exc
+            else:
+                return self._succeeded(request, key, started, clock, attempts, response)
+            finally:
+                self.limits.concurrency.release()
+            time.sleep(self.retry.delay(attempts, error, self._rng))
+
+    async def acomplete(self, request: LLMRequest) -> LLMResponse:
+        """The async twin of ``complete``; limits are shared with threads and other event loops."""
+        started, clock = time.time(), time.perf_counter()
+        request, key = self._prepare(request)
+        hit = self._cached(request, key, started, clock)
+        if hit is not None:
+            return hit
+        attempts = 0
+        while True:
+            attempts += 1
+            wait = self._wait_for_rate(request)
+            if wait:
+                await asyncio.sleep(wait)
+            await self.limits.concurrency.aacquire()
+            try:
+                response = await self.backend.acomplete(request)
+            except RetryableError as exc:
+                if attempts >= self.retry.max_attempts:
+                    raise self._failed(request, key, started, clock, attempts, exc) from exc
+                error = exc
+            except LLMError as exc:
+                raise self._failed(request, key, started, clock, attempts, exc) from exc
+            else:
+                return self._succeeded(request, key, started, clock, attempts, response)
+            finally:
+                self.limits.concurrency.release()
+            await asyncio.sleep(self.retry.delay(attempts, error, self._rng))
+
+
+def _backend(profile: ModelProfile, env: Mapping[str, str] | None) -> LLMClient:
+    if profile.provider == "openai":
+        from fr_core.llm.openai_backend import OpenAIBackend
+
+        return OpenAIBackend(profile.model, api_key=resolve_api_key(profile, env), base_url=profile.base_url,
+                             timeout_s=profile.timeout_s)
+    if profile.provider == "anthropic":
+        from fr_core.llm.anthropic_backend import AnthropicBackend
+
+        return AnthropicBackend(profile.model, api_key=resolve_api_key(profile, env), base_url=profile.base_url,
+                                timeout_s=profile.timeout_s)
+    if profile.provider == "offline":
+        raise ConfigError(f"profile {profile.name!r} uses the 'offline' provider, which has no LLM: use the offline "
+                          "heuristic agents (fr_core.agents) instead of an LLM client")
+    raise ConfigError(f"profile {profile.name!r} uses provider {profile.provider!r}, which needs a backend: "
+                      "pass backend=ScriptedClient(...) to build_client")
+
+
+def build_client(profile_or_name: ModelProfile | str, *, cache: LLMCache | str | Path | None = None,
+                 cache_mode: CacheMode = "use", profiles_path: str | Path | None = None,
+                 accounting: Accounting | None = None, on_event: Callable[[LLMCallEvent], None] | None = None,
+                 retry: RetryPolicy | None = None, backend: LLMClient | None = None,
+                 env: Mapping[str, str] | None = None) -> ManagedClient:
+    """A managed client for a profile (a name from the TOML file, ``"provider:model"``, or a ModelProfile).
+
+    ``cache`` may be an ``LLMCache`` or a SQLite path (opened with ``cache_mode``); ``backend`` replaces the
+    provider's SDK backend (e.g. a ``ScriptedClient``); ``env`` replaces ``os.environ`` for key lookup.
+    """
+    profile = get_profile(profile_or_name, profiles_path) if isinstance(profile_or_name, str) else profile_or_name
+    if isinstance(cache, (str, Path)):
+        cache = LLMCache(cache, cache_mode)
+    return ManagedClient(backend if backend is not None else _backend(profile, env), profile, cache=cache,
+                         retry=retry, accounting=accounting, on_event=on_event)

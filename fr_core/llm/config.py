@@ -1,0 +1,133 @@
+"""Named model profiles read from TOML (provider, model, endpoint, limits, prices); API keys come only from env vars."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from fr_core.errors import ConfigError
+
+__all__ = [
+    "PROVIDERS",
+    "DEFAULT_KEY_ENV",
+    "DEFAULT_PROFILES_PATH",
+    "ModelProfile",
+    "load_profiles",
+    "get_profile",
+    "resolve_api_key",
+]
+
+Provider = Literal["openai", "anthropic", "scripted", "offline"]
+PROVIDERS: tuple[str, ...] = ("openai", "anthropic", "scripted", "offline")
+DEFAULT_KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
+#: ``data/models.toml`` of the source tree; override with the ``FR_MODELS`` environment variable or a path argument.
+DEFAULT_PROFILES_PATH = Path(__file__).resolve().parents[2] / "data" / "models.toml"
+
+
+@dataclass(frozen=True)
+class ModelProfile:
+    """How to reach one model and what it may cost; holds the *name* of the key's env var, never the key."""
+
+    name: str
+    provider: str
+    model: str
+    base_url: str | None = None
+    api_key_env: str | None = None
+    concurrency: int = 8
+    rpm: int | None = None
+    tpm: int | None = None
+    input_price_per_mtok: float = 0.0
+    output_price_per_mtok: float = 0.0
+    timeout_s: float = 60.0
+    max_attempts: int = 5
+
+    def cost(self, input_tokens: int, output_tokens: int) -> float:
+        """US dollars for a call, from the per-million-token prices."""
+        return (input_tokens * self.input_price_per_mtok + output_tokens * self.output_price_per_mtok) / 1e6
+
+
+class _ProfileModel(BaseModel):
+    """Validation of one ``[profiles.NAME]`` table (boundary only; the core uses ``ModelProfile``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    provider: Provider
+    model: str = Field(min_length=1)
+    base_url: str | None = None
+    api_key_env: str | None = None
+    concurrency: int = Field(8, ge=1, le=4096)
+    rpm: int | None = Field(None, ge=1)
+    tpm: int | None = Field(None, ge=1)
+    input_price_per_mtok: float = Field(0.0, ge=0)
+    output_price_per_mtok: float = Field(0.0, ge=0)
+    timeout_s: float = Field(60.0, gt=0)
+    max_attempts: int = Field(5, ge=1, le=50)
+
+
+def _profiles_path(path: str | Path | None) -> Path:
+    if path is not None:
+        return Path(path)
+    return Path(os.environ.get("FR_MODELS", DEFAULT_PROFILES_PATH))
+
+
+def load_profiles(path: str | Path | None = None) -> dict[str, ModelProfile]:
+    """All profiles of a TOML file: ``[profiles.NAME]`` tables with provider, model, base_url, limits, prices."""
+    file = _profiles_path(path)
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"model profiles file {file} does not exist; copy data/models.toml or set FR_MODELS") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"model profiles file {file} is not valid TOML: {exc}") from None
+    tables = data.get("profiles")
+    if not isinstance(tables, dict) or not tables:
+        raise ConfigError(f"model profiles file {file} has no [profiles.NAME] tables")
+    profiles: dict[str, ModelProfile] = {}
+    for name, table in tables.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"{file}: profiles.{name} must be a table")
+        if any("key" == k or k.endswith("api_key") for k in table):
+            raise ConfigError(f"{file}: profiles.{name} contains an API key; keys belong in environment "
+                              "variables only: set api_key_env to the variable's name")
+        try:
+            checked = _ProfileModel.model_validate(table)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise ConfigError(f"{file}: profiles.{name} is invalid: {problems}") from None
+        profiles[name] = ModelProfile(name=name, **checked.model_dump())
+    return profiles
+
+
+def get_profile(name: str, path: str | Path | None = None) -> ModelProfile:
+    """One named profile, or an ad-hoc ``"provider:model"`` profile (e.g. ``"openai:gpt-4o-mini"``)."""
+    provider, sep, model = name.partition(":")
+    if sep and provider in PROVIDERS and model:
+        return ModelProfile(name=name, provider=provider, model=model)
+    profiles = load_profiles(path)
+    if name not in profiles:
+        raise ConfigError(f"no model profile {name!r} in {_profiles_path(path)}; "
+                          f"known: {', '.join(sorted(profiles))} (or use 'provider:model')")
+    return profiles[name]
+
+
+def resolve_api_key(profile: ModelProfile, env: Mapping[str, str] | None = None) -> str | None:
+    """The profile's API key from the environment; ``None`` for a keyless local server (base_url, no api_key_env).
+
+    Raises ConfigError naming the variable to set when a needed key is missing.
+    """
+    env = os.environ if env is None else env
+    var = profile.api_key_env or DEFAULT_KEY_ENV.get(profile.provider)
+    if var is None:
+        return None
+    key = env.get(var, "").strip()
+    if key:
+        return key
+    if profile.base_url and not profile.api_key_env:
+        return None  # vLLM / SGLang / Ollama on our own machines need no key
+    raise ConfigError(f"model profile {profile.name!r} ({profile.provider}) needs an API key: "
+                      f"set the environment variable {var}")

@@ -1,0 +1,234 @@
+"""Local fake LLM servers on 127.0.0.1 speaking OpenAI chat-completions and Anthropic messages, for tests and demos.
+
+They answer from a queue of ``FakeReply`` (text, tool calls, an HTTP error with Retry-After, extra delay) or else
+from a responder function (default: echo the last user message), with a fixed latency, and record each request.
+
+>>> with FakeOpenAIServer() as server:
+...     import openai
+...     client = openai.OpenAI(base_url=server.base_url, api_key="test", max_retries=0)
+...     client.chat.completions.create(model="m", messages=[{"role": "user", "content": "hi"}]).choices[0].message.content
+'echo: hi'
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from fr_core.types import ToolCall
+
+__all__ = ["FakeReply", "FakeServer", "FakeOpenAIServer", "FakeAnthropicServer", "echo_responder"]
+
+
+@dataclass(frozen=True)
+class FakeReply:
+    """One scripted answer: text and tool calls, or an HTTP error ``status`` (with ``retry_after`` seconds)."""
+
+    text: str = ""
+    tool_calls: Sequence[ToolCall] = ()
+    status: int = 200
+    retry_after: float | None = None
+    delay_s: float = 0.0
+
+
+def _last_user_text(body: dict[str, Any]) -> str:
+    for message in reversed(body.get("messages", [])):
+        if message.get("role") == "user":
+            content = message.get("content")
+            if isinstance(content, str):
+                return content
+            return " ".join(p.get("text", "") for p in content or [] if isinstance(p, dict) and "text" in p)
+    return ""
+
+
+def echo_responder(body: dict[str, Any]) -> FakeReply:
+    """The default answer: ``echo: <last user message>``."""
+    return FakeReply(text=f"echo: {_last_user_text(body)}")
+
+
+def _count_words(body: dict[str, Any]) -> int:
+    return len(json.dumps(body.get("messages", [])).split())
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    request_queue_size = 256  # many clients connect at once in benchmarks
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Clients that time out close their sockets mid-reply: that is expected here, stay quiet."""
+
+
+class FakeServer:
+    """Base of the fake servers: an HTTP server in a daemon thread, a reply queue, and a request log."""
+
+    path = ""
+
+    def __init__(self, *, latency_s: float = 0.0,
+                 responder: Callable[[dict[str, Any]], FakeReply] = echo_responder) -> None:
+        self.latency_s = latency_s
+        self.responder = responder
+        self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        self._queue: deque[FakeReply] = deque()
+        self._lock = threading.Lock()
+        self._httpd: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # -------------------------------------------------------------------------------------------- lifecycle
+    def start(self) -> FakeServer:
+        handler = self._handler_class()
+        self._httpd = _Server(("127.0.0.1", 0), handler)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=f"{type(self).__name__}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+
+    def __enter__(self) -> FakeServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        if self._httpd is None:
+            raise RuntimeError("fake server is not running; call start() or use it as a context manager")
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def base_url(self) -> str:
+        """What to pass as the SDK's ``base_url``."""
+        return self.url
+
+    # -------------------------------------------------------------------------------------------- scripting
+    def queue(self, *replies: FakeReply) -> None:
+        """Answer the next requests with these replies, in order (then fall back to the responder)."""
+        with self._lock:
+            self._queue.extend(replies)
+
+    @property
+    def request_count(self) -> int:
+        with self._lock:
+            return len(self.requests)
+
+    def _next_reply(self, body: dict[str, Any], headers: dict[str, str]) -> FakeReply:
+        with self._lock:
+            self.requests.append(body)
+            self.headers.append(headers)
+            if self._queue:
+                return self._queue.popleft()
+        return self.responder(body)
+
+    # -------------------------------------------------------------------------------------------- protocol
+    def success_body(self, body: dict[str, Any], reply: FakeReply) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def error_body(self, status: int) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
+                pass
+
+            def _send(self, status: int, payload: dict[str, Any], extra: dict[str, str] | None = None) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for key, value in (extra or {}).items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length)
+                if self.path.split("?")[0] != server.path:
+                    self._send(404, {"error": {"message": f"unknown path {self.path}", "type": "not_found"}})
+                    return
+                try:
+                    body = json.loads(raw or b"{}")
+                except ValueError:
+                    self._send(400, {"error": {"message": "body is not JSON", "type": "invalid_request"}})
+                    return
+                reply = server._next_reply(body, {k.lower(): v for k, v in self.headers.items()})
+                delay = server.latency_s + reply.delay_s
+                if delay > 0:
+                    time.sleep(delay)
+                if reply.status != 200:
+                    extra = {} if reply.retry_after is None else {"Retry-After": f"{reply.retry_after:g}"}
+                    self._send(reply.status, server.error_body(reply.status), extra)
+                    return
+                self._send(200, server.success_body(body, reply))
+
+        return Handler
+
+
+class FakeOpenAIServer(FakeServer):
+    """``POST /v1/chat/completions``; use ``base_url`` (ends in ``/v1``) with the ``openai`` SDK."""
+
+    path = "/v1/chat/completions"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.url}/v1"
+
+    def success_body(self, body: dict[str, Any], reply: FakeReply) -> dict[str, Any]:
+        message: dict[str, Any] = {"role": "assistant", "content": reply.text or None}
+        if reply.tool_calls:
+            message["tool_calls"] = [
+                {"id": f"call_{uuid.uuid4().hex[:12]}", "type": "function",
+                 "function": {"name": c.name, "arguments": json.dumps(c.arguments)}} for c in reply.tool_calls]
+        output = len(reply.text.split()) + 10 * len(reply.tool_calls)
+        prompt = _count_words(body)
+        return {"id": f"chatcmpl-{uuid.uuid4().hex[:12]}", "object": "chat.completion", "created": int(time.time()),
+                "model": body.get("model", "fake"),
+                "choices": [{"index": 0, "message": message,
+                             "finish_reason": "tool_calls" if reply.tool_calls else "stop"}],
+                "usage": {"prompt_tokens": prompt, "completion_tokens": output, "total_tokens": prompt + output}}
+
+    def error_body(self, status: int) -> dict[str, Any]:
+        kind = "rate_limit_exceeded" if status == 429 else "server_error"
+        return {"error": {"message": f"fake {kind} ({status})", "type": kind, "code": kind}}
+
+
+class FakeAnthropicServer(FakeServer):
+    """``POST /v1/messages``; use ``base_url`` (the bare address) with the ``anthropic`` SDK."""
+
+    path = "/v1/messages"
+
+    def success_body(self, body: dict[str, Any], reply: FakeReply) -> dict[str, Any]:
+        content: list[dict[str, Any]] = []
+        if reply.text:
+            content.append({"type": "text", "text": reply.text})
+        content.extend({"type": "tool_use", "id": f"toolu_{uuid.uuid4().hex[:12]}", "name": c.name,
+                        "input": c.arguments} for c in reply.tool_calls)
+        return {"id": f"msg_{uuid.uuid4().hex[:12]}", "type": "message", "role": "assistant",
+                "model": body.get("model", "fake"), "content": content,
+                "stop_reason": "tool_use" if reply.tool_calls else "end_turn", "stop_sequence": None,
+                "usage": {"input_tokens": _count_words(body),
+                          "output_tokens": len(reply.text.split()) + 10 * len(reply.tool_calls)}}
+
+    def error_body(self, status: int) -> dict[str, Any]:
+        kind = {429: "rate_limit_error", 529: "overloaded_error"}.get(status, "api_error")
+        return {"type": "error", "error": {"type": kind, "message": f"fake {kind} ({status})"}}

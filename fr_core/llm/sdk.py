@@ -1,0 +1,89 @@
+"""What the OpenAI and Anthropic backends share: SDK clients per event loop and mapping SDK errors to ours."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import weakref
+from typing import Any
+
+from fr_core.errors import LLMError
+from fr_core.llm.base import LLMRequest, LLMResponse, RetryableError, is_retryable_status, retry_after_seconds
+
+__all__ = ["SDKBackend"]
+
+
+class SDKBackend:
+    """A backend over an official SDK module (``openai`` or ``anthropic``, same error classes); subclasses say
+    how to build the parameters, which endpoint to call and how to read the payload. SDK retries are off: the
+    managed client retries."""
+
+    provider = ""
+    label = ""
+    default_host = ""
+
+    def __init__(self, sdk: Any, sync_cls: Any, async_cls: Any, model: str, *, api_key: str | None,
+                 base_url: str | None, timeout_s: float) -> None:
+        self._sdk = sdk
+        self._async_cls = async_cls
+        self.model = model
+        self.base_url = base_url
+        # Local servers accept any key, but the SDKs refuse to start without one.
+        self._options: dict[str, Any] = {"api_key": api_key or "not-needed", "base_url": base_url,
+                                         "timeout": timeout_s, "max_retries": 0}
+        self._client = sync_cls(**self._options)
+        self._async_clients: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+    def __repr__(self) -> str:  # never show the options: they hold the key
+        return f"{type(self).__name__}(model={self.model!r}, base_url={self.base_url!r})"
+
+    @property
+    def where(self) -> str:
+        return self.base_url or self.default_host
+
+    def _params(self, request: LLMRequest) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _create(self, client: Any, params: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def _response(self, payload: Any, latency_s: float) -> LLMResponse:
+        raise NotImplementedError
+
+    def _error(self, exc: Exception) -> LLMError:
+        sdk = self._sdk
+        if isinstance(exc, sdk.APITimeoutError):
+            return RetryableError(f"{self.label} request to {self.where} timed out")
+        if isinstance(exc, sdk.APIConnectionError):
+            return RetryableError(f"cannot connect to {self.where} ({exc}); is the server running?")
+        if isinstance(exc, sdk.APIStatusError):
+            status = exc.status_code
+            message = f"{self.label} server {self.where} answered HTTP {status}: {exc.message}"
+            if is_retryable_status(status):
+                return RetryableError(message, status=status, retry_after=retry_after_seconds(exc.response.headers))
+            if status in (401, 403):
+                message += "; check the API key environment variable of this profile"
+            return LLMError(message)
+        return LLMError(f"{self.label} SDK error from {self.where}: {exc}")
+
+    def complete(self, request: LLMRequest) -> LLMResponse:
+        params = self._params(request)
+        started = time.perf_counter()
+        try:
+            payload = self._create(self._client, params)
+        except self._sdk.APIError as exc:
+            raise self._error(exc) from None
+        return self._response(payload, time.perf_counter() - started)
+
+    async def acomplete(self, request: LLMRequest) -> LLMResponse:
+        loop = asyncio.get_running_loop()
+        client = self._async_clients.get(loop)
+        if client is None:  # an httpx async pool belongs to one event loop
+            client = self._async_clients[loop] = self._async_cls(**self._options)
+        params = self._params(request)
+        started = time.perf_counter()
+        try:
+            payload = await self._create(client, params)
+        except self._sdk.APIError as exc:
+            raise self._error(exc) from None
+        return self._response(payload, time.perf_counter() - started)
