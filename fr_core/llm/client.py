@@ -75,26 +75,24 @@ class Accounting:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._by_model: dict[str, UsageTotals] = {}
+        self._by_model: dict[str, list[float]] = {}
 
     def record(self, event: LLMCallEvent) -> None:
         live = not event.cached and event.error is None
-        delta = UsageTotals(requests=1, cache_hits=int(event.cached), failures=int(event.error is not None),
-                            retries=max(0, event.attempts - 1),
-                            input_tokens=event.usage.input_tokens if live else 0,
-                            output_tokens=event.usage.output_tokens if live else 0,
-                            cost_usd=event.cost_usd)
+        delta = (1, int(event.cached), int(event.error is not None), max(0, event.attempts - 1),
+                 event.usage.input_tokens if live else 0, event.usage.output_tokens if live else 0, event.cost_usd)
         name = f"{event.provider}:{event.model}"
         with self._lock:
-            self._by_model[name] = self._by_model.get(name, UsageTotals()) + delta
+            row = self._by_model.setdefault(name, [0] * len(delta))
+            for i, value in enumerate(delta):
+                row[i] += value
 
     def totals(self) -> UsageTotals:
-        with self._lock:
-            return sum(self._by_model.values(), UsageTotals())
+        return sum(self.by_model().values(), UsageTotals())
 
     def by_model(self) -> dict[str, UsageTotals]:
         with self._lock:
-            return dict(self._by_model)
+            return {name: UsageTotals(*row) for name, row in self._by_model.items()}  # type: ignore[arg-type]
 
 
 class ManagedClient:

@@ -13,7 +13,9 @@ from a responder function (default: echo the last user message), with a fixed la
 from __future__ import annotations
 
 import json
+import multiprocessing
 import threading
+import urllib.request
 import time
 import uuid
 from collections import deque
@@ -24,7 +26,8 @@ from typing import Any
 
 from fr_core.types import ToolCall
 
-__all__ = ["FakeReply", "FakeServer", "FakeOpenAIServer", "FakeAnthropicServer", "echo_responder"]
+__all__ = ["FakeReply", "FakeServer", "FakeOpenAIServer", "FakeAnthropicServer", "FakeServerProcess",
+           "echo_responder"]
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,8 @@ class FakeServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes: without TCP_NODELAY, Nagle + delayed ACK add ~40 ms each.
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
                 pass
@@ -159,6 +164,12 @@ class FakeServer:
                     self.send_header(key, value)
                 self.end_headers()
                 self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                if self.path == "/_stats":  # lets another process count the requests that reached us
+                    self._send(200, {"requests": server.request_count})
+                else:
+                    self._send(404, {"error": {"message": f"unknown path {self.path}", "type": "not_found"}})
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
@@ -232,3 +243,64 @@ class FakeAnthropicServer(FakeServer):
     def error_body(self, status: int) -> dict[str, Any]:
         kind = {429: "rate_limit_error", 529: "overloaded_error"}.get(status, "api_error")
         return {"type": "error", "error": {"type": kind, "message": f"fake {kind} ({status})"}}
+
+
+_KINDS: dict[str, type[FakeServer]] = {"openai": FakeOpenAIServer, "anthropic": FakeAnthropicServer}
+
+
+def _serve_until_told(kind: str, latency_s: float, conn: Any) -> None:
+    with _KINDS[kind](latency_s=latency_s) as server:
+        conn.send((server.url, server.base_url))
+        try:
+            conn.recv()  # any message, or the parent going away, stops the server
+        except EOFError:
+            pass
+
+
+class FakeServerProcess:
+    """A fake server (echo responder, fixed latency) in its own process, so its CPU does not compete with the
+    client's; for benchmarks and demos. ``request_count`` asks the server over HTTP."""
+
+    def __init__(self, kind: str = "openai", *, latency_s: float = 0.0) -> None:
+        if kind not in _KINDS:
+            raise ValueError(f"fake server kind {kind!r} is unknown; use one of {', '.join(_KINDS)}")
+        self.kind, self.latency_s = kind, latency_s
+        self.url = self.base_url = ""
+        self._process: Any = None
+        self._conn: Any = None
+
+    def start(self) -> FakeServerProcess:
+        context = multiprocessing.get_context("spawn")
+        self._conn, child = context.Pipe()
+        self._process = context.Process(target=_serve_until_told, args=(self.kind, self.latency_s, child),
+                                        name=f"fake-{self.kind}-server", daemon=True)
+        self._process.start()
+        if not self._conn.poll(60):
+            self.stop()
+            raise RuntimeError("the fake server process did not start within 60 s")
+        self.url, self.base_url = self._conn.recv()
+        return self
+
+    @property
+    def request_count(self) -> int:
+        with urllib.request.urlopen(f"{self.url}/_stats", timeout=10) as reply:
+            return int(json.loads(reply.read())["requests"])
+
+    def stop(self) -> None:
+        if self._process is None:
+            return
+        try:
+            self._conn.send("stop")
+        except (BrokenPipeError, OSError):
+            pass
+        self._process.join(10)
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join(5)
+        self._process = None
+
+    def __enter__(self) -> FakeServerProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

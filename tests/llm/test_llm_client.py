@@ -153,3 +153,30 @@ def test_retry_policy_backoff_grows_with_jitter():
     delays = [policy.delay(n, RetryableError("x"), rng) for n in (1, 2, 3, 4, 5)]
     assert 0.5 <= delays[0] <= 1.0 and 1.0 <= delays[1] <= 2.0 and 2.5 <= delays[4] <= 5.0
     assert policy.delay(1, RetryableError("x", retry_after=7.0), rng) == 7.0
+
+
+def test_every_client_satisfies_the_protocol_and_events_serialise(openai_server, make_profile):
+    import json
+
+    from fr_core.llm import LLMClient
+    from fr_core.llm.anthropic_backend import AnthropicBackend
+    from fr_core.llm.openai_backend import OpenAIBackend
+
+    openai_server.queue(FakeReply(text="x", tool_calls=[ToolCall("cd", {"folder": "a"})]))
+    client = build_client(make_profile("openai", openai_server.base_url))
+    for candidate in (client, client.backend, ScriptedClient([]), OpenAIBackend("m"), AnthropicBackend("m")):
+        assert isinstance(candidate, LLMClient)
+    event = client.complete(ask("hi", label="A_T")).event
+    data = json.loads(json.dumps(event.to_dict()))
+    assert data["kind"] == "llm_call" and data["label"] == "A_T" and data["tool_calls"] == [
+        {"name": "cd", "arguments": {"folder": "a"}}]
+    assert data["request"]["last_user"] == "hi" and data["usage"]["input_tokens"] > 0
+
+
+def test_fake_server_in_its_own_process_counts_requests(make_profile):
+    from fr_core.llm.fakeserver import FakeServerProcess
+
+    with FakeServerProcess("anthropic") as server:
+        client = build_client(make_profile("anthropic", server.base_url))
+        assert client.complete(ask("over there")).text == "echo: over there"
+        assert server.request_count == 1

@@ -129,7 +129,7 @@ def test_huge_and_deep_inputs_fail_fast(sentinel):
     for text in HUGE:
         started = time.perf_counter()
         check(text)
-        assert time.perf_counter() - started < 2.0, f"parser too slow on {text[:40]!r}..."
+        assert time.perf_counter() - started < 5.0, f"parser too slow on {text[:40]!r}..."
 
 
 def test_seeded_random_and_mutated_strings(sentinel):
