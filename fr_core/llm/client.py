@@ -170,7 +170,15 @@ class ManagedClient:
             wait = max(wait, self.limits.tokens.reserve(estimate_tokens(request)))
         return wait
 
+    def _retry_delay(self, request: LLMRequest, key: str, started: float, clock: float, attempts: int,
+                     error: LLMError) -> float:
+        """Seconds to wait before the next attempt, or raise the final LLMCallError."""
+        if isinstance(error, RetryableError) and attempts < self.retry.max_attempts:
+            return self.retry.delay(attempts, error, self._rng)
+        raise self._failed(request, key, started, clock, attempts, error) from error
+
     # -------------------------------------------------------------------------------------------- public calls
+    # complete / acomplete are twins: the same steps, one blocking, one awaiting.
     def complete(self, request: LLMRequest) -> LLMResponse:
         """Answer one request (from the cache when it has it), retrying transient failures."""
         started, clock = time.time(), time.perf_counter()
@@ -178,26 +186,20 @@ class ManagedClient:
         hit = self._cached(request, key, started, clock)
         if hit is not None:
             return hit
-        attempts = 0
+        attempt = 0
         while True:
-            attempts += 1
-            wait = self._wait_for_rate(request)
-            if wait:
-                time.sleep(wait)
+            attempt += 1
+            time.sleep(self._wait_for_rate(request))
             self.limits.concurrency.acquire()
             try:
-                response = self.backend.complete(request)
-            except RetryableError as exc:
-                if attempts >= self.retry.max_attempts:
-                    raise self._failed(request, key, started, clock, attempts, exc) from exc
-                error = exc
+                response: LLMResponse | None = self.backend.complete(request)
             except LLMError as exc:
-                raise self._failed(request, key, started, clock, attempts, exc) from exc
-            else:
-                return self._succeeded(request, key, started, clock, attempts, response)
+                response, delay = None, self._retry_delay(request, key, started, clock, attempt, exc)
             finally:
                 self.limits.concurrency.release()
-            time.sleep(self.retry.delay(attempts, error, self._rng))
+            if response is not None:  # the slot is free again before caching and callbacks
+                return self._succeeded(request, key, started, clock, attempt, response)
+            time.sleep(delay)
 
     async def acomplete(self, request: LLMRequest) -> LLMResponse:
         """The async twin of ``complete``; limits are shared with threads and other event loops."""
@@ -206,26 +208,20 @@ class ManagedClient:
         hit = self._cached(request, key, started, clock)
         if hit is not None:
             return hit
-        attempts = 0
+        attempt = 0
         while True:
-            attempts += 1
-            wait = self._wait_for_rate(request)
-            if wait:
-                await asyncio.sleep(wait)
+            attempt += 1
+            await asyncio.sleep(self._wait_for_rate(request))
             await self.limits.concurrency.aacquire()
             try:
-                response = await self.backend.acomplete(request)
-            except RetryableError as exc:
-                if attempts >= self.retry.max_attempts:
-                    raise self._failed(request, key, started, clock, attempts, exc) from exc
-                error = exc
+                response: LLMResponse | None = await self.backend.acomplete(request)
             except LLMError as exc:
-                raise self._failed(request, key, started, clock, attempts, exc) from exc
-            else:
-                return self._succeeded(request, key, started, clock, attempts, response)
+                response, delay = None, self._retry_delay(request, key, started, clock, attempt, exc)
             finally:
                 self.limits.concurrency.release()
-            await asyncio.sleep(self.retry.delay(attempts, error, self._rng))
+            if response is not None:  # the slot is free again before caching and callbacks
+                return self._succeeded(request, key, started, clock, attempt, response)
+            await asyncio.sleep(delay)
 
 
 def _backend(profile: ModelProfile, env: Mapping[str, str] | None) -> LLMClient:
