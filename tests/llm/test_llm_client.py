@@ -114,6 +114,21 @@ def test_requests_per_minute_limit(make_profile):
     assert 1.2 < time.perf_counter() - started < 5
 
 
+def test_tokens_per_minute_limit_charges_the_true_usage(make_profile):
+    from fr_core.llm import LLMResponse, Usage
+    from fr_core.llm.base import estimate_tokens
+
+    request = ask("x", max_tokens=990)
+    tokens = estimate_tokens(request)  # the reply uses exactly what was reserved
+    scripted = ScriptedClient(lambda r: LLMResponse(text="ok", usage=Usage(tokens - 990, 990)))
+    client = build_client(make_profile("scripted", tpm=100 * tokens), backend=scripted)
+    started = time.perf_counter()
+    for _ in range(101):  # the bucket holds 100 such calls; one more waits 60 / 100 s
+        client.complete(request)
+    assert 0.5 < time.perf_counter() - started < 5
+    assert client.accounting.totals().input_tokens + client.accounting.totals().output_tokens == 101 * tokens
+
+
 def test_accounting_and_cost_from_profile_prices(openai_server, make_profile):
     accounting = Accounting()
     profile = make_profile("openai", openai_server.base_url, input_price_per_mtok=1.0, output_price_per_mtok=2.0)
