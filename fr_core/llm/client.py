@@ -189,7 +189,9 @@ class ManagedClient:
         attempt = 0
         while True:
             attempt += 1
-            time.sleep(self._wait_for_rate(request))
+            wait = self._wait_for_rate(request)
+            if wait:
+                time.sleep(wait)
             self.limits.concurrency.acquire()
             try:
                 response: LLMResponse | None = self.backend.complete(request)
@@ -211,7 +213,9 @@ class ManagedClient:
         attempt = 0
         while True:
             attempt += 1
-            await asyncio.sleep(self._wait_for_rate(request))
+            wait = self._wait_for_rate(request)
+            if wait:
+                await asyncio.sleep(wait)
             await self.limits.concurrency.aacquire()
             try:
                 response: LLMResponse | None = await self.backend.acomplete(request)

@@ -67,8 +67,17 @@ class SharedSemaphore:
             waiter.granted = True
         if waiter.event is not None:
             waiter.event.set()
+        elif _running_loop() is waiter.loop:  # same loop: no need to wake it through its self-pipe
+            waiter.loop.call_soon(_resolve, waiter.future)
         else:
             waiter.loop.call_soon_threadsafe(_resolve, waiter.future)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def _resolve(future: asyncio.Future[None]) -> None:
