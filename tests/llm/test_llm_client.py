@@ -195,3 +195,27 @@ def test_fake_server_in_its_own_process_counts_requests(make_profile):
         client = build_client(make_profile("anthropic", server.base_url))
         assert client.complete(ask("over there")).text == "echo: over there"
         assert server.request_count == 1
+
+
+def test_cancelled_waiters_do_not_leak_concurrency_slots():
+    from fr_core.llm.limits import SharedSemaphore
+
+    async def scenario():
+        slots = SharedSemaphore(1)
+        await slots.aacquire()
+        waiter = asyncio.ensure_future(slots.aacquire())
+        await asyncio.sleep(0)
+        slots.release()  # the permit goes to the waiter ...
+        waiter.cancel()  # ... which is cancelled before it runs: the permit must come back
+        with pytest.raises(asyncio.CancelledError):
+            await waiter
+        await asyncio.wait_for(slots.aacquire(), timeout=1)  # held again
+        blocked = asyncio.ensure_future(slots.aacquire())
+        await asyncio.sleep(0)
+        blocked.cancel()  # cancelled while still queued
+        with pytest.raises(asyncio.CancelledError):
+            await blocked
+        slots.release()
+        await asyncio.wait_for(slots.aacquire(), timeout=1)
+
+    asyncio.run(scenario())
