@@ -117,12 +117,13 @@ def _filesystem(fs: Any, tool: str, param: str) -> list[Any]:
         return ["."] + dirs
     if param == "name":
         names: set[str] = set()
-        stack = [cwd]
+        stack, seen = [cwd], {id(cwd)}  # ``seen``: a cp/mv of a folder into itself makes the tree cyclic
         while stack and len(names) < 500:
             node = stack.pop()
             for name, item in node.contents.items():
                 names.add(name)
-                if hasattr(item, "contents"):
+                if hasattr(item, "contents") and id(item) not in seen:
+                    seen.add(id(item))
                     stack.append(item)
         return sorted(names)
     if param == "mode" and tool == "wc":
