@@ -15,6 +15,13 @@ __all__ = [
     "Turn",
     "StepResult",
     "format_value",
+    "AdvancedTool",
+    "Query",
+    "LeakCheck",
+    "Attempt",
+    "RefineOutcome",
+    "TurnRecord",
+    "Trajectory",
 ]
 
 T = TypeVar("T")
@@ -134,3 +141,102 @@ class StepResult(Generic[T]):
 
     output: T
     trace: Any = None
+
+
+# -- Phases II and III --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AdvancedTool:
+    """Phase II ``T_adv``: one abstract tool standing for a whole turn, its inner calls hidden.
+
+    ``user_values`` maps each of ``spec``'s parameters to the value the user must supply; ``hidden_values``
+    are the values produced inside the chain (outputs feeding later calls) that a hard query must not show.
+    """
+
+    spec: ToolSpec
+    inner_calls: tuple[ToolCall, ...]
+    user_values: dict[str, Any] = field(default_factory=dict)
+    hidden_values: tuple[str, ...] = ()
+    agent: str = ""
+
+
+@dataclass(frozen=True)
+class Query:
+    """A user request for one turn: ``hard`` needs ``T_adv`` implicitly, ``easy`` spells the steps out."""
+
+    text: str
+    kind: Literal["hard", "easy"]
+    noise: float = 0.0
+    seed: int = 0
+    user_values: dict[str, Any] = field(default_factory=dict)
+    agent: str = ""
+
+
+@dataclass(frozen=True)
+class LeakCheck:
+    """Whether a hard query names a basic tool or shows an intermediate value (``leaks`` lists what leaked)."""
+
+    ok: bool
+    leaks: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One Phase III attempt ``k``: prompt, raw model output, parsed CoT and calls, execution, verdict, critique."""
+
+    k: int
+    prompt: tuple[dict[str, Any], ...]
+    raw: str
+    cot: str
+    calls: tuple[ToolCall, ...]
+    results: tuple[CallResult, ...]
+    passed: bool
+    reason: str
+    critique: str | None = None
+    parse_error: str | None = None
+    llm_events: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class RefineOutcome:
+    """Every attempt of the guided loop; ``passed_index`` points at the attempt that passed (``None`` if none)."""
+
+    accepted: bool
+    attempts: tuple[Attempt, ...]
+    passed_index: int | None = None
+
+    @property
+    def passing(self) -> Attempt | None:
+        return None if self.passed_index is None else self.attempts[self.passed_index]
+
+
+@dataclass(frozen=True)
+class TurnRecord:
+    """One round of a trajectory: the sampled turn, its abstraction, queries, the refine outcome, the answer.
+
+    ``state_after`` is the environment state (``env.state()``) after the ground-truth calls of this round.
+    """
+
+    round: int
+    turn: Turn
+    adv_tool: AdvancedTool | None = None
+    hard_query: Query | None = None
+    easy_query: Query | None = None
+    leak: LeakCheck | None = None
+    outcome: RefineOutcome | None = None
+    answer: str = ""
+    state_after: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """A generated multi-turn sample: initial state, every round with all attempts, status and provenance."""
+
+    sample_id: str
+    classes: tuple[str, ...]
+    initial_config: dict[str, Any]
+    turns: tuple[TurnRecord, ...]
+    status: Literal["accepted", "rejected", "failed"]
+    provenance: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None

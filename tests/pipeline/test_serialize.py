@@ -1,0 +1,53 @@
+"""Trajectories survive to_dict → JSON → trajectory_from_dict exactly."""
+
+import json
+
+from fr_core.envs import make_env
+from fr_core.graph import bfcl_graph
+from fr_core.sampling import sample_turn
+from fr_core.serialize import from_dict, to_dict, trajectory_from_dict
+from fr_core.types import (
+    AdvancedTool,
+    Attempt,
+    CallResult,
+    LeakCheck,
+    Query,
+    RefineOutcome,
+    ToolCall,
+    ToolSpec,
+    Trajectory,
+    TurnRecord,
+)
+
+
+def _trajectory() -> Trajectory:
+    classes = ["GorillaFileSystem", "TwitterAPI"]
+    env = make_env(classes, seed=3)
+    graph = bfcl_graph(classes).output
+    config = env.state()
+    turn = sample_turn(env, graph, "cat", calls=4, seed=3).output
+    spec = ToolSpec("read_note_adv", "Read a note.", {"type": "object", "properties": {"name": {"type": "string"}},
+                                                       "required": ["name"]})
+    adv = AdvancedTool(spec, turn.calls, {"name": "a.txt"}, ("docs",), "offline heuristic")
+    call = ToolCall("cd", {"folder": "docs", "n": [1, 2]})
+    attempt = Attempt(1, ({"role": "user", "content": "hi"},), "raw", "because", (call,),
+                      (CallResult(call, error="no such folder"),), False, "state differs", "cd needs ...", None,
+                      ({"latency": 0.1, "cached": False},))
+    record = TurnRecord(0, turn, adv, Query("Read it", "hard", 0.3, 5, {"name": "a.txt"}),
+                        Query("cd then cat", "easy"), LeakCheck(False, ("cd",)),
+                        RefineOutcome(False, (attempt,), None), "", env.state())
+    return Trajectory("s-1", tuple(classes), config, (record,), "rejected", {"seed": 3, "agent": "offline"})
+
+
+def test_trajectory_round_trips_through_json() -> None:
+    traj = _trajectory()
+    data = json.loads(json.dumps(to_dict(traj)))
+    back = trajectory_from_dict(data)
+    assert back == traj
+    assert isinstance(back.turns[0].turn.steps, tuple)
+    assert back.turns[0].turn.steps[0].sources == traj.turns[0].turn.steps[0].sources
+
+
+def test_from_dict_rebuilds_any_type() -> None:
+    call = ToolCall("cd", {"folder": "docs"})
+    assert from_dict(CallResult, to_dict(CallResult(call, value={"a": [1]}))) == CallResult(call, value={"a": [1]})
