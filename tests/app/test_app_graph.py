@@ -1,0 +1,57 @@
+"""The API graph page renders offline, filters, highlights a target, and saves overlay edits."""
+
+import json
+import re
+
+from streamlit.testing.v1 import AppTest
+
+from conftest import APP, PAGES
+from fr_core.graph import bfcl_graph, distances_to
+from workbench.components.graph_view import graph_html
+
+REMOTE = re.compile(r"<(?:script|link)\b[^>]*(?:src|href)\s*=\s*[\"']?https?://", re.I)
+
+
+def test_pyvis_html_has_no_remote_scripts_or_links():
+    g = bfcl_graph(["GorillaFileSystem"]).output
+    html = graph_html(g, target="cat", distances=distances_to(g, "cat"), path=["cd", "cat"], matches=["ls"])
+    assert "vis.Network" in html or "new vis" in html
+    assert not REMOTE.search(html)
+
+
+def test_app_home_renders():
+    at = AppTest.from_file(str(APP), default_timeout=30).run()
+    assert not at.exception
+    assert "FunReason-MT Workbench" in at.title[0].value
+
+
+def test_graph_page_renders_and_reacts():
+    at = AppTest.from_file(str(PAGES / "graph.py"), default_timeout=30).run()
+    assert not at.exception
+    assert not at.error
+    at.multiselect(key="graph.classes").set_value(["GorillaFileSystem", "TwitterAPI"]).run()
+    at.text_input(key="graph.search").input("cat").run()
+    at.selectbox(key="graph.target").set_value("cat").run()
+    assert not at.exception
+    assert any("match" in m.value for m in at.markdown)
+
+
+def test_graph_edit_is_saved_to_overlay(isolated_overlay):
+    at = AppTest.from_file(str(PAGES / "graph.py"), default_timeout=30).run()
+    at.selectbox(key="graph.add.source").set_value("ls")
+    at.selectbox(key="graph.add.target").set_value("wc")
+    at.text_input(key="graph.add.reason").input("wc counts what ls shows")
+    at.button[1].click().run()  # noqa: the form submit buttons follow the check button
+    assert not at.exception
+    saved = json.loads(isolated_overlay.read_text())
+    assert saved["add"][0] == {"source": "ls", "target": "wc", "reason": "wc counts what ls shows", "hard": False}
+    assert any("saved" in s.value for s in at.success)
+
+
+def test_graph_edit_without_reason_shows_error(isolated_overlay):
+    at = AppTest.from_file(str(PAGES / "graph.py"), default_timeout=30).run()
+    at.selectbox(key="graph.add.target").set_value("wc")
+    at.button[1].click().run()
+    assert not at.exception
+    assert at.error and "reason" in at.error[0].value
+    assert not isolated_overlay.exists()

@@ -1,0 +1,99 @@
+"""Shared page plumbing: session keys used across pages, error display, class picker, cached graphs and envs."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import streamlit as st
+
+from fr_core.envs import BFCL_CLASSES
+from fr_core.errors import FrError
+from fr_core.graph import bfcl_graph, load_overlay
+from fr_core.graph.overlay import DEFAULT_OVERLAY
+
+__all__ = [
+    "TRACE_PATH",
+    "OFFLINE_LABEL",
+    "overlay_path",
+    "show_errors",
+    "class_picker",
+    "cached_graph",
+    "graph_for",
+    "cached_overlay",
+    "clear_graph_caches",
+    "cached_check",
+]
+
+# Written by the sampler page, read by the graph page: {"classes": (...), "tools": [...], "target": str}.
+TRACE_PATH = "shared.trace_path"
+OFFLINE_LABEL = "offline heuristic (no key, no network)"
+
+
+def overlay_path() -> Path:
+    """The manual-edit overlay the app reads and writes (``FR_GRAPH_OVERLAY`` overrides the shipped one)."""
+    return Path(os.environ.get("FR_GRAPH_OVERLAY", DEFAULT_OVERLAY))
+
+
+@contextmanager
+def show_errors(where: str = "") -> Iterator[None]:
+    """Show an ``FrError`` raised inside the block as ``st.error`` instead of a traceback."""
+    try:
+        yield
+    except FrError as exc:
+        st.error(f"{where}: {exc}" if where else str(exc))
+
+
+def class_picker(key: str, *, default: tuple[str, ...] = ("GorillaFileSystem",), label: str = "Environment classes",
+                 container: Any = st) -> tuple[str, ...]:
+    """A multiselect of the BFCL classes; returns the chosen names in BFCL order (never empty)."""
+    if key not in st.session_state:
+        st.session_state[key] = list(default)
+    chosen = container.multiselect(label, list(BFCL_CLASSES), key=key,
+                                   format_func=lambda c: f"{c} ({BFCL_CLASSES[c].domain})")
+    if not chosen:
+        container.info("No class chosen: using " + ", ".join(default))
+        chosen = list(default)
+    return tuple(c for c in BFCL_CLASSES if c in chosen)
+
+
+@st.cache_data(show_spinner=False)
+def cached_overlay(path: str, mtime: float) -> dict[str, Any]:
+    """The overlay file's content (keyed by its modification time, so a save is seen at once)."""
+    return load_overlay(path)
+
+
+@st.cache_resource(show_spinner="Building the API graph…")
+def cached_graph(classes: tuple[str, ...], overlay_file: str, mtime: float) -> nx.DiGraph:
+    """G for ``classes`` with the overlay applied; shared across sessions, never mutated by pages."""
+    return bfcl_graph(classes, overlay=cached_overlay(overlay_file, mtime)).output
+
+
+def graph_for(classes: tuple[str, ...]) -> nx.DiGraph:
+    """The cached G for ``classes`` under the current overlay file."""
+    path = overlay_path()
+    mtime = path.stat().st_mtime if path.exists() else 0.0
+    return cached_graph(classes, str(path), mtime)
+
+
+def clear_graph_caches() -> None:
+    """Forget cached graphs and overlays (after an overlay edit)."""
+    cached_graph.clear()
+    cached_overlay.clear()
+
+
+
+@st.cache_data(show_spinner="Replaying BFCL ground truth against G (about a minute for a whole category)…")
+def cached_check(category: str, limit: int | None) -> dict[str, Any]:
+    """:func:`fr_core.graph.check.check_graph` figures as plain data, cached per category and limit."""
+    from fr_core.graph.check import check_graph
+
+    result = check_graph(category, limit=limit)
+    check = result.output
+    return {**check.as_dict(), "entries": (result.trace or {}).get("entries"),
+            "illegal_examples": list(check.illegal_examples),
+            "missed_pairs": sorted(check.missed_pairs.items(), key=lambda kv: -kv[1])[:20]}
