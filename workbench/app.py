@@ -22,4 +22,5 @@ def home() -> None:
 st.navigation([
     st.Page(home, title="Home", icon="🏠", default=True),
     st.Page("pages/graph.py", title="API graph", icon="🕸️", url_path="graph"),
+    st.Page("pages/sampler.py", title="Sampler", icon="🎲", url_path="sampler"),
 ]).run()
