@@ -1,0 +1,43 @@
+"""Phase I: the directed sampler (Eq. 2) that walks the API graph and collects real multi-turn execution traces."""
+
+from fr_core.sampling.choose import Choice, choose_next_tool, choose_random_tool
+from fr_core.sampling.config import POLICIES, STRATEGIES, SamplerConfig
+from fr_core.sampling.params import OutputLeaf, call_failed, corrupt_arguments, output_leaves, sample_arguments
+from fr_core.sampling.sampler import (
+    EpisodeTrace,
+    StepTrace,
+    TurnTrace,
+    sample_episode,
+    sample_episodes,
+    sample_turn,
+    state_diff,
+    turn_leaves,
+)
+from fr_core.sampling.stats import EpisodeStats, summarize
+from fr_core.sampling.targets import Coverage, pick_target
+
+__all__ = [
+    "Choice",
+    "choose_next_tool",
+    "choose_random_tool",
+    "POLICIES",
+    "STRATEGIES",
+    "SamplerConfig",
+    "OutputLeaf",
+    "call_failed",
+    "corrupt_arguments",
+    "output_leaves",
+    "sample_arguments",
+    "EpisodeTrace",
+    "StepTrace",
+    "TurnTrace",
+    "sample_episode",
+    "sample_episodes",
+    "sample_turn",
+    "state_diff",
+    "turn_leaves",
+    "EpisodeStats",
+    "summarize",
+    "Coverage",
+    "pick_target",
+]

@@ -1,0 +1,369 @@
+"""Argument sampling with provenance: earlier outputs first, then the live state, fresh values, the schema.
+
+Every argument comes back with an :class:`~fr_core.types.ArgSource` saying where it came from. Values taken
+from an earlier call's output carry ``from_call=(round, step)`` and the output path: this data flow is what
+makes the queries written later hard (the user never says the id; the model must carry it over).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fr_core.envs.base import Environment
+from fr_core.graph.build import GENERIC, tokens
+from fr_core.sampling import hints
+from fr_core.types import ArgSource, CallResult, ToolSpec
+
+__all__ = ["OutputLeaf", "output_leaves", "sample_arguments", "corrupt_arguments", "call_failed"]
+
+_MAX_LEAVES = 200
+_MATH_CHAIN = frozenset({"a", "b", "number", "value", "part", "whole"})  # operands a result may feed
+_NONE_WORDS = (None, "None", "none", "")
+
+
+@dataclass(frozen=True)
+class OutputLeaf:
+    """One scalar an earlier call returned: where (round, step, tool, path) and what (key, value)."""
+
+    round: int
+    step: int
+    tool: str
+    path: str
+    key: str
+    value: Any
+
+
+def _is_collection(d: dict[str, Any]) -> bool:
+    """A dict keyed by ids (bookings, cards, orders): its keys are data, not field names."""
+    return bool(d) and all(isinstance(v, dict) for v in d.values())
+
+
+def output_leaves(value: Any, tool: str, round_index: int, step: int) -> tuple[OutputLeaf, ...]:
+    """The scalar leaves of one output (and the keys of id-keyed collections), at most 200."""
+    out: list[OutputLeaf] = []
+
+    def walk(node: Any, path: str, key: str) -> None:
+        if len(out) >= _MAX_LEAVES:
+            return
+        if isinstance(node, dict):
+            collection = _is_collection(node)
+            for k, v in node.items():
+                if collection:
+                    out.append(OutputLeaf(round_index, step, tool, f"{path}{{key}}", key, k))
+                walk(v, f"{path}.{k}" if path else str(k), key if collection else str(k))
+        elif isinstance(node, list):
+            for i, v in enumerate(node[:50]):
+                walk(v, f"{path}[{i}]", key)
+        elif isinstance(node, bool) or node is None:
+            return
+        elif isinstance(node, str):
+            if 0 < len(node) <= 120 and "\n" not in node:
+                out.append(OutputLeaf(round_index, step, tool, path, key, node))
+        elif isinstance(node, (int, float)):
+            out.append(OutputLeaf(round_index, step, tool, path, key, node))
+
+    walk(value, "", "")
+    return tuple(out)
+
+
+def _head(name: str) -> str:
+    parts = [p for p in name.replace("-", "_").split("_") if p]
+    return parts[-1].lower() if parts else ""
+
+
+def _similar(key: str, param: str) -> bool:
+    """Same words, or the same head word and a shared specific word (``user_id`` ≁ ``receiver_id``: only 'id')."""
+    a, b = tokens(key), tokens(param)
+    return a == b or (_head(key) == _head(param) and bool((a & b) - GENERIC))
+
+
+def _type_fits(value: Any, schema: dict[str, Any]) -> bool:
+    want = schema.get("type")
+    if want == "array":
+        want = (schema.get("items") or {}).get("type")
+    if want == "string":
+        return isinstance(value, str)
+    if want == "integer":
+        return isinstance(value, int)
+    if want == "number":
+        return isinstance(value, (int, float))
+    return want is None
+
+
+def _matching_leaves(history: Sequence[OutputLeaf], owner: str, param: str, schema: dict[str, Any],
+                     cands: list[Any], exact: bool) -> list[tuple[OutputLeaf, Any]]:
+    """Leaves that fit ``param``: a value the state accepts (best with a similar name), or, when the state
+    offers nothing, a similar name and the right type (a math ``result`` feeds any number). ``exact``: only
+    a leaf of the very same name counts (for parameters whose values obey rules an output may break)."""
+    if not history or (param in hints._TEXT_KINDS and param not in ("keyword", "pattern")):
+        return []
+    if schema.get("type") == "boolean":
+        return []
+    is_array = schema.get("type") == "array"
+    plain = {c for c in cands if not isinstance(c, (list, dict))}
+    inner = {x for c in cands if isinstance(c, list) for x in c if not isinstance(x, (list, dict))}
+    best: list[tuple[OutputLeaf, Any]] = []
+    best_score = 0
+    for leaf in history:
+        v = leaf.value
+        if not _type_fits(v, schema):
+            continue
+        if cands:
+            if v in plain:
+                value = v
+            elif is_array and v in inner and [v] in cands:
+                value = [v]
+            else:
+                continue
+            score = 2 if _similar(leaf.key, param) else 1
+        else:
+            numeric_chain = (owner == "MathAPI" and leaf.key == "result" and param in _MATH_CHAIN
+                             and isinstance(v, (int, float)))
+            if numeric_chain:
+                if not 0 < v < 1e6 or is_array:
+                    continue
+            elif not (tokens(leaf.key) == tokens(param) if exact else _similar(leaf.key, param)):
+                continue
+            value = [v] if is_array else v
+            score = 2
+        if score > best_score:
+            best, best_score = [], score
+        if score == best_score:
+            best.append((leaf, value))
+    return best
+
+
+def _schema_value(schema: dict[str, Any], param: str, rng: random.Random, tool: str) -> tuple[Any, str]:
+    if schema.get("enum"):
+        return rng.choice(list(schema["enum"])), "enum"
+    if schema.get("default") not in _NONE_WORDS and "default" in schema:
+        return schema["default"], "default"
+    typ = schema.get("type", "string")
+    if typ == "string":
+        text = hints.free_text(param, rng, tool)
+        return (text, "free text") if text else (f"{param}_{rng.randint(1, 99)}", "type string")
+    if typ == "integer":
+        return rng.randint(1, 10), "type integer"
+    if typ == "number":
+        return round(rng.uniform(1, 100), 2), "type number"
+    if typ == "boolean":
+        return rng.random() < 0.5, "type boolean"
+    if typ == "array":
+        item, how = _schema_value(schema.get("items") or {"type": "string"}, param, rng, tool)
+        return [item], how
+    if typ == "object":
+        return {}, "type object"
+    return None, "no type"
+
+
+def _instance(env: Environment, owner: str) -> Any:
+    try:
+        return env.instance(owner)  # type: ignore[attr-defined]
+    except (AttributeError, KeyError):
+        return None
+
+
+def sample_arguments(
+    env: Environment,
+    spec: ToolSpec,
+    history: Sequence[OutputLeaf],
+    rng: random.Random,
+    *,
+    flow_bias: float = 0.85,
+) -> tuple[dict[str, Any], tuple[ArgSource, ...]]:
+    """Arguments for one call of ``spec`` and where each came from.
+
+    Per parameter: an earlier output that fits (with probability ``flow_bias``), else a fresh value when the
+    call means to create one (new file name, amount, free text), else a value the state offers, else the
+    schema (enum, default, type). Optional parameters are filled when the state or an output can fill them
+    and their default is empty (e.g. ``retrieve_invoice(booking_id=...)``), else half of the time when some
+    meaningful value exists; never with a made-up placeholder.
+    """
+    owner = spec.owner
+    instance = _instance(env, owner)
+    required = set(spec.required)
+    args: dict[str, Any] = {}
+    sources: dict[str, ArgSource] = {}
+    ordered = [p for p in spec.properties if p in required] + [p for p in spec.properties if p not in required]
+    for param in ordered:
+        schema = spec.properties[param] or {}
+        cands = env.candidates(spec.name, param)
+        fresh = hints.has_fresh(owner, spec.name, param)
+        new_only = (owner, spec.name, param) in hints.NEW_ONLY
+        fits = [] if new_only else _matching_leaves(history, owner, param, schema, cands, exact=fresh)
+        if new_only:
+            cands = []
+        if param not in required:
+            has_value = cands or fits or fresh or schema.get("enum") or hints.free_text(param, random.Random(0), spec.name)
+            empty_default = schema.get("default") in _NONE_WORDS
+            if not has_value or not ((empty_default and (cands or fits)) or rng.random() < 0.5):
+                continue
+        if fits and rng.random() < flow_bias:
+            leaf, value = fits[rng.randrange(len(fits))]
+            src = ArgSource(param, value, "output", f"{leaf.tool} → {leaf.path or leaf.key}",
+                            from_call=(leaf.round, leaf.step))
+        elif fresh and (not cands or (owner, spec.name, param) in hints.PREFER_FRESH):
+            ctx = hints.HintContext(env, spec.name, param, schema, args, rng, instance)
+            value = hints.fresh_value(owner, ctx)
+            if value in cands:
+                src = ArgSource(param, value, "state", "the value the state holds for this call")
+            else:
+                src = ArgSource(param, value, "random", "fresh value for this call")
+        elif cands:
+            value = cands[rng.randrange(len(cands))]
+            src = ArgSource(param, value, "state", f"one of {len(cands)} values the state offers")
+        else:
+            value, how = _schema_value(schema, param, rng, spec.name)
+            kind = "random" if how == "free text" else "schema"
+            src = ArgSource(param, value, kind, how)
+        args[param] = value
+        sources[param] = src
+    _fix_pair(env, spec, instance, args, sources, rng)
+    _keep_distinct(env, spec, args, sources, rng)
+    return args, tuple(sources[p] for p in args)
+
+
+def _fix_pair(env: Environment, spec: ToolSpec, instance: Any, args: dict[str, Any],
+              sources: dict[str, ArgSource], rng: random.Random) -> None:
+    """Make two arguments that only work together agree (a served route, a known distance, a unit pair)."""
+    pair = hints.PAIRS.get((spec.owner, spec.name))
+    if pair is None or instance is None:
+        return
+    first, second = pair[0], pair[1]
+    if first not in args or second not in args:
+        return
+
+    def options(param: str) -> list[Any]:
+        return env.candidates(spec.name, param) or _pool_of(spec.owner, spec.name, param)
+
+    valid = hints.valid_pairs(env, spec.owner, spec.name, instance, options(first), options(second))
+    if not valid or (args[first], args[second]) in valid:
+        return
+    partners = [b for a, b in valid if a == args[first]]
+    if partners:
+        value = partners[rng.randrange(len(partners))]
+        args[second] = value
+        sources[second] = ArgSource(second, value, "state", f"one of {len(partners)} values that go with "
+                                                             f"{first}={args[first]!r}")
+        return
+    partners = [a for a, b in valid if b == args[second]]
+    if partners and sources[second].kind == "output":
+        value = partners[rng.randrange(len(partners))]
+        args[first] = value
+        sources[first] = ArgSource(first, value, "state", f"one of {len(partners)} values that go with "
+                                                           f"{second}={args[second]!r}")
+        return
+    a, b = valid[rng.randrange(len(valid))]
+    args[first], args[second] = a, b
+    detail = f"one of {len(valid)} ({first}, {second}) pairs the tool serves"
+    sources[first] = ArgSource(first, a, "state", detail)
+    sources[second] = ArgSource(second, b, "state", detail)
+
+
+def _keep_distinct(env: Environment, spec: ToolSpec, args: dict[str, Any], sources: dict[str, ArgSource],
+                   rng: random.Random) -> None:
+    """Two arguments that must differ (``cp x x`` copies a folder into itself and makes the tree cyclic)."""
+    pair = hints.DISTINCT.get((spec.owner, spec.name))
+    if pair is None or pair[0] not in args or args.get(pair[0]) != args.get(pair[1]):
+        return
+    others = [c for c in env.candidates(spec.name, pair[1]) if c != args[pair[0]]]
+    if others:
+        value = others[rng.randrange(len(others))]
+        args[pair[1]] = value
+        sources[pair[1]] = ArgSource(pair[1], value, "state", f"one of {len(others)} values ≠ {pair[0]}")
+
+
+def _pool_of(owner: str, tool: str, param: str) -> list[Any]:
+    """The vocabulary a fresh-value rule draws from (units), for finding valid pairs."""
+    if owner == "MathAPI" and tool == "si_unit_conversion":
+        return list(hints.UNITS_SI)
+    if owner == "MathAPI" and tool == "imperial_si_conversion":
+        return list(hints.UNITS_IMPERIAL)
+    return []
+
+
+# -- deliberate errors -----------------------------------------------------------------------------------------
+
+_AMOUNT_WORDS = frozenset({"amount", "price", "fuel", "budget", "cost", "balance", "gallon", "liter"})
+
+
+def _wrong_value(value: Any, cands: list[Any], rng: random.Random) -> Any:
+    """A realistic value that does not exist in the state: another id, a missing file, an unknown user."""
+    taken = {c for c in cands if not isinstance(c, (list, dict))}
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        ints = [c for c in taken if isinstance(c, int) and not isinstance(c, bool)]
+        return (max(ints) if ints else value) + rng.randint(1000, 9000)
+    if isinstance(value, list):
+        if not value:
+            return None
+        inner = _wrong_value(value[0], [x for c in cands if isinstance(c, list) for x in c], rng)
+        return None if inner is None else [inner] + list(value[1:])
+    if not isinstance(value, str) or not value:
+        return None
+    for _ in range(10):
+        if any(ch.isdigit() for ch in value):
+            wrong = "".join(str(rng.randint(0, 9)) if ch.isdigit() else ch for ch in value)
+        elif "." in value.strip("."):
+            stem, ext = value.rsplit(".", 1)
+            wrong = f"{stem}_{rng.choice(('old', 'v2', 'final', 'copy'))}.{ext}"
+        elif value.isupper():
+            wrong = value[:-1] + rng.choice("QXZ")
+        else:
+            wrong = rng.choice(hints.NAMES + tuple(hints.DIR_NAMES))
+        if wrong != value and wrong not in taken:
+            return wrong
+    return None
+
+
+def corrupt_arguments(
+    env: Environment,
+    spec: ToolSpec,
+    args: dict[str, Any],
+    sources: tuple[ArgSource, ...],
+    rng: random.Random,
+) -> tuple[dict[str, Any], tuple[ArgSource, ...], str] | None:
+    """Make one argument realistically wrong (an id or file that does not exist, an amount over the balance).
+
+    Returns the new arguments, sources and a description, or ``None`` when no argument can be made wrong.
+    """
+    options = []
+    for src in sources:
+        name_words = tokens(src.name)
+        if isinstance(src.value, (int, float)) and not isinstance(src.value, bool) and name_words & _AMOUNT_WORDS:
+            options.append((src, float(10 ** rng.randint(6, 8)), "an amount far beyond what the state allows"))
+        elif src.kind in ("state", "output"):
+            cands = env.candidates(spec.name, src.name)
+            wrong = _wrong_value(src.value, cands, rng)
+            if wrong is not None:
+                options.append((src, wrong, f"a value the state does not have (instead of {src.value!r})"))
+    if not options:
+        return None
+    src, wrong, why = options[rng.randrange(len(options))]
+    new_args = dict(args)
+    new_args[src.name] = wrong
+    new_sources = tuple(
+        ArgSource(s.name, wrong, "random", f"deliberate error: {why}") if s.name == src.name else s for s in sources
+    )
+    return new_args, new_sources, f"{src.name}={wrong!r}: {why}"
+
+
+def call_failed(result: CallResult) -> bool:
+    """An error result, or a refusal the class reports as data (``[{"error": ...}]``, ``{"login_status": False}``).
+
+    Status *queries* (tools with ``status`` in their name) may answer ``False``: that is information, not failure.
+    """
+    if result.error is not None:
+        return True
+    value = result.value
+    if isinstance(value, list) and value and all(isinstance(v, dict) and "error" in v for v in value):
+        return True
+    if isinstance(value, dict) and "status" not in result.call.name:
+        for key, v in value.items():
+            if v is False and (key == "success" or key.endswith("_status")):
+                return True
+    return False

@@ -1,0 +1,361 @@
+"""Phase I: walk the API graph toward a target tool, execute each call for real, and trace every decision.
+
+``sample_turn`` is one round ``(C_1, E_1, ..., C_M, E_M)``; ``sample_episode`` is N rounds on one environment whose
+state carries over. Both **mutate the environment they are given** (that is the point: round 2 sees round 1's
+files and bookings); take ``env.snapshot()`` first, or pass ``env.copy()``, if the start state is needed later.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+
+from fr_core.envs.base import Environment
+from fr_core.errors import ConfigError, SamplingError
+from fr_core.graph import distances_to, legal_tools
+from fr_core.sampling.choose import choose_next_tool, choose_random_tool
+from fr_core.sampling.config import SamplerConfig
+from fr_core.sampling.params import OutputLeaf, call_failed, corrupt_arguments, output_leaves, sample_arguments
+from fr_core.sampling.targets import Coverage, pick_target
+from fr_core.types import ArgSource, StepResult, ToolCall, TracedCall, Turn
+
+__all__ = [
+    "StepTrace",
+    "TurnTrace",
+    "EpisodeTrace",
+    "sample_turn",
+    "sample_episode",
+    "sample_episodes",
+    "state_diff",
+    "turn_leaves",
+]
+
+_MAX_DIFF = 20
+
+
+@dataclass(frozen=True)
+class StepTrace:
+    """Everything about one step: what was legal, which rule chose what and why, the call, where its arguments
+    came from, what it returned, and how the owning class's state changed."""
+
+    round: int
+    step: int
+    target: str
+    legal: tuple[str, ...]
+    called: tuple[str, ...]
+    rule: str
+    reason: str
+    distance: int | None
+    tool: str
+    arguments: dict[str, Any]
+    sources: tuple[ArgSource, ...]
+    ok: bool
+    error: str | None
+    value: Any
+    deliberate_error: bool = False
+    deliberate_detail: str = ""
+    retry_of: int | None = None
+    state_diff: tuple[dict[str, Any], ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["sources"] = [dataclasses.asdict(s) for s in self.sources]
+        return data
+
+
+@dataclass(frozen=True)
+class TurnTrace:
+    """One round: the target and why it was picked, whether it was reachable, the steps, how the turn ended."""
+
+    round: int
+    target: str
+    policy: str
+    target_reason: str
+    calls: int
+    start_hops: int | None  # hops from the nearest legal tool to the target at the start; None: unreachable
+    steps: tuple[StepTrace, ...]
+    end_reason: str
+
+    @property
+    def reachable(self) -> bool:
+        """Reachable within this turn's calls: the target is at most ``calls - 1`` hops from a legal tool."""
+        return self.start_hops is not None and self.start_hops <= self.calls - 1
+
+    def to_json(self) -> dict[str, Any]:
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "steps"}
+        data["reachable"] = self.reachable
+        data["steps"] = [s.to_json() for s in self.steps]
+        return data
+
+
+@dataclass(frozen=True)
+class EpisodeTrace:
+    """N rounds of one episode, with the settings that produced them."""
+
+    config: SamplerConfig
+    env: str
+    turns: tuple[TurnTrace, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"config": self.config.to_dict(), "env": self.env, "turns": [t.to_json() for t in self.turns]}
+
+
+# -- state diff ------------------------------------------------------------------------------------------------
+
+
+def _short(value: Any) -> Any:
+    text = repr(value)
+    return value if len(text) <= 160 else text[:157] + "..."
+
+
+def state_diff(before: Any, after: Any, path: str = "", out: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """A compact JSON diff: ``{"op": add|remove|change, "path": "a.b", "before": ..., "after": ...}`` (≤ 20 ops).
+
+    >>> state_diff({"cwd": "/a", "n": 1}, {"cwd": "/a/b", "n": 1})
+    [{'op': 'change', 'path': 'cwd', 'before': '/a', 'after': '/a/b'}]
+    """
+    out = [] if out is None else out
+    if len(out) >= _MAX_DIFF or before == after:
+        return out
+    if isinstance(before, dict) and isinstance(after, dict):
+        for key in list(before) + [k for k in after if k not in before]:
+            sub = f"{path}.{key}" if path else str(key)
+            if key not in after:
+                out.append({"op": "remove", "path": sub, "before": _short(before[key])})
+            elif key not in before:
+                out.append({"op": "add", "path": sub, "after": _short(after[key])})
+            else:
+                state_diff(before[key], after[key], sub, out)
+            if len(out) >= _MAX_DIFF:
+                break
+        return out
+    if isinstance(before, list) and isinstance(after, list) and len(before) != len(after):
+        if len(after) > len(before) and after[: len(before)] == before:
+            for item in after[len(before):]:
+                out.append({"op": "add", "path": f"{path}[]", "after": _short(item)})
+            return out[:_MAX_DIFF]
+    out.append({"op": "change", "path": path, "before": _short(before), "after": _short(after)})
+    return out
+
+
+def _owner_state(env: Environment, owner: str) -> Any:
+    state = env.state()
+    return state.get(owner, state)
+
+
+# -- one turn --------------------------------------------------------------------------------------------------
+
+
+def turn_leaves(turn: Turn, round_index: int) -> tuple[OutputLeaf, ...]:
+    """The output leaves of a turn's successful, non-deliberate calls (what later rounds may reuse)."""
+    leaves: list[OutputLeaf] = []
+    for i, step in enumerate(turn.steps):
+        if not step.deliberate_error and not call_failed(step.result):
+            leaves.extend(output_leaves(step.result.value, step.call.name, round_index, i))
+    return tuple(leaves)
+
+
+def _reach(distances: Mapping[str, int], legal: Sequence[str], target: str) -> int | None:
+    """Hops from the nearest legal tool to ``target`` (0 when it is legal), ``None`` when no legal tool leads there."""
+    if target in legal:
+        return 0
+    hops = [distances[t] for t in legal if t in distances]
+    return min(hops) if hops else None
+
+
+def sample_turn(
+    env: Environment,
+    graph: nx.DiGraph,
+    target: str,
+    calls: int = 4,
+    seed: int = 0,
+    *,
+    called: Iterable[str] = frozenset(),
+    round_index: int = 0,
+    history: Sequence[OutputLeaf] = (),
+    policy: str = "directed",
+    error_share: float = 0.0,
+    flow_bias: float = 0.85,
+    retry: bool = True,
+    diff_state: bool = True,
+    target_reason: str = "given",
+    distances: Mapping[str, int] | None = None,
+) -> StepResult[Turn]:
+    """One round of at most ``calls`` executed calls aimed at ``target``; the env is mutated (see module doc).
+
+    ``called``: tools called in earlier rounds (they count for legality; Eq. 2's "target already called"
+    looks at this turn only). ``history``: output leaves of earlier rounds, for data flow across rounds.
+    A call that fails by accident is retried once, as the next step, with freshly drawn arguments.
+    A deliberate error (share ``error_share``) makes one argument realistically wrong and is kept, marked.
+    """
+    if policy not in ("directed", "random"):
+        raise ConfigError(f"unknown policy {policy!r}; choose directed or random")
+    rng = random.Random(seed)
+    specs = {s.name: s for s in env.tools()}
+    before_called = frozenset(called)
+    if target not in graph or target not in specs:
+        trace = TurnTrace(round_index, target, policy, target_reason, calls, None, (),
+                          f"target {target!r} is not a tool of this environment/graph")
+        return StepResult(Turn(target, (), False, trace.end_reason), trace)
+    dist = distances if distances is not None else distances_to(graph, target)
+    legal = legal_tools(graph, before_called, env)
+    start = _reach(dist, legal, target)
+    if start is None:
+        reason = f"target {target} unreachable: no legal tool leads to it ({len(legal)} legal tools)"
+        trace = TurnTrace(round_index, target, policy, target_reason, calls, None, (), reason)
+        return StepResult(Turn(target, (), False, reason), trace)
+
+    leaves: list[OutputLeaf] = list(history)
+    turn_called: list[str] = []
+    steps: list[TracedCall] = []
+    traces: list[StepTrace] = []
+    reached = False
+    retry_tool: tuple[str, int] | None = None
+    end_reason = ""
+    for step in range(calls):
+        legal = legal if step == 0 else legal_tools(graph, before_called | set(turn_called), env)
+        if retry_tool is not None:
+            tool, failed_step = retry_tool
+            rule, reason, distance = "retry", f"retry of the failed call at step {failed_step} with other arguments", dist.get(tool)
+        else:
+            failed_step = None
+            choice = (choose_next_tool(graph, legal, turn_called, target, rng, distances=dist) if policy == "directed"
+                      else choose_random_tool(dist, legal, rng))
+            if choice is None:
+                end_reason = f"stuck after {step} call(s): no legal tool leads to {target}"
+                break
+            tool, rule, reason, distance = choice.tool, choice.rule, choice.reason, choice.distance
+        spec = specs[tool]
+        deliberate = rng.random() < error_share and retry_tool is None
+        args, sources = sample_arguments(env, spec, leaves, rng, flow_bias=0.0 if retry_tool else flow_bias)
+        retry_tool = None
+        detail = ""
+        if deliberate:
+            wrong = corrupt_arguments(env, spec, args, sources, rng)
+            if wrong is None:
+                deliberate = False
+            else:
+                args, sources, detail = wrong
+        called_now = tuple(sorted(before_called | set(turn_called)))
+        before = _owner_state(env, spec.owner) if diff_state else None
+        result = env.execute(ToolCall(tool, args))
+        diff = tuple(state_diff(before, _owner_state(env, spec.owner))) if diff_state else ()
+        failed = call_failed(result)
+        if deliberate and not failed:
+            deliberate, detail = False, f"meant to fail ({detail}) but the call succeeded"
+        if not failed:
+            if tool not in turn_called:
+                turn_called.append(tool)
+            leaves.extend(output_leaves(result.value, tool, round_index, step))
+            reached = reached or tool == target
+        elif not deliberate and retry and failed_step is None:
+            retry_tool = (tool, step)
+        steps.append(TracedCall(ToolCall(tool, args), result, sources, deliberate))
+        traces.append(StepTrace(
+            round_index, step, target, tuple(legal), called_now, rule, reason, distance, tool, args,
+            sources, not failed, result.error or (None if not failed else "refused: " + result.to_text()[:200]),
+            result.value, deliberate, detail, failed_step, diff,
+        ))
+    if not end_reason:
+        state = "reached" if reached else "did not reach"
+        end_reason = f"{len(steps)} call(s) made; {state} target {target}"
+    if steps and all(not t.ok for t in traces):
+        fails = "; ".join(sorted({f"{t.tool}: {t.error}" for t in traces}))[:600]
+        end_reason += f"; every call failed ({fails})"
+    turn = Turn(target, tuple(steps), reached, end_reason)
+    return StepResult(turn, TurnTrace(round_index, target, policy, target_reason, calls, start, tuple(traces),
+                                      end_reason))
+
+
+# -- an episode ------------------------------------------------------------------------------------------------
+
+
+def sample_episode(
+    env: Environment,
+    graph: nx.DiGraph,
+    config: SamplerConfig | None = None,
+    *,
+    coverage: Coverage | None = None,
+    **overrides: Any,
+) -> StepResult[list[Turn]]:
+    """N rounds of M calls on ``env`` (mutated: the state carries across rounds; snapshot first if needed).
+
+    Settings come from ``config`` with keyword ``overrides`` (``rounds=3, calls=4, seed=7, strategy="coverage",
+    policy="random", error_share=0.1`` ...), validated by :class:`SamplerConfig`. Each round's target is picked
+    by the strategy among tools reachable from the current state; ``coverage`` (shared across episodes if
+    given) is updated in place. Raises :class:`SamplingError` listing the failures when no call succeeded
+    (its ``trace`` attribute keeps the episode's trace).
+    """
+    try:
+        cfg = dataclasses.replace(config or SamplerConfig(), **overrides)
+    except TypeError as exc:
+        raise ConfigError(f"sample_episode: {exc}; settings are the fields of SamplerConfig") from exc
+    cov = coverage if coverage is not None else Coverage()
+    tools = sorted(graph.nodes)
+    all_dist = {t: distances_to(graph, t) for t in tools}
+    pick_rng = random.Random(cfg.seed * 7919 + 1)
+    called: set[str] = set()
+    leaves: list[OutputLeaf] = []
+    turns: list[Turn] = []
+    traces: list[TurnTrace] = []
+    last_tool: str | None = None
+    for r in range(cfg.rounds):
+        legal = legal_tools(graph, called, env)
+        reachable = {t: h for t in tools if (h := _reach(all_dist[t], legal, t)) is not None}
+        if not reachable:
+            target, why = tools[0], "no tool is reachable from the current state"
+        else:
+            target, why = pick_target(cfg.strategy, reachable, pick_rng, coverage=cov, last_tool=last_tool)
+        res = sample_turn(
+            env, graph, target, cfg.calls, seed=cfg.seed * 1000 + r, called=called, round_index=r, history=leaves,
+            policy=cfg.policy, error_share=cfg.error_share, flow_bias=cfg.flow_bias, retry=cfg.retry,
+            diff_state=cfg.diff_state, target_reason=why, distances=all_dist[target],
+        )
+        turn = res.output
+        cov.record(turn)
+        turns.append(turn)
+        traces.append(res.trace)
+        leaves.extend(turn_leaves(turn, r))
+        ok = [s.call.name for s in turn.steps if not s.deliberate_error and not call_failed(s.result)]
+        called.update(ok)
+        last_tool = ok[-1] if ok else last_tool
+    trace = EpisodeTrace(cfg, getattr(env, "name", type(env).__name__), tuple(traces))
+    all_steps = [s for t in traces for s in t.steps]
+    if all_steps and not any(s.ok for s in all_steps):
+        fails = sorted({f"{s.tool}: {s.error}" for s in all_steps})
+        error = SamplingError(
+            f"every one of the {len(all_steps)} calls in this episode failed, so it holds no usable trace. "
+            f"Check the environment's tools and state; failures: " + "; ".join(fails[:12])
+        )
+        error.trace = trace  # type: ignore[attr-defined]  # the failed trace stays inspectable
+        raise error
+    return StepResult(turns, trace)
+
+
+def sample_episodes(
+    make_env: Callable[[int], Environment],
+    graph: nx.DiGraph,
+    episodes: int,
+    config: SamplerConfig | None = None,
+    *,
+    coverage: Coverage | None = None,
+    **overrides: Any,
+) -> list[EpisodeTrace]:
+    """``episodes`` independent episodes; episode ``i`` runs on ``make_env(seed + i)`` with seed ``seed + i``.
+
+    Episodes whose every call failed are kept (their failures are in the trace), not raised.
+    """
+    cfg = dataclasses.replace(config or SamplerConfig(), **overrides)
+    out = []
+    for i in range(episodes):
+        seed = cfg.seed + i
+        try:
+            out.append(sample_episode(make_env(seed), graph, cfg, coverage=coverage, seed=seed).trace)
+        except SamplingError as exc:
+            out.append(exc.trace)  # type: ignore[attr-defined]
+    return out

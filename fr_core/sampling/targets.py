@@ -1,0 +1,72 @@
+"""Target tool strategies for each round: uniform over reachable tools, or coverage-driven (least-sampled first)."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from fr_core.errors import ConfigError
+from fr_core.types import Turn
+
+__all__ = ["Coverage", "pick_target"]
+
+
+@dataclass
+class Coverage:
+    """Counts across turns (and episodes, when shared): executed calls per tool (a tool is *sampled* once it
+    ran, whatever it answered), successful consecutive tool pairs, and turns whose target was missed. The one mutable accumulator of the sampler; pass the same object to
+    several :func:`~fr_core.sampling.sample_episode` calls to cover a whole graph."""
+
+    tools: Counter = field(default_factory=Counter)
+    pairs: Counter = field(default_factory=Counter)
+    misses: Counter = field(default_factory=Counter)
+    turns: int = 0
+
+    def record(self, turn: Turn) -> None:
+        executed = [s.call.name for s in turn.steps if not s.deliberate_error]
+        ok = [s.call.name for s in turn.steps if s.result.ok and not s.deliberate_error]
+        self.tools.update(executed)
+        self.pairs.update(zip(ok, ok[1:]))
+        if not turn.reached_target:
+            self.misses[turn.target] += 1
+        self.turns += 1
+
+    def uncovered(self, tools: Sequence[str]) -> list[str]:
+        return sorted(t for t in tools if not self.tools[t])
+
+
+def pick_target(
+    strategy: str,
+    reachable: Mapping[str, int],
+    rng: random.Random,
+    *,
+    coverage: Coverage | None = None,
+    last_tool: str | None = None,
+) -> tuple[str, str]:
+    """A target among ``reachable`` (tool → hops from a legal tool) and why it was picked.
+
+    ``uniform``: any reachable tool. ``coverage``: the tools sampled least so far (then missed least), then the
+    one whose pair with ``last_tool`` was seen least, ties broken by ``rng`` over sorted names.
+    """
+    pool = sorted(reachable)
+    if not pool:
+        raise ConfigError("no target can be picked: no tool is reachable from the current state")
+    if strategy == "uniform":
+        return rng.choice(pool), f"uniform over {len(pool)} reachable tools"
+    if strategy != "coverage":
+        raise ConfigError(f"unknown target strategy {strategy!r}; choose uniform or coverage")
+    cov = coverage or Coverage()
+
+    def key(t: str) -> tuple[int, int, int]:
+        return cov.tools[t], cov.misses[t], cov.pairs[(last_tool, t)] if last_tool else 0
+
+    best = min(key(t) for t in pool)
+    tied = [t for t in pool if key(t) == best]
+    target = rng.choice(tied)
+    calls, misses, pair = best
+    reason = f"coverage: sampled {calls}× so far, missed {misses}×"
+    if last_tool:
+        reason += f", pair ({last_tool} → {target}) seen {pair}×"
+    return target, reason + f"; {len(tied)} tied of {len(pool)} reachable"
