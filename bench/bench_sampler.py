@@ -1,0 +1,101 @@
+"""Phase I sampler benchmark: executed calls/s against the bare environment, and the 500-episode figures.
+
+Run: ``.venv/bin/python bench/bench_sampler.py [--episodes 500] [--speed-only]``.
+
+* speed: the sampler's executed calls per second (choice, legality, arguments, execution, trace, state diff)
+  next to the bare rate of ``env.execute`` replaying exactly the same calls on the same start states.
+* figures: per BFCL class and per class combination of BFCL's base category, N seeded episodes of
+  3 rounds × 4 calls, directed vs random walk: success of non-deliberate calls, target reach in turns where
+  it was reachable, data-flow share (arguments taken from earlier outputs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from importlib import resources
+
+from fr_core.envs import BFCL_CLASSES
+from fr_core.envs.factory import make_env
+from fr_core.graph import bfcl_graph
+from fr_core.sampling import SamplerConfig, sample_episode, sample_episodes, summarize
+from fr_core.types import ToolCall
+
+
+def base_combinations() -> list[str]:
+    path = resources.files("bfcl_eval") / "data" / "BFCL_v4_multi_turn_base.json"
+    combos: dict[str, None] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            combos["+".join(json.loads(line)["involved_classes"])] = None
+    return [c for c in combos if "+" in c]
+
+
+def measure_speed(specs: list[str], episodes: int, diff_state: bool) -> tuple[float, float, int]:
+    """(sampler calls/s, bare env calls/s, calls) over ``episodes`` episodes per spec."""
+    sampler_s = bare_s = 0.0
+    n = 0
+    for spec in specs:
+        g = bfcl_graph(spec.split("+")).output
+        cfg = SamplerConfig(rounds=3, calls=4, diff_state=diff_state)
+        for seed in range(episodes):
+            env = make_env(spec, seed=seed)
+            t0 = time.perf_counter()
+            res = sample_episode(env, g, cfg, seed=seed)
+            sampler_s += time.perf_counter() - t0
+            calls = [ToolCall(s.call.name, s.call.arguments) for t in res.output for s in t.steps]
+            n += len(calls)
+            env = make_env(spec, seed=seed)
+            t0 = time.perf_counter()
+            for call in calls:
+                env.execute(call)
+            bare_s += time.perf_counter() - t0
+    return n / sampler_s, n / bare_s, n
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--episodes", type=int, default=500)
+    ap.add_argument("--speed-episodes", type=int, default=60)
+    ap.add_argument("--speed-only", action="store_true")
+    opts = ap.parse_args()
+    specs = list(BFCL_CLASSES) + base_combinations()
+
+    print("== speed (sampler alone vs bare env.execute of the same calls) ==")
+    for diff in (True, False):
+        s, b, n = measure_speed(specs, opts.speed_episodes // 10 or 1, diff)
+        print(f"state diff {'on ' if diff else 'off'}: sampler {s:8.0f} calls/s   bare env {b:8.0f} calls/s   "
+              f"ratio {s / b:.3f}   ({n} calls)")
+    if opts.speed_only:
+        return
+
+    print(f"\n== {opts.episodes} episodes × 3 rounds × 4 calls per environment ==")
+    head = f"{'environment':34s} {'policy':8s} {'success':>8s} {'reach':>7s} {'reachable':>10s} {'flow':>6s} {'calls/s':>8s}"
+    print(head)
+    totals = {"directed": [], "random": []}
+    for spec in specs:
+        g = bfcl_graph(spec.split("+")).output
+        for policy in ("directed", "random"):
+            t0 = time.perf_counter()
+            traces = sample_episodes(lambda s, spec=spec: make_env(spec, seed=s), g, opts.episodes,
+                                     SamplerConfig(rounds=3, calls=4, seed=0, policy=policy))
+            dt = time.perf_counter() - t0
+            st = summarize(traces)
+            totals[policy].append(st)
+            print(f"{spec:34s} {policy:8s} {st.success_rate:8.3f} {st.reach_rate:7.3f} "
+                  f"{st.reachable_turns:5d}/{st.turns:<4d} {st.flow_share:6.3f} {st.calls / dt:8.0f}")
+            if policy == "directed" and st.success_rate < 0.9:
+                for failure, count in st.top_failures(4):
+                    print(f"{'':36s}{count:5d}  {failure}")
+    print()
+    for policy, stats in totals.items():
+        args = sum(s.args for s in stats)
+        flow = sum(s.args_by_kind.get("output", 0) for s in stats) / args
+        ok = sum(s.accidental_ok for s in stats) / sum(s.accidental_calls for s in stats)
+        reach = sum(s.reached_turns for s in stats) / sum(s.reachable_turns for s in stats)
+        print(f"ALL {policy:8s} success {ok:.3f}  reach {reach:.3f}  flow {flow:.3f}")
+
+
+if __name__ == "__main__":
+    main()
