@@ -33,6 +33,11 @@ def envs(tools: bool = typer.Option(True, help="List each environment's tools.")
     console.print(table)
 
 
+from fr_core.graph.commands import graph_app  # noqa: E402
+
+app.add_typer(graph_app, name="graph")
+
+
 from fr_core.sampling.commands import sample_command  # noqa: E402
 
 app.command("sample")(sample_command)

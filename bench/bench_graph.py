@@ -1,0 +1,58 @@
+"""Graph build time: 5,000 generated JSON tools (name flow only), and each BFCL class with execution probes."""
+
+from __future__ import annotations
+
+import random
+import time
+
+from fr_core.graph.build import _bfcl_class_edges, build_graph
+from fr_core.types import ToolSpec
+
+# A vocabulary the size of a real API catalogue: 40 nouns × 25 qualifiers = 1,000 entity names.
+ENTITIES = [f"{a}{b}" for a in ("order", "user", "ticket", "file", "album", "invoice", "device", "route", "task",
+                                 "project", "account", "song", "city", "vendor", "report", "shelf", "crate",
+                                 "badge", "cart", "claim", "coupon", "dataset", "domain", "event", "fleet",
+                                 "gift", "hotel", "job", "lease", "loan", "meter", "note", "parcel", "patient",
+                                 "policy", "quote", "room", "sensor", "shift", "stream")
+            for b in ("", "group", "batch", "set", "item", "slot", "zone", "plan", "tier", "line", "case", "pack",
+                      "unit", "run", "kit", "log", "map", "feed", "tag", "rule", "view", "box", "node", "seat",
+                      "page")]
+HEADS = ["id", "name", "code", "key", "token", "path", "ref"]
+VERBS = ["get", "list", "create", "update", "delete", "archive", "sync", "find", "open", "close"]
+
+
+def generated_specs(n: int, seed: int = 0) -> list[ToolSpec]:
+    rng = random.Random(seed)
+    specs = []
+    for i in range(n):
+        ent = rng.choice(ENTITIES)
+        params = {}
+        for _ in range(rng.randint(1, 4)):
+            e, h = rng.choice(ENTITIES), rng.choice(HEADS)
+            params[f"{e}_{h}"] = {"type": "string", "description": f"The {h} of the {e}."}
+        fields = {}
+        for _ in range(rng.randint(1, 4)):
+            e, h = rng.choice(ENTITIES), rng.choice(HEADS)
+            fields[f"{e}_{h}"] = {"type": "string", "description": f"The {h} of a {e}."}
+        specs.append(ToolSpec(f"{rng.choice(VERBS)}_{ent}_{i}", f"Work with a {ent}.",
+                              {"type": "object", "properties": params, "required": list(params)[:1]},
+                              {"type": "object", "properties": fields}, owner=f"Service{i % 50}"))
+    return specs
+
+
+def main() -> None:
+    specs = generated_specs(5000)
+    t0 = time.perf_counter()
+    g = build_graph(specs).output
+    dt = time.perf_counter() - t0
+    print(f"graph build, 5,000 generated JSON tools: {dt:.2f} s ({g.number_of_edges()} edges; goal < 5 s)")
+    from fr_core.envs.bfcl import BFCL_CLASSES
+
+    for cls in BFCL_CLASSES:
+        t0 = time.perf_counter()
+        edges = _bfcl_class_edges(cls)
+        print(f"probe {cls}: {time.perf_counter() - t0:.2f} s, {len(edges)} pieces of evidence")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,32 @@
+"""The API relation graph G=(T,R,P): build it from evidence, edit it, ask legality and distances."""
+
+from fr_core.graph.build import GraphTrace, bfcl_graph, build_graph, name_flow_edges, probe_edges
+from fr_core.graph.model import (
+    add_edge,
+    class_density,
+    distances_to,
+    is_legal,
+    legal_tools,
+    new_graph,
+    prerequisite_groups,
+)
+from fr_core.graph.overlay import apply_overlay, edit_overlay, load_overlay, save_overlay
+
+__all__ = [
+    "GraphTrace",
+    "bfcl_graph",
+    "build_graph",
+    "name_flow_edges",
+    "probe_edges",
+    "add_edge",
+    "class_density",
+    "distances_to",
+    "is_legal",
+    "legal_tools",
+    "new_graph",
+    "prerequisite_groups",
+    "apply_overlay",
+    "edit_overlay",
+    "load_overlay",
+    "save_overlay",
+]

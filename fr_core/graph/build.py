@@ -1,0 +1,422 @@
+"""Build G from evidence we can explain: parameter-name flow in the specs, and state dependencies found by execution.
+
+* ``param_flow`` (soft): an output field of ``u`` can feed a parameter of ``v``, by name/type/description, or
+  because executing ``u`` returned a value that is a valid argument of ``v`` in that state.
+* ``state`` (hard when a condition explains it): ``v`` fails before ``u`` and succeeds after it (a login flag
+  set), or ``v`` can use an argument value that only exists after ``u`` (a folder ``cd`` entered, a file ``touch``ed).
+* ``manual``: edits from the JSON overlay (see :mod:`fr_core.graph.overlay`).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import networkx as nx
+
+from fr_core.envs.base import Environment, ObjectEnvironment
+from fr_core.graph.model import add_edge, new_graph, prune_to_density
+from fr_core.types import StepResult, ToolCall, ToolSpec
+
+__all__ = ["GraphTrace", "build_graph", "name_flow_edges", "probe_edges", "bfcl_graph", "tokens"]
+
+# Words that say nothing about *which* entity a field carries.
+GENERIC = frozenset(
+    "status result success error message value data info information detail list response content "
+    "type text count number amount total new current the a of to for and or in is id name".split()
+)
+
+
+@dataclass
+class GraphTrace:
+    """How a graph was built: evidence per edge, counts per kind, timings."""
+
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    dropped: list[tuple[str, str, str]] = field(default_factory=list)  # weakest soft edges cut for density
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for e in self.evidence:
+            out[e["kind"]] = out.get(e["kind"], 0) + 1
+        return out
+
+
+# Verbs in tool names: they say what a tool does, not what it is about.
+VERBS = frozenset("get set list add remove delete create update find check display view show search compute "
+                  "estimate retrieve fetch post send make fill press release start stop activate adjust".split())
+
+_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z])(?=[A-Z])")
+
+
+@lru_cache(maxsize=65536)
+def tokens(text: str) -> frozenset[str]:
+    """Lower-case word stems of an identifier or sentence: ``receiverId`` → {receiver, id}."""
+    out = set()
+    for t in _SPLIT.split(text or ""):
+        t = t.lower()
+        if not t:
+            continue
+        if len(t) > 3 and t.endswith("s") and not t.endswith(("ss", "us", "is")):
+            t = t[:-1]
+        out.add(t)
+    return frozenset(out)
+
+
+def _fields(schema: dict[str, Any] | None, prefix: str = "") -> list[tuple[str, str, str, str]]:
+    """(path, name, json type, description) of every response field, one level into arrays/objects."""
+    if not isinstance(schema, dict):
+        return []
+    out = []
+    for name, sub in (schema.get("properties") or {}).items():
+        if not isinstance(sub, dict):
+            continue
+        path = f"{prefix}{name}"
+        typ = sub.get("type", "")
+        if typ == "array" and name.endswith("_list"):
+            name = name[: -len("_list")]  # ``travel_cost_list`` carries travel costs
+        if typ == "array" and isinstance(sub.get("items"), dict):
+            item = sub["items"]
+            if item.get("properties"):
+                out.extend(_fields(item, path + "[]."))
+                continue
+            typ = item.get("type", "string")
+        elif typ == "object" and sub.get("properties") and not prefix:
+            out.extend(_fields(sub, path + "."))
+            continue
+        out.append((path, name, typ, sub.get("description", "")))
+    return out
+
+
+def _types_compatible(out_type: str, in_schema: dict[str, Any]) -> bool:
+    want = in_schema.get("type", "")
+    if not out_type or not want:
+        return True
+    if want == "array":
+        want = (in_schema.get("items") or {}).get("type", out_type)
+    if {out_type, want} <= {"integer", "number"}:
+        return True
+    return out_type == want
+
+
+def name_flow_edges(specs: Iterable[ToolSpec]) -> list[dict[str, Any]]:
+    """Output-field → parameter matches from the specs alone (fast: inverted indexes, no pairwise scan).
+
+    A match needs the same normalised name (``booking_id`` → ``booking_id``), or, inside one class, the
+    field's entity words in the parameter's name and description (``user_id`` → ``receiver_id``: "User ID
+    of the receiver"; ``gallon`` → ``fuelAmount``: "amount of fuel in gallons").
+    """
+    specs = list(specs)
+    by_name: dict[frozenset[str], list[tuple[ToolSpec, str, dict[str, Any]]]] = {}
+    by_owner: dict[str, list[tuple[ToolSpec, str, dict[str, Any], frozenset[str]]]] = {}
+    for spec in specs:
+        for pname, pschema in spec.properties.items():
+            ptoks = tokens(pname)
+            by_name.setdefault(ptoks, []).append((spec, pname, pschema))
+            words = ptoks | tokens(str(pschema.get("description", "")))
+            by_owner.setdefault(spec.owner, []).append((spec, pname, pschema, words))
+    edges = []
+    for u in specs:
+        for path, fname, ftype, _ in _fields(u.response):
+            ftoks = tokens(fname)
+            entity = ftoks - GENERIC
+            if not entity:
+                continue
+            matches = [(v, p, s, "same name") for v, p, s in by_name.get(ftoks, [])]
+            matches += [(v, p, s, f"'{fname}' matches '{p}' by its description")
+                        for v, p, s, words in by_owner.get(u.owner, [])
+                        if entity <= words]
+            seen = set()
+            for v, pname, pschema, how in matches:
+                if v.name == u.name or (v.name, pname) in seen or not _types_compatible(ftype, pschema):
+                    continue
+                seen.add((v.name, pname))
+                edges.append(dict(u=u.name, v=v.name, kind="param_flow", field=path, param=pname,
+                                  reason=f"{u.name} returns {path}, which feeds {v.name}({pname}=…): {how}"))
+    return edges
+
+
+# -- execution probes --------------------------------------------------------------------------------
+
+_DUMMY = {"string": "probe", "integer": 1, "number": 1.0, "boolean": True, "object": {}}
+
+
+def _probe_args(env: Environment, spec: ToolSpec, rng: random.Random,
+                fixed: dict[str, Any] | None = None) -> dict[str, Any]:
+    args: dict[str, Any] = {}
+    required = set(spec.required)
+    for pname, schema in spec.properties.items():
+        if fixed and pname in fixed:
+            args[pname] = fixed[pname]
+            continue
+        cands = env.candidates(spec.name, pname)
+        if cands:
+            value = rng.choice(cands)
+            args[pname] = [value] if schema.get("type") == "array" and not isinstance(value, list) else value
+        elif "enum" in schema:
+            args[pname] = rng.choice(schema["enum"])
+        elif schema.get("type") == "boolean":
+            args[pname] = rng.choice([True, False])
+        elif "default" in schema and schema["default"] is not None:
+            args[pname] = schema["default"]
+        elif pname in required:
+            typ = schema.get("type", "string")
+            if typ == "array":
+                item = (schema.get("items") or {}).get("type", "string")
+                args[pname] = [_DUMMY.get(item, "probe")]
+            else:
+                args[pname] = _DUMMY.get(typ, "probe")
+    return args
+
+
+def _leaves(value: Any, key: str = "", out: list | None = None) -> list[tuple[str, Any]]:
+    out = [] if out is None else out
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _leaves(v, str(k), out)
+    elif isinstance(value, list):
+        for v in value[:50]:
+            _leaves(v, key, out)
+    elif isinstance(value, str) and 1 < len(value) <= 200:
+        out.append((key, value))
+    elif isinstance(value, int) and not isinstance(value, bool) and "id" in tokens(key):
+        out.append((key, value))
+    return out
+
+
+def _flags(env: Environment) -> dict[tuple[str, str], bool]:
+    """Truthiness of each public scalar attribute of each owned instance (login flags, current user ...)."""
+    out = {}
+    if not isinstance(env, ObjectEnvironment):
+        return out
+    for cls in env.classes:
+        for attr, value in vars(env.instance(cls)).items():
+            if not attr.startswith("_") and (value is None or isinstance(value, (bool, int, float, str))):
+                out[(cls, attr)] = bool(value)
+    return out
+
+
+VARIANTS = 4  # argument draws per tool in a probe: enough to hit a valid route, a locking and an unlocking call
+
+
+def _gist(error: str | None) -> str:
+    """The first sentence of an error: 'doors must be locked. Unlocked: driver' and '...: rear' are one error."""
+    return (error or "").split(".")[0].split(":")[0]
+
+
+def probe_edges(env: Environment, *, seed: int = 0) -> list[dict[str, Any]]:
+    """Execute every ordered tool pair (u, v) from the env's current state and record the dependencies seen."""
+    rng = random.Random(seed)
+    specs = env.tools()
+    base = env.snapshot()
+    flags_before = _flags(env)
+    cands_before = {(s.name, p): list(env.candidates(s.name, p)) for s in specs for p in s.properties}
+    failed_before: dict[str, tuple[dict[str, Any], str]] = {}
+    seen_before: dict[str, tuple[dict[str, Any], Any]] = {}
+    for v in specs:
+        env.restore(base)
+        args = _probe_args(env, v, rng)
+        rv = env.execute(ToolCall(v.name, args))
+        if not rv.ok:
+            failed_before[v.name] = (args, rv.error or "")
+        else:
+            seen_before[v.name] = (args, rv.value)
+    edges: list[dict[str, Any]] = []
+    base_state = env.state()
+    read_only: set[str] = set()
+    runs = []  # (tool, result) for up to VARIANTS distinct successful argument draws per tool
+    for u in specs:
+        seen: list[dict[str, Any]] = []
+        for _ in range(VARIANTS):
+            env.restore(base)
+            args = _probe_args(env, u, rng)
+            if args in seen:
+                continue
+            seen.append(args)
+            ru = env.execute(ToolCall(u.name, args))
+            if ru.ok:
+                if env.state() == base_state:
+                    read_only.add(u.name)
+                runs.append((u, ru, env.snapshot()))
+    for u, ru, after in runs:
+        env.restore(after)
+        raised = sorted(k for k, on in _flags(env).items() if on and not flags_before.get(k, True))
+        leaves = _leaves(ru.value)
+        for v in specs:
+            if v.name == u.name:
+                continue
+            for pname in v.properties:
+                now = env.candidates(v.name, pname)
+                if not now:
+                    continue
+                before = cands_before[(v.name, pname)]
+                flow = next(((k, x) for k, x in leaves if x in now), None)
+                if flow:
+                    edges.append(dict(u=u.name, v=v.name, kind="param_flow", field=flow[0], param=pname,
+                                      reason=f"{u.name} returned {flow[0]}={flow[1]!r}, a valid {pname} of {v.name}"))
+                fresh = [c for c in now if c not in before]
+                if fresh:
+                    env.restore(after)
+                    rv = env.execute(ToolCall(v.name, _probe_args(env, v, rng, {pname: fresh[0]})))
+                    env.restore(after)
+                    if rv.ok:
+                        edges.append(dict(u=u.name, v=v.name, kind="state", hard=True, param=pname,
+                                          condition={"type": "candidates", "param": pname},
+                                          reason=f"{v.name}({pname}={fresh[0]!r}) works only after {u.name} "
+                                                 f"made that value available"))
+            if v.name in seen_before and v.name in read_only and v.owner == u.owner and u.name not in read_only:
+                args, value = seen_before[v.name]
+                env.restore(after)
+                rv = env.execute(ToolCall(v.name, args))
+                env.restore(after)
+                if rv.ok and rv.value != value:
+                    edges.append(dict(u=u.name, v=v.name, kind="observe",
+                                      reason=f"{v.name} shows what {u.name} changed (same call, new output)"))
+            if v.name in failed_before:
+                args, error = failed_before[v.name]
+                env.restore(after)
+                rv = env.execute(ToolCall(v.name, args))
+                env.restore(after)
+                if not rv.ok and _gist(rv.error) != _gist(error) and v.owner == u.owner:
+                    edges.append(dict(u=u.name, v=v.name, kind="state",
+                                      reason=f"{u.name} removed one obstacle of {v.name}: its error went from "
+                                             f"{error[:60]!r} to {(rv.error or '')[:60]!r}"))
+                    edges.extend(_next_obstacle(env, specs, after, u, v, args, rv.error or "", rng))
+                elif rv.ok:
+                    owner_flags = [a for c, a in raised if c == v.owner]
+                    if owner_flags:
+                        edges.append(dict(u=u.name, v=v.name, kind="state", hard=True,
+                                          condition={"type": "truthy", "owner": v.owner, "attrs": owner_flags},
+                                          reason=f"{v.name} failed before {u.name} and succeeded after it "
+                                                 f"set {', '.join(owner_flags)}"))
+                    else:
+                        edges.append(dict(u=u.name, v=v.name, kind="state",
+                                          reason=f"{v.name} failed before {u.name} and succeeded after it"))
+    env.restore(base)
+    # Look before you act: a read-only tool taking the same arguments as a state-changing one
+    # (get_flight_cost → book_flight, get_ticket → close_ticket).
+    for u in specs:
+        if u.name not in read_only or not u.required:
+            continue
+        for v in specs:
+            if v.owner == u.owner and v.name not in read_only and v.name != u.name and set(u.required) <= set(v.properties):
+                edges.append(dict(u=u.name, v=v.name, kind="param_flow", param=",".join(u.required),
+                                  reason=f"{u.name} inspects what {v.name} changes: same arguments "
+                                         f"({', '.join(u.required)}), and {u.name} leaves the state unchanged"))
+    # Same subject: a read-only tool and another tool of its class named after the same thing
+    # (check_tire_pressure → find_nearest_tire_shop).
+    for u in specs:
+        if u.name not in read_only:
+            continue
+        subject = tokens(u.name) - GENERIC - VERBS
+        for v in specs:
+            shared = subject & tokens(v.name)
+            if v.owner == u.owner and v.name != u.name and shared:
+                edges.append(dict(u=u.name, v=v.name, kind="topic",
+                                  reason=f"{u.name} looks at the {', '.join(sorted(shared))} that {v.name} is about"))
+    return edges
+
+
+def _next_obstacle(env: Environment, specs: list[ToolSpec], after: Any, u: ToolSpec, v: ToolSpec,
+                   args: dict[str, Any], error: str, rng: random.Random) -> list[dict[str, Any]]:
+    """After ``u`` cleared one obstacle of ``v``, find the tools that clear the next one (lockDoors, then
+    pressBrakePedal, then startEngine): each gives ``u → w`` and ``w → v``."""
+    edges = []
+    for w in specs:
+        if w.name in (u.name, v.name) or w.owner != v.owner:
+            continue
+        env.restore(after)
+        if not env.execute(ToolCall(w.name, _probe_args(env, w, rng))).ok:
+            continue
+        rv = env.execute(ToolCall(v.name, args))
+        if rv.ok or _gist(rv.error) != _gist(error):
+            edges.append(dict(u=w.name, v=v.name, kind="state",
+                              reason=f"after {u.name}, {w.name} cleared the next obstacle of {v.name} ({error[:60]!r})"))
+            edges.append(dict(u=u.name, v=w.name, kind="state",
+                              reason=f"{u.name} then {w.name} clear {v.name}'s obstacles in that order"))
+    env.restore(after)
+    return edges
+
+
+def _apply(g: nx.DiGraph, edges: Iterable[dict[str, Any]], trace: GraphTrace) -> None:
+    for e in edges:
+        if e["u"] not in g or e["v"] not in g:
+            continue
+        extra = {k: v for k, v in e.items() if k not in ("u", "v", "kind", "reason", "hard", "condition")}
+        add_edge(g, e["u"], e["v"], kind=e["kind"], reason=e["reason"], hard=e.get("hard", False),
+                 condition=e.get("condition"), **extra)
+        trace.evidence.append(e)
+
+
+def build_graph(
+    specs: Iterable[ToolSpec],
+    *,
+    probe_envs: Iterable[Environment] = (),
+    overlay: Any = None,
+    seed: int = 0,
+    max_density: float = 0.2,
+) -> StepResult[nx.DiGraph]:
+    """G from the specs (name flow), execution probes in each of ``probe_envs``, then the manual overlay."""
+    from fr_core.graph.overlay import apply_overlay
+
+    trace = GraphTrace()
+    t0 = time.perf_counter()
+    specs = list(specs)
+    g = new_graph(specs)
+    _apply(g, name_flow_edges(specs), trace)
+    trace.seconds["name_flow"] = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    for i, env in enumerate(probe_envs):
+        _apply(g, probe_edges(env, seed=seed + i), trace)
+    trace.seconds["probe"] = time.perf_counter() - t1
+    trace.dropped = prune_to_density(g, max_density)
+    if overlay is not None:
+        trace.evidence.extend(apply_overlay(g, overlay))
+    trace.seconds["total"] = time.perf_counter() - t0
+    return StepResult(g, trace)
+
+
+PROBE_SEEDS = (0, 1, 2, 3)
+
+
+@lru_cache(maxsize=64)
+def _bfcl_class_edges(cls: str) -> tuple[dict[str, Any], ...]:
+    from fr_core.envs.bfcl import make_bfcl_env
+    from fr_core.envs.states import generate_initial_config
+
+    edges: list[dict[str, Any]] = []
+    for seed in PROBE_SEEDS:
+        env = make_bfcl_env([cls], generate_initial_config([cls], seed))
+        edges.extend(probe_edges(env, seed=seed))
+    return tuple(edges)
+
+
+def bfcl_graph(classes: Iterable[str] | str, *, overlay: Any = "default",
+               max_density: float = 0.2) -> StepResult[nx.DiGraph]:
+    """G for a combination of BFCL classes: per-class probes on our generated states (cached), cross-class
+    name flow, and the shipped manual overlay (``overlay=None`` to leave it out)."""
+    from fr_core.envs.bfcl import bfcl_tool_specs
+    from fr_core.graph.overlay import default_overlay
+
+    classes = [classes] if isinstance(classes, str) else list(classes)
+    specs = [s for c in classes for s in bfcl_tool_specs(c)]
+    trace = GraphTrace()
+    t0 = time.perf_counter()
+    g = new_graph(specs)
+    _apply(g, name_flow_edges(specs), trace)
+    for c in classes:
+        _apply(g, _bfcl_class_edges(c), trace)
+    trace.dropped = prune_to_density(g, max_density)
+    if overlay is not None:
+        from fr_core.graph.overlay import apply_overlay
+
+        trace.evidence.extend(apply_overlay(g, default_overlay() if overlay == "default" else overlay))
+    trace.seconds["total"] = time.perf_counter() - t0
+    return StepResult(g, trace)
+
+

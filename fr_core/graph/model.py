@@ -1,0 +1,190 @@
+"""The API relation graph G=(T,R,P) as a networkx DiGraph, and legality and distances over it.
+
+Nodes are tool names with attributes ``owner``, ``description``, ``parameters``; an edge ``u → v`` says
+``u`` prepares ``v``. Edges with ``hard=True`` are prerequisites: they carry a ``condition`` saying how the
+environment state can satisfy them without calling ``u`` (a value already available, a flag already set).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from typing import Any
+
+import networkx as nx
+
+from fr_core.envs.base import Environment
+from fr_core.types import ToolSpec
+
+__all__ = [
+    "EDGE_KINDS",
+    "new_graph",
+    "add_edge",
+    "prerequisite_groups",
+    "is_legal",
+    "legal_tools",
+    "distances_to",
+    "class_density",
+    "edge_score",
+    "prune_to_density",
+]
+
+EDGE_KINDS = ("state", "param_flow", "observe", "topic", "manual")
+
+
+def new_graph(specs: Iterable[ToolSpec]) -> nx.DiGraph:
+    """A graph with one node per tool and no edges yet."""
+    g = nx.DiGraph()
+    for spec in specs:
+        g.add_node(
+            spec.name,
+            owner=spec.owner,
+            description=spec.description,
+            parameters=sorted(spec.properties),
+            required=spec.required,
+        )
+    return g
+
+
+def add_edge(g: nx.DiGraph, u: str, v: str, *, kind: str, reason: str, hard: bool = False,
+             condition: dict[str, Any] | None = None, weight: float = 1.0, **extra: Any) -> None:
+    """Add (or strengthen) an edge; a second piece of evidence is appended to ``reason``, not lost.
+
+    >>> g = nx.DiGraph(); add_edge(g, "cd", "cat", kind="state", reason="cat finds files only after cd")
+    >>> g.edges["cd", "cat"]["kind"]
+    'state'
+    """
+    if u == v:
+        return
+    if g.has_edge(u, v):
+        data = g.edges[u, v]
+        if reason not in data["reason"]:
+            data["reason"] = f"{data['reason']}; {reason}"
+        # A hard prerequisite found by execution outranks a soft data-flow match.
+        if hard and not data.get("hard"):
+            data.update(kind=kind, hard=True, condition=condition)
+        data["evidence"] = data.get("evidence", 1) + 1
+        return
+    g.add_edge(u, v, kind=kind, reason=reason, hard=hard, condition=condition, weight=weight,
+               evidence=1, **extra)
+
+
+def _group_key(condition: dict[str, Any] | None) -> str:
+    if not condition:
+        return "call"
+    if condition.get("type") == "candidates":
+        return f"param:{condition['param']}"
+    if condition.get("type") == "truthy":
+        return f"flag:{condition['owner']}:{','.join(condition['attrs'])}"
+    return "call"
+
+
+def prerequisite_groups(g: nx.DiGraph, tool: str) -> dict[str, list[str]]:
+    """Hard in-edges of ``tool`` grouped by what they provide; one member of each group is enough."""
+    groups: dict[str, list[str]] = {}
+    for u, _, data in g.in_edges(tool, data=True):
+        if data.get("hard"):
+            groups.setdefault(_group_key(data.get("condition")), []).append(u)
+    return groups
+
+
+def _condition_holds(condition: dict[str, Any] | None, tool: str, env: Environment | None) -> bool:
+    if not condition or env is None:
+        return False
+    if condition.get("type") == "candidates":
+        return bool(env.candidates(tool, condition["param"]))
+    if condition.get("type") == "truthy":
+        try:
+            inst = env.instance(condition["owner"])  # type: ignore[attr-defined]
+        except (AttributeError, KeyError):
+            return False
+        return all(bool(getattr(inst, attr, None)) for attr in condition["attrs"])
+    return False
+
+
+def is_legal(g: nx.DiGraph, tool: str, called: set[str] | frozenset[str],
+             env: Environment | None = None) -> tuple[bool, str]:
+    """``I(T, T_called)``: every prerequisite group is met by a called tool or by the current state.
+
+    Returns the verdict and a readable reason (which group is missing, or what satisfied each).
+    """
+    missing, met = [], []
+    for key, sources in prerequisite_groups(g, tool).items():
+        done = [u for u in sources if u in called]
+        if done:
+            met.append(f"{key} by {done[0]}")
+            continue
+        condition = g.edges[sources[0], tool].get("condition")
+        if _condition_holds(condition, tool, env):
+            met.append(f"{key} by current state")
+        else:
+            missing.append(f"{key} (needs one of {', '.join(sorted(sources))})")
+    if missing:
+        return False, f"{tool} not legal: missing " + "; ".join(missing)
+    return True, (f"{tool} legal: " + "; ".join(met)) if met else f"{tool} has no prerequisites"
+
+
+def legal_tools(g: nx.DiGraph, called: set[str] | frozenset[str], env: Environment | None = None) -> list[str]:
+    """All tools legal now, in node order (deterministic)."""
+    return [t for t in g.nodes if is_legal(g, t, called, env)[0]]
+
+
+def distances_to(g: nx.DiGraph, target: str) -> dict[str, int]:
+    """``dist(T_k, target)``: edges on the shortest path T_k ⇝ target; tools that cannot reach it are absent.
+
+    >>> g = nx.DiGraph([("login", "ls"), ("ls", "cat")])
+    >>> distances_to(g, "cat")
+    {'cat': 0, 'ls': 1, 'login': 2}
+    """
+    dist = {target: 0}
+    queue = deque([target])
+    while queue:
+        node = queue.popleft()
+        for pred in g.predecessors(node):
+            if pred not in dist:
+                dist[pred] = dist[node] + 1
+                queue.append(pred)
+    return dist
+
+
+def class_density(g: nx.DiGraph) -> dict[str, float]:
+    """Edge density inside each owning class: edges between its tools / (n·(n−1))."""
+    by_owner: dict[str, list[str]] = {}
+    for node, data in g.nodes(data=True):
+        by_owner.setdefault(data.get("owner", ""), []).append(node)
+    out = {}
+    for owner, nodes in by_owner.items():
+        n = len(nodes)
+        inside = g.subgraph(nodes).number_of_edges()
+        out[owner] = inside / (n * (n - 1)) if n > 1 else 0.0
+    return out
+
+
+def edge_score(data: dict[str, Any]) -> float:
+    """Strength of an edge's evidence: manual > hard state > state > data flow, plus repeated sightings."""
+    base = {"manual": 10.0, "state": 3.0, "param_flow": 2.0, "observe": 1.5, "topic": 1.2}.get(data.get("kind", ""), 1.0)
+    return base + (2.0 if data.get("hard") else 0.0) + 0.1 * min(data.get("evidence", 1), 10)
+
+
+def prune_to_density(g: nx.DiGraph, max_density: float = 0.2) -> list[tuple[str, str, str]]:
+    """Keep, inside each class, only the strongest soft edges so its density stays ≤ ``max_density``.
+
+    A class of n tools keeps at least n − 1 edges (a chain). Hard prerequisites and manual edges are never
+    dropped. Returns the dropped ``(u, v, reason)``.
+    """
+    dropped = []
+    by_owner: dict[str, list[str]] = {}
+    for node, data in g.nodes(data=True):
+        by_owner.setdefault(data.get("owner", ""), []).append(node)
+    for nodes in by_owner.values():
+        n = len(nodes)
+        budget = max(int(max_density * n * (n - 1)), n - 1)  # a tiny class may still form a chain
+        inside = list(g.subgraph(nodes).edges(data=True))
+        excess = len(inside) - budget
+        if excess <= 0:
+            continue
+        soft = [(edge_score(d), u, v) for u, v, d in inside if not d.get("hard") and d.get("kind") != "manual"]
+        for _, u, v in sorted(soft)[:excess]:
+            dropped.append((u, v, g.edges[u, v]["reason"]))
+            g.remove_edge(u, v)
+    return dropped
