@@ -5,7 +5,6 @@ import re
 
 from streamlit.testing.v1 import AppTest
 
-from conftest import APP, PAGES
 from fr_core.graph import bfcl_graph, distances_to
 from workbench.components.graph_view import graph_html
 
@@ -19,14 +18,14 @@ def test_pyvis_html_has_no_remote_scripts_or_links():
     assert not REMOTE.search(html)
 
 
-def test_app_home_renders():
-    at = AppTest.from_file(str(APP), default_timeout=30).run()
+def test_app_home_renders(app_file):
+    at = AppTest.from_file(str(app_file), default_timeout=30).run()
     assert not at.exception
     assert "FunReason-MT Workbench" in at.title[0].value
 
 
-def test_graph_page_renders_and_reacts():
-    at = AppTest.from_file(str(PAGES / "graph.py"), default_timeout=30).run()
+def test_graph_page_renders_and_reacts(open_page):
+    at = open_page("graph")
     assert not at.exception
     assert not at.error
     at.multiselect(key="graph.classes").set_value(["GorillaFileSystem", "TwitterAPI"]).run()
@@ -36,8 +35,8 @@ def test_graph_page_renders_and_reacts():
     assert any("match" in m.value for m in at.markdown)
 
 
-def test_graph_edit_is_saved_to_overlay(isolated_overlay):
-    at = AppTest.from_file(str(PAGES / "graph.py"), default_timeout=30).run()
+def test_graph_edit_is_saved_to_overlay(isolated_overlay, open_page):
+    at = open_page("graph")
     at.selectbox(key="graph.add.source").set_value("ls")
     at.selectbox(key="graph.add.target").set_value("wc")
     at.text_input(key="graph.add.reason").input("wc counts what ls shows")
@@ -48,8 +47,8 @@ def test_graph_edit_is_saved_to_overlay(isolated_overlay):
     assert any("saved" in s.value for s in at.success)
 
 
-def test_graph_edit_without_reason_shows_error(isolated_overlay):
-    at = AppTest.from_file(str(PAGES / "graph.py"), default_timeout=30).run()
+def test_graph_edit_without_reason_shows_error(isolated_overlay, open_page):
+    at = open_page("graph")
     at.selectbox(key="graph.add.target").set_value("wc")
     at.button[1].click().run()
     assert not at.exception

@@ -1,22 +1,15 @@
 """The sampler page samples a turn, steps through it, compares with the random walk, and runs an episode."""
 
-from streamlit.testing.v1 import AppTest
-
-from conftest import PAGES
 from workbench.components.common import TRACE_PATH
 
 
-def _page() -> AppTest:
-    return AppTest.from_file(str(PAGES / "sampler.py"), default_timeout=30).run()
-
-
-def test_sampler_renders_with_defaults():
-    at = _page()
+def test_sampler_renders_with_defaults(open_page):
+    at = open_page("sampler")
     assert not at.exception and not at.error
 
 
-def test_sampler_steps_one_call_at_a_time():
-    at = _page()
+def test_sampler_steps_one_call_at_a_time(open_page):
+    at = open_page("sampler")
     at.selectbox(key="sampler.target").set_value("cat")
     at.button(key="sampler.sample").click().run()
     assert not at.exception
@@ -31,8 +24,8 @@ def test_sampler_steps_one_call_at_a_time():
     assert not at.exception
 
 
-def test_sampler_compares_with_random_walk_and_runs_episode():
-    at = _page()
+def test_sampler_compares_with_random_walk_and_runs_episode(open_page):
+    at = open_page("sampler")
     at.multiselect(key="sampler.classes").set_value(["TravelAPI"]).run()
     at.button(key="sampler.compare").click().run()
     assert not at.exception

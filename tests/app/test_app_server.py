@@ -8,9 +8,6 @@ import time
 import urllib.request
 from pathlib import Path
 
-from conftest import APP
-
-ROOT = APP.parents[1]
 
 
 def _free_port() -> int:
@@ -19,14 +16,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_streamlit_serves_health_endpoint():
+def test_streamlit_serves_health_endpoint(app_file):
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
     streamlit = Path(sys.executable).with_name("streamlit")
     proc = subprocess.Popen(
-        [str(streamlit), "run", str(APP), "--server.port", str(port), "--server.address", "127.0.0.1",
+        [str(streamlit), "run", str(app_file), "--server.port", str(port), "--server.address", "127.0.0.1",
          "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=app_file.parents[1], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 30

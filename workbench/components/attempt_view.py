@@ -1,0 +1,106 @@
+"""Draw Phase II/III results: T_adv and the queries, one refine attempt against the ground truth, LLM call events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import streamlit as st
+
+from fr_core.types import Attempt, CallResult, ToolCall
+from workbench.components.trace_view import show_value
+
+__all__ = ["calls_text", "show_messages", "compare_rows", "show_attempt", "llm_event_rows", "show_llm_events",
+           "show_adv_tool"]
+
+
+def calls_text(calls: Iterable[ToolCall]) -> str:
+    """Calls in the FunReason python-call form ``[f(a=1), g()]``."""
+    return "[" + ", ".join(c.to_python() for c in calls) + "]"
+
+
+def show_messages(messages: Sequence[dict[str, Any]]) -> None:
+    """A prompt (chat messages) as role-labelled blocks."""
+    for msg in messages:
+        content = msg.get("content", "")
+        if not isinstance(content, str):
+            content = str(content)
+        st.markdown(f"**{msg.get('role', '?')}**")
+        st.text(content)
+
+
+def compare_rows(calls: Sequence[ToolCall], results: Sequence[CallResult],
+                 truth: Sequence[ToolCall] | None) -> list[dict[str, Any]]:
+    """The attempt's calls and results next to the ground-truth calls, position by position."""
+    truth = list(truth or ())
+    rows = []
+    for i in range(max(len(calls), len(truth))):
+        call = calls[i] if i < len(calls) else None
+        res = results[i] if i < len(results) else None
+        gt = truth[i] if i < len(truth) else None
+        rows.append({
+            "#": i + 1,
+            "attempt call": call.to_python() if call else "—",
+            "result": (res.to_text()[:160] if res else "—"),
+            "ground truth": gt.to_python() if gt else "—",
+            "same": "✅" if call is not None and gt is not None and call == gt else "",
+        })
+    return rows
+
+
+def llm_event_rows(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """LLM call events (``LLMCallEvent.to_dict``) as rows: latency, tokens, cost, cache hit, error."""
+    rows = []
+    for e in events:
+        usage = e.get("usage") or {}
+        rows.append({"label": e.get("label", ""), "model": e.get("model", ""),
+                     "latency s": round(float(e.get("latency_s", 0.0)), 3),
+                     "in tokens": usage.get("input_tokens", 0), "out tokens": usage.get("output_tokens", 0),
+                     "cost $": round(float(e.get("cost_usd", 0.0)), 6), "cached": bool(e.get("cached")),
+                     "attempts": e.get("attempts", 1), "error": e.get("error") or ""})
+    return rows
+
+
+def show_llm_events(events: Iterable[dict[str, Any]]) -> None:
+    """A table of LLM calls with totals, or a note that the offline agents made none."""
+    rows = llm_event_rows(events)
+    if not rows:
+        st.caption("No LLM calls (offline heuristic agents).")
+        return
+    st.dataframe(rows, hide_index=True, width="stretch")
+    st.caption(f"{len(rows)} call(s) · {sum(r['in tokens'] + r['out tokens'] for r in rows)} tokens · "
+               f"${sum(r['cost $'] for r in rows):.4f} · {sum(r['cached'] for r in rows)} cache hit(s)")
+
+
+def show_attempt(attempt: Attempt, truth: Sequence[ToolCall] | None = None) -> None:
+    """Everything about one attempt k: prompt, raw output, CoT, calls vs ground truth, verdict, critique."""
+    if attempt.passed:
+        st.success(f"Attempt {attempt.k}: passed — {attempt.reason}")
+    else:
+        st.error(f"Attempt {attempt.k}: failed — {attempt.reason}")
+    with st.expander(f"Prompt ({len(attempt.prompt)} message(s), with the critiques so far)"):
+        show_messages(attempt.prompt)
+    st.markdown("**CoT**")
+    st.text(attempt.cot or "(empty)")
+    if attempt.parse_error:
+        st.warning(f"Parse error: {attempt.parse_error}")
+    st.code(calls_text(attempt.calls), language="python")
+    st.dataframe(compare_rows(attempt.calls, attempt.results, truth), hide_index=True, width="stretch")
+    if attempt.critique:
+        st.info(f"Critique (A_C): {attempt.critique}")
+    with st.expander("Raw model output"):
+        st.text(attempt.raw or "(empty)")
+    show_llm_events(attempt.llm_events)
+
+
+def show_adv_tool(adv: Any) -> None:
+    """T_adv: the abstract tool's spec, what the user supplies, what stays hidden, its inner calls."""
+    st.markdown(f"**T_adv** `{adv.spec.name}` — {adv.spec.description}")
+    cols = st.columns(2)
+    with cols[0]:
+        st.caption("Parameters (JSON schema)")
+        show_value(adv.spec.parameters)
+    with cols[1]:
+        st.caption("User values / hidden values")
+        st.write({"user_values": adv.user_values, "hidden_values": list(adv.hidden_values)})
+    st.code(calls_text(adv.inner_calls), language="python")
