@@ -1,0 +1,393 @@
+"""The run store: runs, samples, step traces and human edits in one SQLite (WAL) file, one transaction a sample."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from fr_core.errors import StoreError
+from fr_core.serialize import to_dict, trajectory_from_dict
+from fr_core.store.schema import migrate
+from fr_core.store.steps import StepRow, trajectory_cost, trajectory_steps
+from fr_core.types import Trajectory
+
+__all__ = [
+    "DEFAULT_DB",
+    "Store",
+    "RunRow",
+    "SampleRow",
+    "EditRow",
+    "RunStats",
+    "sanitize_config",
+    "sample_id",
+    "code_version",
+]
+
+_ROOT = Path(__file__).resolve().parents[2]
+#: ``runs/workbench.db`` under the project.
+DEFAULT_DB = _ROOT / "runs" / "workbench.db"
+
+_SECRET_NAME = re.compile(r"key|token|secret|password|credential", re.IGNORECASE)
+# Names that match the pattern but hold no secret: an env var's *name*, or a token count such as max_tokens.
+_HARMLESS_NAME = re.compile(r"(_env|tokens|_mtok)$", re.IGNORECASE)
+_SECRET_VALUE = re.compile(r"^(sk-|sk_|xox[abp]-|ghp_|hf_)[A-Za-z0-9_\-]{8,}")
+
+
+def sanitize_config(config: Any) -> Any:
+    """A copy of a config with anything secret left out: keys named like *key*/*token*/*secret*, key-like values.
+
+    >>> sanitize_config({"model": "m", "api_key": "x", "llm": {"Token": "t", "max_tokens": 5}})
+    {'model': 'm', 'llm': {'max_tokens': 5}}
+    """
+    if isinstance(config, Mapping):
+        return {str(k): sanitize_config(v) for k, v in config.items()
+                if not (_SECRET_NAME.search(str(k)) and not _HARMLESS_NAME.search(str(k)))
+                and not (isinstance(v, str) and _SECRET_VALUE.match(v))}
+    if isinstance(config, (list, tuple)):
+        return [sanitize_config(v) for v in config if not (isinstance(v, str) and _SECRET_VALUE.match(v))]
+    return config
+
+
+def sample_id(run_id: str, seed: int, idx: int) -> str:
+    """The id of sample ``idx`` of a run with seed ``seed``: the same on every resume, so it is never duplicated."""
+    return f"{run_id}.s{seed}.{idx:06d}"
+
+
+@cache
+def code_version() -> str:
+    """The package version and, in a git checkout, the commit (``0.1.0+5b73096``, ``-dirty`` if modified)."""
+    from fr_core import __version__
+
+    try:
+        out = subprocess.run(["git", "-C", str(_ROOT), "describe", "--always", "--dirty", "--abbrev=7"],
+                             capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return __version__
+    rev = out.stdout.strip()
+    return f"{__version__}+{rev}" if out.returncode == 0 and rev else __version__
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """One batch run: its sanitised config, seed, code version, status and timings."""
+
+    id: str
+    config: dict[str, Any]
+    seed: int
+    code_version: str
+    status: str
+    n_samples: int
+    created: float
+    finished: float | None
+    timings: dict[str, Any]
+    usage: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SampleRow:
+    """One stored sample; ``data`` is the trajectory as JSON (``None`` for a failure without one)."""
+
+    id: str
+    run_id: str
+    idx: int
+    status: str
+    classes: tuple[str, ...]
+    n_turns: int
+    n_attempts: int
+    cost_usd: float
+    seconds: float
+    error: str | None
+    created: float
+    data: dict[str, Any] | None = None
+
+    @property
+    def trajectory(self) -> Trajectory | None:
+        """The typed trajectory (rebuilt from ``data`` on each access)."""
+        return None if self.data is None else trajectory_from_dict(self.data)
+
+
+@dataclass(frozen=True)
+class EditRow:
+    """A human edit of one field of a sample: before, after, who and when."""
+
+    id: int
+    sample_id: str
+    field: str
+    before: Any
+    after: Any
+    author: str
+    created: float
+
+
+@dataclass(frozen=True)
+class RunStats:
+    """Per-stage pass rates of a run and its cost per accepted sample."""
+
+    run: RunRow
+    stored: int
+    accepted: int
+    rejected: int
+    failed: int
+    rounds: int
+    target_reached: int
+    failed_calls: int
+    queries: int
+    query_leaks: int
+    refine_turns: int
+    passed_at: dict[int, int] = field(default_factory=dict)  # attempt k -> turns that passed at attempt k
+    cost_usd: float = 0.0
+
+    @property
+    def cost_per_accepted(self) -> float | None:
+        return self.cost_usd / self.accepted if self.accepted else None
+
+    def rate(self, count: int, total: int) -> float | None:
+        return count / total if total else None
+
+
+_SAMPLE_COLS = "id, run_id, idx, status, classes, n_turns, n_attempts, cost_usd, seconds, error, created"
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":"))
+
+
+class Store:
+    """A SQLite (WAL) store of runs and samples; safe to share between threads, and to read while another process
+    writes. ``Store(path)`` creates the file and its folders and migrates an older schema."""
+
+    def __init__(self, path: str | Path = DEFAULT_DB) -> None:
+        self.path = Path(path)
+        self._lock = threading.RLock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=30)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            migrate(conn, str(self.path))
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"cannot open the store {self.path}: {exc}; check the path and its permissions") \
+                from None
+        self._conn = conn
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r})"
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------------------------------------ helpers
+    def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            try:
+                return self._conn.execute(sql, args).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(f"store {self.path}: query failed ({exc})") from None
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: all of it is saved, or (on any error) none of it."""
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                yield self._conn
+                self._conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise StoreError(f"store {self.path}: write failed ({exc}); nothing of it was saved") from None
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+
+    def _write(self, sql: str, args: tuple[Any, ...]) -> sqlite3.Cursor:
+        with self._transaction() as conn:
+            return conn.execute(sql, args)
+
+    # ---------------------------------------------------------------------------------------------------- runs
+    def create_run(self, config: Mapping[str, Any], seed: int, n_samples: int, run_id: str | None = None) -> str:
+        """Record a new run (config sanitised of secrets) and return its id."""
+        run_id = run_id or time.strftime("run-%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+        self._write("INSERT INTO runs (id, config, seed, code_version, status, n_samples, created) "
+                    "VALUES (?, ?, ?, ?, 'running', ?, ?)",
+                    (run_id, _dump(sanitize_config(config)), int(seed), code_version(), int(n_samples), time.time()))
+        return run_id
+
+    def set_run_status(self, run_id: str, status: str) -> None:
+        self._write("UPDATE runs SET status = ? WHERE id = ?", (status, run_id))
+
+    def finish_run(self, run_id: str, status: str = "done", timings: Mapping[str, Any] | None = None,
+                   usage: Mapping[str, Any] | None = None) -> None:
+        """Mark a run finished (``done``, ``interrupted``, ``failed``), merging timings and LLM usage totals."""
+        run = self.get_run(run_id)
+        merged_t = {**run.timings, **(timings or {})}
+        merged_u = _add_usage(run.usage, usage or {})
+        self._write("UPDATE runs SET status = ?, finished = ?, timings = ?, usage = ? WHERE id = ?",
+                    (status, time.time(), _dump(merged_t), _dump(sanitize_config(merged_u)), run_id))
+
+    def get_run(self, run_id: str) -> RunRow:
+        rows = self._query("SELECT id, config, seed, code_version, status, n_samples, created, finished, timings, "
+                           "usage FROM runs WHERE id = ?", (run_id,))
+        if not rows:
+            raise StoreError(f"store {self.path} has no run {run_id!r}; `fr runs --db {self.path}` lists them")
+        return _run_row(rows[0])
+
+    def runs(self) -> list[RunRow]:
+        """Every run, newest first."""
+        return [_run_row(r) for r in self._query(
+            "SELECT id, config, seed, code_version, status, n_samples, created, finished, timings, usage "
+            "FROM runs ORDER BY created DESC")]
+
+    # ------------------------------------------------------------------------------------------------- samples
+    def add_sample(self, run_id: str, idx: int, trajectory: Trajectory | None = None, *, error: str | None = None,
+                   seconds: float = 0.0, extra_steps: list[StepRow] | None = None) -> bool:
+        """Store sample ``idx`` with its step rows in one transaction; ``False`` if it was already stored.
+
+        Give a ``trajectory``, or ``error`` alone for a sample that failed before one existed.
+        """
+        if trajectory is None and error is None:
+            raise StoreError(f"sample {idx} of run {run_id}: give a trajectory or an error")
+        run = self.get_run(run_id)
+        sid = sample_id(run_id, run.seed, idx)
+        if trajectory is None:
+            status, classes, n_turns, n_attempts, cost, data = "failed", [], 0, 0, 0.0, None
+            steps: list[StepRow] = []
+        else:
+            status, classes = trajectory.status, list(trajectory.classes)
+            n_turns = len(trajectory.turns)
+            n_attempts = sum(len(r.outcome.attempts) for r in trajectory.turns if r.outcome)
+            cost, data, steps = trajectory_cost(trajectory), _dump(to_dict(trajectory)), trajectory_steps(trajectory)
+            error = error or trajectory.error
+        steps = steps + list(extra_steps or ())
+        with self._transaction() as conn:
+            cur = conn.execute(f"INSERT OR IGNORE INTO samples ({_SAMPLE_COLS}, trajectory) "
+                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                               (sid, run_id, idx, status, _dump(classes), n_turns, n_attempts, cost, seconds, error,
+                                time.time(), data))
+            if cur.rowcount != 1:
+                return False  # stored before (a resumed run redoing an in-flight sample): keep the first copy
+            conn.executemany(
+                "INSERT INTO steps (sample_id, run_id, stage, round, attempt, ok, inputs, outputs, llm_calls) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(sid, run_id, s.stage, s.round, s.attempt, None if s.ok is None else int(s.ok), _dump(s.inputs),
+                  _dump(s.outputs), _dump(list(s.llm_calls))) for s in steps])
+        return True
+
+    def done_indices(self, run_id: str) -> set[int]:
+        """Indices of the run's samples already stored (whatever their status): what a resume skips."""
+        return {r[0] for r in self._query("SELECT idx FROM samples WHERE run_id = ?", (run_id,))}
+
+    def count_samples(self, run_id: str, status: str | None = None) -> int:
+        sql, args = "SELECT COUNT(*) FROM samples WHERE run_id = ?", (run_id,)
+        if status:
+            sql, args = sql + " AND status = ?", (run_id, status)
+        return int(self._query(sql, args)[0][0])
+
+    def iter_samples(self, run_id: str, status: str | None = None, *, with_trajectory: bool = True,
+                     batch: int = 256) -> Iterator[SampleRow]:
+        """The run's samples in index order, ``batch`` rows at a time (bounded memory, no long read transaction)."""
+        cols = _SAMPLE_COLS + (", trajectory" if with_trajectory else "")
+        where = "run_id = ? AND idx > ?" + (" AND status = ?" if status else "")
+        last = -1
+        while True:
+            args: tuple[Any, ...] = (run_id, last, status) if status else (run_id, last)
+            rows = self._query(f"SELECT {cols} FROM samples WHERE {where} ORDER BY idx LIMIT {int(batch)}", args)
+            for row in rows:
+                yield _sample_row(row)
+            if len(rows) < batch:
+                return
+            last = rows[-1][2]
+
+    def get_sample(self, sid: str) -> SampleRow:
+        rows = self._query(f"SELECT {_SAMPLE_COLS}, trajectory FROM samples WHERE id = ?", (sid,))
+        if not rows:
+            raise StoreError(f"store {self.path} has no sample {sid!r}")
+        return _sample_row(rows[0])
+
+    def steps(self, sid: str) -> list[StepRow]:
+        """The sample's step traces in stored order."""
+        rows = self._query("SELECT stage, round, attempt, ok, inputs, outputs, llm_calls FROM steps "
+                           "WHERE sample_id = ? ORDER BY id", (sid,))
+        return [StepRow(r[0], r[1], r[2], None if r[3] is None else bool(r[3]), json.loads(r[4]), json.loads(r[5]),
+                        tuple(json.loads(r[6]))) for r in rows]
+
+    # --------------------------------------------------------------------------------------------------- edits
+    def add_edit(self, sid: str, field_name: str, before: Any, after: Any, author: str = "") -> int:
+        """Record a human edit of ``field_name`` of sample ``sid``; returns the edit's id."""
+        if not self._query("SELECT 1 FROM samples WHERE id = ?", (sid,)):
+            raise StoreError(f"cannot record an edit: store {self.path} has no sample {sid!r}")
+        if not author:
+            import getpass
+
+            author = getpass.getuser()
+        cur = self._write("INSERT INTO edits (sample_id, field, before, after, author, created) "
+                          "VALUES (?, ?, ?, ?, ?, ?)", (sid, field_name, _dump(before), _dump(after), author,
+                                                        time.time()))
+        return int(cur.lastrowid or 0)
+
+    def edits(self, sid: str) -> list[EditRow]:
+        rows = self._query("SELECT id, sample_id, field, before, after, author, created FROM edits "
+                           "WHERE sample_id = ? ORDER BY id", (sid,))
+        return [EditRow(r[0], r[1], r[2], json.loads(r[3]), json.loads(r[4]), r[5], r[6]) for r in rows]
+
+    # --------------------------------------------------------------------------------------------------- stats
+    def run_stats(self, run_id: str) -> RunStats:
+        """Per-stage pass rates (target reached, query leaks, refine acceptance by attempt) and cost."""
+        run = self.get_run(run_id)
+        by_status = dict(self._query("SELECT status, COUNT(*) FROM samples WHERE run_id = ? GROUP BY status",
+                                     (run_id,)))
+        # The run's LLM accounting (all roles) when it finished; else the attempts' own events, sample by sample.
+        cost = self._query("SELECT COALESCE(SUM(cost_usd), 0) FROM samples WHERE run_id = ?", (run_id,))[0][0]
+        stage = {s: (n, ok or 0) for s, n, ok in self._query(
+            "SELECT stage, COUNT(*), SUM(ok) FROM steps WHERE run_id = ? GROUP BY stage", (run_id,))}
+        failed_calls = self._query("SELECT COALESCE(SUM(json_extract(outputs, '$.failed_calls')), 0) FROM steps "
+                                   "WHERE run_id = ? AND stage = 'sample'", (run_id,))[0][0]
+        passed_at = dict(self._query("SELECT attempt, COUNT(*) FROM steps WHERE run_id = ? AND stage = 'refine' "
+                                     "AND ok = 1 GROUP BY attempt ORDER BY attempt", (run_id,)))
+        refine_turns = self._query("SELECT COUNT(*) FROM (SELECT DISTINCT sample_id, round FROM steps "
+                                   "WHERE run_id = ? AND stage = 'refine')", (run_id,))[0][0]
+        queries, query_ok = stage.get("query", (0, 0))
+        rounds, reached = stage.get("sample", (0, 0))
+        return RunStats(run, sum(by_status.values()), by_status.get("accepted", 0), by_status.get("rejected", 0),
+                        by_status.get("failed", 0), rounds, reached, int(failed_calls), queries, queries - query_ok,
+                        refine_turns, passed_at, float(run.usage.get("cost_usd") or 0.0) or float(cost))
+
+    def list_runs(self) -> list[RunStats]:
+        """Every run with its statistics, newest first."""
+        return [self.run_stats(r.id) for r in self.runs()]
+
+
+def _add_usage(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = out.get(k, 0) + v if isinstance(v, (int, float)) and isinstance(out.get(k, 0), (int, float)) else v
+    return out
+
+
+def _run_row(r: tuple[Any, ...]) -> RunRow:
+    return RunRow(r[0], json.loads(r[1]), r[2], r[3], r[4], r[5], r[6], r[7], json.loads(r[8]), json.loads(r[9]))
+
+
+def _sample_row(r: tuple[Any, ...]) -> SampleRow:
+    data = json.loads(r[11]) if len(r) > 11 and r[11] is not None else None
+    return SampleRow(r[0], r[1], r[2], r[3], tuple(json.loads(r[4])), r[5], r[6], r[7], r[8], r[9], r[10], data)
