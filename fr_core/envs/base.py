@@ -10,7 +10,7 @@ from fr_core.envs.validate import check_arguments
 from fr_core.errors import ToolSpecError
 from fr_core.types import CallResult, ToolCall, ToolSpec
 
-__all__ = ["Environment", "ObjectEnvironment", "to_jsonable", "public_state"]
+__all__ = ["Environment", "ObjectEnvironment", "call_failed", "to_jsonable", "public_state"]
 
 
 @runtime_checkable
@@ -52,6 +52,23 @@ def to_jsonable(value: Any, _depth: int = 0) -> Any:
 def public_state(instance: object) -> dict[str, Any]:
     """The public attributes of an instance as JSON: the default state view of a class."""
     return {k: to_jsonable(v) for k, v in vars(instance).items() if not k.startswith("_")}
+
+
+def call_failed(result: CallResult) -> bool:
+    """An error result, or a refusal the class reports as data (``[{"error": ...}]``, ``{"login_status": False}``).
+
+    Status *queries* (tools with ``status`` in their name) may answer ``False``: that is information, not failure.
+    """
+    if result.error is not None:
+        return True
+    value = result.value
+    if isinstance(value, list) and value and all(isinstance(v, dict) and "error" in v for v in value):
+        return True
+    if isinstance(value, dict) and "status" not in result.call.name:
+        for key, v in value.items():
+            if v is False and (key == "success" or key.endswith("_status")):
+                return True
+    return False
 
 
 StateView = Callable[[object], dict[str, Any]]

@@ -204,11 +204,18 @@ def _ticket(api: Any, tool: str, param: str) -> list[Any]:
 # -- TradingBot ------------------------------------------------------------------------------------------------
 
 
+def _id_order(key: Any) -> tuple[bool, Any]:
+    """Order ids are ints in our states but may be strings in loaded ones: sort both without comparing them."""
+    return (isinstance(key, str), key)
+
+
 def _trading(bot: Any, tool: str, param: str) -> list[Any]:
     if param == "order_id":
         if tool == "cancel_order":
-            return sorted(i for i, o in bot.orders.items() if o.get("status") not in ("Completed", "Cancelled"))
-        return sorted(bot.orders)
+            return sorted((i for i, o in bot.orders.items()
+                           if isinstance(o, dict) and o.get("status") not in ("Completed", "Cancelled")),
+                          key=_id_order)
+        return sorted(bot.orders, key=_id_order)
     symbols = sorted(bot.stocks)
     if param == "symbol":
         return sorted(bot.watch_list) if tool == "remove_stock_from_watchlist" else symbols

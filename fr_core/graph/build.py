@@ -19,9 +19,9 @@ from typing import Any
 
 import networkx as nx
 
-from fr_core.envs.base import Environment, ObjectEnvironment
+from fr_core.envs.base import Environment, ObjectEnvironment, call_failed
 from fr_core.graph.model import add_edge, new_graph, prune_to_density
-from fr_core.types import StepResult, ToolCall, ToolSpec
+from fr_core.types import CallResult, StepResult, ToolCall, ToolSpec
 
 __all__ = ["GraphTrace", "build_graph", "name_flow_edges", "probe_edges", "bfcl_graph", "tokens"]
 
@@ -93,15 +93,16 @@ def _fields(schema: dict[str, Any] | None, prefix: str = "") -> list[tuple[str, 
     return out
 
 
-def _types_compatible(out_type: str, in_schema: dict[str, Any]) -> bool:
+def _types_compatible(out_type: Any, in_schema: dict[str, Any]) -> bool:
     want = in_schema.get("type", "")
-    if not out_type or not want:
+    if not out_type or not want or not isinstance(out_type, str):
         return True
     if want == "array":
         want = (in_schema.get("items") or {}).get("type", out_type)
-    if {out_type, want} <= {"integer", "number"}:
+    wants = set(want) if isinstance(want, list) else {want}
+    if out_type in wants or ({out_type} | wants) <= {"integer", "number", "null"}:
         return True
-    return out_type == want
+    return False
 
 
 def name_flow_edges(specs: Iterable[ToolSpec]) -> list[dict[str, Any]]:
@@ -204,6 +205,10 @@ def _flags(env: Environment) -> dict[tuple[str, str], bool]:
 VARIANTS = 4  # argument draws per tool in a probe: enough to hit a valid route, a locking and an unlocking call
 
 
+def _error_text(result: CallResult) -> str:
+    return result.error if result.error is not None else result.to_text()
+
+
 def _gist(error: str | None) -> str:
     """The first sentence of an error: 'doors must be locked. Unlocked: driver' and '...: rear' are one error."""
     return (error or "").split(".")[0].split(":")[0]
@@ -222,8 +227,8 @@ def probe_edges(env: Environment, *, seed: int = 0) -> list[dict[str, Any]]:
         env.restore(base)
         args = _probe_args(env, v, rng)
         rv = env.execute(ToolCall(v.name, args))
-        if not rv.ok:
-            failed_before[v.name] = (args, rv.error or "")
+        if call_failed(rv):
+            failed_before[v.name] = (args, _error_text(rv))
         else:
             seen_before[v.name] = (args, rv.value)
     edges: list[dict[str, Any]] = []
@@ -239,7 +244,7 @@ def probe_edges(env: Environment, *, seed: int = 0) -> list[dict[str, Any]]:
                 continue
             seen.append(args)
             ru = env.execute(ToolCall(u.name, args))
-            if ru.ok:
+            if not call_failed(ru):
                 if env.state() == base_state:
                     read_only.add(u.name)
                 runs.append((u, ru, env.snapshot()))
@@ -264,9 +269,11 @@ def probe_edges(env: Environment, *, seed: int = 0) -> list[dict[str, Any]]:
                     env.restore(after)
                     rv = env.execute(ToolCall(v.name, _probe_args(env, v, rng, {pname: fresh[0]})))
                     env.restore(after)
-                    if rv.ok:
-                        edges.append(dict(u=u.name, v=v.name, kind="state", hard=True, param=pname,
-                                          condition={"type": "candidates", "param": pname},
+                    if not call_failed(rv):
+                        # Only a required argument makes this a prerequisite; an optional one is a soft link.
+                        hard = pname in v.required
+                        edges.append(dict(u=u.name, v=v.name, kind="state", hard=hard, param=pname,
+                                          condition={"type": "candidates", "param": pname} if hard else None,
                                           reason=f"{v.name}({pname}={fresh[0]!r}) works only after {u.name} "
                                                  f"made that value available"))
             if v.name in seen_before and v.name in read_only and v.owner == u.owner and u.name not in read_only:
@@ -274,7 +281,7 @@ def probe_edges(env: Environment, *, seed: int = 0) -> list[dict[str, Any]]:
                 env.restore(after)
                 rv = env.execute(ToolCall(v.name, args))
                 env.restore(after)
-                if rv.ok and rv.value != value:
+                if not call_failed(rv) and rv.value != value:
                     edges.append(dict(u=u.name, v=v.name, kind="observe",
                                       reason=f"{v.name} shows what {u.name} changed (same call, new output)"))
             if v.name in failed_before:
@@ -282,12 +289,13 @@ def probe_edges(env: Environment, *, seed: int = 0) -> list[dict[str, Any]]:
                 env.restore(after)
                 rv = env.execute(ToolCall(v.name, args))
                 env.restore(after)
-                if not rv.ok and _gist(rv.error) != _gist(error) and v.owner == u.owner:
+                failed = call_failed(rv)
+                if failed and _gist(_error_text(rv)) != _gist(error) and v.owner == u.owner:
                     edges.append(dict(u=u.name, v=v.name, kind="state",
                                       reason=f"{u.name} removed one obstacle of {v.name}: its error went from "
-                                             f"{error[:60]!r} to {(rv.error or '')[:60]!r}"))
-                    edges.extend(_next_obstacle(env, specs, after, u, v, args, rv.error or "", rng))
-                elif rv.ok:
+                                             f"{error[:60]!r} to {_error_text(rv)[:60]!r}"))
+                    edges.extend(_next_obstacle(env, specs, after, u, v, args, _error_text(rv), rng))
+                elif not failed:
                     owner_flags = [a for c, a in raised if c == v.owner]
                     if owner_flags:
                         edges.append(dict(u=u.name, v=v.name, kind="state", hard=True,
@@ -331,10 +339,10 @@ def _next_obstacle(env: Environment, specs: list[ToolSpec], after: Any, u: ToolS
         if w.name in (u.name, v.name) or w.owner != v.owner:
             continue
         env.restore(after)
-        if not env.execute(ToolCall(w.name, _probe_args(env, w, rng))).ok:
+        if call_failed(env.execute(ToolCall(w.name, _probe_args(env, w, rng)))):
             continue
         rv = env.execute(ToolCall(v.name, args))
-        if rv.ok or _gist(rv.error) != _gist(error):
+        if not call_failed(rv) or _gist(_error_text(rv)) != _gist(error):
             edges.append(dict(u=w.name, v=v.name, kind="state",
                               reason=f"after {u.name}, {w.name} cleared the next obstacle of {v.name} ({error[:60]!r})"))
             edges.append(dict(u=u.name, v=w.name, kind="state",
@@ -381,7 +389,7 @@ def build_graph(
     return StepResult(g, trace)
 
 
-PROBE_SEEDS = (0, 1, 2, 3)
+PROBE_SEEDS = tuple(range(6))  # several generated states: some logged in, some not
 
 
 @lru_cache(maxsize=64)

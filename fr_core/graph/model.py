@@ -104,19 +104,24 @@ def _condition_holds(condition: dict[str, Any] | None, tool: str, env: Environme
 
 def is_legal(g: nx.DiGraph, tool: str, called: set[str] | frozenset[str],
              env: Environment | None = None) -> tuple[bool, str]:
-    """``I(T, T_called)``: every prerequisite group is met by a called tool or by the current state.
+    """``I(T, T_called)``: every prerequisite group is met: by the current state when the group has a state
+    condition and ``env`` is given, else by a called tool.
 
     Returns the verdict and a readable reason (which group is missing, or what satisfied each).
     """
     missing, met = [], []
     for key, sources in prerequisite_groups(g, tool).items():
+        condition = g.edges[sources[0], tool].get("condition")
+        if env is not None and condition:
+            # The state is the truth: a login called earlier does not count after a logout.
+            if _condition_holds(condition, tool, env):
+                met.append(f"{key} by current state")
+            else:
+                missing.append(f"{key} (needs one of {', '.join(sorted(sources))})")
+            continue
         done = [u for u in sources if u in called]
         if done:
             met.append(f"{key} by {done[0]}")
-            continue
-        condition = g.edges[sources[0], tool].get("condition")
-        if _condition_holds(condition, tool, env):
-            met.append(f"{key} by current state")
         else:
             missing.append(f"{key} (needs one of {', '.join(sorted(sources))})")
     if missing:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fr_core.envs.base import Environment
+from fr_core.envs.base import Environment, call_failed
 from fr_core.graph.build import GENERIC, tokens
 from fr_core.sampling import hints
 from fr_core.types import ArgSource, CallResult, ToolSpec
@@ -352,18 +352,3 @@ def corrupt_arguments(
     return new_args, new_sources, f"{src.name}={wrong!r}: {why}"
 
 
-def call_failed(result: CallResult) -> bool:
-    """An error result, or a refusal the class reports as data (``[{"error": ...}]``, ``{"login_status": False}``).
-
-    Status *queries* (tools with ``status`` in their name) may answer ``False``: that is information, not failure.
-    """
-    if result.error is not None:
-        return True
-    value = result.value
-    if isinstance(value, list) and value and all(isinstance(v, dict) and "error" in v for v in value):
-        return True
-    if isinstance(value, dict) and "status" not in result.call.name:
-        for key, v in value.items():
-            if v is False and (key == "success" or key.endswith("_status")):
-                return True
-    return False

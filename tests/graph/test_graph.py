@@ -44,6 +44,8 @@ def test_login_is_a_hard_prerequisite_that_state_can_satisfy(twitter):
     env = make_bfcl_env("TwitterAPI", {"TwitterAPI": {**state, "authenticated": False}})
     ok, reason = is_legal(twitter, "post_tweet", set(), env)
     assert not ok and "authenticate_twitter" in reason
+    assert is_legal(twitter, "post_tweet", {"authenticate_twitter"})[0]  # without a state: the called set
+    env.execute(ToolCall("authenticate_twitter", {"username": state["username"], "password": state["password"]}))
     assert is_legal(twitter, "post_tweet", {"authenticate_twitter"}, env)[0]
     # Already logged in: the prerequisite is met by the state, no call needed.
     logged_in = make_bfcl_env("TwitterAPI", {"TwitterAPI": {**state, "authenticated": True}})
@@ -57,7 +59,7 @@ def test_file_system_needs_a_file_in_reach():
     empty = make_bfcl_env("GorillaFileSystem", {"GorillaFileSystem": {"root": {"home": {"type": "directory", "contents": {
         "docs": {"type": "directory", "contents": {"a.txt": {"type": "file", "content": "hello"}}}}}}}})
     assert not is_legal(g, "cat", set(), empty)[0]  # nothing to read in the cwd
-    assert is_legal(g, "cat", {"cd"}, empty)[0]
+    assert is_legal(g, "cat", {"cd"})[0]
     empty.execute(ToolCall("cd", {"folder": "docs"}))
     assert is_legal(g, "cat", set(), empty)[0]  # a file is there now
 

@@ -257,8 +257,8 @@ NOTES = Path(__file__).resolve().parents[2] / "data" / "tools" / "notes_app.py"
 
 
 @pytest.mark.skipif(not NOTES.exists(), reason="example user tools not shipped")
-@pytest.mark.xfail(raises=TypeError, strict=False,
-                   reason="graph.build._types_compatible cannot take a list 'type' such as ['array', 'null']")
+@pytest.mark.xfail(strict=False,
+                   reason="user Python-class envs offer no state candidates yet, so login credentials are guessed")
 def test_user_environment_episode():
     from fr_core.sampling.commands import graph_for
 
