@@ -107,11 +107,16 @@ def bfcl_tool_specs(name: str) -> list[ToolSpec]:
     return list(_specs_cached(name))
 
 
-def _walk_dir(directory: Any) -> dict[str, Any]:
-    contents = {}
+def _walk_dir(directory: Any, ancestors: frozenset[int] = frozenset()) -> dict[str, Any]:
+    # BFCL's cp of a folder into itself links the folder into its own tree: show such a link as a loop.
+    ancestors = ancestors | {id(directory)}
+    contents: dict[str, Any] = {}
     for name, item in directory.contents.items():
         if hasattr(item, "contents"):
-            contents[name] = {"type": "directory", "contents": _walk_dir(item)}
+            if id(item) in ancestors:
+                contents[name] = {"type": "directory", "contents": {}, "loop": True}
+            else:
+                contents[name] = {"type": "directory", "contents": _walk_dir(item, ancestors)}
         else:
             contents[name] = {"type": "file", "content": item.content}
     return contents

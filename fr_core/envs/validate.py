@@ -22,6 +22,8 @@ def _type_ok(value: Any, schema: dict[str, Any]) -> bool:
     expected = schema.get("type")
     if expected is None or expected == "any":
         return True
+    if value is None and schema.get("nullable"):  # Optional[...] parameters of Python tool classes
+        return True
     names = expected if isinstance(expected, list) else [expected]
     for name in names:
         if name == "null" and value is None:
@@ -61,7 +63,7 @@ def check_arguments(spec: ToolSpec, arguments: dict[str, Any]) -> str | None:
                 f"{spec.name}: argument '{name}' should be {schema.get('type')}, "
                 f"got {type(value).__name__} {value!r:.60}"
             )
-        if "enum" in schema and value not in schema["enum"]:
+        if "enum" in schema and value not in schema["enum"] and not (value is None and schema.get("nullable")):
             return f"{spec.name}: argument '{name}' must be one of {schema['enum']}, got {value!r:.60}"
         if schema.get("type") == "array" and "items" in schema and isinstance(value, (list, tuple)):
             for i, item in enumerate(value):
