@@ -23,4 +23,5 @@ st.navigation([
     st.Page(home, title="Home", icon="🏠", default=True),
     st.Page("pages/graph.py", title="API graph", icon="🕸️", url_path="graph"),
     st.Page("pages/sampler.py", title="Sampler", icon="🎲", url_path="sampler"),
+    st.Page("pages/critique.py", title="Critique loop", icon="🔁", url_path="critique"),
 ]).run()
