@@ -1,0 +1,222 @@
+"""Diversity of a data set: distinct-n, self-BLEU, TF-IDF distance, tool-use entropies, graph coverage, embeddings."""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import re
+from collections import Counter
+from collections.abc import Hashable, Iterable, Sequence
+
+import networkx as nx
+import numpy as np
+
+from fr_core.analysis.views import SampleView
+
+__all__ = [
+    "tokenize",
+    "distinct_n",
+    "bleu",
+    "self_bleu",
+    "tfidf_distance",
+    "entropy",
+    "tool_counts",
+    "tool_pair_counts",
+    "tool_sequence_counts",
+    "graph_coverage",
+    "coverage_matrix",
+    "embedding_dispersion",
+]
+
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased words and punctuation marks.
+
+    >>> tokenize("Copy 'a.txt', then ls!")
+    ['copy', "'", 'a', '.', 'txt', "'", ',', 'then', 'ls', '!']
+    """
+    return _TOKEN.findall(text.lower())
+
+
+def _ngrams(tokens: Sequence[str], n: int) -> list[tuple[str, ...]]:
+    return [tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
+
+
+def distinct_n(texts: Iterable[str], n: int) -> float:
+    """Distinct n-grams over all n-grams of the corpus (0.0 when there are none).
+
+    >>> distinct_n(["a b a b"], 1), distinct_n(["a b a b"], 2)
+    (0.5, 0.6666666666666666)
+    """
+    grams = [g for t in texts for g in _ngrams(tokenize(t), n)]
+    return len(set(grams)) / len(grams) if grams else 0.0
+
+
+def bleu(candidate: Sequence[str], references: Sequence[Sequence[str]], max_n: int = 4) -> float:
+    """Sentence BLEU of tokens against references: clipped n-gram precisions (add-one smoothed for n > 1),
+    geometric mean, brevity penalty against the closest reference length.
+
+    >>> bleu("the cat sat on the mat".split(), ["the cat sat on the mat".split()])
+    1.0
+    >>> round(bleu("a b c d".split(), ["a b x y".split()]), 4)  # (1/2 · 2/4 · 1/3 · 1/2) ** (1/4)
+    0.4518
+    """
+    if not candidate or not references:
+        return 0.0
+    log_sum = 0.0
+    for n in range(1, max_n + 1):
+        cand = Counter(_ngrams(candidate, n))
+        most: Counter = Counter()
+        for ref in references:
+            for gram, count in Counter(_ngrams(ref, n)).items():
+                most[gram] = max(most[gram], count)
+        hits = sum(min(c, most[g]) for g, c in cand.items())
+        total = sum(cand.values())
+        if n == 1:
+            if hits == 0:
+                return 0.0
+            p = hits / total
+        else:
+            p = (hits + 1) / (total + 1)
+        log_sum += math.log(p)
+    c = len(candidate)
+    r = min((len(ref) for ref in references), key=lambda length: (abs(length - c), length))
+    bp = 1.0 if c > r else math.exp(1 - r / c)
+    return bp * math.exp(log_sum / max_n)
+
+
+def self_bleu(texts: Sequence[str], sample: int = 100, seed: int = 0, max_n: int = 4) -> float:
+    """Mean BLEU of each of ``sample`` seeded picks against all the other texts (higher: more alike).
+
+    >>> self_bleu(["a b c d", "a b c d"], seed=0)
+    1.0
+    >>> self_bleu(["a b c d", "w x y z"], seed=0)
+    0.0
+    """
+    tokens = [tokenize(t) for t in texts]
+    if len(tokens) < 2:
+        return 0.0
+    picks = random.Random(seed).sample(range(len(tokens)), min(sample, len(tokens)))
+    scores = [bleu(tokens[i], [t for j, t in enumerate(tokens) if j != i], max_n) for i in picks]
+    return sum(scores) / len(scores)
+
+
+def tfidf_distance(texts: Sequence[str]) -> float:
+    """Mean pairwise cosine distance (1 − cosine) between TF-IDF vectors (smooth idf, l2-normalised).
+
+    >>> tfidf_distance(["red car", "red car"])
+    0.0
+    >>> tfidf_distance(["red car", "blue boat"])
+    1.0
+    """
+    docs = [tokenize(t) for t in texts]
+    if len(docs) < 2:
+        return 0.0
+    vocab = {w: i for i, w in enumerate(sorted({w for d in docs for w in d}))}
+    tf = np.zeros((len(docs), len(vocab)))
+    for row, doc in enumerate(docs):
+        for word, count in Counter(doc).items():
+            tf[row, vocab[word]] = count
+    df = (tf > 0).sum(axis=0)
+    x = tf * (np.log((1 + len(docs)) / (1 + df)) + 1)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    x = np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
+    sims = x @ x.T
+    n = len(docs)
+    mean_sim = (sims.sum() - np.trace(sims)) / (n * (n - 1))
+    return float(round(1.0 - mean_sim, 12))
+
+
+def entropy(counts: Counter | dict[Hashable, int]) -> float:
+    """Shannon entropy in bits of a distribution given by counts.
+
+    >>> entropy({"a": 2, "b": 2}), entropy({"a": 5})
+    (1.0, 0.0)
+    """
+    total = sum(counts.values())
+    return -sum(c / total * math.log2(c / total) for c in counts.values() if c) + 0.0 if total else 0.0
+
+
+def tool_counts(samples: Iterable[SampleView]) -> Counter:
+    """How often each tool is called.
+
+    >>> from fr_core.analysis.complexity import _example
+    >>> tool_counts([_example()])["cd"]
+    1
+    """
+    return Counter(c.name for s in samples for c in s.calls)
+
+
+def tool_pair_counts(samples: Iterable[SampleView]) -> Counter:
+    """How often each ordered pair of consecutive calls within a round occurs.
+
+    >>> from fr_core.analysis.complexity import _example
+    >>> sorted(tool_pair_counts([_example()]))
+    [('cd', 'ls'), ('ls', 'cat'), ('wc', 'post_tweet')]
+    """
+    return Counter((a.name, b.name) for s in samples for t in s.turns for a, b in zip(t.calls, t.calls[1:]))
+
+
+def tool_sequence_counts(samples: Iterable[SampleView]) -> Counter:
+    """How often each round's whole call sequence occurs.
+
+    >>> from fr_core.analysis.complexity import _example
+    >>> tool_sequence_counts([_example()])[("cd", "ls", "cat")]
+    1
+    """
+    return Counter(tuple(c.name for c in t.calls) for s in samples for t in s.turns if t.calls)
+
+
+def graph_coverage(samples: Iterable[SampleView], graph: nx.DiGraph) -> tuple[float, float]:
+    """(share of the graph's nodes called, share of its edges walked as consecutive calls within a round).
+
+    >>> from fr_core.analysis.complexity import _example
+    >>> graph_coverage([_example()], nx.DiGraph([("cd", "ls"), ("ls", "cat"), ("cat", "wc"), ("cd", "rm")]))
+    (0.8, 0.5)
+    """
+    samples = list(samples)
+    nodes = {n for n in tool_counts(samples) if n in graph}
+    edges = {p for p in tool_pair_counts(samples) if graph.has_edge(*p)}
+    n_share = len(nodes) / graph.number_of_nodes() if graph.number_of_nodes() else 0.0
+    e_share = len(edges) / graph.number_of_edges() if graph.number_of_edges() else 0.0
+    return n_share, e_share
+
+
+def coverage_matrix(samples: Iterable[SampleView], graph: nx.DiGraph) -> tuple[list[str], np.ndarray]:
+    """Tool names (the graph's nodes, sorted by class then name) and the count matrix of consecutive call pairs
+    ``[from, to]`` within a round, for a heat map of how the data walks the graph.
+
+    >>> from fr_core.analysis.complexity import _example
+    >>> names, m = coverage_matrix([_example()], nx.DiGraph([("cd", "ls"), ("ls", "cat")]))
+    >>> names, m.tolist()
+    (['cat', 'cd', 'ls'], [[0, 0, 0], [0, 0, 1], [1, 0, 0]])
+    """
+    names = sorted(graph.nodes, key=lambda n: (graph.nodes[n].get("owner", ""), n))
+    index = {n: i for i, n in enumerate(names)}
+    m = np.zeros((len(names), len(names)), dtype=int)
+    for (a, b), count in tool_pair_counts(samples).items():
+        if a in index and b in index:
+            m[index[a], index[b]] += count
+    return names, m
+
+
+def embedding_dispersion(texts: Sequence[str], model: str = "all-MiniLM-L6-v2") -> float | None:
+    """Mean pairwise cosine distance of sentence embeddings, or ``None`` when ``sentence_transformers`` or the
+    model is not available locally (nothing is downloaded: offline mode is forced).
+
+    >>> embedding_dispersion(["a"])  # fewer than two texts
+    """
+    if len(texts) < 2:
+        return None
+    try:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer  # optional: a large dependency
+        vectors = np.asarray(SentenceTransformer(model).encode(list(texts), normalize_embeddings=True))
+    except Exception:  # not installed, or the model is not cached locally: the metric is skipped
+        return None
+    sims = vectors @ vectors.T
+    n = len(texts)
+    return float(1.0 - (sims.sum() - np.trace(sims)) / (n * (n - 1)))

@@ -1,0 +1,109 @@
+"""Small seeded data sets for the analysis notebooks: a generated run, the sampler baselines and BFCL v3 base."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+
+import networkx as nx
+
+from fr_core.analysis.views import SampleView, view_bfcl_entry, view_trajectory, view_turns
+from fr_core.types import Trajectory
+
+__all__ = ["bfcl_class_sets", "bfcl_views", "class_graph", "generate_run", "pipeline_available", "sampler_views",
+           "trajectory_views"]
+
+
+@lru_cache(maxsize=64)
+def class_graph(classes: tuple[str, ...]) -> nx.DiGraph:
+    """The API graph of an environment made of ``classes`` (cached: building it executes probes)."""
+    from fr_core.graph import bfcl_graph
+
+    return bfcl_graph(list(classes)).output
+
+
+def bfcl_class_sets(category: str = "base") -> list[tuple[str, ...]]:
+    """The class set of each BFCL v3 entry of ``category``, in entry order (the mix a run imitates)."""
+    from fr_core.envs.bfcl import BFCL_CLASSES
+    from fr_core.graph.check import load_bfcl_entries
+
+    return [tuple(c for c in e["involved_classes"] if c in BFCL_CLASSES) for e in load_bfcl_entries(category)]
+
+
+def bfcl_views(category: str = "base", limit: int | None = None) -> list[SampleView]:
+    """Views of BFCL v3 multi-turn entries (measuring only: nothing generated is derived from them)."""
+    from fr_core.graph.check import load_bfcl_entries
+
+    return [view_bfcl_entry(e, source=f"BFCL v3 {category}") for e in load_bfcl_entries(category)[:limit]]
+
+
+def pipeline_available() -> bool:
+    """Whether ``fr_core.pipeline.generate_sample`` and the offline agents can be imported here."""
+    try:
+        from fr_core.agents import make_agents  # noqa: F401
+        from fr_core.pipeline import generate_sample  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def generate_run(class_sets: Iterable[Sequence[str]], seed: int = 0, *, rounds: int = 3, calls: int = 4,
+                 noise: float = 0.5) -> list[Trajectory]:
+    """One sample per class set with ``generate_sample`` and the offline agents; sample ``i`` has index ``i``."""
+    from fr_core.agents import make_agents
+    from fr_core.pipeline import generate_sample
+
+    agents = make_agents("offline")
+    return [generate_sample(list(cs), class_graph(tuple(cs)), rounds, calls, agents, seed, index=i,
+                            noise=noise).output for i, cs in enumerate(class_sets)]
+
+
+def trajectory_views(trajectories: Iterable[Trajectory], *, query: str = "hard", source: str = "generated",
+                     accepted_only: bool = True) -> list[SampleView]:
+    """Views of trajectories (by default only the accepted ones: those are the data set)."""
+    return [view_trajectory(t, query=query, source=source) for t in trajectories
+            if t.status == "accepted" or not accepted_only]
+
+
+def sampler_views(class_sets: Iterable[Sequence[str]], seed: int = 0, *, policy: str = "random", rounds: int = 3,
+                  calls: int = 4, noise: float = 0.5, queries: str | None = "hard",
+                  source: str | None = None) -> list[SampleView]:
+    """Phase I episodes (``policy`` "random" is the random-walk baseline), one per class set, seed ``seed + i``.
+
+    With ``queries`` ("hard" or "easy") and the offline agents importable, each turn gets its query from the same
+    A_T and A_Q as the pipeline, without the refine loop; otherwise the turns have no query text.
+    """
+    from fr_core.envs.bfcl import make_bfcl_env
+    from fr_core.envs.states import generate_initial_config
+    from fr_core.sampling import sample_episode
+
+    agents = None
+    if queries is not None:
+        try:
+            from fr_core.agents import make_agents
+
+            agents = make_agents("offline")
+        except ImportError:
+            agents = None
+    out = []
+    for i, cs in enumerate(class_sets):
+        cs = tuple(cs)
+        graph = class_graph(cs)
+        s = seed + i
+        env = make_bfcl_env(cs, generate_initial_config(cs, s))
+        tools = tuple(env.tools())
+        turns = sample_episode(env, graph, rounds=rounds, calls=calls, seed=s, policy=policy,
+                               diff_state=False).output
+        texts = None
+        if agents is not None:
+            texts = []
+            for r, turn in enumerate(turns):
+                if not any(not st.deliberate_error and st.result.ok for st in turn.steps):
+                    texts.append("")
+                    continue
+                adv = agents.tooling.abstract(turn, tools, graph, r).output
+                texts.append(agents.querying.write(adv, tools, hard=queries == "hard", noise=noise,
+                                                   seed=s * 31 + r).output.text)
+        out.append(view_turns(turns, cs, sample_id=f"{policy}-{s}", source=source or f"{policy} walk",
+                              queries=texts))
+    return out

@@ -1,0 +1,34 @@
+"""The notebooks' data sets: BFCL views, sampler baselines and (when the pipeline is importable) a generated run."""
+
+from __future__ import annotations
+
+import pytest
+
+from fr_core.analysis.runs import bfcl_class_sets, bfcl_views, generate_run, pipeline_available, sampler_views
+from fr_core.analysis.runs import trajectory_views
+
+
+def test_bfcl_views_follow_the_entries():
+    sets = bfcl_class_sets()
+    assert len(sets) == 200 and all(sets)
+    views = bfcl_views(limit=3)
+    assert [v.sample_id for v in views] == ["multi_turn_base_0", "multi_turn_base_1", "multi_turn_base_2"]
+    assert views[0].source == "BFCL v3 base" and views[0].classes == sets[0]
+    assert sum(len(t.calls) for t in views[0].turns) == 10  # 3 + 2 + 1 + 4 ground-truth calls
+
+
+def test_random_walk_baseline_is_seeded():
+    a = sampler_views([("MathAPI",), ("TicketAPI",)], seed=5, policy="random", queries=None)
+    b = sampler_views([("MathAPI",), ("TicketAPI",)], seed=5, policy="random", queries=None)
+    assert a == b and a[0].source == "random walk" and len(a[0].turns) == 3
+    assert all(t.query == "" for v in a for t in v.turns)
+
+
+@pytest.mark.skipif(not pipeline_available(), reason="fr_core.pipeline / fr_core.agents not importable")
+def test_generated_run_and_its_easy_queries():
+    run = generate_run([("TicketAPI",), ("MathAPI",)], seed=1, rounds=2)
+    assert len(run) == 2
+    hard = trajectory_views(run, accepted_only=False)
+    easy = trajectory_views(run, query="easy", source="easy", accepted_only=False)
+    assert [v.sample_id for v in hard] == [v.sample_id for v in easy]
+    assert all(h.calls == e.calls for h, e in zip(hard, easy))
