@@ -99,11 +99,11 @@ _GOOGLE_ITEM = re.compile(r"^(\*{0,2}\w+)\s*(?:\(([^)]*)\))?\s*:\s*(.*)$")
 _NUMPY_ITEM = re.compile(r"^(\w+)\s*:\s*(.*)$")
 
 
-def _split_sections(doc: str) -> tuple[str, dict[str, list[str]]]:
-    """Summary text and the raw lines of each named section (Google ``Args:`` or numpy ``Parameters\\n---``)."""
+def _split_sections(doc: str) -> tuple[str, dict[str, tuple[bool, list[str]]]]:
+    """Summary text and, per named section, (numpy style?, raw lines): Google ``Args:`` or numpy ``Parameters\\n---``."""
     lines = doc.splitlines()
     summary: list[str] = []
-    sections: dict[str, list[str]] = {}
+    sections: dict[str, tuple[bool, list[str]]] = {}
     current: list[str] | None = None
     i = 0
     while i < len(lines):
@@ -114,7 +114,7 @@ def _split_sections(doc: str) -> tuple[str, dict[str, list[str]]]:
         if m and (stripped.endswith(":") or numpy):
             title = m.group(1).lower()
             title = {"arguments": "args", "parameters": "args", "params": "args", "return": "returns"}.get(title, title)
-            current = sections.setdefault(title, [])
+            current = sections.setdefault(title, (bool(numpy), []))[1]
             i += 2 if numpy else 1
             continue
         (summary if current is None else current).append(line)
@@ -122,8 +122,9 @@ def _split_sections(doc: str) -> tuple[str, dict[str, list[str]]]:
     return " ".join(" ".join(summary).split()), sections
 
 
-def _items(lines: list[str]) -> list[tuple[str, str, str]]:
+def _items(section: tuple[bool, list[str]] | None) -> list[tuple[str, str, str]]:
     """(name, type text, description) items of a section, continuation lines folded into the description."""
+    numpy, lines = section or (False, [])
     body = [ln for ln in lines if ln.strip()]
     if not body:
         return []
@@ -132,7 +133,7 @@ def _items(lines: list[str]) -> list[tuple[str, str, str]]:
     for ln in body:
         if len(ln) - len(ln.lstrip()) == indent:
             text = ln.strip()
-            m = _GOOGLE_ITEM.match(text)
+            m = None if numpy else _GOOGLE_ITEM.match(text)
             if m and (m.group(2) is not None or m.group(3)):
                 items.append([m.group(1).lstrip("*"), m.group(2) or "", m.group(3)])
                 continue
@@ -140,7 +141,7 @@ def _items(lines: list[str]) -> list[tuple[str, str, str]]:
             if m:
                 items.append([m.group(1), m.group(2), ""])
                 continue
-            items.append(["", "", text])
+            items.append(["", text, ""] if numpy else ["", "", text])  # numpy: a bare line names a type
         elif items:
             items[-1][2] = f"{items[-1][2]} {ln.strip()}".strip()
     return [(n, t, " ".join(d.split())) for n, t, d in items]
@@ -231,11 +232,11 @@ def _tool_functions(cls: type) -> list[tuple[str, Any, bool]]:
     return [(name, fn, bound) for name, (fn, bound) in found.items()]
 
 
-def _returns_schema(fn: Any, hints: dict[str, Any], sections: dict[str, list[str]], where: str) -> dict[str, Any] | None:
+def _returns_schema(fn: Any, hints: dict[str, Any], sections: dict[str, tuple[bool, list[str]]], where: str) -> dict[str, Any] | None:
     schema = _annotation_schema(hints["return"], f"{where} return") if "return" in hints else {}
     if schema == {"type": "null"}:
         schema = {}
-    items = _items(sections.get("returns", []))
+    items = _items(sections.get("returns"))
     fields = [(n, t, d) for n, t, d in items if n and t]
     if fields and schema.get("type", "object") == "object" and "properties" not in schema:
         # "Returns:\n    note_id (str): ..." lists the fields of a returned dict.
@@ -269,7 +270,7 @@ def specs_from_class(cls: type) -> list[ToolSpec]:
         except Exception as exc:
             raise ToolSpecError(f"{where}: could not resolve its type hints ({type(exc).__name__}: {exc})") from exc
         summary, sections = _split_sections(inspect.getdoc(fn) or "")
-        arg_docs = {n: d for n, _, d in _items(sections.get("args", [])) if n}
+        arg_docs = {n: d for n, _, d in _items(sections.get("args")) if n}
         params = list(inspect.signature(fn).parameters.values())[1 if bound else 0:]
         properties: dict[str, Any] = {}
         required: list[str] = []
@@ -287,7 +288,8 @@ def specs_from_class(cls: type) -> list[ToolSpec]:
             if p.default is p.empty:
                 required.append(p.name)
             else:
-                schema["default"] = to_jsonable(p.default)
+                default = p.default.value if isinstance(p.default, enum.Enum) else p.default
+                schema["default"] = to_jsonable(default)
             properties[p.name] = schema
         parameters: dict[str, Any] = {"type": "object", "properties": properties}
         if required:
