@@ -24,4 +24,5 @@ st.navigation([
     st.Page("pages/graph.py", title="API graph", icon="🕸️", url_path="graph"),
     st.Page("pages/sampler.py", title="Sampler", icon="🎲", url_path="sampler"),
     st.Page("pages/critique.py", title="Critique loop", icon="🔁", url_path="critique"),
+    st.Page("pages/cot_editor.py", title="CoT editor", icon="✍️", url_path="cot"),
 ]).run()

@@ -1,0 +1,103 @@
+"""Hand edits of a turn's CoT and calls: the list of editable turns, draft keeping, checking and saving revisions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from fr_core.edits import Revision, save_revision
+from fr_core.envs.base import Environment
+from fr_core.envs.validate import check_arguments
+from fr_core.errors import FrError, ToolSpecError
+from fr_core.llm import parse_tool_calls
+from fr_core.synthesis import turn_flow
+from fr_core.types import Attempt, ToolCall, ToolSpec, Trajectory, Turn
+from workbench.components.attempt_view import calls_text
+from workbench.components.phases import TurnRun, start_env_for
+
+__all__ = ["Editable", "editables", "draft_area", "parse_edit", "save_edit"]
+
+DRAFTS = "cot.drafts"  # item id -> {"cot": str, "calls": str}; survives switching items and failed checks
+
+
+@dataclass
+class Editable:
+    """One turn a person can edit: where it comes from, its start environment, ground truth and starting attempt."""
+
+    item_id: str
+    label: str
+    sample_id: str
+    round: int
+    turn: Turn
+    start: Environment | None  # built lazily for data set samples (replaying earlier rounds)
+    attempt: Attempt | None
+    trajectory: Trajectory | None = None
+
+    def truth(self) -> tuple[ToolCall, ...]:
+        """The ground-truth calls (successful, non-deliberate calls of the turn)."""
+        return tuple(f.call for f in turn_flow(self.turn, self.round))
+
+    def start_env(self) -> Environment:
+        if self.start is None:
+            assert self.trajectory is not None
+            self.start = start_env_for(self.trajectory, self.round)
+        return self.start
+
+
+def editables(run: TurnRun | None, samples: list[Trajectory] | None) -> list[Editable]:
+    """Every attempt of the last critique run, and every round of the generated samples."""
+    out: list[Editable] = []
+    if run is not None and run.outcome is not None:
+        sid = f"critique:{'+'.join(run.classes)}:seed{run.seed}:{run.turn.target}"
+        for i, a in enumerate(run.outcome.output.attempts):
+            out.append(Editable(f"{sid}:k{a.k}", f"Critique run · attempt {a.k} ({'passed' if a.passed else 'failed'})",
+                                sid, run.round, run.turn, run.start, a))
+    for t in samples or []:
+        for r in t.turns:
+            a = r.outcome.passing or r.outcome.attempts[-1] if r.outcome and r.outcome.attempts else None
+            out.append(Editable(f"{t.sample_id}:r{r.round}", f"{t.sample_id} ({t.status}) · round {r.round + 1}",
+                                t.sample_id, r.round, r.turn, None, a, t))
+    return out
+
+
+def draft_area(item: Editable, field: str, label: str, height: int) -> str:
+    """A text area whose content is kept in ``st.session_state`` per item, so no edit is ever lost."""
+    drafts = st.session_state.setdefault(DRAFTS, {})
+    original = {"cot": item.attempt.cot if item.attempt else "",
+                "calls": calls_text(item.attempt.calls if item.attempt else item.turn.calls)}
+    draft = drafts.setdefault(item.item_id, dict(original))
+    key = f"cot.{field}.{item.item_id}"
+    if key not in st.session_state:
+        st.session_state[key] = draft[field]
+
+    def keep() -> None:
+        drafts[item.item_id][field] = st.session_state[key]
+
+    return st.text_area(label, key=key, height=height, on_change=keep)
+
+
+def parse_edit(text: str, specs: Mapping[str, ToolSpec]) -> tuple[list[ToolCall], list[str]]:
+    """The edited calls (JSON or FunReason python calls, never evaluated) and argument warnings; raises ``FrError``
+    with a readable message for unparsable text or an unknown tool."""
+    calls = list(parse_tool_calls(text, specs).calls)
+    unknown = [c.name for c in calls if c.name not in specs]
+    if unknown:
+        raise ToolSpecError(f"unknown tool(s) {', '.join(sorted(set(unknown)))}: this environment has "
+                            f"{', '.join(sorted(specs))}")
+    warnings = [f"{c.name}: {msg}" for c in calls if (msg := check_arguments(specs[c.name], c.arguments))]
+    return calls, warnings
+
+
+def save_edit(item: Editable, cot: str, text: str, verdict: Any, who: str, note: str, decision: str) -> Revision:
+    """Save the draft as a revision with provenance (before/after, verdict, who, when)."""
+    if not cot.strip():
+        raise FrError("the CoT is empty: write the reasoning before saving (the draft is kept)")
+    before = {"cot": item.attempt.cot if item.attempt else "",
+              "calls": calls_text(item.attempt.calls if item.attempt else item.turn.calls)}
+    return save_revision(Revision(
+        item.sample_id, item.round, before, {"cot": cot, "calls": text},
+        {"passed": verdict.passed, "reason": verdict.reason} if verdict is not None else {},
+        who=who.strip(), note=note, decision=decision))

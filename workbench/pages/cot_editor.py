@@ -1,0 +1,74 @@
+"""CoT editor: edit a turn's CoT and calls by hand, re-validate by executing them, save revisions with provenance."""
+
+import getpass
+
+import streamlit as st
+
+from fr_core.edits import edits_path, load_revisions
+from workbench.components.attempt_view import compare_rows
+from workbench.components.common import show_errors
+from workbench.components.cot_edit import draft_area, editables, parse_edit, save_edit
+from workbench.components.phases import revalidate
+
+st.title("CoT editor (human in the loop)")
+items = editables(st.session_state.get("critique.run"), st.session_state.get("dataset.samples"))
+if not items:
+    st.info("Nothing to edit yet: run the critique loop (Critique loop page) or generate samples (Data set page).")
+    st.stop()
+
+by_id = {i.item_id: i for i in items}
+if st.session_state.get("cot.item") not in by_id:
+    st.session_state["cot.item"] = items[0].item_id
+item = by_id[st.selectbox("Turn to edit", list(by_id), key="cot.item", format_func=lambda i: by_id[i].label)]
+st.caption(f"Target `{item.turn.target}` · ground truth: " + ", ".join(c.to_python() for c in item.turn.calls))
+
+with show_errors("CoT editor"):
+    start = item.start_env()
+    specs = {s.name: s for s in start.tools()}
+    left, right = st.columns(2)
+    with left:
+        cot = draft_area(item, "cot", "CoT (reasoning)", 260)
+        text = draft_area(item, "calls", "Calls: FunReason python calls `[f(a=1), g()]` or JSON", 140)
+        st.caption("Ctrl+Enter applies an edit; the verdict updates at once. Drafts are kept per turn.")
+    verdict = None
+    with right:
+        if not cot.strip():
+            st.error("The CoT is empty: write the reasoning that leads to these calls.")
+        with show_errors("calls"):
+            calls, warnings = parse_edit(text, specs)
+            for w in warnings:
+                st.warning(f"Argument check: {w}")
+            verdict = revalidate(calls, start, item.turn, item.round)
+            (st.success if verdict.passed else st.error)(
+                f"{'PASS' if verdict.passed else 'FAIL'}: {verdict.reason}")
+            st.dataframe(compare_rows(calls, verdict.results, item.truth()), hide_index=True,
+                         width="stretch")
+
+    st.divider()
+    c1, c2 = st.columns(2)
+    who = c1.text_input("Who", value=getpass.getuser(), key="cot.who")
+    note = c2.text_input("Note (why this edit)", key="cot.note")
+    b1, b2, b3 = st.columns(3)
+    decision = ("" if b1.button("Save revision", key="cot.save", type="primary")
+                else "accept" if b2.button("Save and accept", key="cot.accept")
+                else "reject" if b3.button("Save and reject", key="cot.reject") else None)
+    if decision is not None:
+        if verdict is None:
+            st.error("Fix the calls before saving: the revision needs a verdict (the draft is kept).")
+        else:
+            with show_errors("save"):
+                rev = save_edit(item, cot, text, verdict, who, note, decision)
+                st.success(f"Revision saved to {edits_path()} by {rev.who} at {rev.when}"
+                           + (f" ({rev.decision})" if rev.decision else ""))
+
+    with show_errors("revisions"):
+        revisions = load_revisions(sample_id=item.sample_id)
+        st.subheader(f"Revisions of this sample ({len(revisions)})")
+        if revisions:
+            st.dataframe([{"when": r.when, "who": r.who, "round": r.round + 1, "decision": r.decision,
+                           "passed": r.verdict.get("passed"), "note": r.note} for r in revisions],
+                         hide_index=True, width="stretch")
+            with st.expander("Before / after of the latest revision"):
+                st.write({"before": revisions[-1].before, "after": revisions[-1].after})
+        queue = [r for r in load_revisions() if r.decision == "reject"]
+        st.caption(f"Review queue: {len(queue)} rejected revision(s) across all samples.")
