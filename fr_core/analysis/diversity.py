@@ -8,6 +8,7 @@ import random
 import re
 from collections import Counter
 from collections.abc import Hashable, Iterable, Sequence
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -27,6 +28,7 @@ __all__ = [
     "graph_coverage",
     "coverage_matrix",
     "embedding_dispersion",
+    "diversity_row",
 ]
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
@@ -220,3 +222,42 @@ def embedding_dispersion(texts: Sequence[str], model: str = "all-MiniLM-L6-v2") 
     sims = vectors @ vectors.T
     n = len(texts)
     return float(1.0 - (sims.sum() - np.trace(sims)) / (n * (n - 1)))
+
+
+def diversity_row(samples: Sequence[SampleView], graph: nx.DiGraph, *, limit: int | None = None, seed: int = 0,
+                  bleu_sample: int = 100, embeddings: bool = False) -> dict[str, Any]:
+    """Every diversity metric of one data set as a flat row.
+
+    Text metrics use the non-empty round queries and CoTs; ``limit`` draws that many queries (and samples, for the
+    tool metrics) with ``seed`` so data sets of different sizes are compared at equal size. Metrics of a text kind
+    with no texts are ``None``; ``embedding`` is ``None`` unless ``embeddings`` and a local model are available.
+
+    >>> from fr_core.analysis.complexity import _example
+    >>> row = diversity_row([_example()], nx.DiGraph([("cd", "ls")]))
+    >>> row["queries"], row["distinct_1"], row["node_coverage"], row["cot_distinct_2"]
+    (2, 0.75, 1.0, None)
+    """
+    rng = random.Random(seed)
+    chosen = list(samples)
+    if limit is not None and len(chosen) > limit:
+        chosen = rng.sample(chosen, limit)
+    queries = [t.query for s in samples for t in s.turns if t.query.strip()]
+    if limit is not None and len(queries) > limit:
+        queries = rng.sample(queries, limit)
+    cots = [t.cot for s in samples for t in s.turns if t.cot.strip()]
+    if limit is not None and len(cots) > limit:
+        cots = rng.sample(cots, limit)
+    nodes, edges = graph_coverage(chosen, graph)
+    row: dict[str, Any] = {"samples": len(chosen), "queries": len(queries)}
+    for n in (1, 2, 3):
+        row[f"distinct_{n}"] = distinct_n(queries, n) if queries else None
+    row["self_bleu"] = self_bleu(queries, bleu_sample, seed) if queries else None
+    row["tfidf_distance"] = tfidf_distance(queries) if queries else None
+    row["cot_distinct_2"] = distinct_n(cots, 2) if cots else None
+    row["tool_entropy"] = entropy(tool_counts(chosen))
+    row["pair_entropy"] = entropy(tool_pair_counts(chosen))
+    row["sequence_entropy"] = entropy(tool_sequence_counts(chosen))
+    row["node_coverage"] = nodes
+    row["edge_coverage"] = edges
+    row["embedding"] = embedding_dispersion(queries) if embeddings and queries else None
+    return row

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 import networkx as nx
@@ -10,8 +11,8 @@ import networkx as nx
 from fr_core.analysis.views import SampleView, view_bfcl_entry, view_trajectory, view_turns
 from fr_core.types import Trajectory
 
-__all__ = ["bfcl_class_sets", "bfcl_views", "class_graph", "generate_run", "pipeline_available", "sampler_views",
-           "trajectory_views"]
+__all__ = ["GeneratedViews", "bfcl_class_sets", "bfcl_views", "class_graph", "generate_run", "generated_views",
+           "pipeline_available", "sampler_views", "trajectory_views"]
 
 
 @lru_cache(maxsize=64)
@@ -107,3 +108,34 @@ def sampler_views(class_sets: Iterable[Sequence[str]], seed: int = 0, *, policy:
         out.append(view_turns(turns, cs, sample_id=f"{policy}-{s}", source=source or f"{policy} walk",
                               queries=texts))
     return out
+
+
+@dataclass(frozen=True)
+class GeneratedViews:
+    """A generated data set seen with its hard and with its easy queries, and how it was made (for the reader)."""
+
+    hard: list[SampleView]
+    easy: list[SampleView]
+    how: str
+    trajectories: list[Trajectory]
+
+
+def generated_views(class_sets: Sequence[Sequence[str]], seed: int = 0, *, rounds: int = 3, calls: int = 4,
+                    noise: float = 0.5, accepted_only: bool = True) -> GeneratedViews:
+    """The generated data set: the full pipeline with offline agents when importable, else directed sampler episodes
+    with the offline A_T/A_Q queries if those import, else bare episodes; ``how`` says which it was."""
+    if pipeline_available():
+        run = generate_run(class_sets, seed, rounds=rounds, calls=calls, noise=noise)
+        hard = trajectory_views(run, accepted_only=accepted_only)
+        easy = trajectory_views(run, query="easy", source="easy queries", accepted_only=accepted_only)
+        kept = "accepted" if accepted_only else "all"
+        how = (f"the full pipeline (`generate_sample`, offline heuristic agents, Phases I→III): {len(run)} samples, "
+               f"{sum(t.status == 'accepted' for t in run)} accepted; {kept} samples are analysed")
+        return GeneratedViews(hard, easy, how, run)
+    common = dict(policy="directed", rounds=rounds, calls=calls, noise=noise)
+    hard = sampler_views(class_sets, seed, source="generated", **common)
+    easy = sampler_views(class_sets, seed, queries="easy", source="easy queries", **common)
+    texts = any(t.query for v in hard for t in v.turns)
+    how = (f"**directed sampler episodes only** (`fr_core.pipeline` is not importable here): {len(hard)} episodes, "
+           + ("queries from the offline A_T/A_Q without the refine loop" if texts else "without queries"))
+    return GeneratedViews(hard, easy, how, [])

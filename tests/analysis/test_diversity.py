@@ -12,6 +12,7 @@ from fr_core.analysis.diversity import (
     bleu,
     coverage_matrix,
     distinct_n,
+    diversity_row,
     embedding_dispersion,
     entropy,
     graph_coverage,
@@ -94,3 +95,18 @@ def test_embedding_dispersion_skips_cleanly_without_the_package(monkeypatch):
     monkeypatch.setitem(sys.modules, "sentence_transformers", None)  # import now raises ImportError
     assert embedding_dispersion(["a b", "c d"]) is None
     assert embedding_dispersion(["just one"]) is None
+
+
+def test_diversity_row_equal_size_and_missing_text():
+    s = _samples()
+    g = nx.DiGraph([("x", "y"), ("y", "z"), ("z", "w"), ("w", "x")])
+    row = diversity_row(s, g)
+    assert row["samples"] == 2 and row["queries"] == 3 and row["distinct_1"] == pytest.approx(1 / 3)
+    assert row["self_bleu"] is not None and row["cot_distinct_2"] is None and row["embedding"] is None
+    assert row["node_coverage"] == 0.75 and row["edge_coverage"] == 0.5
+    assert row["sequence_entropy"] == pytest.approx(entropy({"xyz": 1, "xy": 2}))
+    small = diversity_row(s, g, limit=1, seed=3)
+    assert small["samples"] == 1 and small["queries"] == 1
+    assert small == diversity_row(s, g, limit=1, seed=3)
+    empty = diversity_row([SampleView("e", "hand", (), (TurnView("", ()),))], g)
+    assert empty["distinct_1"] is None and empty["tfidf_distance"] is None and empty["tool_entropy"] == 0.0

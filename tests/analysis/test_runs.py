@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from fr_core.analysis.runs import bfcl_class_sets, bfcl_views, generate_run, pipeline_available, sampler_views
-from fr_core.analysis.runs import trajectory_views
+from fr_core.analysis.runs import (
+    bfcl_class_sets,
+    bfcl_views,
+    generate_run,
+    generated_views,
+    pipeline_available,
+    sampler_views,
+    trajectory_views,
+)
 
 
 def test_bfcl_views_follow_the_entries():
@@ -32,3 +39,10 @@ def test_generated_run_and_its_easy_queries():
     easy = trajectory_views(run, query="easy", source="easy", accepted_only=False)
     assert [v.sample_id for v in hard] == [v.sample_id for v in easy]
     assert all(h.calls == e.calls for h, e in zip(hard, easy))
+
+
+def test_generated_views_say_how_they_were_made():
+    got = generated_views([("TicketAPI",), ("MathAPI",), ("TwitterAPI",)], seed=2, rounds=2)
+    assert got.how and len(got.hard) == len(got.easy)
+    assert all(v.source == "generated" for v in got.hard) and all(v.source == "easy queries" for v in got.easy)
+    assert ("pipeline" in got.how) == pipeline_available()
