@@ -152,6 +152,9 @@ class AdvancedTool:
 
     ``user_values`` maps each of ``spec``'s parameters to the value the user must supply; ``hidden_values``
     are the values produced inside the chain (outputs feeding later calls) that a hard query must not show.
+    ``roles`` says per inner call how a query treats it: "goal" (asked for), "context" (a prerequisite whose
+    values the request gives) or "implicit" (hidden: its output feeds a later call); ``bindings`` links each
+    parameter to an inner call's argument as ``(param, call index, argument)``.
     """
 
     spec: ToolSpec
@@ -159,6 +162,8 @@ class AdvancedTool:
     user_values: dict[str, Any] = field(default_factory=dict)
     hidden_values: tuple[str, ...] = ()
     agent: str = ""
+    roles: tuple[str, ...] = ()
+    bindings: tuple[tuple[str, int, str], ...] = ()
 
 
 @dataclass(frozen=True)

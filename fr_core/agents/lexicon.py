@@ -1,0 +1,107 @@
+"""Words shared by the offline agents: tokenizing, light stemming, synonyms, goal phrases from tool descriptions."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from fr_core.types import ToolSpec
+
+__all__ = ["words", "stem", "SYNONYMS", "goal_phrase", "param_words", "render_value", "find_values"]
+
+_STOP = frozenset("a an the of to from in on at for by with and or is are be it its this that any all given "
+                  "specified specific current then also please using use".split())
+
+#: Everyday synonyms used by the query writer for noise and by the reasoner to read them back (both "know English").
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "display": ("show", "print out"), "contents": ("content",), "change": ("switch",), "directory": ("folder",),
+    "create": ("make", "set up"), "remove": ("delete", "get rid of"), "copy": ("duplicate",),
+    "move": ("relocate",), "compare": ("contrast",), "estimate": ("work out",), "write": ("put",),
+    "search": ("look through",), "find": ("locate", "look up"), "list": ("enumerate",), "count": ("tally",),
+    "sort": ("order",), "calculate": ("work out", "figure out"), "compute": ("work out",), "add": ("sum up",),
+    "divide": ("split",), "multiply": ("scale",), "subtract": ("take away",), "mean": ("average",),
+    "logarithm": ("log",), "maximum": ("largest",), "minimum": ("smallest",), "convert": ("translate",),
+    "round": ("trim",), "get": ("fetch", "obtain"), "retrieve": ("fetch", "pull up"), "send": ("deliver",),
+    "delete": ("erase",), "view": ("check",), "post": ("publish",), "comment": ("reply",),
+    "follow": ("subscribe to",), "unfollow": ("stop following",), "mention": ("tag",), "modify": ("update",),
+    "close": ("shut",), "resolve": ("settle",), "cancel": ("call off",), "place": ("put in",),
+    "withdraw": ("take out",), "fund": ("top up",), "book": ("reserve",), "purchase": ("buy",),
+    "register": ("add",), "verify": ("check",), "contact": ("reach",), "authenticate": ("sign in",),
+    "log": ("record",), "sets": ("puts",), "set": ("put",), "fills": ("tops up",), "starts": ("fires up",),
+    "locks": ("secures",), "checks": ("inspects",), "echo": ("repeat",), "touch": ("create",),
+    "cat": ("show",), "tail": ("end",), "diff": ("difference",), "power": ("exponent",),
+    "percentage": ("share",), "retweet": ("repost", "share"), "handle": ("take care of",), "message": ("note",), "notify": ("alert",),
+}
+
+_REVERSE: dict[str, str] = {}
+for _word, _alts in SYNONYMS.items():
+    for _alt in _alts:
+        _first = _alt.split()[0]
+        if _first not in SYNONYMS:  # "add" is a word of its own, not only a synonym of "register"
+            _REVERSE.setdefault(_first, _word)
+
+
+def stem(word: str) -> str:
+    """A crude stem: lower case, plural and verb endings cut, so "files"/"file" and "listing"/"list" meet."""
+    w = word.lower()
+    for suffix in ("ing", "es", "ed", "s"):
+        if len(w) > len(suffix) + 3 and w.endswith(suffix):
+            return w[: -len(suffix)]
+    return w
+
+
+def words(text: str, *, canonical: bool = False) -> list[str]:
+    """Content words of ``text`` (camelCase and snake_case split); ``canonical`` maps synonyms back first."""
+    text = re.sub(r"([a-z])([A-Z])", r"\1 \2", text)
+    out = []
+    for w in re.findall(r"[A-Za-z]+", text):
+        w = w.lower()
+        if w in _STOP or len(w) < 2:
+            continue
+        out.append(stem(_REVERSE.get(w, w) if canonical else w))
+    return out
+
+
+def goal_phrase(spec: ToolSpec) -> str:
+    """The first sentence of a tool's description as an imperative goal, without digits or a final period."""
+    first = re.split(r"(?<=[.!?])\s", spec.description.strip() or spec.name.replace("_", " "))[0]
+    first = re.sub(r"\d+", "", first).rstrip(" .")
+    first = re.sub(r"^(This tool|This function|Function to)\s+", "", first, flags=re.I)
+    first = re.sub(r"^([A-Z][a-z]+)s\b", r"\1", first)  # "Activates the brake" → "Activate the brake"
+    return first[:1].lower() + first[1:]
+
+
+def param_words(name: str) -> str:
+    """A parameter name as words: ``file_name`` → "file name", ``fuelAmount`` → "fuel amount"."""
+    return re.sub(r"([a-z])([A-Z])", r"\1 \2", name).replace("_", " ").lower().strip()
+
+
+def render_value(value: Any) -> str:
+    """A user value as it appears in a request: strings in double quotes, numbers bare, lists and objects as JSON."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+_START = re.compile(r'["\[{\-0-9]|true\b|false\b')
+
+
+def find_values(text: str) -> list[tuple[int, int, Any]]:
+    """Every JSON literal in ``text`` as ``(start, end, value)``, left to right (quoted strings, numbers, lists...)."""
+    decoder = json.JSONDecoder()
+    out: list[tuple[int, int, Any]] = []
+    i = 0
+    while True:
+        m = _START.search(text, i)
+        if m is None:
+            return out
+        start = m.start()
+        if start and (text[start - 1].isalnum() or text[start - 1] == "_"):
+            i = start + 1
+            continue
+        try:
+            value, end = decoder.raw_decode(text, start)
+        except ValueError:
+            i = start + 1
+            continue
+        out.append((start, end, value))
+        i = end

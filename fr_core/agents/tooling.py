@@ -1,0 +1,141 @@
+"""``A_T``, the tooling agent: the shared abstraction plan of a turn, then naming it offline or with an LLM."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+from pydantic import BaseModel
+
+from fr_core.agents.base import OFFLINE_LABEL, ask, parse_json_reply, render, role_event
+from fr_core.agents.lexicon import goal_phrase, words
+from fr_core.llm import LLMClient
+from fr_core.synthesis.flow import FlowStep, turn_flow
+from fr_core.types import AdvancedTool, StepResult, ToolSpec, Turn
+
+__all__ = ["Abstraction", "plan_abstraction", "OfflineTooling", "LLMTooling"]
+
+
+@dataclass(frozen=True)
+class Abstraction:
+    """The structure of ``T_adv`` before it is named: inner calls, their roles, the user slots, hidden values."""
+
+    steps: tuple[FlowStep, ...]
+    roles: tuple[str, ...]
+    bindings: tuple[tuple[str, int, str], ...]
+    user_values: dict[str, Any]
+    hidden_values: tuple[str, ...]
+    schemas: dict[str, dict[str, Any]]
+
+
+def _scalars(value: Any) -> list[str]:
+    if isinstance(value, (list, tuple)):
+        return [s for v in value for s in _scalars(v)]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _scalars(v)]
+    if isinstance(value, bool) or value is None:
+        return []
+    return [str(value)]
+
+
+def plan_abstraction(turn: Turn, tools: tuple[ToolSpec, ...], graph: nx.DiGraph, round_index: int = 0) -> Abstraction:
+    """Which calls the abstract tool hides, which values the user must give, from the recorded data flow and ``G``.
+
+    A call is "implicit" when it needs nothing from the user and feeds a later call, "context" when it is a hard
+    prerequisite (graph edge) of a later call and the user gives its values, else a "goal".
+    """
+    specs = {t.name: t for t in tools}
+    steps = turn_flow(turn, round_index)
+    roles, bindings, values, schemas = [], [], {}, {}
+    seen: dict[tuple[str, str], str] = {}
+    for i, step in enumerate(steps):
+        later = {s.call.name for s in steps[i + 1:]} - {step.call.name}
+        if not step.user_args and step.feeds_later:
+            roles.append("implicit")
+        elif step.user_args and any(graph.has_edge(step.call.name, v) and graph.edges[step.call.name, v].get("hard")
+                                    for v in later):
+            roles.append("context")
+        else:
+            roles.append("goal")
+        props = specs[step.call.name].properties if step.call.name in specs else {}
+        for arg in step.user_args:
+            value = step.call.arguments[arg]
+            key = (arg, json.dumps(value, sort_keys=True, default=str))
+            if key not in seen:
+                name, n = arg, 2
+                while name in values:
+                    name, n = f"{arg}_{n}", n + 1
+                seen[key] = name
+                values[name] = value
+                schemas[name] = dict(props.get(arg, {"type": "string"}))
+            bindings.append((seen[key], i, arg))
+    shown = {s for v in values.values() for s in _scalars(v)}
+    hidden = sorted({s for step in steps for src in step.hidden for s in _scalars(src.value)
+                     if s not in shown and len(s) >= 2})
+    return Abstraction(steps, tuple(roles), tuple(bindings), values, tuple(hidden), schemas)
+
+
+def _build(plan: Abstraction, name: str, description: str, param_docs: dict[str, str], label: str) -> AdvancedTool:
+    props = {}
+    for p, schema in plan.schemas.items():
+        props[p] = {**{k: v for k, v in schema.items() if k != "description"},
+                    "description": param_docs.get(p) or schema.get("description", p)}
+    spec = ToolSpec(name, description, {"type": "object", "properties": props, "required": sorted(props)},
+                    owner="advanced")
+    return AdvancedTool(spec, tuple(s.call for s in plan.steps), dict(plan.user_values), plan.hidden_values, label,
+                        plan.roles, plan.bindings)
+
+
+class OfflineTooling:
+    """Names and describes ``T_adv`` from the tool descriptions and the data flow, by templates (no model)."""
+
+    kind = "offline"
+    label = OFFLINE_LABEL
+
+    def abstract(self, turn: Turn, tools: tuple[ToolSpec, ...], graph: nx.DiGraph,
+                 round_index: int = 0) -> StepResult[AdvancedTool]:
+        plan = plan_abstraction(turn, tools, graph, round_index)
+        specs = {t.name: t for t in tools}
+        goals = [goal_phrase(specs[s.call.name]) for s, r in zip(plan.steps, plan.roles)
+                 if r == "goal" and s.call.name in specs]
+        head = words(goals[-1]) if goals else ["task"]
+        name = "_".join(dict.fromkeys(head[:3])) + "_flow"
+        description = ("Does in one go: " + "; then ".join(goals) + "." if goals else "Runs a short chain of steps.")
+        hidden_n = sum(r == "implicit" for r in plan.roles)
+        if hidden_n:
+            description += f" Works out {hidden_n} intermediate value(s) by itself."
+        adv = _build(plan, name, description, {}, self.label)
+        return StepResult(adv, {"plan_roles": plan.roles, "events": [role_event("tooling", self.label)]})
+
+
+class _ToolingReply(BaseModel):
+    name: str
+    description: str
+    parameters: dict[str, str] = {}
+
+
+class LLMTooling:
+    """Asks a model to name and describe ``T_adv``; the structure (roles, values) comes from the data flow."""
+
+    kind = "llm"
+
+    def __init__(self, client: LLMClient, model: str = "") -> None:
+        self.client = client
+        self.label = f"llm:{model or getattr(client, 'model', 'model')}"
+
+    def abstract(self, turn: Turn, tools: tuple[ToolSpec, ...], graph: nx.DiGraph,
+                 round_index: int = 0) -> StepResult[AdvancedTool]:
+        plan = plan_abstraction(turn, tools, graph, round_index)
+        specs = {t.name: t for t in tools}
+        steps = [{"call": s.call.to_python(), "role": r,
+                  "description": specs[s.call.name].description if s.call.name in specs else ""}
+                 for s, r in zip(plan.steps, plan.roles)]
+        prompt = render("tooling.j2", steps=steps, params=plan.user_values, hidden=plan.hidden_values)
+        text, event = ask(self.client, [{"role": "user", "content": prompt}], role="tooling")
+        trace = {"prompt": prompt, "raw": text, "events": [event]}
+        reply = parse_json_reply(text, _ToolingReply)  # ParseError keeps ``raw``; the pipeline records it
+        name = "_".join(words(reply.name)) or "advanced_tool"
+        adv = _build(plan, name, reply.description, reply.parameters, self.label)
+        return StepResult(adv, {**trace, "parsed": reply.model_dump()})

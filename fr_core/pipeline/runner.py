@@ -1,0 +1,177 @@
+"""The batch runner: many ``generate_sample`` calls with a bounded number in flight, each stored as it finishes.
+
+Sample ``idx`` of a run always gets the same seed and environment, and is written with its step rows in one
+transaction under an id that cannot repeat, so a killed run resumed with ``resume=RUN_ID`` loses and duplicates
+nothing.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from fr_core.agents import AgentSet, make_agents
+from fr_core.envs import BFCL_CLASSES
+from fr_core.errors import ConfigError, FrError
+from fr_core.llm import Accounting, LLMCache
+from fr_core.pipeline.config import RunConfig
+from fr_core.pipeline.generate import code_version, generate_sample
+from fr_core.store import Store
+
+__all__ = ["BatchProgress", "env_for", "build_agents", "run_batch"]
+
+
+@dataclass
+class BatchProgress:
+    """Counts so far (including samples stored before a resume), LLM usage, and what the runner is doing."""
+
+    run_id: str
+    total: int
+    accepted: int = 0
+    rejected: int = 0
+    failed: int = 0
+    skipped: int = 0  # stored before this invocation (resume)
+    started: float = field(default_factory=time.perf_counter)
+    llm_calls: int = 0
+    cost_usd: float = 0.0
+    interrupted: bool = False
+
+    @property
+    def done(self) -> int:
+        return self.accepted + self.rejected + self.failed
+
+    @property
+    def rate(self) -> float:
+        """Samples a second produced by this invocation."""
+        elapsed = time.perf_counter() - self.started
+        return (self.done - self.skipped) / elapsed if elapsed > 0 else 0.0
+
+
+def env_for(config: RunConfig, idx: int) -> str:
+    """The environment spec of sample ``idx``: drawn from ``config.generate.envs`` by the run seed and the index."""
+    envs = config.generate.envs
+    return envs[random.Random(f"{config.run.seed}:{idx}").randrange(len(envs))]
+
+
+def build_agents(config: RunConfig, db_path: str, accounting: Accounting) -> AgentSet:
+    """The four roles of the run: offline heuristics, or LLM agents caching their calls in the run's database."""
+    if config.agents.profile == "offline":
+        return make_agents("offline", mistake_rate=config.agents.mistake_rate)
+    cache = None if config.llm.cache_mode == "off" else LLMCache(db_path, config.llm.cache_mode)
+    return make_agents(config.agents.profile, cache=cache, accounting=accounting,
+                       profiles_path=config.llm.profiles)
+
+
+def _graphs(config: RunConfig) -> dict[str, nx.DiGraph]:
+    """The API graph of every BFCL spec of the config, built once and shared (read-only) by all samples."""
+    from fr_core.graph import bfcl_graph
+
+    out = {}
+    for spec in config.generate.envs:
+        classes = [c.strip() for c in spec.split("+")]
+        if all(c in BFCL_CLASSES for c in classes):
+            out[spec] = bfcl_graph(classes).output
+    return out
+
+
+def _one(config: RunConfig, agents: AgentSet, graphs: dict[str, nx.DiGraph], idx: int) -> tuple[Any, ...]:
+    spec, g = env_for(config, idx), config.generate
+    started = time.perf_counter()
+    try:
+        result = generate_sample(spec, graphs.get(spec), g.rounds, g.calls, agents, config.run.seed, index=idx,
+                                 k_max=g.k_max, noise=g.noise, size=g.size, strategy=g.strategy,
+                                 error_share=g.error_share, leak_retries=g.leak_retries)
+        return idx, result.output, result.trace, None, time.perf_counter() - started
+    except FrError as exc:
+        return idx, None, None, f"{type(exc).__name__}: {exc}", time.perf_counter() - started
+    except Exception as exc:  # noqa: BLE001 - a bug in one sample must not lose the rest of a long batch
+        return idx, None, None, f"internal error {type(exc).__name__}: {exc}", time.perf_counter() - started
+
+
+def run_batch(store: Store, config: RunConfig | None = None, n_samples: int | None = None, *,
+              resume: str | None = None, concurrency: int | None = None,
+              on_progress: Callable[[BatchProgress], None] | None = None,
+              stop: threading.Event | None = None) -> BatchProgress:
+    """Generate a run's samples into ``store``; returns the final counts.
+
+    A new run needs ``config``; ``resume=RUN_ID`` continues a stored run with its stored config and seed, skipping
+    the indices already stored (``n_samples`` may raise its target). Ctrl-C (or setting ``stop``) lets the samples
+    in flight finish and be stored, marks the run ``interrupted`` and returns with ``interrupted=True``.
+    """
+    if resume:
+        run = store.get_run(resume)
+        config = RunConfig.from_dict(run.config, f"stored config of run {resume}")
+        run_id, total = resume, max(run.n_samples, n_samples or 0)
+        if total != run.n_samples:
+            store.set_run_target(run_id, total)
+        store.set_run_status(run_id, "running")
+    else:
+        if config is None:
+            raise ConfigError("run_batch: give a config for a new run, or resume=RUN_ID")
+        total = n_samples or config.run.samples
+        run_id = store.create_run(config.model_dump(), config.run.seed, total, code_version=code_version())
+    width = concurrency or config.run.concurrency
+    progress = BatchProgress(run_id, total)
+    for status in ("accepted", "rejected", "failed"):
+        setattr(progress, status, store.count_samples(run_id, status))
+    progress.skipped = progress.done
+    done = store.done_indices(run_id)
+    todo = iter([i for i in range(total) if i not in done])
+    accounting = Accounting()
+    agents = build_agents(config, str(store.path), accounting)
+    graphs = _graphs(config)
+    stop = stop or threading.Event()
+    started = time.perf_counter()
+    if on_progress:
+        on_progress(progress)
+
+    def record(future: Future) -> None:
+        idx, trajectory, trace, error, seconds = future.result()
+        store.add_sample(run_id, idx, trajectory, error=error, seconds=seconds, trace=trace)
+        status = trajectory.status if trajectory is not None else "failed"
+        setattr(progress, status, getattr(progress, status) + 1)
+        totals = accounting.totals()
+        progress.llm_calls, progress.cost_usd = totals.requests, totals.cost_usd
+        if on_progress:
+            on_progress(progress)
+
+    pool = ThreadPoolExecutor(max_workers=width, thread_name_prefix="fr-sample")
+    running: set[Future] = set()
+    outcome = "done"
+    try:
+        while not stop.is_set():
+            for idx in todo:
+                running.add(pool.submit(_one, config, agents, graphs, idx))
+                if len(running) >= width:
+                    break
+            if not running:
+                break
+            finished, running = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
+            for future in finished:
+                record(future)
+    except KeyboardInterrupt:
+        stop.set()
+    except BaseException:
+        outcome = "failed"
+        raise
+    finally:
+        # Samples in flight finish and are stored; those not started stay for --resume.
+        for future in running:
+            future.cancel()
+        pool.shutdown(wait=True)
+        for future in running:
+            if future.done() and not future.cancelled():
+                record(future)
+        progress.interrupted = stop.is_set() and progress.done < total
+        if outcome == "done" and progress.done < total:
+            outcome = "interrupted"
+        store.finish_run(run_id, outcome, timings={"wall_s": round(time.perf_counter() - started, 3)},
+                         usage=asdict(accounting.totals()))
+    return progress
