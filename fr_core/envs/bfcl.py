@@ -107,16 +107,24 @@ def bfcl_tool_specs(name: str) -> list[ToolSpec]:
     return list(_specs_cached(name))
 
 
-def _walk_dir(directory: Any, ancestors: frozenset[int] = frozenset()) -> dict[str, Any]:
-    # BFCL's cp of a folder into itself links the folder into its own tree: show such a link as a loop.
+_FS_VIEW_BUDGET = 50_000  # nodes one state view may show
+
+
+def _walk_dir(directory: Any, ancestors: frozenset[int] = frozenset(), budget: list[int] | None = None) -> dict[str, Any]:
+    # BFCL's cp copies a folder's contents shallowly, so folders can share children (and cp of a folder into
+    # itself links it into its own tree). Show such a link as a loop, and cap the view of a shared, exploding tree.
+    budget = [_FS_VIEW_BUDGET] if budget is None else budget
     ancestors = ancestors | {id(directory)}
     contents: dict[str, Any] = {}
     for name, item in directory.contents.items():
+        budget[0] -= 1
         if hasattr(item, "contents"):
             if id(item) in ancestors:
                 contents[name] = {"type": "directory", "contents": {}, "loop": True}
+            elif budget[0] <= 0:
+                contents[name] = {"type": "directory", "contents": {}, "truncated": True}
             else:
-                contents[name] = {"type": "directory", "contents": _walk_dir(item, ancestors)}
+                contents[name] = {"type": "directory", "contents": _walk_dir(item, ancestors, budget)}
         else:
             contents[name] = {"type": "file", "content": item.content}
     return contents

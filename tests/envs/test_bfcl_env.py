@@ -297,3 +297,17 @@ def test_importing_env_modules_touches_nothing_in_the_working_directory(tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == [".env"]
     assert (tmp_path / ".env").read_text(encoding="utf-8") == garbage
     assert (tmp_path / ".env").stat().st_mtime_ns == stat_before.st_mtime_ns
+
+
+def test_copying_a_folder_into_itself_keeps_the_state_view_finite():
+    env = make_bfcl_env("GorillaFileSystem")
+    assert env.execute(ToolCall("mkdir", {"dir_name": "box"})).ok
+    assert env.execute(ToolCall("cp", {"source": "box", "destination": "box"})).ok  # BFCL links box into itself
+    view = env.state()["GorillaFileSystem"]["root"]
+    box = next(iter(view.values()))["contents"]["box"]
+    assert box["contents"]["box"]["contents"]["box"] == {"type": "directory", "contents": {}, "loop": True}
+    snap, before = env.snapshot(), _fingerprint(env)
+    assert isinstance(env.execute(ToolCall("find", {"path": ".", "name": "box"})), CallResult)  # no exception
+    env.execute(ToolCall("rmdir", {"dir_name": "box"}))
+    env.restore(snap)
+    assert _fingerprint(env) == before
