@@ -232,7 +232,7 @@ def _tool_functions(cls: type) -> list[tuple[str, Any, bool]]:
     return [(name, fn, bound) for name, (fn, bound) in found.items()]
 
 
-def _returns_schema(fn: Any, hints: dict[str, Any], sections: dict[str, tuple[bool, list[str]]], where: str) -> dict[str, Any] | None:
+def _returns_schema(hints: dict[str, Any], sections: dict[str, tuple[bool, list[str]]], where: str) -> dict[str, Any] | None:
     schema = _annotation_schema(hints["return"], f"{where} return") if "return" in hints else {}
     if schema == {"type": "null"}:
         schema = {}
@@ -294,7 +294,7 @@ def specs_from_class(cls: type) -> list[ToolSpec]:
         parameters: dict[str, Any] = {"type": "object", "properties": properties}
         if required:
             parameters["required"] = required
-        specs.append(ToolSpec(name, summary, parameters, _returns_schema(fn, hints, sections, where), cls.__name__))
+        specs.append(ToolSpec(name, summary, parameters, _returns_schema(hints, sections, where), cls.__name__))
     if not specs:
         raise ToolSpecError(f"class {cls.__name__} has no public methods, so it offers no tools")
     return specs
