@@ -232,7 +232,9 @@ def _tool_functions(cls: type) -> list[tuple[str, Any, bool]]:
     return [(name, fn, bound) for name, (fn, bound) in found.items()]
 
 
-def _returns_schema(hints: dict[str, Any], sections: dict[str, tuple[bool, list[str]]], where: str) -> dict[str, Any] | None:
+def _returns_schema(
+    hints: dict[str, Any], sections: dict[str, tuple[bool, list[str]]], where: str
+) -> dict[str, Any] | None:
     schema = _annotation_schema(hints["return"], f"{where} return") if "return" in hints else {}
     if schema == {"type": "null"}:
         schema = {}
