@@ -162,7 +162,7 @@ def test_two_classes_in_one_environment_share_nothing_with_another():
     assert a.state()["TwitterAPI"]["tweets"] != b.state()["TwitterAPI"]["tweets"]
 
 
-# -- wrong calls are results, never exceptions (BFCL docs have no enums: see test_user_env) -----------------------------------------------------------
+# -- wrong calls are results, never exceptions (BFCL docs have no enums: see test_user_env) ---------------
 @pytest.mark.parametrize(
     ("call", "words"),
     [
