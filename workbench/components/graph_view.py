@@ -18,7 +18,8 @@ CLASS_COLOURS = dict(zip(BFCL_CLASSES, (
     "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7",
 )))
 # kind -> (colour, dashes)
-EDGE_STYLES = {"param_flow": ("#9aa5b1", True), "state": ("#e07b39", False), "manual": ("#2e9d4a", False)}
+EDGE_STYLES = {"state": ("#e07b39", False), "param_flow": ("#9aa5b1", True), "observe": ("#8c6bb1", True),
+               "topic": ("#c7b98f", True), "manual": ("#2e9d4a", False)}
 PATH_COLOUR = "#d62728"
 
 # Any <link>/<script> pointing at the network: the app must render with no internet.
@@ -93,7 +94,7 @@ def graph_html(
 
 def show_graph(html: str, height: int = 620) -> None:
     """Embed the HTML from :func:`graph_html` in the page (``st.iframe``, successor of ``components.v1.html``)."""
-    st.iframe(html, height=height + 20)
+    st.iframe(html, height=height + 40)
 
 
 def edge_rows(g: nx.DiGraph, kinds: Iterable[str] | None = None, matches: Iterable[str] = ()) -> list[dict]:

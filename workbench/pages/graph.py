@@ -47,10 +47,11 @@ with show_errors("API graph"):
     with right:
         st.metric("Tools", g.number_of_nodes())
         st.metric("Edges", g.number_of_edges())
-        counts = {k: sum(1 for *_, d in g.edges(data=True) if d.get("kind") == k) for k in EDGE_KINDS}
-        st.write({"edges by kind": counts,
-                  "hard prerequisites": sum(1 for *_, d in g.edges(data=True) if d.get("hard"))})
-        st.write({"density per class": {c: round(v, 3) for c, v in class_density(g).items()}})
+        kinds_table = [{"kind": k, "edges": sum(1 for *_, d in g.edges(data=True) if d.get("kind") == k)}
+                       for k in EDGE_KINDS]
+        kinds_table.append({"kind": "hard (any kind)", "edges": sum(1 for *_, d in g.edges(data=True) if d.get("hard"))})
+        st.dataframe(kinds_table, hide_index=True)
+        st.dataframe([{"class": c, "density": round(v, 3)} for c, v in class_density(g).items()], hide_index=True)
         st.subheader("BFCL check")
         category = st.selectbox("Category", CATEGORIES, key="graph.check.category")
         limit = st.number_input("Entries (0 = all)", 0, 1000, 0, key="graph.check.limit")
