@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 from typing import Any
 
 import streamlit as st
 
-from fr_core.edits import Revision, save_revision
+from fr_core.edits import Revision, load_revisions, save_revision
 from fr_core.envs.base import Environment
 from fr_core.envs.validate import check_arguments
 from fr_core.errors import FrError, ToolSpecError
 from fr_core.llm import parse_tool_calls
+from fr_core.store import Store
 from fr_core.synthesis import turn_flow
 from fr_core.types import Attempt, ToolCall, ToolSpec, Trajectory, Turn
 from workbench.components.attempt_view import calls_text
 from workbench.components.phases import TurnRun, start_env_for
 
-__all__ = ["Editable", "editables", "draft_area", "parse_edit", "save_edit"]
+__all__ = ["Editable", "editables", "draft_area", "parse_edit", "save_edit", "revision_rows"]
 
 DRAFTS = "cot.drafts"  # item id -> {"cot": str, "calls": str}; survives switching items and failed checks
 
@@ -35,6 +37,7 @@ class Editable:
     start: Environment | None  # built lazily for data set samples (replaying earlier rounds)
     attempt: Attempt | None
     trajectory: Trajectory | None = None
+    store: str | None = None  # the SQLite store the sample lives in (edits go there), else the JSONL file
 
     def truth(self) -> tuple[ToolCall, ...]:
         """The ground-truth calls (successful, non-deliberate calls of the turn)."""
@@ -47,19 +50,23 @@ class Editable:
         return self.start
 
 
-def editables(run: TurnRun | None, samples: list[Trajectory] | None) -> list[Editable]:
-    """Every attempt of the last critique run, and every round of the generated samples."""
+def editables(run: TurnRun | None, samples: list[Trajectory] | None,
+              stored: tuple[str, str, Trajectory] | None = None) -> list[Editable]:
+    """Every attempt of the last critique run, every round of the session's samples and of the opened stored one."""
     out: list[Editable] = []
     if run is not None and run.outcome is not None:
         sid = f"critique:{'+'.join(run.classes)}:seed{run.seed}:{run.turn.target}"
         for i, a in enumerate(run.outcome.output.attempts):
             out.append(Editable(f"{sid}:k{a.k}", f"Critique run · attempt {a.k} ({'passed' if a.passed else 'failed'})",
                                 sid, run.round, run.turn, run.start, a))
-    for t in samples or []:
+    # (sample id, trajectory, store path): a stored sample is known by its store id, edits go to that store
+    sources = [(t.sample_id, t, None) for t in samples or []] + ([(stored[1], stored[2], stored[0])] if stored else [])
+    for sid, t, store in sources:
+        where = " · stored" if store else ""
         for r in t.turns:
             a = r.outcome.passing or r.outcome.attempts[-1] if r.outcome and r.outcome.attempts else None
-            out.append(Editable(f"{t.sample_id}:r{r.round}", f"{t.sample_id} ({t.status}) · round {r.round + 1}",
-                                t.sample_id, r.round, r.turn, None, a, t))
+            out.append(Editable(f"{sid}:r{r.round}{where}", f"{sid} ({t.status}) · round {r.round + 1}{where}",
+                                sid, r.round, r.turn, None, a, t, store))
     return out
 
 
@@ -92,12 +99,40 @@ def parse_edit(text: str, specs: Mapping[str, ToolSpec]) -> tuple[list[ToolCall]
 
 
 def save_edit(item: Editable, cot: str, text: str, verdict: Any, who: str, note: str, decision: str) -> Revision:
-    """Save the draft as a revision with provenance (before/after, verdict, who, when)."""
+    """Save the draft as a revision with provenance (before/after, verdict, who, when): into the sample's store
+    when it came from one, else appended to the edits JSONL file."""
     if not cot.strip():
         raise FrError("the CoT is empty: write the reasoning before saving (the draft is kept)")
     before = {"cot": item.attempt.cot if item.attempt else "",
               "calls": calls_text(item.attempt.calls if item.attempt else item.turn.calls)}
-    return save_revision(Revision(
-        item.sample_id, item.round, before, {"cot": cot, "calls": text},
-        {"passed": verdict.passed, "reason": verdict.reason} if verdict is not None else {},
-        who=who.strip(), note=note, decision=decision))
+    revision = Revision(item.sample_id, item.round, before, {"cot": cot, "calls": text},
+                        {"passed": verdict.passed, "reason": verdict.reason}, who=who.strip(), note=note,
+                        decision=decision)
+    if item.store is None:
+        return save_revision(revision)
+    store = Store(item.store)
+    try:
+        after = {**revision.after, "verdict": revision.verdict, "note": note, "decision": decision}
+        store.add_edit(item.sample_id, f"round{item.round}", before, after, revision.who)
+        row = store.edits(item.sample_id)[-1]
+    finally:
+        store.close()
+    return replace(revision, who=row.author,
+                   when=datetime.fromtimestamp(row.created, timezone.utc).isoformat(timespec="seconds"))
+
+
+def revision_rows(item: Editable) -> list[dict[str, Any]]:
+    """The saved revisions of the item's sample, from its store or the JSONL file, oldest first."""
+    if item.store is None:
+        return [{"when": r.when, "who": r.who, "round": r.round + 1, "decision": r.decision,
+                 "passed": r.verdict.get("passed"), "note": r.note, "before": r.before, "after": r.after}
+                for r in load_revisions(sample_id=item.sample_id)]
+    store = Store(item.store)
+    try:
+        edits = store.edits(item.sample_id)
+    finally:
+        store.close()
+    return [{"when": datetime.fromtimestamp(e.created, timezone.utc).isoformat(timespec="seconds"), "who": e.author,
+             "round": e.field, "decision": (e.after or {}).get("decision", ""),
+             "passed": ((e.after or {}).get("verdict") or {}).get("passed"), "note": (e.after or {}).get("note", ""),
+             "before": e.before, "after": e.after} for e in edits]

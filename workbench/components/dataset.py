@@ -50,16 +50,16 @@ def stored_runs(path: Path) -> list[dict[str, Any]]:
 
 
 @st.cache_data(show_spinner="Loading samples…", max_entries=8)
-def _trajectories(path: str, run_id: str, stamp: float) -> list[Trajectory]:
+def _trajectories(path: str, run_id: str, stamp: float) -> dict[str, Trajectory]:
     store = Store(path)
     try:
-        return [row.trajectory for row in store.iter_samples(run_id) if row.data is not None]
+        return {row.id: row.trajectory for row in store.iter_samples(run_id) if row.data is not None}
     finally:
         store.close()
 
 
-def stored_trajectories(path: Path, run_id: str) -> list[Trajectory]:
-    """The trajectories of a stored run, cached until the store changes."""
+def stored_trajectories(path: Path, run_id: str) -> dict[str, Trajectory]:
+    """The trajectories of a stored run by their store id, cached until the store changes."""
     return _trajectories(str(path), run_id, _stamp(path))
 
 

@@ -7,11 +7,12 @@ import streamlit as st
 from fr_core.edits import edits_path, load_revisions
 from workbench.components.attempt_view import compare_rows
 from workbench.components.common import show_errors
-from workbench.components.cot_edit import draft_area, editables, parse_edit, save_edit
+from workbench.components.cot_edit import draft_area, editables, parse_edit, revision_rows, save_edit
 from workbench.components.phases import revalidate
 
 st.title("CoT editor (human in the loop)")
-items = editables(st.session_state.get("critique.run"), st.session_state.get("dataset.samples"))
+items = editables(st.session_state.get("critique.run"), st.session_state.get("dataset.samples"),
+                  st.session_state.get("dataset.stored_sample"))
 if not items:
     st.info("Nothing to edit yet: run the critique loop (Critique loop page) or generate samples (Data set page).")
     st.stop()
@@ -58,17 +59,16 @@ with show_errors("CoT editor"):
         else:
             with show_errors("save"):
                 rev = save_edit(item, cot, text, verdict, who, note, decision)
-                st.success(f"Revision saved to {edits_path()} by {rev.who} at {rev.when}"
+                st.success(f"Revision saved to {item.store or edits_path()} by {rev.who} at {rev.when}"
                            + (f" ({rev.decision})" if rev.decision else ""))
 
     with show_errors("revisions"):
-        revisions = load_revisions(sample_id=item.sample_id)
+        revisions = revision_rows(item)
         st.subheader(f"Revisions of this sample ({len(revisions)})")
         if revisions:
-            st.dataframe([{"when": r.when, "who": r.who, "round": r.round + 1, "decision": r.decision,
-                           "passed": r.verdict.get("passed"), "note": r.note} for r in revisions],
+            st.dataframe([{k: v for k, v in r.items() if k not in ("before", "after")} for r in revisions],
                          hide_index=True, width="stretch")
             with st.expander("Before / after of the latest revision"):
-                st.write({"before": revisions[-1].before, "after": revisions[-1].after})
+                st.write({"before": revisions[-1]["before"], "after": revisions[-1]["after"]})
         queue = [r for r in load_revisions() if r.decision == "reject"]
-        st.caption(f"Review queue: {len(queue)} rejected revision(s) across all samples.")
+        st.caption(f"Review queue: {len(queue)} rejected revision(s) in {edits_path().name}.")

@@ -51,7 +51,9 @@ with show_errors("data set"):
     else:
         run_id = side.selectbox("Run", [r["run"] for r in runs], key="dataset.run")
         st.dataframe([r for r in runs if r["run"] == run_id], hide_index=True, width="stretch")
-        samples = stored_trajectories(db, run_id)
+        stored = stored_trajectories(db, run_id)
+        store_ids = {t.sample_id: sid for sid, t in stored.items()}
+        samples = list(stored.values())
 
     if not samples:
         st.info("No samples yet: generate some above.")
@@ -79,6 +81,8 @@ with show_errors("data set"):
             if st.session_state.get("dataset.open") not in by_id:
                 st.session_state["dataset.open"] = rows[0]["sample"]
             sid = st.selectbox("Sample", list(by_id), key="dataset.open")
+            if source != "Generate in session":  # the CoT editor offers the opened stored sample, edits go to the store
+                st.session_state["dataset.stored_sample"] = (str(db), store_ids[sid], by_id[sid])
             show_trajectory(by_id[sid])
             st.caption("Edit any round of these samples on the CoT editor page.")
     with tab_charts:

@@ -1,0 +1,66 @@
+"""The runs page launches a background batch into a store and shows the run's figures."""
+
+import time
+
+from fr_core.store import Store
+
+
+def test_runs_page_without_store(open_page, tmp_path, monkeypatch):
+    monkeypatch.setenv("FR_STORE", str(tmp_path / "runs.db"))
+    at = open_page("runs")
+    assert not at.exception and not at.error
+    assert any("No runs" in i.value for i in at.info)
+
+
+def test_runs_page_launches_a_batch_and_shows_it(open_page, tmp_path, monkeypatch):
+    db = tmp_path / "runs.db"
+    monkeypatch.setenv("FR_STORE", str(db))
+    at = open_page("runs")
+    at.number_input(key="runs.n").set_value(3)
+    at.multiselect(key="runs.envs").set_value(["GorillaFileSystem"])
+    at.button(key="runs.launch").click().run()
+    job = at.session_state["runs.job"]
+    job.thread.join(timeout=60)
+    assert not job.running and job.error is None
+    store = Store(db)
+    try:
+        assert store.count_samples(job.progress.run_id) == 3
+    finally:
+        store.close()
+    at.run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="runs.run").value == job.progress.run_id
+    assert any(m.label == "Accepted" for m in at.metric)
+
+
+def test_stored_sample_opens_in_data_set_and_edits_go_to_the_store(app_file, tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from fr_core.agents import make_agents
+    from fr_core.pipeline import generate_sample
+
+    db = tmp_path / "runs.db"
+    monkeypatch.setenv("FR_STORE", str(db))
+    store = Store(db)
+    run_id = store.create_run({"note": "test"}, 0, 2)
+    for i in range(2):
+        store.add_sample(run_id, i, generate_sample(["GorillaFileSystem"], rounds=1, seed=0, index=i,
+                                                    agents=make_agents("offline", mistake_rate=0.0)).output)
+    store.close()
+    at = AppTest.from_file(str(app_file), default_timeout=60).run()
+    at.switch_page("pages/dataset.py").run()
+    at.radio(key="dataset.source").set_value("Store (runs.db)").run()
+    assert not at.exception and not at.error
+    sid = at.session_state["dataset.stored_sample"][1]
+    at.switch_page("pages/cot_editor.py").run()
+    stored = [o for o in at.selectbox(key="cot.item").options if o.endswith("· stored")]
+    assert stored
+    at.selectbox(key="cot.item").set_value(stored[0]).run()
+    at.button(key="cot.save").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    store = Store(db)
+    try:
+        edits = store.edits(sid)
+    finally:
+        store.close()
+    assert len(edits) == 1 and edits[0].field == "round0" and "verdict" in edits[0].after
