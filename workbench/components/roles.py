@@ -12,7 +12,7 @@ from typing import Any
 import streamlit as st
 
 from fr_core.errors import ConfigError
-from fr_core.llm import build_client, load_profiles, resolve_api_key
+from fr_core.llm import build_client, get_profile, load_profiles, resolve_api_key
 from workbench.components.common import OFFLINE_LABEL
 
 __all__ = ["OFFLINE", "ROLE_BACKEND", "key_env", "usable_profiles", "role_backend_selector", "client_for"]
@@ -64,8 +64,8 @@ def role_backend_selector(container: Any = st.sidebar) -> str:
 
 
 @st.cache_resource(show_spinner=False)
-def _client(name: str, env_names: tuple[str, ...]) -> Any:
-    # Keyed by the profile and the names of the variables present, never by a key's value.
+def _client(name: str, profile: str, env_names: tuple[str, ...]) -> Any:
+    # Keyed by the profile's settings and the names of the variables present, never by a key's value.
     return build_client(name, env=key_env())
 
 
@@ -73,4 +73,4 @@ def client_for(name: str) -> Any:
     """The managed LLM client of a profile (``None`` for the offline agents)."""
     if name == OFFLINE:
         return None
-    return _client(name, tuple(sorted(key_env())))
+    return _client(name, repr(get_profile(name)), tuple(sorted(key_env())))
