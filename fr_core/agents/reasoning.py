@@ -189,9 +189,6 @@ class _Planner:
                 self.given.setdefault(param, v.value)
         return args
 
-    def _assign_preview(self, tool: str, values: list[_Value]) -> bool:
-        return any(self._param_match(p, v) for v in values for p in self.specs[tool].properties)
-
     def _plan(self, tool: str, values: list[_Value], clause: str) -> None:
         args = self._assign(tool, values)
         leftovers = [v for v in values if not v.used]
@@ -224,9 +221,10 @@ class _Planner:
                 args = self._assign(u, matched)
                 self._fill(u, args)
                 self._call(ToolCall(u, args))
-                matched = [v for v in matched if not v.used]
-                if not matched or not self._assign_preview(u, matched):
+                left = [v for v in matched if not v.used]
+                if not left or len(left) == len(matched):
                     break
+                matched = left
             needed.discard(u)
 
     def _fill(self, tool: str, args: dict[str, Any]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,6 +137,6 @@ class LLMTooling:
         text, event = ask(self.client, [{"role": "user", "content": prompt}], role="tooling")
         trace = {"prompt": prompt, "raw": text, "events": [event]}
         reply = parse_json_reply(text, _ToolingReply)  # ParseError keeps ``raw``; the pipeline records it
-        name = "_".join(words(reply.name)) or "advanced_tool"
+        name = re.sub(r"\W+", "_", reply.name).strip("_").lower() or "advanced_tool"
         adv = _build(plan, name, reply.description, reply.parameters, self.label)
         return StepResult(adv, {**trace, "parsed": reply.model_dump()})

@@ -1,0 +1,102 @@
+"""``fr generate`` (a batch run with a progress bar, resumable) and ``fr runs`` (runs with per-stage pass rates)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from fr_core.errors import FrError
+
+__all__ = ["generate_command", "runs_command", "register"]
+
+console = Console()
+
+
+def _fail(exc: FrError) -> None:
+    console.print(f"[red]error:[/red] {exc}")
+    raise typer.Exit(2)
+
+
+def generate_command(
+    config: Path = typer.Option(Path("data/configs/offline.toml"), "--config", "-c",
+                                help="Run config (TOML); a bare name means data/configs/NAME.toml."),
+    samples: int = typer.Option(None, "--samples", "-n", min=1, help="Samples in the run (default: the config's)."),
+    db: Path = typer.Option(None, "--db", help="SQLite store (default runs/workbench.db)."),
+    concurrency: int = typer.Option(None, "--concurrency", min=1, help="Samples in flight (default: the config's)."),
+    resume: str = typer.Option(None, "--resume", help="Continue a stored run: its config and seed, the missing samples."),
+) -> None:
+    """Generate a batch of samples into the store; Ctrl-C stops cleanly and --resume RUN_ID continues."""
+    from fr_core.pipeline.config import load_run_config
+    from fr_core.pipeline.runner import BatchProgress, run_batch
+    from fr_core.store import DEFAULT_DB, Store
+
+    try:
+        store = Store(db or DEFAULT_DB)
+        run_config = None if resume else load_run_config(config)
+        columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("[green]{task.fields[accepted]} accepted[/green] [yellow]{task.fields[rejected]} "
+                              "rejected[/yellow] [red]{task.fields[failed]} failed[/red]"),
+                   TextColumn("{task.fields[rate]:.1f}/s  LLM {task.fields[llm]} calls ${task.fields[cost]:.4f}"),
+                   TimeElapsedColumn())
+        with Progress(*columns, console=console, transient=False) as bar:
+            task = None
+
+            def show(p: BatchProgress) -> None:
+                nonlocal task
+                fields = dict(accepted=p.accepted, rejected=p.rejected, failed=p.failed, rate=p.rate,
+                              llm=p.llm_calls, cost=p.cost_usd)
+                if task is None:
+                    task = bar.add_task(p.run_id, total=p.total, completed=p.done, **fields)
+                bar.update(task, completed=p.done, **fields)
+
+            result = run_batch(store, run_config, samples, resume=resume, concurrency=concurrency, on_progress=show)
+    except FrError as exc:
+        _fail(exc)
+    if result.interrupted:
+        console.print(f"[yellow]stopped[/yellow] with {result.done}/{result.total} samples stored; continue with "
+                      f"[bold]fr generate --db {store.path} --resume {result.run_id}[/bold]")
+        raise typer.Exit(130)
+    console.print(f"run [bold]{result.run_id}[/bold] done: {result.accepted} accepted, {result.rejected} rejected, "
+                  f"{result.failed} failed, in {store.path}")
+
+
+def _pct(count: int, total: int) -> str:
+    return f"{100 * count / total:.0f}% ({count}/{total})" if total else "–"
+
+
+def runs_command(db: Path = typer.Option(None, "--db", help="SQLite store (default runs/workbench.db).")) -> None:
+    """List the store's runs with per-stage pass rates and cost per accepted sample."""
+    from fr_core.store import DEFAULT_DB, Store
+
+    path = db or DEFAULT_DB
+    if not Path(path).exists():
+        _fail(FrError(f"no store at {path}; run `fr generate` first or pass --db"))
+    try:
+        stats = Store(path).list_runs()
+    except FrError as exc:
+        _fail(exc)
+    table = Table(title=f"Runs in {path}")
+    for name in ("run", "status", "samples", "accepted", "target reached", "failed calls", "query leaks",
+                 "refine passed at k=1,2,…", "not passed", "cost / accepted", "agents", "code"):
+        table.add_column(name, overflow="fold")
+    for s in stats:
+        by_k = ", ".join(f"{k}: {_pct(n, s.refine_turns)}" for k, n in sorted(s.passed_at.items())) or "–"
+        cost = "–" if s.cost_per_accepted is None else f"${s.cost_per_accepted:.4f}"
+        table.add_row(s.run.id, s.run.status, f"{s.stored}/{s.run.n_samples}", _pct(s.accepted, s.stored),
+                      _pct(s.target_reached, s.rounds), str(s.failed_calls), _pct(s.query_leaks, s.queries),
+                      by_k, _pct(s.refine_turns - sum(s.passed_at.values()), s.refine_turns), cost,
+                      str(s.run.config.get("agents", {}).get("profile", "?")), s.run.code_version)
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``generate``, ``runs`` and ``export`` to the ``fr`` command line."""
+    from fr_core.export.commands import export_command
+
+    app.command("generate")(generate_command)
+    app.command("runs")(runs_command)
+    app.command("export")(export_command)
