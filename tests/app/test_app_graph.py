@@ -31,6 +31,7 @@ def test_graph_page_renders_and_reacts(open_page):
     at.multiselect(key="graph.classes").set_value(["GorillaFileSystem", "TwitterAPI"]).run()
     at.text_input(key="graph.search").input("cat").run()
     at.selectbox(key="graph.target").set_value("cat").run()
+    at.toggle(key="graph.only_matches").set_value(True).run()
     assert not at.exception
     assert any("match" in m.value for m in at.markdown)
 

@@ -10,7 +10,7 @@ import streamlit as st
 from fr_core.types import Attempt, CallResult, ToolCall
 from workbench.components.trace_view import show_value
 
-__all__ = ["calls_text", "show_messages", "compare_rows", "show_attempt", "llm_event_rows", "show_llm_events",
+__all__ = ["calls_text", "show_messages", "compare_rows", "missing_calls", "show_attempt", "llm_event_rows", "show_llm_events",
            "show_adv_tool"]
 
 
@@ -31,44 +31,50 @@ def show_messages(messages: Sequence[dict[str, Any]]) -> None:
 
 def compare_rows(calls: Sequence[ToolCall], results: Sequence[CallResult],
                  truth: Sequence[ToolCall] | None) -> list[dict[str, Any]]:
-    """The attempt's calls and results next to the ground-truth calls, position by position."""
+    """The attempt's calls with their results, each marked by whether the ground truth has the same call."""
     truth = list(truth or ())
     rows = []
-    for i in range(max(len(calls), len(truth))):
-        call = calls[i] if i < len(calls) else None
+    for i, call in enumerate(calls):
         res = results[i] if i < len(results) else None
-        gt = truth[i] if i < len(truth) else None
-        rows.append({
-            "#": i + 1,
-            "attempt call": call.to_python() if call else "—",
-            "result": (res.to_text()[:160] if res else "—"),
-            "ground truth": gt.to_python() if gt else "—",
-            "same": "✅" if call is not None and gt is not None and call == gt else "",
-        })
+        rows.append({"#": i + 1, "attempt call": call.to_python(),
+                     "result": res.to_text()[:200] if res else "not executed",
+                     "in ground truth": "✅" if call in truth else "✗"})
     return rows
 
 
+def missing_calls(calls: Sequence[ToolCall], truth: Sequence[ToolCall] | None) -> list[str]:
+    """Ground-truth calls the attempt never made."""
+    return [c.to_python() for c in truth or () if c not in calls]
+
+
 def llm_event_rows(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """LLM call events (``LLMCallEvent.to_dict``) as rows: latency, tokens, cost, cache hit, error."""
+    """Role events as rows: LLM calls (``LLMCallEvent.to_dict``) with latency, tokens, cost and cache hit;
+    offline agent steps with their role only."""
     rows = []
     for e in events:
         usage = e.get("usage") or {}
-        rows.append({"label": e.get("label", ""), "model": e.get("model", ""),
-                     "latency s": round(float(e.get("latency_s", 0.0)), 3),
+        llm = e.get("kind") == "llm_call"
+        rows.append({"role": e.get("role", ""), "label": e.get("label", ""), "model": e.get("model", ""),
+                     "latency s": round(float(e.get("latency_s", 0.0)), 3) if llm else None,
                      "in tokens": usage.get("input_tokens", 0), "out tokens": usage.get("output_tokens", 0),
                      "cost $": round(float(e.get("cost_usd", 0.0)), 6), "cached": bool(e.get("cached")),
-                     "attempts": e.get("attempts", 1), "error": e.get("error") or ""})
+                     "attempts": e.get("attempts", 1) if llm else None, "error": e.get("error") or ""})
     return rows
 
 
 def show_llm_events(events: Iterable[dict[str, Any]]) -> None:
-    """A table of LLM calls with totals, or a note that the offline agents made none."""
-    rows = llm_event_rows(events)
-    if not rows:
-        st.caption("No LLM calls (offline heuristic agents).")
+    """A table of LLM calls with totals; offline agent steps are summed up in one line."""
+    events = list(events)
+    llm = [e for e in events if e.get("kind") == "llm_call"]
+    offline = [e for e in events if e.get("kind") != "llm_call"]
+    if offline:
+        roles = ", ".join(sorted({e.get("role", "?") for e in offline}))
+        st.caption(f"{len(offline)} offline heuristic step(s) ({roles}): no LLM call, no tokens, no cost.")
+    if not llm:
         return
+    rows = llm_event_rows(llm)
     st.dataframe(rows, hide_index=True, width="stretch")
-    st.caption(f"{len(rows)} call(s) · {sum(r['in tokens'] + r['out tokens'] for r in rows)} tokens · "
+    st.caption(f"{len(rows)} LLM call(s) · {sum(r['in tokens'] + r['out tokens'] for r in rows)} tokens · "
                f"${sum(r['cost $'] for r in rows):.4f} · {sum(r['cached'] for r in rows)} cache hit(s)")
 
 
@@ -86,6 +92,9 @@ def show_attempt(attempt: Attempt, truth: Sequence[ToolCall] | None = None) -> N
         st.warning(f"Parse error: {attempt.parse_error}")
     st.code(calls_text(attempt.calls), language="python")
     st.dataframe(compare_rows(attempt.calls, attempt.results, truth), hide_index=True, width="stretch")
+    missing = missing_calls(attempt.calls, truth)
+    if missing:
+        st.caption("Ground-truth calls not made: " + ", ".join(missing))
     if attempt.critique:
         st.info(f"Critique (A_C): {attempt.critique}")
     with st.expander("Raw model output"):
@@ -99,7 +108,7 @@ def show_adv_tool(adv: Any) -> None:
     cols = st.columns(2)
     with cols[0]:
         st.caption("Parameters (JSON schema)")
-        show_value(adv.spec.parameters)
+        show_value(adv.spec.parameters, expanded=True)
     with cols[1]:
         st.caption("User values / hidden values")
         st.write({"user_values": adv.user_values, "hidden_values": list(adv.hidden_values)})

@@ -19,9 +19,11 @@ RULE_LABELS = {
 }
 
 
-def show_value(value: Any, *, expanded: bool = False) -> None:
-    """A tool result or state value: JSON when it is a container, text otherwise."""
+def show_value(value: Any, *, expanded: bool | None = None) -> None:
+    """A tool result or state value: JSON when it is a container (open when short), text otherwise."""
     if isinstance(value, (dict, list)):
+        if expanded is None:
+            expanded = len(json.dumps(value, default=str)) < 800
         st.json(value, expanded=expanded)
     else:
         st.code(json.dumps(value, ensure_ascii=False, default=str), language="json")

@@ -5,7 +5,7 @@ import getpass
 import streamlit as st
 
 from fr_core.edits import edits_path, load_revisions
-from workbench.components.attempt_view import compare_rows
+from workbench.components.attempt_view import compare_rows, missing_calls
 from workbench.components.common import show_errors
 from workbench.components.cot_edit import draft_area, editables, parse_edit, revision_rows, save_edit
 from workbench.components.phases import revalidate
@@ -44,6 +44,9 @@ with show_errors("CoT editor"):
                 f"{'PASS' if verdict.passed else 'FAIL'}: {verdict.reason}")
             st.dataframe(compare_rows(calls, verdict.results, item.truth()), hide_index=True,
                          width="stretch")
+            missing = missing_calls(calls, item.truth())
+            if missing:
+                st.caption("Ground-truth calls not made: " + ", ".join(missing))
 
     st.divider()
     c1, c2 = st.columns(2)

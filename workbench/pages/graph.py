@@ -26,18 +26,21 @@ with show_errors("API graph"):
     tools = sorted(g.nodes)
     c1, c2, c3, c4 = st.columns([2, 2, 2, 1])
     search = c1.text_input("Search tools (name or description)", key="graph.search").strip().lower()
+    only = c1.toggle("Show only matches and their neighbours", key="graph.only_matches")
     kinds = c2.multiselect("Edge kinds", list(EDGE_KINDS), default=list(EDGE_KINDS), key="graph.kinds")
     target = c3.selectbox("Target (distances to it)", [NONE, *tools], key="graph.target")
     physics = c4.toggle("Physics", value=True, key="graph.physics")
     target = None if target == NONE else target
     matches = [t for t in tools if search and (search in t.lower() or search in g.nodes[t]["description"].lower())]
     distances = distances_to(g, target) if target else None
+    view = g.subgraph({n for m in matches for n in (m, *g.predecessors(m), *g.successors(m))}) \
+        if only and matches else g
     trace = st.session_state.get(TRACE_PATH)
     path = trace["tools"] if trace and set(trace["classes"]) <= set(classes) else []
 
     left, right = st.columns([3, 1])
     with left:
-        show_graph(graph_html(g, target=target, distances=distances, matches=matches, path=path, kinds=kinds,
+        show_graph(graph_html(view, target=target, distances=distances, matches=matches, path=path, kinds=kinds,
                               physics=physics))
         st.markdown(legend_html(classes), unsafe_allow_html=True)
         if search:
@@ -69,7 +72,7 @@ with show_errors("API graph"):
 
     tab_edges, tab_edit = st.tabs(["Edges", "Edit edges (overlay)"])
     with tab_edges:
-        st.dataframe(edge_rows(g, kinds, matches), width="stretch", hide_index=True)
+        st.dataframe(edge_rows(view, kinds, matches), width="stretch", hide_index=True)
     with tab_edit:
         path_file = overlay_path()
         st.caption(f"Edits go to {path_file} and apply to every graph that has both tools.")
