@@ -19,11 +19,11 @@ from typing import Any
 
 import networkx as nx
 
-from fr_core.envs.base import Environment, ObjectEnvironment, call_failed
+from fr_core.envs.base import Environment, call_failed
 from fr_core.graph.model import add_edge, new_graph, prune_to_density
 from fr_core.types import CallResult, StepResult, ToolCall, ToolSpec
 
-__all__ = ["GraphTrace", "build_graph", "name_flow_edges", "probe_edges", "bfcl_graph", "tokens"]
+__all__ = ["GraphTrace", "build_graph", "mark_broken", "name_flow_edges", "probe_edges", "bfcl_graph", "tokens"]
 
 # Words that say nothing about *which* entity a field carries.
 GENERIC = frozenset(
@@ -190,16 +190,43 @@ def _leaves(value: Any, key: str = "", out: list | None = None) -> list[tuple[st
     return out
 
 
-def _flags(env: Environment) -> dict[tuple[str, str], bool]:
-    """Truthiness of each public scalar attribute of each owned instance (login flags, current user ...)."""
+def _scalars(env: Environment) -> dict[tuple[str, str], Any]:
+    """Each public scalar attribute of each owned instance (login flags, current user, pedal status ...)."""
     out = {}
-    if not isinstance(env, ObjectEnvironment):
+    if not hasattr(env, "instance"):  # only object-backed environments have attributes to read
         return out
-    for cls in env.classes:
+    for cls in env.classes:  # type: ignore[attr-defined]
         for attr, value in vars(env.instance(cls)).items():
             if not attr.startswith("_") and (value is None or isinstance(value, (bool, int, float, str))):
-                out[(cls, attr)] = bool(value)
+                out[(cls, attr)] = value
     return out
+
+
+def _settled(before: dict[tuple[str, str], Any], after: dict[tuple[str, str], Any], owner: str) -> dict[str, Any]:
+    """Attributes of ``owner`` that a call set to a definite value: a status word, a flag, a count down to 0.
+
+    (A level such as fuel is left out: "equal to what one probe left" would be the wrong condition.)
+    """
+    return {a: v for (c, a), v in after.items()
+            if c == owner and before.get((c, a)) != v
+            and (v is None or isinstance(v, (bool, str)) or (isinstance(v, int) and v == 0))}
+
+
+class _Recording:
+    """An environment seen through a probe: remembers every tool that succeeded at least once, in any state."""
+
+    def __init__(self, env: Environment) -> None:
+        self._env = env
+        self.worked: set[str] = set()
+
+    def execute(self, call: ToolCall) -> CallResult:
+        result = self._env.execute(call)
+        if not call_failed(result):
+            self.worked.add(call.name)
+        return result
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._env, name)
 
 
 VARIANTS = 4  # argument draws per tool in a probe: enough to hit a valid route, a locking and an unlocking call
@@ -216,10 +243,11 @@ def _gist(error: str | None) -> str:
 
 def probe_edges(env: Environment, *, seed: int = 0) -> list[dict[str, Any]]:
     """Execute every ordered tool pair (u, v) from the env's current state and record the dependencies seen."""
+    env = _Recording(env)
     rng = random.Random(seed)
     specs = env.tools()
     base = env.snapshot()
-    flags_before = _flags(env)
+    scalars_before = _scalars(env)
     cands_before = {(s.name, p): list(env.candidates(s.name, p)) for s in specs for p in s.properties}
     failed_before: dict[str, tuple[dict[str, Any], str]] = {}
     seen_before: dict[str, tuple[dict[str, Any], Any]] = {}
@@ -250,7 +278,8 @@ def probe_edges(env: Environment, *, seed: int = 0) -> list[dict[str, Any]]:
                 runs.append((u, ru, env.snapshot()))
     for u, ru, after in runs:
         env.restore(after)
-        raised = sorted(k for k, on in _flags(env).items() if on and not flags_before.get(k, True))
+        scalars_after = _scalars(env)
+        raised = sorted(k for k, v in scalars_after.items() if v and not scalars_before.get(k, True))
         leaves = _leaves(ru.value)
         for v in specs:
             if v.name == u.name:
@@ -290,11 +319,17 @@ def probe_edges(env: Environment, *, seed: int = 0) -> list[dict[str, Any]]:
                 rv = env.execute(ToolCall(v.name, args))
                 env.restore(after)
                 failed = call_failed(rv)
+                settled = _settled(scalars_before, scalars_after, v.owner)
                 if failed and _gist(_error_text(rv)) != _gist(error) and v.owner == u.owner:
-                    edges.append(dict(u=u.name, v=v.name, kind="state",
+                    # One obstacle of several (doors locked, then brake pressed) is a prerequisite of its own,
+                    # once another tool is seen clearing the next obstacle: a logout also changes the error.
+                    chain = _next_obstacle(env, specs, after, u, v, args, _error_text(rv), rng, failed_before)
+                    hard = bool(settled and chain)
+                    edges.append(dict(u=u.name, v=v.name, kind="state", hard=hard,
+                                      condition={"type": "equals", "owner": v.owner, "values": settled} if hard else None,
                                       reason=f"{u.name} removed one obstacle of {v.name}: its error went from "
                                              f"{error[:60]!r} to {_error_text(rv)[:60]!r}"))
-                    edges.extend(_next_obstacle(env, specs, after, u, v, args, _error_text(rv), rng))
+                    edges.extend(chain)
                 elif not failed:
                     owner_flags = [a for c, a in raised if c == v.owner]
                     if owner_flags:
@@ -302,10 +337,19 @@ def probe_edges(env: Environment, *, seed: int = 0) -> list[dict[str, Any]]:
                                           condition={"type": "truthy", "owner": v.owner, "attrs": owner_flags},
                                           reason=f"{v.name} failed before {u.name} and succeeded after it "
                                                  f"set {', '.join(owner_flags)}"))
+                    elif settled:
+                        edges.append(dict(u=u.name, v=v.name, kind="state", hard=True,
+                                          condition={"type": "equals", "owner": v.owner, "values": settled},
+                                          reason=f"{v.name} failed before {u.name} and succeeded after it set "
+                                                 + ", ".join(f"{a}={x!r}" for a, x in settled.items())))
                     else:
                         edges.append(dict(u=u.name, v=v.name, kind="state",
                                           reason=f"{v.name} failed before {u.name} and succeeded after it"))
     env.restore(base)
+    worked = env.worked
+    for v in specs:  # per-tool outcome, so tools that never work (an API that always answers 404) can be flagged
+        edges.append(dict(u=v.name, kind="probe_ok" if v.name in worked else "probe_failed",
+                          reason=failed_before.get(v.name, ({}, ""))[1]))
     # Look before you act: a read-only tool taking the same arguments as a state-changing one
     # (get_flight_cost → book_flight, get_ticket → close_ticket).
     for u in specs:
@@ -331,9 +375,11 @@ def probe_edges(env: Environment, *, seed: int = 0) -> list[dict[str, Any]]:
 
 
 def _next_obstacle(env: Environment, specs: list[ToolSpec], after: Any, u: ToolSpec, v: ToolSpec,
-                   args: dict[str, Any], error: str, rng: random.Random) -> list[dict[str, Any]]:
+                   args: dict[str, Any], error: str, rng: random.Random,
+                   failed_before: dict[str, tuple[dict[str, Any], str]]) -> list[dict[str, Any]]:
     """After ``u`` cleared one obstacle of ``v``, find the tools that clear the next one (lockDoors, then
-    pressBrakePedal, then startEngine): each gives ``u → w`` and ``w → v``."""
+    pressBrakePedal, then startEngine): each gives ``u → w`` and ``w → v``. When ``v`` then succeeds, the
+    tools that failed from the start and work now depend on ``v`` (startEngine → setCruiseControl)."""
     edges = []
     for w in specs:
         if w.name in (u.name, v.name) or w.owner != v.owner:
@@ -341,24 +387,60 @@ def _next_obstacle(env: Environment, specs: list[ToolSpec], after: Any, u: ToolS
         env.restore(after)
         if call_failed(env.execute(ToolCall(w.name, _probe_args(env, w, rng)))):
             continue
+        before_v = _scalars(env)
         rv = env.execute(ToolCall(v.name, args))
-        if not call_failed(rv) or _gist(_error_text(rv)) != _gist(error):
-            edges.append(dict(u=w.name, v=v.name, kind="state",
-                              reason=f"after {u.name}, {w.name} cleared the next obstacle of {v.name} ({error[:60]!r})"))
-            edges.append(dict(u=u.name, v=w.name, kind="state",
-                              reason=f"{u.name} then {w.name} clear {v.name}'s obstacles in that order"))
+        # Progress is a success or a *new* obstacle; going back to the first one (logout) is not.
+        if call_failed(rv) and _gist(_error_text(rv)) in (_gist(error), _gist(failed_before[v.name][1])):
+            continue
+        edges.append(dict(u=w.name, v=v.name, kind="state",
+                          reason=f"after {u.name}, {w.name} cleared the next obstacle of {v.name} ({error[:60]!r})"))
+        edges.append(dict(u=u.name, v=w.name, kind="state",
+                          reason=f"{u.name} then {w.name} clear {v.name}'s obstacles in that order"))
+        if call_failed(rv):
+            continue
+        settled = _settled(before_v, _scalars(env), v.owner)
+        reached = env.snapshot()
+        for x in specs:
+            if x.name not in failed_before or x.name in (u.name, v.name, w.name) or x.owner != v.owner:
+                continue
+            env.restore(reached)
+            if not call_failed(env.execute(ToolCall(x.name, failed_before[x.name][0]))):
+                edges.append(dict(u=v.name, v=x.name, kind="state", hard=bool(settled),
+                                  condition={"type": "equals", "owner": v.owner, "values": settled} if settled else None,
+                                  reason=f"{x.name} failed until {v.name} succeeded (after {u.name} and {w.name})"))
     env.restore(after)
     return edges
 
 
 def _apply(g: nx.DiGraph, edges: Iterable[dict[str, Any]], trace: GraphTrace) -> None:
     for e in edges:
+        if e["kind"] in ("probe_ok", "probe_failed"):
+            if e["u"] in g:
+                node = g.nodes[e["u"]]
+                key = "probe_successes" if e["kind"] == "probe_ok" else "probe_failures"
+                node[key] = node.get(key, 0) + 1
+                if e["reason"]:
+                    node["probe_error"] = e["reason"]
+            continue
         if e["u"] not in g or e["v"] not in g:
             continue
         extra = {k: v for k, v in e.items() if k not in ("u", "v", "kind", "reason", "hard", "condition")}
         add_edge(g, e["u"], e["v"], kind=e["kind"], reason=e["reason"], hard=e.get("hard", False),
                  condition=e.get("condition"), **extra)
         trace.evidence.append(e)
+
+
+def mark_broken(g: nx.DiGraph) -> list[str]:
+    """Flag tools that take no arguments and failed in every probe state (node attribute ``broken`` says why).
+
+    With arguments, a probe's naive values could be to blame; with none, the tool itself is (an API that
+    always answers 404)."""
+    broken = []
+    for name, node in g.nodes(data=True):
+        if not node.get("required") and node.get("probe_failures") and not node.get("probe_successes"):
+            node["broken"] = f"failed in all {node['probe_failures']} probes: {node.get('probe_error', '')[:120]}"
+            broken.append(name)
+    return broken
 
 
 def build_graph(
@@ -382,6 +464,7 @@ def build_graph(
     for i, env in enumerate(probe_envs):
         _apply(g, probe_edges(env, seed=seed + i), trace)
     trace.seconds["probe"] = time.perf_counter() - t1
+    mark_broken(g)
     trace.dropped = prune_to_density(g, max_density)
     if overlay is not None:
         trace.evidence.extend(apply_overlay(g, overlay))
@@ -419,6 +502,7 @@ def bfcl_graph(classes: Iterable[str] | str, *, overlay: Any = "default",
     _apply(g, name_flow_edges(specs), trace)
     for c in classes:
         _apply(g, _bfcl_class_edges(c), trace)
+    mark_broken(g)
     trace.dropped = prune_to_density(g, max_density)
     if overlay is not None:
         from fr_core.graph.overlay import apply_overlay

@@ -76,6 +76,8 @@ def _group_key(condition: dict[str, Any] | None) -> str:
         return f"param:{condition['param']}"
     if condition.get("type") == "truthy":
         return f"flag:{condition['owner']}:{','.join(condition['attrs'])}"
+    if condition.get("type") == "equals":
+        return f"state:{condition['owner']}:" + ",".join(f"{a}={v!r}" for a, v in sorted(condition["values"].items()))
     return "call"
 
 
@@ -99,6 +101,12 @@ def _condition_holds(condition: dict[str, Any] | None, tool: str, env: Environme
         except (AttributeError, KeyError):
             return False
         return all(bool(getattr(inst, attr, None)) for attr in condition["attrs"])
+    if condition.get("type") == "equals":
+        try:
+            inst = env.instance(condition["owner"])  # type: ignore[attr-defined]
+        except (AttributeError, KeyError):
+            return False
+        return all(getattr(inst, attr, None) == value for attr, value in condition["values"].items())
     return False
 
 

@@ -54,8 +54,10 @@ def choose_next_tool(
     if not pool:
         return None
     if target in set(called):
-        tool = rng.choice(pool)
-        return Choice(tool, "explore", f"target {target} already called: random legal tool among {len(pool)}",
+        # Exploration skips tools the graph flags as broken (no arguments, failed in every probe).
+        working = [t for t in pool if not graph.nodes[t].get("broken")]
+        tool = rng.choice(working or pool)
+        return Choice(tool, "explore", f"target {target} already called: random legal tool among {len(working or pool)}",
                       distances.get(tool))
     if target in pool:
         return Choice(target, "target", f"target {target} is legal and not called yet", 0)

@@ -30,17 +30,12 @@ from fr_core.types import CallResult, ToolSpec
 # The full 500 episodes per environment run in bench/bench_sampler.py; 20 keep the suite fast on 2 cores.
 EPISODES = 20
 
-# Environments whose success/reach bars depend on graph edges or legality rules not there yet (is_legal accepts a
-# called tool even when the state condition it stands for no longer holds, e.g. cd into an empty folder, logout
-# after login). They still run; a miss is an expected failure, a pass is reported as XPASS.
+# Environments whose reach bar still misses for reasons the graph cannot fix. They still run; a miss is an
+# expected failure naming the cause, a pass is reported as XPASS.
 GRAPH_GAPS = {
-    "GorillaFileSystem": "cat/cp/rmdir... stay legal after cd into a folder without files (called-set legality)",
-    "TicketAPI": "missing ticket_login → get_user_tickets / logout / create_ticket state edges",
-    "TradingBot": "missing trading_login → get_transaction_history / get_order_history / withdraw_funds and "
-                  "place_order → cancel_order (order_id); withdraw_funds needs market_status Open, which no tool sets",
-    "VehicleControlAPI": "missing lockDoors + pressBrakePedal → startEngine → setCruiseControl edges; "
-                         "get_outside_temperature_from_weather_com always answers 404",
-    "TravelAPI": "missing authenticate_travel → verify_traveler_information (needs the user's name in state)",
+    "TradingBot": "withdraw_funds needs market_status 'Open', which no tool sets (half the generated states are closed)",
+    "VehicleControlAPI": "startEngine also needs the brake pressed fully (private _brakePedalForce == 1000), which "
+                         "no public state shows; get_outside_temperature_from_weather_com always answers 404",
 }
 
 
