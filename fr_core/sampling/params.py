@@ -119,6 +119,8 @@ def _matching_leaves(history: Sequence[OutputLeaf], owner: str, param: str, sche
             else:
                 continue
             score = 2 if _similar(leaf.key, param) else 1
+            if score == 1 and not (isinstance(v, str) and len(v) >= 4):
+                continue  # a number that happens to be a valid id (a priority 2 as ticket 2) is no data flow
         else:
             numeric_chain = (owner == "MathAPI" and leaf.key == "result" and param in _MATH_CHAIN
                              and isinstance(v, (int, float)))
