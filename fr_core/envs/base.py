@@ -6,7 +6,7 @@ import copy
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol, runtime_checkable
 
-from fr_core.envs.validate import check_arguments
+from fr_core.envs.validate import check_call
 from fr_core.errors import ToolSpecError
 from fr_core.types import CallResult, ToolCall, ToolSpec
 
@@ -122,14 +122,9 @@ class ObjectEnvironment:
         return tuple(self._instances)
 
     def execute(self, call: ToolCall) -> CallResult:
-        spec = self._specs.get(call.name)
-        if spec is None:
-            return CallResult(call, error=f"unknown tool '{call.name}' in environment {self.name}")
-        if not isinstance(call.arguments, dict):
-            return CallResult(call, error=f"{call.name}: arguments must be an object of name → value")
-        problem = check_arguments(spec, call.arguments)
-        if problem:
-            return CallResult(call, error=problem)
+        spec, rejected = check_call(self._specs, call, self.name)
+        if rejected is not None:
+            return rejected
         method = getattr(self._instances[spec.owner], spec.name)
         try:
             value = method(**copy.deepcopy(call.arguments))

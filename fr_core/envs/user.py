@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from fr_core.envs.base import ObjectEnvironment, public_state, to_jsonable
-from fr_core.envs.validate import check_arguments
+from fr_core.envs.validate import check_arguments, check_call
 from fr_core.errors import ConfigError, EnvError, ToolSpecError
 from fr_core.types import CallResult, ToolCall, ToolSpec
 
@@ -597,14 +597,9 @@ class JsonToolEnvironment:
         return self._specs.get(name)
 
     def execute(self, call: ToolCall) -> CallResult:
-        spec = self._specs.get(call.name)
-        if spec is None:
-            return CallResult(call, error=f"unknown tool '{call.name}' in environment {self.name}")
-        if not isinstance(call.arguments, dict):
-            return CallResult(call, error=f"{call.name}: arguments must be an object of name → value")
-        problem = check_arguments(spec, call.arguments)
-        if problem:
-            return CallResult(call, error=problem)
+        spec, rejected = check_call(self._specs, call, self.name)
+        if rejected is not None:
+            return rejected
         arguments = copy.deepcopy(_with_defaults(spec, call.arguments))
         key = _canonical(arguments)
         recorded = self._replay.get((spec.name, key)) or self._replay.get((spec.name, "*"))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fr_core.types import ToolSpec
+from fr_core.types import CallResult, ToolCall, ToolSpec
 
-__all__ = ["check_arguments"]
+__all__ = ["check_arguments", "check_call"]
 
 _JSON_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
@@ -73,3 +73,16 @@ def check_arguments(spec: ToolSpec, arguments: dict[str, Any]) -> str | None:
                         f"got {type(item).__name__}"
                     )
     return None
+
+
+def check_call(specs: dict[str, ToolSpec], call: ToolCall, env_name: str) -> tuple[ToolSpec | None, CallResult | None]:
+    """The spec a call names, or the error result to return instead (unknown tool, bad arguments)."""
+    spec = specs.get(call.name)
+    if spec is None:
+        return None, CallResult(call, error=f"unknown tool '{call.name}' in environment {env_name}")
+    if not isinstance(call.arguments, dict):
+        return None, CallResult(call, error=f"{call.name}: arguments must be an object of name → value")
+    problem = check_arguments(spec, call.arguments)
+    if problem:
+        return None, CallResult(call, error=problem)
+    return spec, None
