@@ -7,7 +7,7 @@ import os
 import random
 import re
 from collections import Counter
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
 
 import networkx as nx
@@ -57,25 +57,15 @@ def distinct_n(texts: Iterable[str], n: int) -> float:
     return len(set(grams)) / len(grams) if grams else 0.0
 
 
-def bleu(candidate: Sequence[str], references: Sequence[Sequence[str]], max_n: int = 4) -> float:
-    """Sentence BLEU of tokens against references: clipped n-gram precisions (add-one smoothed for n > 1),
-    geometric mean, brevity penalty against the closest reference length.
-
-    >>> bleu("the cat sat on the mat".split(), ["the cat sat on the mat".split()])
-    1.0
-    >>> round(bleu("a b c d".split(), ["a b x y".split()]), 4)  # (1/2 · 2/4 · 1/3 · 1/2) ** (1/4)
-    0.4518
-    """
-    if not candidate or not references:
+def _score(candidate: Sequence[str], clip: Callable[[tuple[str, ...]], int], ref_lengths: Sequence[int],
+           max_n: int) -> float:
+    """BLEU of ``candidate`` given ``clip(gram)``, the largest count of ``gram`` in any one reference."""
+    if not candidate or not ref_lengths:
         return 0.0
     log_sum = 0.0
     for n in range(1, max_n + 1):
         cand = Counter(_ngrams(candidate, n))
-        most: Counter = Counter()
-        for ref in references:
-            for gram, count in Counter(_ngrams(ref, n)).items():
-                most[gram] = max(most[gram], count)
-        hits = sum(min(c, most[g]) for g, c in cand.items())
+        hits = sum(min(c, clip(g)) for g, c in cand.items())
         total = sum(cand.values())
         if n == 1:
             if hits == 0:
@@ -85,9 +75,28 @@ def bleu(candidate: Sequence[str], references: Sequence[Sequence[str]], max_n: i
             p = (hits + 1) / (total + 1)
         log_sum += math.log(p)
     c = len(candidate)
-    r = min((len(ref) for ref in references), key=lambda length: (abs(length - c), length))
+    r = min(ref_lengths, key=lambda length: (abs(length - c), length))
     bp = 1.0 if c > r else math.exp(1 - r / c)
     return bp * math.exp(log_sum / max_n)
+
+
+def _gram_counts(tokens: Sequence[str], max_n: int) -> Counter:
+    return Counter(g for n in range(1, max_n + 1) for g in _ngrams(tokens, n))
+
+
+def bleu(candidate: Sequence[str], references: Sequence[Sequence[str]], max_n: int = 4) -> float:
+    """Sentence BLEU of tokens against references: clipped n-gram precisions (add-one smoothed for n > 1),
+    geometric mean, brevity penalty against the closest reference length.
+
+    >>> bleu("the cat sat on the mat".split(), ["the cat sat on the mat".split()])
+    1.0
+    >>> round(bleu("a b c d".split(), ["a b x y".split()]), 4)  # (1/2 · 2/4 · 1/3 · 1/2) ** (1/4)
+    0.4518
+    """
+    most: Counter = Counter()
+    for ref in references:
+        most |= _gram_counts(ref, max_n)  # | keeps the larger count of each n-gram
+    return _score(candidate, lambda g: most[g], [len(r) for r in references], max_n)
 
 
 def self_bleu(texts: Sequence[str], sample: int = 100, seed: int = 0, max_n: int = 4) -> float:
@@ -101,8 +110,25 @@ def self_bleu(texts: Sequence[str], sample: int = 100, seed: int = 0, max_n: int
     tokens = [tokenize(t) for t in texts]
     if len(tokens) < 2:
         return 0.0
+    # The two largest counts of each n-gram and who holds the largest: "max over all texts but i" in O(1).
+    top: dict[tuple[str, ...], list[int]] = {}
+    for i, toks in enumerate(tokens):
+        for g, c in _gram_counts(toks, max_n).items():
+            best = top.setdefault(g, [0, -1, 0])  # [largest, its text, second largest]
+            if c > best[0]:
+                best[:] = [c, i, best[0]]
+            elif c > best[2]:
+                best[2] = c
+
+    def clip_for(i: int) -> Callable[[tuple[str, ...]], int]:
+        def clip(g: tuple[str, ...]) -> int:
+            best = top[g]
+            return best[2] if best[1] == i else best[0]
+        return clip
+
+    lengths = [len(t) for t in tokens]
     picks = random.Random(seed).sample(range(len(tokens)), min(sample, len(tokens)))
-    scores = [bleu(tokens[i], [t for j, t in enumerate(tokens) if j != i], max_n) for i in picks]
+    scores = [_score(tokens[i], clip_for(i), lengths[:i] + lengths[i + 1:], max_n) for i in picks]
     return sum(scores) / len(scores)
 
 

@@ -110,3 +110,10 @@ def test_diversity_row_equal_size_and_missing_text():
     assert small == diversity_row(s, g, limit=1, seed=3)
     empty = diversity_row([SampleView("e", "hand", (), (TurnView("", ()),))], g)
     assert empty["distinct_1"] is None and empty["tfidf_distance"] is None and empty["tool_entropy"] == 0.0
+
+
+def test_self_bleu_equals_bleu_against_all_others():
+    texts = ["book a flight to rome today", "book a hotel in rome", "a flight to paris , please", "cancel it"]
+    tokens = [t.split() for t in texts]
+    expected = sum(bleu(tokens[i], tokens[:i] + tokens[i + 1:]) for i in range(4)) / 4
+    assert self_bleu(texts, sample=4) == pytest.approx(expected)
