@@ -42,6 +42,10 @@ from fr_core.sampling.commands import sample_command  # noqa: E402
 
 app.command("sample")(sample_command)
 
+from fr_core.pipeline.commands import register as register_batch  # noqa: E402
+
+register_batch(app)  # generate, runs, export
+
 
 def main() -> None:
     app()

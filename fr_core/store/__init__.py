@@ -1,7 +1,7 @@
 """SQLite persistence of batch runs: runs, samples, step traces and human edits (the LLM cache may share the file)."""
 
 from fr_core.store.schema import SCHEMA_VERSION, migrate, schema_version
-from fr_core.store.steps import STAGES, StepRow, llm_calls, trajectory_cost, trajectory_steps
+from fr_core.store.steps import STAGES, StepRow, find_llm_events, llm_calls, trajectory_cost, trajectory_steps
 from fr_core.store.store import (
     DEFAULT_DB,
     EditRow,
@@ -9,7 +9,6 @@ from fr_core.store.store import (
     RunStats,
     SampleRow,
     Store,
-    code_version,
     sample_id,
     sanitize_config,
 )
@@ -24,7 +23,7 @@ __all__ = [
     "SampleRow",
     "StepRow",
     "Store",
-    "code_version",
+    "find_llm_events",
     "llm_calls",
     "migrate",
     "sample_id",

@@ -8,7 +8,7 @@ from typing import Any
 
 from fr_core.types import Trajectory, TurnRecord
 
-__all__ = ["STAGES", "StepRow", "trajectory_steps", "llm_calls", "trajectory_cost"]
+__all__ = ["STAGES", "StepRow", "trajectory_steps", "llm_calls", "find_llm_events", "trajectory_cost"]
 
 STAGES = ("sample", "abstract", "query", "refine")
 
@@ -68,8 +68,22 @@ def trajectory_steps(trajectory: Trajectory) -> list[StepRow]:
     return [step for record in trajectory.turns for step in _round_steps(record)]
 
 
-def trajectory_cost(trajectory: Trajectory) -> float:
-    """US dollars of the sample's LLM calls: every attempt's events plus ``provenance['llm_events']`` if present."""
+def find_llm_events(obj: Any) -> Iterator[dict[str, Any]]:
+    """Every LLM call event (a dict with ``kind == "llm_call"``) anywhere inside a step trace."""
+    if isinstance(obj, dict):
+        if obj.get("kind") == "llm_call":
+            yield obj
+            return
+        for value in obj.values():
+            yield from find_llm_events(value)
+    elif isinstance(obj, (list, tuple)):
+        for value in obj:
+            yield from find_llm_events(value)
+
+
+def trajectory_cost(trajectory: Trajectory, trace: Any = None) -> float:
+    """US dollars of the sample's LLM calls: every attempt's events and those in ``trace`` (each call once)."""
     events = [e for rec in trajectory.turns if rec.outcome for a in rec.outcome.attempts for e in a.llm_events]
-    events += list(trajectory.provenance.get("llm_events", ()) or ())
-    return sum(c["cost_usd"] for c in llm_calls(events))
+    unique = {(e.get("cache_key"), e.get("started_at"), e.get("role")): e
+              for e in [*find_llm_events(events), *find_llm_events(trace)]}
+    return sum(c["cost_usd"] for c in llm_calls(unique.values()))

@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import subprocess
 import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +29,6 @@ __all__ = [
     "RunStats",
     "sanitize_config",
     "sample_id",
-    "code_version",
 ]
 
 _ROOT = Path(__file__).resolve().parents[2]
@@ -62,20 +59,6 @@ def sanitize_config(config: Any) -> Any:
 def sample_id(run_id: str, seed: int, idx: int) -> str:
     """The id of sample ``idx`` of a run with seed ``seed``: the same on every resume, so it is never duplicated."""
     return f"{run_id}.s{seed}.{idx:06d}"
-
-
-@cache
-def code_version() -> str:
-    """The package version and, in a git checkout, the commit (``0.1.0+5b73096``, ``-dirty`` if modified)."""
-    from fr_core import __version__
-
-    try:
-        out = subprocess.run(["git", "-C", str(_ROOT), "describe", "--always", "--dirty", "--abbrev=7"],
-                             capture_output=True, text=True, timeout=5)
-    except (OSError, subprocess.SubprocessError):
-        return __version__
-    rev = out.stdout.strip()
-    return f"{__version__}+{rev}" if out.returncode == 0 and rev else __version__
 
 
 @dataclass(frozen=True)
@@ -225,23 +208,29 @@ class Store:
             return conn.execute(sql, args)
 
     # ---------------------------------------------------------------------------------------------------- runs
-    def create_run(self, config: Mapping[str, Any], seed: int, n_samples: int, run_id: str | None = None) -> str:
-        """Record a new run (config sanitised of secrets) and return its id."""
+    def create_run(self, config: Mapping[str, Any], seed: int, n_samples: int, run_id: str | None = None, *,
+                   code_version: str = "") -> str:
+        """Record a new run (config sanitised of secrets) and its code version; returns the run's id."""
         run_id = run_id or time.strftime("run-%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
         self._write("INSERT INTO runs (id, config, seed, code_version, status, n_samples, created) "
                     "VALUES (?, ?, ?, ?, 'running', ?, ?)",
-                    (run_id, _dump(sanitize_config(config)), int(seed), code_version(), int(n_samples), time.time()))
+                    (run_id, _dump(sanitize_config(config)), int(seed), code_version, int(n_samples), time.time()))
         return run_id
 
     def set_run_status(self, run_id: str, status: str) -> None:
         self._write("UPDATE runs SET status = ? WHERE id = ?", (status, run_id))
 
+    def set_run_target(self, run_id: str, n_samples: int) -> None:
+        """Change how many samples the run should have (a resume asking for more)."""
+        self._write("UPDATE runs SET n_samples = ? WHERE id = ?", (int(n_samples), run_id))
+
     def finish_run(self, run_id: str, status: str = "done", timings: Mapping[str, Any] | None = None,
                    usage: Mapping[str, Any] | None = None) -> None:
-        """Mark a run finished (``done``, ``interrupted``, ``failed``), merging timings and LLM usage totals."""
+        """Mark a run finished (``done``, ``interrupted``, ``failed``), adding timings and LLM usage to the totals
+        of earlier invocations (a resumed run sums them)."""
         run = self.get_run(run_id)
-        merged_t = {**run.timings, **(timings or {})}
-        merged_u = _add_usage(run.usage, usage or {})
+        merged_t = _add_numbers(run.timings, timings or {})
+        merged_u = _add_numbers(run.usage, usage or {})
         self._write("UPDATE runs SET status = ?, finished = ?, timings = ?, usage = ? WHERE id = ?",
                     (status, time.time(), _dump(merged_t), _dump(sanitize_config(merged_u)), run_id))
 
@@ -260,10 +249,11 @@ class Store:
 
     # ------------------------------------------------------------------------------------------------- samples
     def add_sample(self, run_id: str, idx: int, trajectory: Trajectory | None = None, *, error: str | None = None,
-                   seconds: float = 0.0, extra_steps: list[StepRow] | None = None) -> bool:
+                   seconds: float = 0.0, trace: Any = None) -> bool:
         """Store sample ``idx`` with its step rows in one transaction; ``False`` if it was already stored.
 
-        Give a ``trajectory``, or ``error`` alone for a sample that failed before one existed.
+        Give a ``trajectory``, or ``error`` alone for a sample that failed before one existed; ``trace`` (the
+        step result's trace) adds the LLM calls of the roles outside the attempts to the sample's cost.
         """
         if trajectory is None and error is None:
             raise StoreError(f"sample {idx} of run {run_id}: give a trajectory or an error")
@@ -276,9 +266,8 @@ class Store:
             status, classes = trajectory.status, list(trajectory.classes)
             n_turns = len(trajectory.turns)
             n_attempts = sum(len(r.outcome.attempts) for r in trajectory.turns if r.outcome)
-            cost, data, steps = trajectory_cost(trajectory), _dump(to_dict(trajectory)), trajectory_steps(trajectory)
+            cost, data, steps = trajectory_cost(trajectory, trace), _dump(to_dict(trajectory)), trajectory_steps(trajectory)
             error = error or trajectory.error
-        steps = steps + list(extra_steps or ())
         with self._transaction() as conn:
             cur = conn.execute(f"INSERT OR IGNORE INTO samples ({_SAMPLE_COLS}, trajectory) "
                                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -377,7 +366,7 @@ class Store:
         return [self.run_stats(r.id) for r in self.runs()]
 
 
-def _add_usage(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
+def _add_numbers(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
     out = dict(a)
     for k, v in b.items():
         out[k] = out.get(k, 0) + v if isinstance(v, (int, float)) and isinstance(out.get(k, 0), (int, float)) else v
