@@ -18,8 +18,8 @@ from fr_core.serialize import to_dict
 from fr_core.store import DEFAULT_DB, Store
 from fr_core.types import Trajectory
 
-__all__ = ["store_path", "stored_runs", "stored_trajectories", "filter_samples", "attempts_figure",
-           "calls_figure", "coverage_figure", "to_jsonl"]
+__all__ = ["CHART_LIMIT", "store_path", "stored_runs", "stored_rows", "stored_trajectory", "stored_trajectories",
+           "filter_rows", "uses_tool", "attempts_figure", "calls_figure", "coverage_figure", "to_jsonl"]
 
 
 def store_path() -> Path:
@@ -49,31 +49,58 @@ def stored_runs(path: Path) -> list[dict[str, Any]]:
     return sorted(_runs(str(path), _stamp(path)), key=lambda r: -r["created"])
 
 
-@st.cache_data(show_spinner="Loading samples…", max_entries=8)
-def _trajectories(path: str, run_id: str, stamp: float) -> dict[str, Trajectory]:
+CHART_LIMIT = 300  # trajectories loaded for a stored run's charts: the page stays fast on a 10,000-sample store
+
+
+@st.cache_data(show_spinner="Reading the run's samples…", max_entries=8)
+def _rows(path: str, run_id: str, stamp: float) -> list[dict[str, Any]]:
     store = Store(path)
     try:
-        return {row.id: row.trajectory for row in store.iter_samples(run_id) if row.data is not None}
+        return [{"sample": r.id, "status": r.status, "env": "+".join(r.classes), "turns": r.n_turns,
+                 "attempts": r.n_attempts, "cost $": round(r.cost_usd, 5), "seconds": round(r.seconds, 3),
+                 "error": r.error or ""} for r in store.iter_samples(run_id, with_trajectory=False)]
     finally:
         store.close()
 
 
-def stored_trajectories(path: Path, run_id: str) -> dict[str, Trajectory]:
-    """The trajectories of a stored run by their store id, cached until the store changes."""
-    return _trajectories(str(path), run_id, _stamp(path))
+def stored_rows(path: Path, run_id: str) -> list[dict[str, Any]]:
+    """Summary rows of a stored run's samples (no trajectories loaded), cached until the store changes."""
+    return _rows(str(path), run_id, _stamp(path))
 
 
-def filter_samples(samples: Iterable[Trajectory], statuses: Sequence[str], envs: Sequence[str],
-                   min_attempts: int, tool: str) -> list[Trajectory]:
-    """Samples with one of ``statuses`` and ``envs``, at least ``min_attempts`` attempts, using ``tool`` (if given)."""
+@st.cache_data(show_spinner=False, max_entries=2048)
+def _trajectory(path: str, sid: str) -> Trajectory | None:
+    store = Store(path)
+    try:
+        return store.get_sample(sid).trajectory
+    finally:
+        store.close()
+
+
+def stored_trajectory(path: Path, sid: str) -> Trajectory | None:
+    """One stored sample's trajectory (``None`` for a failure stored without one), cached."""
+    return _trajectory(str(path), sid)
+
+
+def stored_trajectories(path: Path, sample_ids: Iterable[str], limit: int = CHART_LIMIT) -> list[Trajectory]:
+    """The trajectories of the first ``limit`` of ``sample_ids`` (for charts)."""
     out = []
-    for t in samples:
-        attempts = sum(len(r.outcome.attempts) for r in t.turns if r.outcome)
-        tools = {c.name for r in t.turns for c in r.turn.calls}
-        if t.status in statuses and "+".join(t.classes) in envs and attempts >= min_attempts and \
-                (not tool or tool in tools):
+    for sid in list(sample_ids)[:limit]:
+        t = stored_trajectory(path, sid)
+        if t is not None:
             out.append(t)
     return out
+
+
+def filter_rows(rows: Iterable[dict[str, Any]], statuses: Sequence[str], envs: Sequence[str],
+                min_attempts: int) -> list[dict[str, Any]]:
+    """Rows with one of ``statuses`` and ``envs`` and at least ``min_attempts`` attempts."""
+    return [r for r in rows if r["status"] in statuses and r["env"] in envs and r["attempts"] >= min_attempts]
+
+
+def uses_tool(t: Trajectory, tool: str) -> bool:
+    """Whether any round of ``t`` calls ``tool``."""
+    return any(c.name == tool for r in t.turns for c in r.turn.calls)
 
 
 def attempts_figure(samples: Sequence[Trajectory]) -> Any:

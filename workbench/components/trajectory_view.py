@@ -38,6 +38,8 @@ def show_turn_chat(record: TurnRecord, before: dict[str, Any] | None = None) -> 
         if passing is not None:
             with st.expander("CoT", expanded=False):
                 st.text(passing.cot or "(empty)")
+        else:
+            st.caption("No attempt passed: these are the sampled ground-truth calls.")
         st.code(calls_text(passing.calls if passing else record.turn.calls), language="python")
     with st.chat_message("tool", avatar="🛠️"):
         results = passing.results if passing else record.turn.results

@@ -6,14 +6,18 @@ from fr_core.agents import make_agents
 from fr_core.pipeline import generate_sample
 from workbench.components.common import class_picker, graph_for, show_errors
 from workbench.components.dataset import (
+    CHART_LIMIT,
     attempts_figure,
     calls_figure,
     coverage_figure,
-    filter_samples,
+    filter_rows,
     store_path,
+    stored_rows,
     stored_runs,
     stored_trajectories,
+    stored_trajectory,
     to_jsonl,
+    uses_tool,
 )
 from workbench.components.roles import OFFLINE, client_for, role_backend_selector
 from workbench.components.trajectory_view import show_trajectory, trajectory_row
@@ -25,9 +29,10 @@ db = store_path()
 runs = stored_runs(db)
 source = side.radio("Samples from", ["Generate in session"] + ([f"Store ({db.name})"] if runs else []),
                     key="dataset.source")
+in_session = source == "Generate in session"
 
 with show_errors("data set"):
-    if source == "Generate in session":
+    if in_session:
         with st.expander("Generate samples with generate_sample (Phases I–III per round)",
                          expanded="dataset.samples" not in st.session_state):
             classes = class_picker("dataset.classes")
@@ -47,47 +52,61 @@ with show_errors("data set"):
                                                    k_max=k_max).output)
                     bar.progress((i + 1) / n, text=f"{i + 1}/{n} samples")
                 st.session_state["dataset.samples"] = samples
-        samples = st.session_state.get("dataset.samples", [])
+        by_id = {t.sample_id: t for t in st.session_state.get("dataset.samples", [])}
+        rows = [trajectory_row(t) for t in by_id.values()]
+        load = by_id.get
     else:
         run_id = side.selectbox("Run", [r["run"] for r in runs], key="dataset.run")
         st.dataframe([r for r in runs if r["run"] == run_id], hide_index=True, width="stretch")
-        stored = stored_trajectories(db, run_id)
-        store_ids = {t.sample_id: sid for sid, t in stored.items()}
-        samples = list(stored.values())
+        rows = stored_rows(db, run_id)
+        load = lambda sid: stored_trajectory(db, sid)  # noqa: E731 (one line, read where it is used)
 
-    if not samples:
+    if not rows:
         st.info("No samples yet: generate some above.")
         st.stop()
-    all_status = sorted({t.status for t in samples})
-    all_envs = sorted({"+".join(t.classes) for t in samples})
+    all_status = sorted({r["status"] for r in rows})
+    all_envs = sorted({r["env"] for r in rows})
     f1, f2, f3, f4, f5 = st.columns(5)
     statuses = f1.multiselect("Status", all_status, default=all_status, key="dataset.f.status")
     envs = f2.multiselect("Environment", all_envs, default=all_envs, key="dataset.f.env")
     min_attempts = int(f3.number_input("Min attempts", 0, 100, 0, key="dataset.f.attempts"))
-    tool = f4.text_input("Uses tool", key="dataset.f.tool").strip()
-    sort = f5.selectbox("Sort by", ["sample", "status", "turns", "calls", "attempts", "tools"], key="dataset.sort")
-    shown = filter_samples(samples, statuses, envs, min_attempts, tool)
-    rows = sorted((trajectory_row(t) for t in shown), key=lambda r: r[sort])
-    st.caption(f"{len(shown)} of {len(samples)} samples · "
-               f"{sum(t.status == 'accepted' for t in samples)} accepted overall")
-    st.dataframe(rows, hide_index=True, width="stretch")
-    st.download_button("Export shown samples (JSONL)", to_jsonl(shown), "samples.jsonl", "application/json",
-                       key="dataset.export", disabled=not shown)
+    tool = f4.text_input("Uses tool", key="dataset.f.tool", disabled=not in_session,
+                         help=None if in_session else "for samples generated in the session").strip()
+    sort = f5.selectbox("Sort by", [k for k in rows[0] if k != "error"], key="dataset.sort")
+    shown = filter_rows(rows, statuses, envs, min_attempts)
+    if tool and in_session:
+        shown = [r for r in shown if uses_tool(by_id[r["sample"]], tool)]
+    shown.sort(key=lambda r: r[sort])
+    st.caption(f"{len(shown)} of {len(rows)} samples · {sum(r['status'] == 'accepted' for r in rows)} accepted overall")
+    st.dataframe(shown, hide_index=True, width="stretch")
+    ids = [r["sample"] for r in shown]
+    if in_session:
+        st.download_button("Export shown samples (JSONL)", to_jsonl(by_id[i] for i in ids), "samples.jsonl",
+                           "application/json", key="dataset.export", disabled=not ids)
+    else:
+        st.caption("Export a stored run with `fr export`.")
 
     tab_view, tab_charts = st.tabs(["Open a sample", "Charts"])
     with tab_view:
-        if shown:
-            by_id = {t.sample_id: t for t in shown}
-            if st.session_state.get("dataset.open") not in by_id:
-                st.session_state["dataset.open"] = rows[0]["sample"]
-            sid = st.selectbox("Sample", list(by_id), key="dataset.open")
-            if source != "Generate in session":  # the CoT editor offers the opened stored sample, edits go to the store
-                st.session_state["dataset.stored_sample"] = (str(db), store_ids[sid], by_id[sid])
-            show_trajectory(by_id[sid])
-            st.caption("Edit any round of these samples on the CoT editor page.")
+        if ids:
+            if st.session_state.get("dataset.open") not in ids:
+                st.session_state["dataset.open"] = ids[0]
+            sid = st.selectbox("Sample", ids, key="dataset.open")
+            trajectory = load(sid)
+            if trajectory is None:
+                st.warning("This sample failed before it had a trajectory: " + next(r["error"] for r in shown
+                                                                                     if r["sample"] == sid))
+            else:
+                if not in_session:  # the CoT editor offers the opened stored sample; its edits go to the store
+                    st.session_state["dataset.stored_sample"] = (str(db), sid, trajectory)
+                show_trajectory(trajectory)
+                st.caption("Edit any round of this sample on the CoT editor page.")
     with tab_charts:
-        if shown:
+        charted = [by_id[i] for i in ids] if in_session else stored_trajectories(db, ids)
+        if charted:
+            if not in_session and len(ids) > CHART_LIMIT:
+                st.caption(f"Charts over the first {CHART_LIMIT} of the {len(ids)} shown samples.")
             a, b = st.columns(2)
-            a.plotly_chart(attempts_figure(shown), key="dataset.chart.attempts")
-            b.plotly_chart(calls_figure(shown), key="dataset.chart.calls")
-            st.plotly_chart(coverage_figure(shown), key="dataset.chart.coverage")
+            a.plotly_chart(attempts_figure(charted), key="dataset.chart.attempts")
+            b.plotly_chart(calls_figure(charted), key="dataset.chart.calls")
+            st.plotly_chart(coverage_figure(charted), key="dataset.chart.coverage")

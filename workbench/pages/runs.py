@@ -8,10 +8,12 @@ from fr_core.pipeline.config import RunConfig, load_run_config
 from fr_core.store import Store
 from workbench.components.common import show_errors
 from workbench.components.dataset import (
+    CHART_LIMIT,
     attempts_figure,
     calls_figure,
     coverage_figure,
     store_path,
+    stored_rows,
     stored_runs,
     stored_trajectories,
 )
@@ -86,8 +88,11 @@ with show_errors("runs"):
     st.plotly_chart(px.bar(x=[s[0] for s in stages], y=[(s[1] / s[2]) if s[2] else 0 for s in stages],
                            labels={"x": "stage", "y": "pass rate"}, title="Per-stage pass rates", range_y=[0, 1]),
                     key="runs.chart.stages")
-    samples = list(stored_trajectories(db, run_id).values())
+    ids = [r["sample"] for r in stored_rows(db, run_id)]
+    samples = stored_trajectories(db, ids)
     if samples:
+        if len(ids) > CHART_LIMIT:
+            st.caption(f"Charts over the first {CHART_LIMIT} of the run's {len(ids)} samples.")
         a, b = st.columns(2)
         a.plotly_chart(attempts_figure(samples), key="runs.chart.attempts")
         b.plotly_chart(calls_figure(samples), key="runs.chart.calls")
