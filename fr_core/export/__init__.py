@@ -1,0 +1,23 @@
+"""Training-data exports of a stored run: OpenAI, ShareGPT, Hermes/Qwen, FunReason ``<think>``, BFCL, Parquet."""
+
+from fr_core.export.bfcl import to_bfcl
+from fr_core.export.conversation import Round, accepted_rounds, tools_for
+from fr_core.export.formats import SYSTEM_PROMPT, preview, to_funreason, to_hermes, to_openai, to_sharegpt
+from fr_core.export.writer import FORMATS, ExportReport, answers_path, export_run
+
+__all__ = [
+    "FORMATS",
+    "SYSTEM_PROMPT",
+    "ExportReport",
+    "Round",
+    "accepted_rounds",
+    "answers_path",
+    "export_run",
+    "preview",
+    "to_bfcl",
+    "to_funreason",
+    "to_hermes",
+    "to_openai",
+    "to_sharegpt",
+    "tools_for",
+]

@@ -1,0 +1,38 @@
+"""``fr export``: write a stored run in one training-data format, streaming."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from fr_core.errors import FrError
+
+__all__ = ["export_command"]
+
+console = Console()
+
+
+def export_command(
+    run: str = typer.Option(..., "--run", help="Run id (see `fr runs`)."),
+    fmt: str = typer.Option(..., "--format", "-f", help="openai, sharegpt, hermes, funreason, bfcl or parquet."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output file (.jsonl, or .parquet)."),
+    db: Path = typer.Option(None, "--db", help="SQLite store (default runs/workbench.db)."),
+    status: str = typer.Option("accepted", help="Samples to export: accepted, rejected, failed or all."),
+) -> None:
+    """Export a run's samples (accepted ones by default) to a file, one sample at a time."""
+    from fr_core.export import export_run
+    from fr_core.store import DEFAULT_DB, Store
+
+    path = db or DEFAULT_DB
+    try:
+        if not Path(path).exists():
+            raise FrError(f"no store at {path}; run `fr generate` first or pass --db")
+        report = export_run(Store(path), run, fmt, out, status=None if status == "all" else status)
+    except FrError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    files = ", ".join(str(p) for p in report.paths)
+    console.print(f"{report.written} of {report.read} samples written to {files}"
+                  + (f" ({report.skipped} had no accepted round)" if report.skipped else ""))
