@@ -1,7 +1,5 @@
 """The runs page launches a background batch into a store and shows the run's figures."""
 
-import time
-
 from fr_core.store import Store
 
 

@@ -20,7 +20,7 @@ from fr_core.types import Attempt, ToolCall, ToolSpec, Trajectory, Turn
 from workbench.components.attempt_view import calls_text
 from workbench.components.phases import TurnRun, start_env_for
 
-__all__ = ["Editable", "editables", "draft_area", "parse_edit", "save_edit", "revision_rows"]
+__all__ = ["Editable", "editables", "review_reason", "draft_area", "parse_edit", "save_edit", "revision_rows"]
 
 DRAFTS = "cot.drafts"  # item id -> {"cot": str, "calls": str}; survives switching items and failed checks
 
@@ -68,6 +68,19 @@ def editables(run: TurnRun | None, samples: list[Trajectory] | None,
             out.append(Editable(f"{sid}:r{r.round}{where}", f"{sid} ({t.status}) · round {r.round + 1}{where}",
                                 sid, r.round, r.turn, None, a, t, store))
     return out
+
+
+def review_reason(item: Editable) -> str:
+    """Why the item needs a human look ("" when it does not): its sample was rejected, or its turn needed retries."""
+    record = item.trajectory.turns[item.round] if item.trajectory is not None else None
+    outcome = record.outcome if record is not None else None
+    if outcome is not None and not outcome.accepted:
+        return f"no attempt passed in {len(outcome.attempts)}"
+    if outcome is not None and outcome.passed_index:
+        return f"passed only at attempt {outcome.passed_index + 1} (low confidence)"
+    if item.trajectory is not None and item.trajectory.status != "accepted":
+        return f"sample {item.trajectory.status}"
+    return ""
 
 
 def draft_area(item: Editable, field: str, label: str, height: int) -> str:

@@ -7,7 +7,14 @@ import streamlit as st
 from fr_core.edits import edits_path, load_revisions
 from workbench.components.attempt_view import compare_rows, missing_calls
 from workbench.components.common import show_errors
-from workbench.components.cot_edit import draft_area, editables, parse_edit, revision_rows, save_edit
+from workbench.components.cot_edit import (
+    draft_area,
+    editables,
+    parse_edit,
+    review_reason,
+    revision_rows,
+    save_edit,
+)
 from workbench.components.phases import revalidate
 
 st.title("CoT editor (human in the loop)")
@@ -18,9 +25,16 @@ if not items:
     st.stop()
 
 by_id = {i.item_id: i for i in items}
+queue = {i.item_id: why for i in items if (why := review_reason(i))}
 if st.session_state.get("cot.item") not in by_id:
-    st.session_state["cot.item"] = items[0].item_id
-item = by_id[st.selectbox("Turn to edit", list(by_id), key="cot.item", format_func=lambda i: by_id[i].label)]
+    st.session_state["cot.item"] = next(iter(queue), items[0].item_id)
+only_queue = st.toggle(f"Review queue only ({len(queue)} rejected or low-confidence turns)", key="cot.queue",
+                       disabled=not queue)
+choices = [i for i in by_id if i in queue or not only_queue]
+if st.session_state["cot.item"] not in choices:
+    st.session_state["cot.item"] = choices[0]
+item = by_id[st.selectbox("Turn to edit", choices, key="cot.item",
+                          format_func=lambda i: by_id[i].label + (f" — {queue[i]}" if i in queue else ""))]
 st.caption(f"Target `{item.turn.target}` · ground truth: " + ", ".join(c.to_python() for c in item.turn.calls))
 
 with show_errors("CoT editor"):
@@ -73,5 +87,5 @@ with show_errors("CoT editor"):
                          hide_index=True, width="stretch")
             with st.expander("Before / after of the latest revision"):
                 st.write({"before": revisions[-1]["before"], "after": revisions[-1]["after"]})
-        queue = [r for r in load_revisions() if r.decision == "reject"]
-        st.caption(f"Review queue: {len(queue)} rejected revision(s) in {edits_path().name}.")
+        rejected = [r for r in load_revisions() if r.decision == "reject"]
+        st.caption(f"{len(rejected)} revision(s) marked rejected in {edits_path().name}.")
