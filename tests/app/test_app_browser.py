@@ -117,7 +117,13 @@ async def _tour(base: str, out: Path) -> dict[str, str]:
 
 
 def test_app_in_headless_chromium(server, tmp_path):
+    """Also copies the screenshots to ``$FR_SCREENSHOTS`` when set (e.g. ``docs/`` for the README tour)."""
     texts = asyncio.run(_tour(server, tmp_path))
+    if os.environ.get("FR_SCREENSHOTS"):
+        out = Path(os.environ["FR_SCREENSHOTS"])
+        out.mkdir(parents=True, exist_ok=True)
+        for name in ("graph.png", "critique.png"):
+            shutil.copy(tmp_path / name, out / f"app_{name}")
     for name, text in texts.items():
         (tmp_path / f"{name}.txt").write_text(text)
     assert "API graph" in texts["home"] and "Critique loop" in texts["home"]

@@ -53,6 +53,7 @@ with show_errors("sampler"):
             shown = st.session_state["sampler.shown"] = len(trace.steps)
         st.session_state[TRACE_PATH] = {"classes": held[0][0], "target": trace.target,
                                         "tools": [s.tool for s in trace.steps[:shown] if s.ok]}
+        st.caption("The turn is sampled at once from its seed; *Step* reveals its calls one at a time.")
         st.markdown(f"**Target** `{trace.target}` · start hops {trace.start_hops} · "
                     f"step {shown}/{len(trace.steps)}" + (f" · {trace.end_reason}" if shown == len(trace.steps) else ""))
         if not trace.steps:
