@@ -16,29 +16,41 @@
 # %% [markdown]
 # # How complex is the generated data?
 #
-# This report compares a small run generated here, offline, with the BFCL v3 multi-turn **base** category and two
-# baselines: the **random walk** (Phase I picks any legal tool instead of walking towards a target) and **easy
-# queries** (the same generated turns, asked for step by step instead of implicitly). The **directed walk** (Phase I
-# alone, same settings as the random walk) separates what the sampler does from what the refine loop's acceptance
-# selects. Every data set uses the class
-# mix of BFCL base (one sample per BFCL entry's set of classes), so the comparison is per environment, like for like.
+# This report compares generated data (the newest run of the store named by `FR_ANALYSIS_DB`, by default
+# `runs/workbench.db`; when there is none, a small run generated here offline) with the BFCL v3 multi-turn **base**
+# category and two baselines: the **random walk** (Phase I picks any legal tool instead of walking towards a
+# target) and **easy queries** (the same generated turns, asked for step by step instead of implicitly). The
+# **directed walk** (Phase I alone, same settings as the random walk) separates what the sampler does from what the
+# refine loop's acceptance selects. A generated run and the walks use the class mix of BFCL base (one sample per
+# BFCL entry's set of classes), so the comparison is per environment, like for like.
 #
 # All numbers and every sentence under a figure are computed from the data below; re-running the notebook with
 # another seed or a bigger run rewrites them.
 
 # %%
+import os
+
 import pandas as pd
 import plotly.express as px
 from IPython.display import Markdown, display
 
 from fr_core.analysis import complexity_rows
-from fr_core.analysis.runs import bfcl_class_sets, bfcl_views, class_graph, generated_views, sampler_views
+from fr_core.analysis.runs import (
+    bfcl_class_sets,
+    bfcl_views,
+    class_graph,
+    generated_views,
+    sampler_views,
+    stored_views,
+)
+from fr_core.store import DEFAULT_DB
 
 SEED = 0
-REPEATS = 2  # generated samples per BFCL entry's class set
+REPEATS = 2  # generated samples per BFCL entry's class set, when no stored run is analysed
+DB = os.environ.get("FR_ANALYSIS_DB", str(DEFAULT_DB))  # the newest run of this store; "" always generates
 
 class_sets = bfcl_class_sets("base")
-generated = generated_views(class_sets * REPEATS, SEED)
+generated = stored_views(DB) or generated_views(class_sets * REPEATS, SEED)
 random_walk = sampler_views(class_sets, SEED, policy="random", source="random walk")
 directed_walk = sampler_views(class_sets, SEED, policy="directed", source="directed walk")
 bfcl = bfcl_views("base")

@@ -16,28 +16,40 @@
 # %% [markdown]
 # # How diverse is the generated data?
 #
-# The same four data sets as the complexity report (a run generated here offline, the **easy-query** and
-# **random-walk** baselines, BFCL v3 multi-turn **base**) measured for diversity: of the queries (distinct-1/2/3,
-# self-BLEU, mean pairwise TF-IDF cosine distance), of tool use (entropy of tools, consecutive tool pairs and whole
-# call sequences) and of coverage of the API graph. Then how the query noise `ε` and the number of rounds change them.
+# The same data sets as the complexity report (the newest stored run or a run generated here offline, the
+# **easy-query** and **random-walk** baselines, BFCL v3 multi-turn **base**) measured for diversity: of the queries
+# (distinct-1/2/3, self-BLEU, mean pairwise TF-IDF cosine distance), of tool use (entropy of tools, consecutive tool
+# pairs and whole call sequences) and of coverage of the API graph. Then how the query noise `ε` and the number of
+# rounds change them (those sweeps always generate their own runs).
 #
 # Data sets differ in size and distinct-n falls as a corpus grows, so every comparison draws the same number of
 # queries (and samples) from each data set, with a fixed seed. Every sentence under a figure is computed.
 
 # %%
+import os
+
 import networkx as nx
 import pandas as pd
 import plotly.express as px
 from IPython.display import Markdown, display
 
 from fr_core.analysis import coverage_matrix, diversity_row, tool_counts
-from fr_core.analysis.runs import bfcl_class_sets, bfcl_views, class_graph, generated_views, sampler_views
+from fr_core.analysis.runs import (
+    bfcl_class_sets,
+    bfcl_views,
+    class_graph,
+    generated_views,
+    sampler_views,
+    stored_views,
+)
+from fr_core.store import DEFAULT_DB
 
 SEED = 0
-REPEATS = 2  # generated samples per BFCL entry's class set
+REPEATS = 2  # generated samples per BFCL entry's class set, when no stored run is analysed
+DB = os.environ.get("FR_ANALYSIS_DB", str(DEFAULT_DB))  # the newest run of this store; "" always generates
 
 class_sets = bfcl_class_sets("base")
-generated = generated_views(class_sets * REPEATS, SEED)
+generated = stored_views(DB) or generated_views(class_sets * REPEATS, SEED)
 random_walk = sampler_views(class_sets, SEED, policy="random", source="random walk")
 bfcl = bfcl_views("base")
 graph = nx.compose_all([class_graph(cs) for cs in sorted(set(class_sets))])

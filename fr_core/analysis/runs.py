@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from functools import lru_cache
 
 import networkx as nx
@@ -12,7 +13,7 @@ from fr_core.analysis.views import SampleView, view_bfcl_entry, view_trajectory,
 from fr_core.types import Trajectory
 
 __all__ = ["GeneratedViews", "bfcl_class_sets", "bfcl_views", "class_graph", "generate_run", "generated_views",
-           "pipeline_available", "sampler_views", "trajectory_views"]
+           "pipeline_available", "sampler_views", "stored_views", "trajectory_views"]
 
 
 @lru_cache(maxsize=64)
@@ -76,7 +77,7 @@ def sampler_views(class_sets: Iterable[Sequence[str]], seed: int = 0, *, policy:
     """
     from fr_core.envs.bfcl import make_bfcl_env
     from fr_core.envs.states import generate_initial_config
-    from fr_core.sampling import sample_episode
+    from fr_core.sampling import call_failed, sample_episode
 
     agents = None
     if queries is not None:
@@ -99,7 +100,7 @@ def sampler_views(class_sets: Iterable[Sequence[str]], seed: int = 0, *, policy:
         if agents is not None:
             texts = []
             for r, turn in enumerate(turns):
-                if not any(not st.deliberate_error and st.result.ok for st in turn.steps):
+                if not any(not st.deliberate_error and not call_failed(st.result) for st in turn.steps):
                     texts.append("")
                     continue
                 adv = agents.tooling.abstract(turn, tools, graph, r).output
@@ -139,3 +140,27 @@ def generated_views(class_sets: Sequence[Sequence[str]], seed: int = 0, *, round
     how = (f"**directed sampler episodes only** (`fr_core.pipeline` is not importable here): {len(hard)} episodes, "
            + ("queries from the offline A_T/A_Q without the refine loop" if texts else "without queries"))
     return GeneratedViews(hard, easy, how, [])
+
+
+def stored_views(db: str | Path, run_id: str | None = None, *, accepted_only: bool = True) -> GeneratedViews | None:
+    """The samples of run ``run_id`` (default: the newest run) of the store at ``db``, or ``None`` when the file does
+    not exist or holds no such run with samples (the file is never created here)."""
+    if not db or not Path(db).is_file():
+        return None
+    from fr_core.store import Store
+
+    with Store(db) as store:
+        runs = [r for r in store.runs() if run_id in (None, r.id)]
+        if not runs:
+            return None
+        run = runs[0]
+        trajectories = [row.trajectory for row in store.iter_samples(run.id)]
+    trajectories = [t for t in trajectories if t is not None]
+    if not trajectories:
+        return None
+    hard = trajectory_views(trajectories, accepted_only=accepted_only)
+    easy = trajectory_views(trajectories, query="easy", source="easy queries", accepted_only=accepted_only)
+    kept = "accepted" if accepted_only else "all"
+    how = (f"run `{run.id}` of the store `{db}`: {len(trajectories)} samples, "
+           f"{sum(t.status == 'accepted' for t in trajectories)} accepted; {kept} samples are analysed")
+    return GeneratedViews(hard, easy, how, trajectories)

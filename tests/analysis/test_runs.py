@@ -11,6 +11,7 @@ from fr_core.analysis.runs import (
     generated_views,
     pipeline_available,
     sampler_views,
+    stored_views,
     trajectory_views,
 )
 
@@ -46,3 +47,30 @@ def test_generated_views_say_how_they_were_made():
     assert got.how and len(got.hard) == len(got.easy)
     assert all(v.source == "generated" for v in got.hard) and all(v.source == "easy queries" for v in got.easy)
     assert ("pipeline" in got.how) == pipeline_available()
+
+
+def test_generated_views_fall_back_to_the_sampler(monkeypatch):
+    import fr_core.analysis.runs as runs
+
+    monkeypatch.setattr(runs, "pipeline_available", lambda: False)
+    got = runs.generated_views([("TicketAPI",), ("MathAPI",)], seed=2, rounds=2)
+    assert "directed sampler episodes only" in got.how and got.trajectories == []
+    assert len(got.hard) == 2 and all(len(v.turns) == 2 for v in got.hard)
+
+
+@pytest.mark.skipif(not pipeline_available(), reason="fr_core.pipeline / fr_core.agents not importable")
+def test_stored_views_read_the_newest_run(tmp_path):
+    from fr_core.store import Store
+
+    db = tmp_path / "w.db"
+    assert stored_views(db) is None and not db.exists()  # a missing store is not created
+    run = generate_run([("TicketAPI",), ("MathAPI",), ("TwitterAPI",)], seed=4, rounds=2)
+    with Store(db) as store:
+        assert stored_views(db) is None  # no run yet
+        rid = store.create_run({"note": "test"}, 4, len(run))
+        for i, traj in enumerate(run):
+            store.add_sample(rid, i, traj)
+    got = stored_views(db, accepted_only=False)
+    assert got is not None and rid in got.how and len(got.hard) == len(run) == len(got.trajectories)
+    assert [v.sample_id for v in got.hard] == [t.sample_id for t in run]
+    assert stored_views(db, "no-such-run") is None
