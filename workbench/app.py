@@ -6,14 +6,18 @@ st.set_page_config(page_title="FunReason-MT Workbench", layout="wide")
 
 
 def home() -> None:
-    """What the workbench is and which environments it can run."""
+    """What the workbench is, which environments it can run, and which role backends are usable here."""
     from fr_core.envs import BFCL_CLASSES, bfcl_tool_specs
-    from workbench.components.common import OFFLINE_LABEL
+    from workbench.components.dataset import store_path
+    from workbench.components.roles import usable_profiles
 
     st.title("FunReason-MT Workbench")
-    st.caption(f"Agents: {OFFLINE_LABEL} unless an LLM profile is chosen in the sidebar of the critique page")
-    st.write("Inspect and steer each phase: the API graph, Phase I sampling, the Phase III critique loop, "
-             "hand edits of CoT, and the generated data set.")
+    st.write("Inspect and steer each phase of FunReason-MT: the API graph, Phase I sampling, the Phase II–III "
+             "critique loop, hand edits of CoT, the data set and batch runs.")
+    profiles = usable_profiles()
+    st.caption("Role backends: offline heuristic (default, no key, no network)"
+               + (f"; LLM profiles with a key or a local server: {', '.join(profiles)}" if profiles else "")
+               + f" · store: {store_path()}" + ("" if store_path().exists() else " (not created yet)"))
     st.table(
         [{"class": c.name, "domain": c.domain, "tools": len(bfcl_tool_specs(c.name))} for c in BFCL_CLASSES.values()]
     )

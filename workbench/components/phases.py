@@ -13,6 +13,7 @@ import networkx as nx
 from fr_core.agents import AgentSet
 from fr_core.envs import make_env
 from fr_core.envs.base import Environment
+from fr_core.errors import SamplingError
 from fr_core.refine import Verdict, refine, validate
 from fr_core.refine.validate import execute_calls
 from fr_core.synthesis import abstract_tool, check_leak, turn_flow, write_easy_query, write_query
@@ -51,6 +52,9 @@ class TurnRun:
 def run_phases(classes: tuple[str, ...], seed: int, turn: Turn, start: Environment, graph: nx.DiGraph,
                agents: AgentSet, *, k_max: int = 3, noise: float = 0.5, round_index: int = 0) -> TurnRun:
     """``T_adv``, hard and easy queries, leak check, then the refine loop (skipped when the hard query leaks)."""
+    if not turn_flow(turn, round_index):
+        raise SamplingError(f"the sampled turn has no successful call ({turn.end_reason}); pick another target "
+                            "or seed")
     tools = tuple(start.tools())
     adv = abstract_tool(turn, agents.tooling, tools, graph, round_index)
     hard = write_query(adv.output, agents.querying, noise, seed, tools=tools)
