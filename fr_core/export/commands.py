@@ -20,6 +20,8 @@ def export_command(
     out: Path = typer.Option(..., "--out", "-o", help="Output file (.jsonl, or .parquet)."),
     db: Path = typer.Option(None, "--db", help="SQLite store (default runs/workbench.db)."),
     status: str = typer.Option("accepted", help="Samples to export: accepted, rejected, failed or all."),
+    keep_contaminated: bool = typer.Option(False, help="Keep samples too close to BFCL's multi-turn test set."),
+    keep_duplicates: bool = typer.Option(False, help="Keep near-duplicates of earlier samples of the run."),
 ) -> None:
     """Export a run's samples (accepted ones by default) to a file, one sample at a time."""
     from fr_core.export import export_run
@@ -29,10 +31,15 @@ def export_command(
     try:
         if not Path(path).exists():
             raise FrError(f"no store at {path}; run `fr generate` first or pass --db")
-        report = export_run(Store(path), run, fmt, out, status=None if status == "all" else status)
+        report = export_run(Store(path), run, fmt, out, status=None if status == "all" else status,
+                            guard=not keep_contaminated, dedup=not keep_duplicates)
     except FrError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
     files = ", ".join(str(p) for p in report.paths)
-    console.print(f"{report.written} of {report.read} samples written to {files}"
-                  + (f" ({report.skipped} had no accepted round)" if report.skipped else ""))
+    filtered = f"{report.contaminated} contaminated (BFCL test overlap), {report.duplicates} near-duplicates"
+    if fmt == "parquet":
+        console.print(f"{report.written} samples written to {files}; flagged in columns: {filtered}")
+    else:
+        console.print(f"{report.written} of {report.read} samples written to {files}; dropped: {filtered}, "
+                      f"{report.skipped - report.contaminated - report.duplicates} without an accepted round")

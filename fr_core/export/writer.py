@@ -11,7 +11,9 @@ from typing import Any
 from fr_core.errors import ConfigError, StoreError
 from fr_core.export.bfcl import to_bfcl
 from fr_core.export.formats import to_funreason, to_hermes, to_openai, to_sharegpt
+from fr_core.export.quality import Contamination, ContaminationGuard, NearDuplicateFilter, sample_text
 from fr_core.store import SampleRow, Store, sanitize_config
+from fr_core.types import Trajectory
 
 __all__ = ["FORMATS", "ExportReport", "export_run", "answers_path"]
 
@@ -24,17 +26,46 @@ _CHAT: dict[str, Callable[[Any], dict[str, Any] | None]] = {
 #: Every format ``fr export --format`` writes.
 FORMATS: tuple[str, ...] = (*_CHAT, "bfcl", "parquet")
 
-_PARQUET_BATCH = 512
+_PARQUET_BATCH = 128
 
 
 @dataclass(frozen=True)
 class ExportReport:
-    """How many samples were read and written, and which files were written."""
+    """How many samples were read and written, how many each filter dropped, and which files were written."""
 
     read: int
     written: int
     skipped: int
     paths: tuple[Path, ...]
+    contaminated: int = 0
+    duplicates: int = 0
+
+
+class _Filters:
+    """The contamination guard and the near-duplicate filter of one export (either may be off)."""
+
+    def __init__(self, guard: bool, dedup: bool) -> None:
+        self.guard = ContaminationGuard() if guard else None
+        self.dedup = NearDuplicateFilter() if dedup else None
+        self.contaminated = 0
+
+    def verdict(self, trajectory: Trajectory | None) -> tuple[Contamination | None, bool]:
+        """The sample's contamination (``None`` when unchecked) and whether it repeats an earlier sample."""
+        if trajectory is None:
+            return None, False
+        found = self.guard.check(trajectory) if self.guard else None
+        if found is not None and found.flagged:
+            self.contaminated += 1
+            return found, False
+        return found, bool(self.dedup and self.dedup.is_duplicate(sample_text(trajectory)))
+
+    def keep(self, trajectory: Trajectory | None) -> bool:
+        found, duplicate = self.verdict(trajectory)
+        return not (found is not None and found.flagged) and not duplicate
+
+    def report(self, read: int, written: int, paths: tuple[Path, ...]) -> ExportReport:
+        return ExportReport(read, written, read - written, paths, self.contaminated,
+                            self.dedup.dropped if self.dedup else 0)
 
 
 def answers_path(out: Path) -> Path:
@@ -51,48 +82,51 @@ def _rows(store: Store, run_id: str, status: str | None) -> Iterator[SampleRow]:
     return store.iter_samples(run_id, status)
 
 
-def _jsonl(rows: Iterator[SampleRow], fmt: str, out: Path) -> ExportReport:
+def _jsonl(rows: Iterator[SampleRow], fmt: str, out: Path, filters: _Filters) -> ExportReport:
     convert = _CHAT[fmt]
     read = written = 0
     with out.open("w", encoding="utf-8") as fh:
         for row in rows:
             read += 1
             trajectory = row.trajectory
-            record = convert(trajectory) if trajectory is not None else None
+            record = convert(trajectory) if trajectory is not None and filters.keep(trajectory) else None
             if record is not None:
                 fh.write(_line(record))
                 written += 1
-    return ExportReport(read, written, read - written, (out,))
+    return filters.report(read, written, (out,))
 
 
-def _bfcl(rows: Iterator[SampleRow], out: Path) -> ExportReport:
+def _bfcl(rows: Iterator[SampleRow], out: Path, filters: _Filters) -> ExportReport:
     answers = answers_path(out)
     read = written = 0
     with out.open("w", encoding="utf-8") as q, answers.open("w", encoding="utf-8") as a:
         for row in rows:
             read += 1
             trajectory = row.trajectory
-            pair = to_bfcl(trajectory, f"multi_turn_base_{written}") if trajectory is not None else None
+            keep = trajectory is not None and filters.keep(trajectory)
+            pair = to_bfcl(trajectory, f"multi_turn_base_{written}") if keep else None
             if pair is not None:
                 q.write(_line(pair[0]))
                 a.write(_line(pair[1]))
                 written += 1
-    return ExportReport(read, written, read - written, (out, answers))
+    return filters.report(read, written, (out, answers))
 
 
-def _parquet(rows: Iterator[SampleRow], out: Path) -> ExportReport:
+def _parquet(rows: Iterator[SampleRow], out: Path, filters: _Filters) -> ExportReport:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     schema = pa.schema([("id", pa.string()), ("run_id", pa.string()), ("idx", pa.int64()), ("status", pa.string()),
                         ("classes", pa.list_(pa.string())), ("n_turns", pa.int64()), ("n_attempts", pa.int64()),
                         ("cost_usd", pa.float64()), ("seconds", pa.float64()), ("error", pa.string()),
-                        ("created", pa.float64()), ("queries", pa.list_(pa.string())), ("trajectory", pa.string())])
+                        ("created", pa.float64()), ("queries", pa.list_(pa.string())), ("bfcl_overlap", pa.float64()),
+                        ("contaminated", pa.bool_()), ("near_duplicate", pa.bool_()), ("trajectory", pa.string())])
     read = 0
     batch: list[dict[str, Any]] = []
     with pq.ParquetWriter(str(out), schema) as writer:
         for row in rows:
             read += 1
+            found, duplicate = filters.verdict(row.trajectory)
             data = row.data or {}
             queries = [(t.get("hard_query") or {}).get("text", "") for t in data.get("turns", ())]
             if data:
@@ -101,20 +135,24 @@ def _parquet(rows: Iterator[SampleRow], out: Path) -> ExportReport:
                           "classes": list(row.classes), "n_turns": row.n_turns, "n_attempts": row.n_attempts,
                           "cost_usd": row.cost_usd, "seconds": row.seconds, "error": row.error,
                           "created": row.created, "queries": queries,
+                          "bfcl_overlap": found.overlap if found else None,
+                          "contaminated": found.flagged if found else None, "near_duplicate": duplicate,
                           "trajectory": json.dumps(data, ensure_ascii=False) if data else None})
             if len(batch) >= _PARQUET_BATCH:
                 writer.write_table(pa.Table.from_pylist(batch, schema))
                 batch = []
         if batch:
             writer.write_table(pa.Table.from_pylist(batch, schema))
-    return ExportReport(read, read, 0, (out,))
+    return filters.report(read, read, (out,))
 
 
-def export_run(store: Store, run_id: str, fmt: str, out: str | Path, *, status: str | None = "accepted") -> ExportReport:
+def export_run(store: Store, run_id: str, fmt: str, out: str | Path, *, status: str | None = "accepted",
+               guard: bool = True, dedup: bool = True) -> ExportReport:
     """Write run ``run_id``'s samples (``status`` only; ``None`` for all) to ``out`` in format ``fmt``.
 
-    Chat formats and BFCL keep the accepted rounds of each sample and skip samples with none; Parquet writes
-    every selected sample as a flat row with its trajectory as JSON.
+    Chat formats and BFCL keep the accepted rounds of each sample and skip samples with none, samples the
+    contamination ``guard`` flags and near-duplicates of an earlier sample (``dedup``). Parquet writes every
+    selected sample as a flat row with its trajectory as JSON and the two filters' verdicts as columns.
     """
     if fmt not in FORMATS:
         raise ConfigError(f"export format {fmt!r} is unknown; choose one of {', '.join(FORMATS)}")
@@ -124,8 +162,9 @@ def export_run(store: Store, run_id: str, fmt: str, out: str | Path, *, status: 
     except OSError as exc:
         raise StoreError(f"cannot create the folder of {out}: {exc}") from None
     rows = _rows(store, run_id, status)
+    filters = _Filters(guard, dedup)
     if fmt == "bfcl":
-        return _bfcl(rows, out)
+        return _bfcl(rows, out, filters)
     if fmt == "parquet":
-        return _parquet(rows, out)
-    return _jsonl(rows, fmt, out)
+        return _parquet(rows, out, filters)
+    return _jsonl(rows, fmt, out, filters)
