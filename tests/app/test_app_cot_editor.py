@@ -62,3 +62,23 @@ def test_bad_input_shows_error_and_keeps_the_text(app_file, tmp_path):
     assert not (tmp_path / "edits.jsonl").exists()
     item = at.session_state["cot.item"]
     assert at.session_state["cot.drafts"][item]["calls"] == "[teleport(to='moon')]"
+
+
+def test_draft_survives_switching_to_another_turn_and_back(app_file):
+    at = _editor_with_a_run(app_file)
+    at.switch_page("pages/dataset.py").run()
+    at.number_input(key="dataset.n").set_value(2)
+    at.button(key="dataset.generate").click().run()
+    at.switch_page("pages/cot_editor.py").run()
+    first = at.session_state["cot.item"]
+    _, calls = _areas(at)
+    calls.input("[ls(), half_typed(").run()
+    box = at.selectbox(key="cot.item")
+    box.select_index(1 if box.index == 0 else 0).run()
+    assert at.session_state["cot.item"] != first
+    at.selectbox(key="cot.item").set_value(first).run()
+    assert at.session_state["cot.item"] == first
+    _, calls = _areas(at)
+    assert calls.value == "[ls(), half_typed("
+    assert any("not valid Python-style calls" in e.value for e in at.error)
+    assert not at.exception

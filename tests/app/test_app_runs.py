@@ -51,9 +51,11 @@ def test_stored_sample_opens_in_data_set_and_edits_go_to_the_store(app_file, tmp
     assert not at.exception and not at.error
     sid = at.session_state["dataset.stored_sample"][1]
     at.switch_page("pages/cot_editor.py").run()
-    stored = [o for o in at.selectbox(key="cot.item").options if o.endswith("· stored")]
+    box = at.selectbox(key="cot.item")
+    stored = [i for i, o in enumerate(box.options) if "· stored" in o]
     assert stored
-    at.selectbox(key="cot.item").set_value(stored[0]).run()
+    box.select_index(stored[0]).run()
+    assert at.session_state["cot.item"].endswith("· stored")
     at.button(key="cot.save").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     store = Store(db)
