@@ -15,11 +15,11 @@ __all__ = ["initial_config", "fresh_env"]
 
 
 @st.cache_data(show_spinner=False)
-def initial_config(classes: tuple[str, ...], seed: int) -> dict[str, Any]:
-    """``generate_initial_config(classes, seed)``, cached (it is deterministic)."""
-    return generate_initial_config(list(classes), seed)
+def initial_config(classes: tuple[str, ...], seed: int, size: str = "medium") -> dict[str, Any]:
+    """``generate_initial_config(classes, seed, size)``, cached (it is deterministic)."""
+    return generate_initial_config(list(classes), seed, size)
 
 
-def fresh_env(classes: tuple[str, ...], seed: int) -> Environment:
+def fresh_env(classes: tuple[str, ...], seed: int, size: str = "medium") -> Environment:
     """A new environment on the seeded state; never shared, since sampling and validation mutate it."""
-    return make_env(list(classes), seed=seed, initial_config=copy.deepcopy(initial_config(classes, seed)))
+    return make_env(list(classes), initial_config=copy.deepcopy(initial_config(classes, seed, size)))

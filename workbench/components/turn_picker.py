@@ -15,7 +15,7 @@ from workbench.components.env_cache import fresh_env
 
 __all__ = ["SAMPLER_RESULT", "pick_turn"]
 
-SAMPLER_RESULT = "sampler.result"  # (settings key, StepResult[Turn]) written by the sampler page
+SAMPLER_RESULT = "sampler.result"  # ((classes, seed, target, calls, error share, size), StepResult[Turn])
 
 
 def _default_target(g: nx.DiGraph, legal: list[str], tools: list[str]) -> str:
@@ -29,14 +29,14 @@ def _sampled(classes: tuple[str, ...], seed: int, target: str, calls: int, graph
     return sample_turn(fresh_env(classes, seed), graph_for(classes), target, calls, seed=seed).output
 
 
-def pick_turn(prefix: str, container: Any = st.sidebar) -> tuple[tuple[str, ...], int, Turn, nx.DiGraph]:
-    """Sidebar controls; returns ``(classes, seed, turn, graph)`` for a turn sampled at round 0 on a fresh env."""
+def pick_turn(prefix: str, container: Any = st.sidebar) -> tuple[tuple[str, ...], int, str, Turn, nx.DiGraph]:
+    """Sidebar controls; returns ``(classes, seed, size, turn, graph)`` for a round-0 turn on a fresh env."""
     held = st.session_state.get(SAMPLER_RESULT)
     sources = ["Sample here"] + (["Sampler page's turn"] if held else [])
     source = container.radio("Turn", sources, key=f"{prefix}.turn_source", horizontal=True)
     if source != "Sample here" and held:
-        (classes, seed, _target, _calls, _err), result = held
-        return classes, seed, result.output, graph_for(classes)
+        (classes, seed, _target, _calls, _err, size), result = held
+        return classes, seed, size, result.output, graph_for(classes)
     classes = class_picker(f"{prefix}.classes", container=container)
     seed = int(container.number_input("Seed", 0, 10**6, 0, key=f"{prefix}.seed"))
     calls = int(container.number_input("Calls per turn (M)", 1, 12, 4, key=f"{prefix}.calls"))
@@ -46,4 +46,4 @@ def pick_turn(prefix: str, container: Any = st.sidebar) -> tuple[tuple[str, ...]
     if st.session_state.get(f"{prefix}.target") not in tools:
         st.session_state[f"{prefix}.target"] = _default_target(g, legal, tools)
     target = container.selectbox("Target tool T_a", tools, key=f"{prefix}.target")
-    return classes, seed, _sampled(classes, seed, target, calls, id(g)), g
+    return classes, seed, "medium", _sampled(classes, seed, target, calls, id(g)), g

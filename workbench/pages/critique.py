@@ -19,13 +19,13 @@ k_max = int(side.number_input("K_max (attempts)", 1, 8, 3, key="critique.k_max")
 noise = side.slider("Query noise ε", 0.0, 1.0, 0.5, 0.05, key="critique.noise")
 
 with show_errors("critique loop"):
-    classes, seed, turn, g = pick_turn("critique", side)
+    classes, seed, size, turn, g = pick_turn("critique", side)
     st.markdown(f"**Sampled turn** ({' + '.join(classes)}, seed {seed}, target `{turn.target}`): {turn.end_reason}")
     st.code(calls_text(turn.calls), language="python")
     if st.button("Run Phases II–III", key="critique.run.button", type="primary"):
         agents = (make_agents(OFFLINE, mistake_rate=mistake_rate) if backend == OFFLINE
                   else make_agents(backend, client=client_for(backend)))
-        run = run_phases(classes, seed, turn, fresh_env(classes, seed), g, agents, k_max=k_max, noise=noise)
+        run = run_phases(classes, seed, turn, fresh_env(classes, seed, size), g, agents, k_max=k_max, noise=noise)
         run.label = f"{'+'.join(classes)} seed {seed} target {turn.target} ({agents.model})"
         st.session_state["critique.run"] = run
         st.session_state["critique.shown"] = 1

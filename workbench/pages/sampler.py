@@ -13,12 +13,13 @@ st.title("Phase I sampler")
 side = st.sidebar
 classes = class_picker("sampler.classes", container=side)
 seed = int(side.number_input("Seed (initial state and choices)", 0, 10**6, 0, key="sampler.seed"))
+size = side.selectbox("Initial state size", ["small", "medium", "large"], index=1, key="sampler.size")
 calls = int(side.number_input("Calls per turn (M)", 1, 20, 4, key="sampler.calls"))
 error_share = side.slider("Deliberate error share", 0.0, 0.5, 0.0, 0.05, key="sampler.error_share")
 
 with show_errors("sampler"):
     g = graph_for(classes)
-    env0 = fresh_env(classes, seed)
+    env0 = fresh_env(classes, seed, size)
     legal0 = legal_tools(g, set(), env0)
     tools = sorted(g.nodes)
     # Default target: a tool that needs a walk (not legal at once) but is reachable from the start state.
@@ -27,14 +28,14 @@ with show_errors("sampler"):
         st.session_state["sampler.target"] = (walkable or tools)[0]
     target = side.selectbox("Target tool T_a", tools, key="sampler.target",
                             format_func=lambda t: t if t in legal0 else f"{t} (not legal at start)")
-    with st.expander(f"Initial state (generate_initial_config({list(classes)}, seed={seed}))"):
-        st.json(initial_config(classes, seed), expanded=False)
+    with st.expander(f"Initial state (generate_initial_config({list(classes)}, seed={seed}, size={size!r}))"):
+        st.json(initial_config(classes, seed, size), expanded=False)
 
-    key = (classes, seed, target, calls, error_share)
+    key = (classes, seed, target, calls, error_share, size)
 
     def run(policy: str):
         """Sample one turn on a fresh env (the sampler mutates it)."""
-        env = fresh_env(classes, seed)
+        env = fresh_env(classes, seed, size)
         return sample_turn(env, g, target, calls, seed=seed, policy=policy, error_share=error_share)
 
     b1, b2, b3, b4 = st.columns(4)
@@ -83,7 +84,7 @@ with show_errors("sampler"):
     if st.button("Run episode", key="sampler.episode.run"):
         config = SamplerConfig(calls=calls, rounds=rounds, seed=seed, strategy=strategy, policy=policy,
                                error_share=error_share)
-        st.session_state["sampler.episode"] = sample_episode(fresh_env(classes, seed), g, config).trace
+        st.session_state["sampler.episode"] = sample_episode(fresh_env(classes, seed, size), g, config).trace
     episode: EpisodeTrace | None = st.session_state.get("sampler.episode")
     if episode:
         stats = summarize([episode])
