@@ -35,29 +35,17 @@ import plotly.express as px
 from IPython.display import Markdown, display
 
 from fr_core.analysis import complexity_rows
-from fr_core.analysis.runs import (
-    bfcl_class_sets,
-    bfcl_views,
-    class_graph,
-    generated_views,
-    sampler_views,
-    stored_views,
-)
+from fr_core.analysis.runs import analysis_data
 from fr_core.store import DEFAULT_DB
 
 SEED = 0
 REPEATS = 2  # generated samples per BFCL entry's class set, when no stored run is analysed
 DB = os.environ.get("FR_ANALYSIS_DB", str(DEFAULT_DB))  # the newest run of this store; "" always generates
 
-class_sets = bfcl_class_sets("base")
-generated = stored_views(DB) or generated_views(class_sets * REPEATS, SEED)
-random_walk = sampler_views(class_sets, SEED, policy="random", source="random walk")
-directed_walk = sampler_views(class_sets, SEED, policy="directed", source="directed walk")
-bfcl = bfcl_views("base")
-graphs = {cs: class_graph(cs) for cs in set(class_sets)}
-display(Markdown(f"The generated data set comes from {generated.how}. Random and directed walks: {len(random_walk)} "
-                 f"episodes each; "
-                 f"BFCL v3 base: {len(bfcl)} entries."))
+data = analysis_data(SEED, repeats=REPEATS, db=DB)
+generated, graphs = data.generated, data.graphs
+display(Markdown(f"The generated data set comes from {generated.how}. Random and directed walks: "
+                 f"{len(data.random_walk)} episodes each; BFCL v3 base: {len(data.bfcl)} entries."))
 
 # %% [markdown]
 # ## The metrics side by side
@@ -66,7 +54,8 @@ display(Markdown(f"The generated data set comes from {generated.how}. Random and
 
 # %%
 SOURCES = ["generated", "easy queries", "directed walk", "random walk", "BFCL v3 base"]
-frame = pd.DataFrame(complexity_rows(generated.hard + generated.easy + directed_walk + random_walk + bfcl, graphs))
+frame = pd.DataFrame(complexity_rows(generated.hard + generated.easy + data.directed_walk + data.random_walk
+                                     + data.bfcl, graphs))
 frame["source"] = pd.Categorical(frame["source"], SOURCES, ordered=True)
 METRICS = {
     "turns": "turns per sample",

@@ -34,27 +34,18 @@ import plotly.express as px
 from IPython.display import Markdown, display
 
 from fr_core.analysis import coverage_matrix, diversity_row, tool_counts
-from fr_core.analysis.runs import (
-    bfcl_class_sets,
-    bfcl_views,
-    class_graph,
-    generated_views,
-    sampler_views,
-    stored_views,
-)
+from fr_core.analysis.runs import analysis_data, class_graph, generated_views
 from fr_core.store import DEFAULT_DB
 
 SEED = 0
 REPEATS = 2  # generated samples per BFCL entry's class set, when no stored run is analysed
 DB = os.environ.get("FR_ANALYSIS_DB", str(DEFAULT_DB))  # the newest run of this store; "" always generates
 
-class_sets = bfcl_class_sets("base")
-generated = stored_views(DB) or generated_views(class_sets * REPEATS, SEED)
-random_walk = sampler_views(class_sets, SEED, policy="random", source="random walk")
-bfcl = bfcl_views("base")
-graph = nx.compose_all([class_graph(cs) for cs in sorted(set(class_sets))])
-datasets = {"generated": generated.hard, "easy queries": generated.easy, "random walk": random_walk,
-            "BFCL v3 base": bfcl}
+data = analysis_data(SEED, repeats=REPEATS, db=DB)
+generated = data.generated
+graph = nx.compose_all(list(data.graphs.values()))
+datasets = {"generated": generated.hard, "easy queries": generated.easy, "random walk": data.random_walk,
+            "BFCL v3 base": data.bfcl}
 display(Markdown(f"The generated data set comes from {generated.how}. The API graph of all classes involved has "
                  f"{graph.number_of_nodes()} tools and {graph.number_of_edges()} edges."))
 
@@ -102,7 +93,7 @@ display(Markdown(f"At {LIMIT} queries per data set (lower self-BLEU is more dive
 # counts here, accepted or not, so that each `ε` sees the same turns as far as possible.
 
 # %%
-SWEEP_SETS = class_sets[::2]
+SWEEP_SETS = data.class_sets[::2]
 NOISES = (0.0, 0.5, 1.0)
 TEXT = ["distinct_1", "distinct_2", "distinct_3", "self_bleu", "tfidf_distance"]
 by_noise = {eps: generated_views(SWEEP_SETS, SEED, noise=eps, accepted_only=False).hard for eps in NOISES}

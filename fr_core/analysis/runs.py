@@ -4,16 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from functools import lru_cache
+from pathlib import Path
 
 import networkx as nx
 
 from fr_core.analysis.views import SampleView, view_bfcl_entry, view_trajectory, view_turns
 from fr_core.types import Trajectory
 
-__all__ = ["GeneratedViews", "bfcl_class_sets", "bfcl_views", "class_graph", "generate_run", "generated_views",
-           "pipeline_available", "sampler_views", "stored_views", "trajectory_views"]
+__all__ = [
+    "AnalysisData",
+    "GeneratedViews",
+    "analysis_data",
+    "bfcl_class_sets",
+    "bfcl_views",
+    "class_graph",
+    "generate_run",
+    "generated_views",
+    "pipeline_available",
+    "sampler_views",
+    "stored_views",
+    "trajectory_views",
+]
 
 
 @lru_cache(maxsize=64)
@@ -121,18 +133,23 @@ class GeneratedViews:
     trajectories: list[Trajectory]
 
 
+def _views_of(trajectories: list[Trajectory], origin: str, total: int, accepted: int,
+              accepted_only: bool) -> GeneratedViews:
+    hard = trajectory_views(trajectories, accepted_only=accepted_only)
+    easy = trajectory_views(trajectories, query="easy", source="easy queries", accepted_only=accepted_only)
+    kept = "accepted" if accepted_only else "all"
+    how = f"{origin}: {total} samples, {accepted} accepted; {kept} samples are analysed"
+    return GeneratedViews(hard, easy, how, trajectories)
+
+
 def generated_views(class_sets: Sequence[Sequence[str]], seed: int = 0, *, rounds: int = 3, calls: int = 4,
                     noise: float = 0.5, accepted_only: bool = True) -> GeneratedViews:
     """The generated data set: the full pipeline with offline agents when importable, else directed sampler episodes
     with the offline A_T/A_Q queries if those import, else bare episodes; ``how`` says which it was."""
     if pipeline_available():
         run = generate_run(class_sets, seed, rounds=rounds, calls=calls, noise=noise)
-        hard = trajectory_views(run, accepted_only=accepted_only)
-        easy = trajectory_views(run, query="easy", source="easy queries", accepted_only=accepted_only)
-        kept = "accepted" if accepted_only else "all"
-        how = (f"the full pipeline (`generate_sample`, offline heuristic agents, Phases I→III): {len(run)} samples, "
-               f"{sum(t.status == 'accepted' for t in run)} accepted; {kept} samples are analysed")
-        return GeneratedViews(hard, easy, how, run)
+        origin = "the full pipeline (`generate_sample`, offline heuristic agents, Phases I→III)"
+        return _views_of(run, origin, len(run), sum(t.status == "accepted" for t in run), accepted_only)
     common = dict(policy="directed", rounds=rounds, calls=calls, noise=noise)
     hard = sampler_views(class_sets, seed, source="generated", **common)
     easy = sampler_views(class_sets, seed, queries="easy", source="easy queries", **common)
@@ -154,13 +171,42 @@ def stored_views(db: str | Path, run_id: str | None = None, *, accepted_only: bo
         if not runs:
             return None
         run = runs[0]
-        trajectories = [row.trajectory for row in store.iter_samples(run.id)]
-    trajectories = [t for t in trajectories if t is not None]
+        total, accepted = store.count_samples(run.id), store.count_samples(run.id, "accepted")
+        rows = store.iter_samples(run.id, "accepted" if accepted_only else None)
+        trajectories = [t for t in (row.trajectory for row in rows) if t is not None]
     if not trajectories:
         return None
-    hard = trajectory_views(trajectories, accepted_only=accepted_only)
-    easy = trajectory_views(trajectories, query="easy", source="easy queries", accepted_only=accepted_only)
-    kept = "accepted" if accepted_only else "all"
-    how = (f"run `{run.id}` of the store `{db}`: {len(trajectories)} samples, "
-           f"{sum(t.status == 'accepted' for t in trajectories)} accepted; {kept} samples are analysed")
-    return GeneratedViews(hard, easy, how, trajectories)
+    return _views_of(trajectories, f"run `{run.id}` of the store `{db}`", total, accepted, accepted_only)
+
+
+@dataclass(frozen=True)
+class AnalysisData:
+    """What both notebooks compare: the generated data (hard and easy queries), the directed and random walks and
+    BFCL v3 base, over BFCL base's class mix, with the API graph of each class set."""
+
+    class_sets: list[tuple[str, ...]]
+    generated: GeneratedViews
+    directed_walk: list[SampleView]
+    random_walk: list[SampleView]
+    bfcl: list[SampleView]
+    graphs: dict[tuple[str, ...], nx.DiGraph]
+
+
+def analysis_data(seed: int = 0, *, repeats: int = 2, db: str | Path | None = None) -> AnalysisData:
+    """The newest run of the store ``db`` when there is one, else ``repeats`` generated samples per class set of BFCL
+    base; the walks get one episode per class set (seeds ``seed + i``)."""
+    class_sets = bfcl_class_sets("base")
+    generated = stored_views(db) if db else None
+    generated = generated or generated_views(class_sets * repeats, seed)
+    from fr_core.envs.bfcl import BFCL_CLASSES
+
+    # A stored run may use the user's own environments: those have no BFCL graph here (their depth stays None).
+    used = set(class_sets) | {v.classes for v in generated.hard if all(c in BFCL_CLASSES for c in v.classes)}
+    return AnalysisData(
+        class_sets,
+        generated,
+        sampler_views(class_sets, seed, policy="directed", source="directed walk"),
+        sampler_views(class_sets, seed, policy="random", source="random walk"),
+        bfcl_views("base"),
+        {cs: class_graph(cs) for cs in sorted(used)},
+    )

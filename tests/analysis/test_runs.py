@@ -74,3 +74,15 @@ def test_stored_views_read_the_newest_run(tmp_path):
     assert got is not None and rid in got.how and len(got.hard) == len(run) == len(got.trajectories)
     assert [v.sample_id for v in got.hard] == [t.sample_id for t in run]
     assert stored_views(db, "no-such-run") is None
+
+
+def test_analysis_data_prefers_a_stored_run(monkeypatch, tmp_path):
+    import fr_core.analysis.runs as runs
+
+    marker = runs.GeneratedViews([], [], "stored", [])
+    monkeypatch.setattr(runs, "stored_views", lambda db: marker if db else None)
+    monkeypatch.setattr(runs, "sampler_views", lambda sets, seed, **kw: [kw["source"]])
+    monkeypatch.setattr(runs, "bfcl_views", lambda category: ["bfcl"])
+    got = runs.analysis_data(3, db=tmp_path / "w.db")
+    assert got.generated is marker and got.random_walk == ["random walk"] and got.directed_walk == ["directed walk"]
+    assert set(got.graphs) == set(got.class_sets) and len(got.class_sets) == 200
