@@ -10,7 +10,8 @@ import streamlit as st
 from fr_core.types import Attempt, CallResult, ToolCall
 from workbench.components.trace_view import show_value
 
-__all__ = ["calls_text", "show_messages", "compare_rows", "missing_calls", "show_attempt", "llm_event_rows", "show_llm_events",
+__all__ = ["calls_text", "show_messages", "compare_rows", "missing_calls", "show_attempt", "llm_event_rows",
+           "show_llm_events",
            "show_adv_tool"]
 
 

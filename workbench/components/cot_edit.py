@@ -56,8 +56,9 @@ def editables(run: TurnRun | None, samples: list[Trajectory] | None,
     out: list[Editable] = []
     if run is not None and run.outcome is not None:
         sid = f"critique:{'+'.join(run.classes)}:seed{run.seed}:{run.turn.target}"
-        for i, a in enumerate(run.outcome.output.attempts):
-            out.append(Editable(f"{sid}:k{a.k}", f"Critique run · attempt {a.k} ({'passed' if a.passed else 'failed'})",
+        for a in run.outcome.output.attempts:
+            verdict = "passed" if a.passed else "failed"
+            out.append(Editable(f"{sid}:k{a.k}", f"Critique run · attempt {a.k} ({verdict})",
                                 sid, run.round, run.turn, run.start, a))
     # (sample id, trajectory, store path): a stored sample is known by its store id, edits go to that store
     sources = [(t.sample_id, t, None) for t in samples or []] + ([(stored[1], stored[2], stored[0])] if stored else [])

@@ -11,11 +11,13 @@ from typing import Any
 
 import streamlit as st
 
+from fr_core.agents import make_agents
 from fr_core.errors import ConfigError
 from fr_core.llm import build_client, get_profile, load_profiles, resolve_api_key
 from workbench.components.common import OFFLINE_LABEL
 
-__all__ = ["OFFLINE", "ROLE_BACKEND", "key_env", "usable_profiles", "role_backend_selector", "client_for"]
+__all__ = ["OFFLINE", "ROLE_BACKEND", "key_env", "usable_profiles", "role_backend_selector", "client_for",
+           "agents_for"]
 
 OFFLINE = "offline"
 ROLE_BACKEND = "shared.role_backend"
@@ -74,3 +76,10 @@ def client_for(name: str) -> Any:
     if name == OFFLINE:
         return None
     return _client(name, repr(get_profile(name)), tuple(sorted(key_env())))
+
+
+def agents_for(backend: str, mistake_rate: float = 0.2) -> Any:
+    """The four roles for a backend choice: the offline heuristic agents, or LLM ones on the profile's client."""
+    if backend == OFFLINE:
+        return make_agents(OFFLINE, mistake_rate=mistake_rate)
+    return make_agents(backend, client=client_for(backend))

@@ -2,12 +2,11 @@
 
 import streamlit as st
 
-from fr_core.agents import make_agents
 from workbench.components.attempt_view import calls_text, show_adv_tool, show_attempt, show_llm_events
 from workbench.components.common import show_errors
 from workbench.components.env_cache import fresh_env
 from workbench.components.phases import run_phases
-from workbench.components.roles import OFFLINE, client_for, role_backend_selector
+from workbench.components.roles import OFFLINE, agents_for, role_backend_selector
 from workbench.components.turn_picker import pick_turn
 
 st.title("Phase II–III: abstraction, hard query, critique loop")
@@ -23,8 +22,7 @@ with show_errors("critique loop"):
     st.markdown(f"**Sampled turn** ({' + '.join(classes)}, seed {seed}, target `{turn.target}`): {turn.end_reason}")
     st.code(calls_text(turn.calls), language="python")
     if st.button("Run Phases II–III", key="critique.run.button", type="primary"):
-        agents = (make_agents(OFFLINE, mistake_rate=mistake_rate) if backend == OFFLINE
-                  else make_agents(backend, client=client_for(backend)))
+        agents = agents_for(backend, mistake_rate)
         run = run_phases(classes, seed, turn, fresh_env(classes, seed, size), g, agents, k_max=k_max, noise=noise)
         run.label = f"{'+'.join(classes)} seed {seed} target {turn.target} ({agents.model})"
         st.session_state["critique.run"] = run

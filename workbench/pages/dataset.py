@@ -2,7 +2,6 @@
 
 import streamlit as st
 
-from fr_core.agents import make_agents
 from fr_core.pipeline import generate_sample
 from workbench.components.common import class_picker, graph_for, show_errors
 from workbench.components.dataset import (
@@ -19,7 +18,7 @@ from workbench.components.dataset import (
     to_jsonl,
     uses_tool,
 )
-from workbench.components.roles import OFFLINE, client_for, role_backend_selector
+from workbench.components.roles import agents_for, role_backend_selector
 from workbench.components.trajectory_view import show_trajectory, trajectory_row
 
 st.title("Data set")
@@ -43,7 +42,7 @@ with show_errors("data set"):
             k_max = int(c4.number_input("K_max", 1, 6, 3, key="dataset.k_max"))
             seed = int(c5.number_input("Seed", 0, 10**6, 0, key="dataset.seed"))
             if st.button("Generate", key="dataset.generate", type="primary"):
-                agents = make_agents(OFFLINE) if backend == OFFLINE else make_agents(backend, client=client_for(backend))
+                agents = agents_for(backend)
                 g = graph_for(classes)
                 bar = st.progress(0.0, text="Generating…")
                 samples = []
@@ -77,7 +76,8 @@ with show_errors("data set"):
     if tool and in_session:
         shown = [r for r in shown if uses_tool(by_id[r["sample"]], tool)]
     shown.sort(key=lambda r: r[sort])
-    st.caption(f"{len(shown)} of {len(rows)} samples · {sum(r['status'] == 'accepted' for r in rows)} accepted overall")
+    accepted = sum(r["status"] == "accepted" for r in rows)
+    st.caption(f"{len(shown)} of {len(rows)} samples · {accepted} accepted overall")
     st.dataframe(shown, hide_index=True, width="stretch")
     ids = [r["sample"] for r in shown]
     if in_session:

@@ -52,7 +52,8 @@ with show_errors("API graph"):
         st.metric("Edges", g.number_of_edges())
         kinds_table = [{"kind": k, "edges": sum(1 for *_, d in g.edges(data=True) if d.get("kind") == k)}
                        for k in EDGE_KINDS]
-        kinds_table.append({"kind": "hard (any kind)", "edges": sum(1 for *_, d in g.edges(data=True) if d.get("hard"))})
+        n_hard = sum(1 for *_, d in g.edges(data=True) if d.get("hard"))
+        kinds_table.append({"kind": "hard (any kind)", "edges": n_hard})
         st.dataframe(kinds_table, hide_index=True)
         st.dataframe([{"class": c, "density": round(v, 3)} for c, v in class_density(g).items()], hide_index=True)
         st.subheader("BFCL check")

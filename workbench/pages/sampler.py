@@ -56,7 +56,8 @@ with show_errors("sampler"):
                                         "tools": [s.tool for s in trace.steps[:shown] if s.ok]}
         st.caption("The turn is sampled at once from its seed; *Step* reveals its calls one at a time.")
         st.markdown(f"**Target** `{trace.target}` · start hops {trace.start_hops} · "
-                    f"step {shown}/{len(trace.steps)}" + (f" · {trace.end_reason}" if shown == len(trace.steps) else ""))
+                    f"step {shown}/{len(trace.steps)}"
+                    + (f" · {trace.end_reason}" if shown == len(trace.steps) else ""))
         if not trace.steps:
             st.warning(trace.end_reason)
         for step in trace.steps[:shown]:
