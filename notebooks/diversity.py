@@ -80,6 +80,11 @@ def most_diverse(metric: str) -> str:
 
 lines = [f"- {LABELS[m]}: most diverse is **{most_diverse(m)}** "
          f"({', '.join(f'{n} {float(v):.3f}' for n, v in table[m].dropna().items())})" for m in LABELS]
+# The easy-query view shares the generated turns' CoTs (written for the hard queries): not counted twice.
+cot = table[["cot_distinct_1", "cot_distinct_2", "cot_distinct_3"]].drop(index="easy queries").dropna()
+lines.append("- CoTs (only where the critique loop ran): " + ("; ".join(
+    f"{n}: distinct-1/2/3 {r.iloc[0]:.3f} / {r.iloc[1]:.3f} / {r.iloc[2]:.3f}" for n, r in cot.iterrows())
+    if len(cot) else "none in these data sets"))
 emb = table["embedding"].dropna()
 lines.append("- embedding dispersion: " + (", ".join(f"{n} {float(v):.3f}" for n, v in emb.items()) if len(emb) else
                                            "skipped (no sentence-embedding package or model is available here)"))

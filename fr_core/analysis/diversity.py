@@ -279,7 +279,9 @@ def diversity_row(samples: Sequence[SampleView], graph: nx.DiGraph, *, limit: in
         row[f"distinct_{n}"] = distinct_n(queries, n) if queries else None
     row["self_bleu"] = self_bleu(queries, bleu_sample, seed) if queries else None
     row["tfidf_distance"] = tfidf_distance(queries) if queries else None
-    row["cot_distinct_2"] = distinct_n(cots, 2) if cots else None
+    row["cots"] = len(cots)
+    for n in (1, 2, 3):
+        row[f"cot_distinct_{n}"] = distinct_n(cots, n) if cots else None
     row["tool_entropy"] = entropy(tool_counts(chosen))
     row["pair_entropy"] = entropy(tool_pair_counts(chosen))
     row["sequence_entropy"] = entropy(tool_sequence_counts(chosen))

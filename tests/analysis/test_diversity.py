@@ -103,6 +103,7 @@ def test_diversity_row_equal_size_and_missing_text():
     row = diversity_row(s, g)
     assert row["samples"] == 2 and row["queries"] == 3 and row["distinct_1"] == pytest.approx(1 / 3)
     assert row["self_bleu"] is not None and row["cot_distinct_2"] is None and row["embedding"] is None
+    assert row["cots"] == 0
     assert row["node_coverage"] == 0.75 and row["edge_coverage"] == 0.5
     assert row["sequence_entropy"] == pytest.approx(entropy({"xyz": 1, "xy": 2}))
     small = diversity_row(s, g, limit=1, seed=3)
@@ -117,3 +118,10 @@ def test_self_bleu_equals_bleu_against_all_others():
     tokens = [t.split() for t in texts]
     expected = sum(bleu(tokens[i], tokens[:i] + tokens[i + 1:]) for i in range(4)) / 4
     assert self_bleu(texts, sample=4) == pytest.approx(expected)
+
+
+def test_diversity_row_measures_cots():
+    turns = (TurnView("q one", (), cot="plan a then b"), TurnView("q two", (), cot="plan a then c"))
+    row = diversity_row([SampleView("c", "hand", (), turns)], nx.DiGraph([("x", "y")]))
+    assert row["cots"] == 2
+    assert row["cot_distinct_1"] == pytest.approx(5 / 8) and row["cot_distinct_3"] == pytest.approx(3 / 4)
