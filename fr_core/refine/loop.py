@@ -12,9 +12,8 @@ from fr_core.agents.base import AgentSet, ReasonTask, render
 from fr_core.agents.reasoning import FEEDBACK_PREFIX
 from fr_core.envs.base import Environment
 from fr_core.errors import ConfigError, FrError
-from fr_core.refine.validate import Verdict, execute_calls, validate
+from fr_core.refine.validate import Verdict, ground_truth, validate
 from fr_core.sampling import OutputLeaf
-from fr_core.synthesis.flow import turn_flow
 from fr_core.types import AdvancedTool, Attempt, Query, RefineOutcome, StepResult, ToolSpec, Turn
 
 __all__ = ["first_prompt", "refine"]
@@ -37,10 +36,7 @@ def refine(query: Query, t_sub: Iterable[ToolSpec], adv_tool: AdvancedTool, grou
     if k_max < 1:
         raise ConfigError(f"refine: k_max must be at least 1, got {k_max}")
     tools = tuple(t_sub)
-    truth_all, truth_env = execute_calls(env_snapshot, ground_truth_turn.calls)
-    truth_state = truth_env.state()
-    kept = {s.index for s in turn_flow(ground_truth_turn, round_index)}
-    truth_results = tuple(r for i, r in enumerate(truth_all) if i in kept)
+    truth_state, truth_results = ground_truth(env_snapshot, ground_truth_turn, round_index)
     task = ReasonTask(query, tools, graph, round_index, history, observations, seed)
     prompt = first_prompt(adv_tool, query)
     attempts: list[Attempt] = []

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from fr_core.envs.base import Environment
-from fr_core.types import CallResult, ToolCall
+from fr_core.synthesis.flow import turn_flow
+from fr_core.types import CallResult, ToolCall, Turn
 
-__all__ = ["Verdict", "validate", "execute_calls"]
+__all__ = ["Verdict", "validate", "execute_calls", "ground_truth"]
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,13 @@ def execute_calls(start: Environment, calls: Sequence[ToolCall]) -> tuple[tuple[
     """Run ``calls`` in a fresh copy of ``start`` (never ``start`` itself); the results and the copy."""
     env = start.copy()
     return tuple(env.execute(c) for c in calls), env
+
+
+def ground_truth(start: Environment, turn: Turn, round_index: int) -> tuple[dict[str, Any], tuple[CallResult, ...]]:
+    """What an attempt is judged against: the state after the turn's calls and the results of its kept steps."""
+    results, env = execute_calls(start, turn.calls)
+    kept = {s.index for s in turn_flow(turn, round_index)}
+    return env.state(), tuple(r for i, r in enumerate(results) if i in kept)
 
 
 def _differences(a: Any, b: Any, path: str = "") -> list[str]:

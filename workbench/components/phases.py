@@ -15,7 +15,7 @@ from fr_core.envs import make_env
 from fr_core.envs.base import Environment
 from fr_core.errors import SamplingError
 from fr_core.refine import Verdict, refine, validate
-from fr_core.refine.validate import execute_calls
+from fr_core.refine.validate import ground_truth
 from fr_core.synthesis import abstract_tool, check_leak, turn_flow, write_easy_query, write_query
 from fr_core.types import AdvancedTool, LeakCheck, Query, RefineOutcome, StepResult, ToolCall, Trajectory, Turn
 
@@ -69,10 +69,8 @@ def run_phases(classes: tuple[str, ...], seed: int, turn: Turn, start: Environme
 
 def revalidate(calls: Sequence[ToolCall], start: Environment, turn: Turn, round_index: int) -> Verdict:
     """Execute ``calls`` from ``start`` and judge them against the turn's ground truth, as ``refine`` does."""
-    truth_all, truth_env = execute_calls(start, turn.calls)
-    kept = {s.index for s in turn_flow(turn, round_index)}
-    truth_results = tuple(r for i, r in enumerate(truth_all) if i in kept)
-    return validate(calls, start, truth_env.state(), truth_results)
+    truth_state, truth_results = ground_truth(start, turn, round_index)
+    return validate(calls, start, truth_state, truth_results)
 
 
 def start_env_for(trajectory: Trajectory, round_index: int) -> Environment:
