@@ -1,6 +1,6 @@
 """Training-data exports of a stored run: OpenAI, ShareGPT, Hermes/Qwen, FunReason ``<think>``, BFCL, Parquet."""
 
-from fr_core.export.bfcl import to_bfcl
+from fr_core.export.bfcl import bfcl_category, to_bfcl
 from fr_core.export.conversation import Round, accepted_rounds, tools_for
 from fr_core.export.formats import SYSTEM_PROMPT, preview, to_funreason, to_hermes, to_openai, to_sharegpt
 from fr_core.export.quality import Contamination, ContaminationGuard, NearDuplicateFilter, sample_text
@@ -15,6 +15,7 @@ __all__ = [
     "NearDuplicateFilter",
     "Round",
     "accepted_rounds",
+    "bfcl_category",
     "answers_path",
     "export_run",
     "preview",

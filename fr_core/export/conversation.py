@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from fr_core.errors import EnvError
+from fr_core.pipeline.variants import variant_of
 from fr_core.types import CallResult, ToolCall, ToolSpec, Trajectory
 
 __all__ = ["Round", "accepted_rounds", "tools_for"]
@@ -15,7 +16,10 @@ __all__ = ["Round", "accepted_rounds", "tools_for"]
 
 @dataclass(frozen=True)
 class Round:
-    """One round as training data: the hard query, the passing attempt's reasoning and calls, their results, answer."""
+    """One round as training data: the hard query, the passing attempt's reasoning and calls, their results, answer.
+
+    ``clarify`` is the (assistant question, user reply) exchange before the calls of a miss-param round.
+    """
 
     index: int
     query: str
@@ -23,15 +27,24 @@ class Round:
     calls: tuple[ToolCall, ...]
     results: tuple[CallResult, ...]
     answer: str
+    clarify: tuple[str, str] | None = None
 
 
 def accepted_rounds(trajectory: Trajectory) -> Iterator[Round]:
-    """The rounds with a passing attempt, in order, up to the first one without (later rounds build on it)."""
+    """The rounds with a passing attempt, in order, up to the first one without (later rounds build on it);
+    a miss-param variant's round has its value left out of the query and asked for (``clarify``)."""
+    variant = variant_of(trajectory)
+    missing = variant if variant is not None and variant.kind == "miss_param" else None
     for record in trajectory.turns:
         attempt = record.outcome.passing if record.outcome else None
         if attempt is None or record.hard_query is None:
             return
-        yield Round(record.round, record.hard_query.text, attempt.cot, attempt.calls, attempt.results, record.answer)
+        if missing is not None and missing.round == record.round:
+            yield Round(record.round, missing.query, attempt.cot, attempt.calls, attempt.results, record.answer,
+                        (missing.question, missing.reply))
+        else:
+            yield Round(record.round, record.hard_query.text, attempt.cot, attempt.calls, attempt.results,
+                        record.answer)
 
 
 @lru_cache(maxsize=64)

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from fr_core.export.conversation import Round, accepted_rounds, tools_for
-from fr_core.refine.render import render_funreason
+from fr_core.refine.render import render_turn
 from fr_core.types import ToolSpec, Trajectory
 
 __all__ = ["SYSTEM_PROMPT", "to_openai", "to_sharegpt", "to_hermes", "to_funreason", "preview"]
@@ -38,6 +38,14 @@ def _rounds(trajectory: Trajectory) -> list[Round]:
     return list(accepted_rounds(trajectory))
 
 
+def _opening(r: Round) -> list[dict[str, str]]:
+    """The round's user query, and for a miss-param round the assistant's question and the user's reply."""
+    messages = [{"role": "user", "content": r.query}]
+    if r.clarify:
+        messages += [{"role": "assistant", "content": r.clarify[0]}, {"role": "user", "content": r.clarify[1]}]
+    return messages
+
+
 def to_openai(trajectory: Trajectory) -> dict[str, Any] | None:
     """OpenAI chat fine-tuning line: ``messages`` with ``tool_calls`` / ``tool`` replies, and ``tools``.
 
@@ -48,7 +56,7 @@ def to_openai(trajectory: Trajectory) -> dict[str, Any] | None:
         return None
     messages: list[dict[str, Any]] = [{"role": "system", "content": SYSTEM_PROMPT}]
     for r in rounds:
-        messages.append({"role": "user", "content": r.query})
+        messages += _opening(r)
         ids = [f"call_{r.index}_{i}" for i in range(len(r.calls))]
         messages.append({"role": "assistant", "tool_calls": [
             {"id": cid, "type": "function", "function": {"name": c.name, "arguments": _json(c.arguments)}}
@@ -69,8 +77,9 @@ def to_sharegpt(trajectory: Trajectory) -> dict[str, Any] | None:
     for r in rounds:
         calls = [c.to_json() for c in r.calls]
         results = [json.loads(res.to_text()) for res in r.results]
-        turns += [{"from": "human", "value": r.query},
-                  {"from": "function_call", "value": _json(calls[0] if len(calls) == 1 else calls)},
+        speaker = {"user": "human", "assistant": "gpt"}
+        turns += [{"from": speaker[m["role"]], "value": m["content"]} for m in _opening(r)]
+        turns += [{"from": "function_call", "value": _json(calls[0] if len(calls) == 1 else calls)},
                   {"from": "observation", "value": _json(results[0] if len(results) == 1 else results)},
                   {"from": "gpt", "value": r.answer}]
     return {"conversations": turns, "system": SYSTEM_PROMPT, "tools": _json(_functions(tools_for(trajectory.classes)))}
@@ -85,7 +94,7 @@ def to_hermes(trajectory: Trajectory) -> dict[str, Any] | None:
     tools = "\n".join(_json({"type": "function", "function": f}) for f in _functions(tools_for(trajectory.classes)))
     messages: list[dict[str, Any]] = [{"role": "system", "content": _HERMES_SYSTEM.format(tools=tools)}]
     for r in rounds:
-        messages.append({"role": "user", "content": r.query})
+        messages += _opening(r)
         messages.append({"role": "assistant", "content": _tool_call_tags([c.to_json() for c in r.calls])})
         messages += [{"role": "tool", "content": res.to_text()} for res in r.results]
         messages.append({"role": "assistant", "content": r.answer})
@@ -94,8 +103,14 @@ def to_hermes(trajectory: Trajectory) -> dict[str, Any] | None:
 
 def to_funreason(trajectory: Trajectory) -> dict[str, Any] | None:
     """FunReason line: ``<think>…</think><tool_call>[…]</tool_call>``, ``<tool_response>``, ``<answer>`` turns
-    (rendered by :func:`fr_core.refine.render.render_funreason`), with the tools."""
-    messages = render_funreason(trajectory)
+    (each round rendered by :func:`fr_core.refine.render.render_turn`), with the tools."""
+    openings = {r.index: _opening(r) for r in accepted_rounds(trajectory)}
+    messages = []
+    for record in trajectory.turns:
+        if record.round not in openings:
+            break
+        rendered = render_turn(record)
+        messages += openings[record.round] + rendered[1:]  # the user message, as the variant may have changed it
     if not messages:
         return None
     return {"messages": [{"role": "system", "content": SYSTEM_PROMPT}, *messages],

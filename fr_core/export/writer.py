@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from fr_core.errors import ConfigError, StoreError
-from fr_core.export.bfcl import to_bfcl
+from fr_core.export.bfcl import bfcl_category, to_bfcl
 from fr_core.export.formats import to_funreason, to_hermes, to_openai, to_sharegpt
 from fr_core.export.quality import Contamination, ContaminationGuard, NearDuplicateFilter, sample_text
 from fr_core.store import SampleRow, Store, sanitize_config
@@ -99,15 +99,17 @@ def _jsonl(rows: Iterator[SampleRow], fmt: str, out: Path, filters: _Filters) ->
 def _bfcl(rows: Iterator[SampleRow], out: Path, filters: _Filters) -> ExportReport:
     answers = answers_path(out)
     read = written = 0
+    numbers: dict[str, int] = {}  # entries are numbered per category, as in BFCL's files
     with out.open("w", encoding="utf-8") as q, answers.open("w", encoding="utf-8") as a:
         for row in rows:
             read += 1
             trajectory = row.trajectory
             keep = trajectory is not None and filters.keep(trajectory)
-            pair = to_bfcl(trajectory, f"multi_turn_base_{written}") if keep else None
+            pair = to_bfcl(trajectory, numbers.get(bfcl_category(trajectory), 0)) if keep else None
             if pair is not None:
                 q.write(_line(pair[0]))
                 a.write(_line(pair[1]))
+                numbers[bfcl_category(trajectory)] = numbers.get(bfcl_category(trajectory), 0) + 1
                 written += 1
     return filters.report(read, written, (out, answers))
 

@@ -47,6 +47,19 @@ class GenerateSection(_Frozen):
     strategy: Literal["uniform", "coverage"] = "uniform"
     error_share: float = Field(0.0, ge=0.0, le=1.0)
     leak_retries: int = Field(2, ge=0, le=20)
+    # Shares of samples made into harder variants: miss_func, miss_param, long_context (see pipeline.variants).
+    variants: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("variants")
+    @classmethod
+    def _known_variants(cls, shares: dict[str, float]) -> dict[str, float]:
+        from fr_core.pipeline.variants import choose_variant
+
+        try:
+            choose_variant(shares, 0, 0)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return shares
 
     @field_validator("envs")
     @classmethod

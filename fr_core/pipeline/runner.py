@@ -23,6 +23,7 @@ from fr_core.errors import ConfigError, FrError
 from fr_core.llm import Accounting, LLMCache
 from fr_core.pipeline.config import RunConfig
 from fr_core.pipeline.generate import code_version, generate_sample
+from fr_core.pipeline.variants import choose_variant, make_variant, with_variant
 from fr_core.store import Store
 
 __all__ = ["BatchProgress", "env_for", "build_agents", "run_batch"]
@@ -83,12 +84,17 @@ def _graphs(config: RunConfig) -> dict[str, nx.DiGraph]:
 
 def _one(config: RunConfig, agents: AgentSet, graphs: dict[str, nx.DiGraph], idx: int) -> tuple[Any, ...]:
     spec, g = env_for(config, idx), config.generate
+    kind = choose_variant(g.variants, config.run.seed, idx) if g.variants else None
     started = time.perf_counter()
     try:
         result = generate_sample(spec, graphs.get(spec), g.rounds, g.calls, agents, config.run.seed, index=idx,
-                                 k_max=g.k_max, noise=g.noise, size=g.size, strategy=g.strategy,
-                                 error_share=g.error_share, leak_retries=g.leak_retries)
-        return idx, result.output, result.trace, None, time.perf_counter() - started
+                                 k_max=g.k_max, noise=g.noise, size="large" if kind == "long_context" else g.size,
+                                 strategy=g.strategy, error_share=g.error_share, leak_retries=g.leak_retries)
+        trajectory = result.output
+        variant = make_variant(trajectory, kind, config.run.seed) if kind and trajectory.status == "accepted" else None
+        if variant is not None:
+            trajectory = with_variant(trajectory, variant)
+        return idx, trajectory, result.trace, None, time.perf_counter() - started
     except FrError as exc:
         return idx, None, None, f"{type(exc).__name__}: {exc}", time.perf_counter() - started
     except Exception as exc:  # noqa: BLE001 - a bug in one sample must not lose the rest of a long batch

@@ -1,0 +1,97 @@
+"""Harder variants of a generated sample, as in BFCL's categories: miss-func (a needed tool withheld until a later
+turn), miss-param (a needed value left out of the query, given when asked) and long-context (large states)."""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass, replace
+from typing import Any
+
+from fr_core.errors import ConfigError
+from fr_core.serialize import from_dict, to_dict
+from fr_core.synthesis.flow import turn_flow
+from fr_core.types import Trajectory
+
+__all__ = ["VARIANTS", "Variant", "choose_variant", "make_variant", "with_variant", "variant_of"]
+
+VARIANTS: tuple[str, ...] = ("miss_func", "miss_param", "long_context")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """What a variant changes: in round ``round``, the withheld ``tools`` (miss-func), or the query without
+    ``value`` (``query``) and the user's reply giving it (``reply``) to the assistant's ``question`` (miss-param)."""
+
+    kind: str
+    round: int = 0
+    tools: tuple[str, ...] = ()
+    param: str = ""
+    value: Any = None
+    query: str = ""
+    question: str = ""
+    reply: str = ""
+
+
+def choose_variant(shares: dict[str, float], seed: int, idx: int) -> str | None:
+    """The variant of sample ``idx`` (or ``None`` for a plain one), drawn with the configured shares."""
+    unknown = set(shares) - set(VARIANTS)
+    if unknown or sum(shares.values()) > 1.0 + 1e-9 or any(v < 0 for v in shares.values()):
+        raise ConfigError(f"variant shares {shares}: names must be among {', '.join(VARIANTS)}, shares ≥ 0, "
+                          f"summing to at most 1")
+    draw = random.Random(f"variant:{seed}:{idx}").random()
+    for kind in VARIANTS:
+        draw -= shares.get(kind, 0.0)
+        if draw < 0:
+            return kind
+    return None
+
+
+def _words(name: str) -> str:
+    """``file_name_2`` → ``file name`` (the suffix only tells apart two values of one parameter)."""
+    return re.sub(r"[ _]\d+$", "", name).replace("_", " ")
+
+
+def make_variant(trajectory: Trajectory, kind: str, seed: int) -> Variant | None:
+    """A ``kind`` variant of an accepted trajectory, or ``None`` when it has no round that allows one."""
+    if kind == "long_context":
+        return Variant(kind)
+    rng = random.Random(f"{kind}:{seed}:{trajectory.sample_id}")
+    rounds = [r for r in trajectory.turns if r.hard_query is not None and r.outcome and r.outcome.passing]
+    if kind == "miss_func":
+        options = [(r.round, s.call.name) for r in rounds for s in turn_flow(r.turn, r.round)]
+        # a tool not used before that round, so withholding it changes nothing earlier
+        options = [(i, name) for i, name in options
+                   if all(name not in {s.call.name for s in turn_flow(r.turn, r.round)} for r in rounds[:i])]
+        if not options:
+            return None
+        index, name = rng.choice(options)
+        return Variant(kind, index, tools=(name,))
+    if kind == "miss_param":
+        options = []
+        for r in rounds:
+            for param, value in r.hard_query.user_values.items():
+                text = str(value)
+                # once only, so that leaving it out really leaves it out
+                if len(text) >= 3 and not isinstance(value, bool) and r.hard_query.text.count(text) == 1:
+                    options.append((r, param, value, text))
+        if not options:
+            return None
+        record, param, value, text = rng.choice(options)
+        quoted = next((q for q in (f"'{text}'", f'"{text}"') if q in record.hard_query.text), text)
+        query = record.hard_query.text.replace(quoted, f"a {_words(param)} I will tell you", 1)
+        return Variant(kind, record.round, param=param, value=value, query=query,
+                       question=f"Which {_words(param)} should I use? I need it to go on.",
+                       reply=f"The {_words(param)} is {text}.")
+    raise ConfigError(f"unknown variant {kind!r}; choose one of {', '.join(VARIANTS)}")
+
+
+def with_variant(trajectory: Trajectory, variant: Variant) -> Trajectory:
+    """The trajectory with ``variant`` recorded in its provenance (the rounds themselves stay as generated)."""
+    return replace(trajectory, provenance={**trajectory.provenance, "variant": to_dict(variant)})
+
+
+def variant_of(trajectory: Trajectory) -> Variant | None:
+    """The variant recorded in a trajectory's provenance, if any."""
+    data = trajectory.provenance.get("variant")
+    return from_dict(Variant, data) if data else None
