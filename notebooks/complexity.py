@@ -96,7 +96,8 @@ def compare(metric: str, a: str = "generated", others: tuple[str, ...] = ("rando
 
 display(Markdown("\n".join(f"- {compare(m)}" for m in ["calls", "flow_chain", "graph_depth", "flow_share"])
                  + "\n\nPhase I alone (directed walk against random walk):\n"
-                 + "\n".join(f"- {compare(m, 'directed walk', ('random walk',))}" for m in ["flow_chain", "graph_depth"])))
+                 + "\n".join(f"- {compare(m, 'directed walk', ('random walk',))}"
+                             for m in ["flow_chain", "graph_depth"])))
 
 # %% [markdown]
 # ## Distributions per data set
@@ -143,9 +144,15 @@ fig.show()
 
 # %%
 by_class = per_class.groupby(["cls", "source"], observed=True)[["calls", "flow_chain"]].mean().unstack("source")
-harder_calls = [c for c in by_class.index if by_class.loc[c, ("calls", "generated")] > by_class.loc[c, ("calls", "BFCL v3 base")]]
-longer_flow = [c for c in by_class.index
-               if by_class.loc[c, ("flow_chain", "generated")] > by_class.loc[c, ("flow_chain", "BFCL v3 base")]]
+
+
+def classes_where_generated_exceeds(metric: str) -> list[str]:
+    gen, ref = by_class[(metric, "generated")], by_class[(metric, "BFCL v3 base")]
+    return list(by_class.index[gen > ref])
+
+
+harder_calls = classes_where_generated_exceeds("calls")
+longer_flow = classes_where_generated_exceeds("flow_chain")
 flow_gap = (by_class[("flow_chain", "generated")] - by_class[("flow_chain", "BFCL v3 base")]).sort_values()
 display(Markdown(
     f"Generated samples have more calls than BFCL base in {len(harder_calls)} of {len(by_class)} classes"
@@ -194,6 +201,6 @@ display(Markdown(
     "\n".join(f"- {METRICS[m]}: highest in **{w}** ({means.loc[w, m]:.2f})" for m, w in winners.items())
     + f"\n\nOf {len(STRUCTURAL)} structural metrics, "
     + ", ".join(f"{src} leads on {int(wins.get(src, 0))}" for src in means.index)
-    + f". The generated queries are {mean('generated', 'query_words') / mean('easy queries', 'query_words'):.2f}× as long as the "
-    "easy (explicit) queries for the same turns, which name every step instead of leaving them implicit."
+    + f". The generated queries are {mean('generated', 'query_words') / mean('easy queries', 'query_words'):.2f}× "
+    "as long as the easy (explicit) queries for the same turns, which name every step instead of leaving them implicit."
 ))

@@ -7,7 +7,7 @@ from typing import Any
 
 import networkx as nx
 
-from fr_core.analysis.views import CallView, SampleView, TurnView
+from fr_core.analysis.views import SampleView, example_sample
 
 __all__ = [
     "turns_per_sample",
@@ -26,24 +26,10 @@ __all__ = [
 ]
 
 
-def _example() -> SampleView:
-    """The docstring example: ``cd`` → ``ls``; ``ls``'s output feeds ``cat``, whose output feeds ``wc`` next round."""
-    t0 = TurnView("open the docs folder and show the first file", (
-        CallView(0, 0, "cd", "GorillaFileSystem", 1),
-        CallView(0, 1, "ls", "GorillaFileSystem", 0),
-        CallView(0, 2, "cat", "GorillaFileSystem", 1, ((0, 1),)),
-    ), error_responses=1, attempts=2)
-    t1 = TurnView("count its words and post the count", (
-        CallView(1, 0, "wc", "GorillaFileSystem", 2, ((0, 2),)),
-        CallView(1, 1, "post_tweet", "TwitterAPI", 1),
-    ), attempts=1)
-    return SampleView("ex", "example", ("GorillaFileSystem", "TwitterAPI"), (t0, t1))
-
-
 def turns_per_sample(sample: SampleView) -> int:
     """Number of rounds.
 
-    >>> turns_per_sample(_example())
+    >>> turns_per_sample(example_sample())
     2
     """
     return len(sample.turns)
@@ -52,7 +38,7 @@ def turns_per_sample(sample: SampleView) -> int:
 def calls_per_sample(sample: SampleView) -> int:
     """Ground-truth calls over all rounds.
 
-    >>> calls_per_sample(_example())
+    >>> calls_per_sample(example_sample())
     5
     """
     return len(sample.calls)
@@ -61,7 +47,7 @@ def calls_per_sample(sample: SampleView) -> int:
 def calls_per_turn(sample: SampleView) -> float:
     """Mean ground-truth calls per round (0.0 for an empty sample).
 
-    >>> calls_per_turn(_example())
+    >>> calls_per_turn(example_sample())
     2.5
     """
     return len(sample.calls) / len(sample.turns) if sample.turns else 0.0
@@ -70,7 +56,7 @@ def calls_per_turn(sample: SampleView) -> float:
 def distinct_tools(sample: SampleView) -> int:
     """Distinct tools called.
 
-    >>> distinct_tools(_example())
+    >>> distinct_tools(example_sample())
     5
     """
     return len({c.name for c in sample.calls})
@@ -79,7 +65,7 @@ def distinct_tools(sample: SampleView) -> int:
 def distinct_classes(sample: SampleView) -> int:
     """Distinct environment classes whose tools are called (a call with no known owner counts as its own class).
 
-    >>> distinct_classes(_example())
+    >>> distinct_classes(example_sample())
     2
     """
     return len({c.owner or c.name for c in sample.calls})
@@ -90,7 +76,7 @@ def longest_flow_chain(sample: SampleView) -> int:
 
     Links follow ``CallView.flow_from`` back to the producing call, across rounds.
 
-    >>> longest_flow_chain(_example())  # ls → cat → wc
+    >>> longest_flow_chain(example_sample())  # ls → cat → wc
     2
     """
     depth: dict[tuple[int, int], int] = {}
@@ -105,7 +91,7 @@ def graph_depth(sample: SampleView, graph: nx.DiGraph) -> int:
     It says how deep into the graph's dependency structure a sample reaches (``cd → ls → cat`` is 2).
 
     >>> g = nx.DiGraph([("cd", "ls"), ("ls", "cat"), ("cat", "wc"), ("cd", "cat")])
-    >>> graph_depth(_example(), g)
+    >>> graph_depth(example_sample(), g)
     3
     """
     calls = sorted(sample.calls, key=lambda c: (c.round, c.step))
@@ -120,7 +106,7 @@ def graph_depth(sample: SampleView, graph: nx.DiGraph) -> int:
 def flow_share(sample: SampleView) -> float:
     """Share of arguments taken from an earlier call's output (0.0 when there are no arguments).
 
-    >>> flow_share(_example())
+    >>> flow_share(example_sample())
     0.4
     """
     args = sum(c.args for c in sample.calls)
@@ -130,7 +116,7 @@ def flow_share(sample: SampleView) -> float:
 def query_length(sample: SampleView) -> float:
     """Mean words per round's query.
 
-    >>> query_length(_example())
+    >>> query_length(example_sample())
     8.0
     """
     return sum(len(t.query.split()) for t in sample.turns) / len(sample.turns) if sample.turns else 0.0
@@ -139,7 +125,7 @@ def query_length(sample: SampleView) -> float:
 def attempts_needed(sample: SampleView) -> float | None:
     """Mean attempts the critique loop needed per round that passed (``None`` when no round was refined).
 
-    >>> attempts_needed(_example())
+    >>> attempts_needed(example_sample())
     1.5
     """
     tries = [t.attempts for t in sample.turns if t.attempts is not None]
@@ -149,7 +135,7 @@ def attempts_needed(sample: SampleView) -> float | None:
 def error_turns(sample: SampleView) -> int:
     """Rounds in which at least one tool call answered with an error.
 
-    >>> error_turns(_example())
+    >>> error_turns(example_sample())
     1
     """
     return sum(1 for t in sample.turns if t.error_responses)
@@ -158,7 +144,7 @@ def error_turns(sample: SampleView) -> int:
 def complexity_row(sample: SampleView, graph: nx.DiGraph | None = None) -> dict[str, Any]:
     """Every complexity metric of one sample as a flat row (``graph_depth`` is ``None`` without a graph).
 
-    >>> row = complexity_row(_example())
+    >>> row = complexity_row(example_sample())
     >>> row["calls"], row["flow_chain"], row["graph_depth"]
     (5, 2, None)
     """
@@ -184,7 +170,7 @@ def complexity_rows(samples: Iterable[SampleView],
                     graphs: Mapping[tuple[str, ...], nx.DiGraph] | None = None) -> list[dict[str, Any]]:
     """Rows for many samples; ``graphs`` maps a sample's ``classes`` to its API graph (missing: depth ``None``).
 
-    >>> [r["turns"] for r in complexity_rows([_example(), _example()])]
+    >>> [r["turns"] for r in complexity_rows([example_sample(), example_sample()])]
     [2, 2]
     """
     graphs = graphs or {}

@@ -171,8 +171,8 @@ def entropy(counts: Counter | dict[Hashable, int]) -> float:
 def tool_counts(samples: Iterable[SampleView]) -> Counter:
     """How often each tool is called.
 
-    >>> from fr_core.analysis.complexity import _example
-    >>> tool_counts([_example()])["cd"]
+    >>> from fr_core.analysis.views import example_sample
+    >>> tool_counts([example_sample()])["cd"]
     1
     """
     return Counter(c.name for s in samples for c in s.calls)
@@ -181,8 +181,8 @@ def tool_counts(samples: Iterable[SampleView]) -> Counter:
 def tool_pair_counts(samples: Iterable[SampleView]) -> Counter:
     """How often each ordered pair of consecutive calls within a round occurs.
 
-    >>> from fr_core.analysis.complexity import _example
-    >>> sorted(tool_pair_counts([_example()]))
+    >>> from fr_core.analysis.views import example_sample
+    >>> sorted(tool_pair_counts([example_sample()]))
     [('cd', 'ls'), ('ls', 'cat'), ('wc', 'post_tweet')]
     """
     return Counter((a.name, b.name) for s in samples for t in s.turns for a, b in zip(t.calls, t.calls[1:]))
@@ -191,8 +191,8 @@ def tool_pair_counts(samples: Iterable[SampleView]) -> Counter:
 def tool_sequence_counts(samples: Iterable[SampleView]) -> Counter:
     """How often each round's whole call sequence occurs.
 
-    >>> from fr_core.analysis.complexity import _example
-    >>> tool_sequence_counts([_example()])[("cd", "ls", "cat")]
+    >>> from fr_core.analysis.views import example_sample
+    >>> tool_sequence_counts([example_sample()])[("cd", "ls", "cat")]
     1
     """
     return Counter(tuple(c.name for c in t.calls) for s in samples for t in s.turns if t.calls)
@@ -201,8 +201,8 @@ def tool_sequence_counts(samples: Iterable[SampleView]) -> Counter:
 def graph_coverage(samples: Iterable[SampleView], graph: nx.DiGraph) -> tuple[float, float]:
     """(share of the graph's nodes called, share of its edges walked as consecutive calls within a round).
 
-    >>> from fr_core.analysis.complexity import _example
-    >>> graph_coverage([_example()], nx.DiGraph([("cd", "ls"), ("ls", "cat"), ("cat", "wc"), ("cd", "rm")]))
+    >>> from fr_core.analysis.views import example_sample
+    >>> graph_coverage([example_sample()], nx.DiGraph([("cd", "ls"), ("ls", "cat"), ("cat", "wc"), ("cd", "rm")]))
     (0.8, 0.5)
     """
     samples = list(samples)
@@ -217,8 +217,8 @@ def coverage_matrix(samples: Iterable[SampleView], graph: nx.DiGraph) -> tuple[l
     """Tool names (the graph's nodes, sorted by class then name) and the count matrix of consecutive call pairs
     ``[from, to]`` within a round, for a heat map of how the data walks the graph.
 
-    >>> from fr_core.analysis.complexity import _example
-    >>> names, m = coverage_matrix([_example()], nx.DiGraph([("cd", "ls"), ("ls", "cat")]))
+    >>> from fr_core.analysis.views import example_sample
+    >>> names, m = coverage_matrix([example_sample()], nx.DiGraph([("cd", "ls"), ("ls", "cat")]))
     >>> names, m.tolist()
     (['cat', 'cd', 'ls'], [[0, 0, 0], [0, 0, 1], [1, 0, 0]])
     """
@@ -258,8 +258,8 @@ def diversity_row(samples: Sequence[SampleView], graph: nx.DiGraph, *, limit: in
     tool metrics) with ``seed`` so data sets of different sizes are compared at equal size. Metrics of a text kind
     with no texts are ``None``; ``embedding`` is ``None`` unless ``embeddings`` and a local model are available.
 
-    >>> from fr_core.analysis.complexity import _example
-    >>> row = diversity_row([_example()], nx.DiGraph([("cd", "ls")]))
+    >>> from fr_core.analysis.views import example_sample
+    >>> row = diversity_row([example_sample()], nx.DiGraph([("cd", "ls")]))
     >>> row["queries"], row["distinct_1"], row["node_coverage"], row["cot_distinct_2"]
     (2, 0.75, 1.0, None)
     """

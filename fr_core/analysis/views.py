@@ -11,7 +11,16 @@ from fr_core.errors import ParseError
 from fr_core.sampling import call_failed, output_leaves
 from fr_core.types import Trajectory, Turn
 
-__all__ = ["CallView", "TurnView", "SampleView", "tool_owners", "view_trajectory", "view_turns", "view_bfcl_entry"]
+__all__ = [
+    "CallView",
+    "TurnView",
+    "SampleView",
+    "example_sample",
+    "tool_owners",
+    "view_trajectory",
+    "view_turns",
+    "view_bfcl_entry",
+]
 
 
 @dataclass(frozen=True)
@@ -166,3 +175,22 @@ def view_bfcl_entry(entry: Mapping[str, Any], *, source: str = "BFCL v3 base") -
                 step += 1
         turns.append(TurnView(question, tuple(calls), errors))
     return SampleView(str(entry.get("id", "")), source, classes, tuple(turns))
+
+
+def example_sample() -> SampleView:
+    """A small hand-made sample for examples and tests: ``cd``, ``ls``, then ``cat`` fed by ``ls``'s output; next
+    round ``wc`` fed by ``cat``'s output, then ``post_tweet``. The first round saw one error and needed 2 attempts.
+
+    >>> [c.name for c in example_sample().calls]
+    ['cd', 'ls', 'cat', 'wc', 'post_tweet']
+    """
+    t0 = TurnView("open the docs folder and show the first file", (
+        CallView(0, 0, "cd", "GorillaFileSystem", 1),
+        CallView(0, 1, "ls", "GorillaFileSystem", 0),
+        CallView(0, 2, "cat", "GorillaFileSystem", 1, ((0, 1),)),
+    ), error_responses=1, attempts=2)
+    t1 = TurnView("count its words and post the count", (
+        CallView(1, 0, "wc", "GorillaFileSystem", 2, ((0, 2),)),
+        CallView(1, 1, "post_tweet", "TwitterAPI", 1),
+    ), attempts=1)
+    return SampleView("ex", "example", ("GorillaFileSystem", "TwitterAPI"), (t0, t1))

@@ -103,7 +103,8 @@ def test_view_trajectory_keeps_ground_truth_and_provenance():
     attempt = Attempt(1, (), "", "think", (), (), True, "ok")
     failed = Attempt(0, (), "", "wrong", (), (), False, "no")
     recs = (
-        TurnRecord(0, t0, hard_query=Query("show me the notes", "hard"), easy_query=Query("cd then ls then cat", "easy"),
+        TurnRecord(0, t0, hard_query=Query("show me the notes", "hard"),
+                   easy_query=Query("cd then ls then cat", "easy"),
                    outcome=RefineOutcome(True, (failed, attempt), 1)),
         TurnRecord(1, t1, hard_query=Query("how long is it", "hard"), easy_query=Query("run wc", "easy"),
                    outcome=RefineOutcome(True, (attempt,), 0)),

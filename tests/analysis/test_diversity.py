@@ -68,7 +68,8 @@ def test_entropy_by_hand():
 
 
 def _samples() -> list[SampleView]:
-    s1 = SampleView("1", "hand", ("A",), (TurnView("q", (CallView(0, 0, "x"), CallView(0, 1, "y"), CallView(0, 2, "z"))),
+    xyz = (CallView(0, 0, "x"), CallView(0, 1, "y"), CallView(0, 2, "z"))
+    s1 = SampleView("1", "hand", ("A",), (TurnView("q", xyz),
                                          TurnView("q", (CallView(1, 0, "x"), CallView(1, 1, "y")))))
     s2 = SampleView("2", "hand", ("A",), (TurnView("q", (CallView(0, 0, "x"), CallView(0, 1, "y"))),))
     return [s1, s2]
