@@ -136,6 +136,13 @@ def _flow_value(value: Any) -> bool:
     return isinstance(value, (int, float)) and abs(value) >= 2
 
 
+def _written_in(value: Any, text: str) -> bool:
+    """Whether the user wrote ``value`` in ``text`` (``42.0`` also as ``42``)."""
+    if isinstance(value, float) and value.is_integer() and str(int(value)) in text:
+        return True
+    return str(value) in text
+
+
 def view_bfcl_entry(entry: Mapping[str, Any], *, source: str = "BFCL v3 base") -> SampleView:
     """A view of a BFCL v3 multi-turn entry: its ground truth replayed in our environment adapter.
 
@@ -163,7 +170,7 @@ def view_bfcl_entry(entry: Mapping[str, Any], *, source: str = "BFCL v3 base") -
                 continue
             for call in parsed:
                 flow = tuple(seen[v] for v in call.arguments.values()
-                             if _flow_value(v) and v in seen and str(v) not in question)
+                             if _flow_value(v) and v in seen and not _written_in(v, question))
                 result = env.execute(call)
                 if call_failed(result):
                     errors += 1

@@ -137,6 +137,8 @@ def test_view_bfcl_entry_replays_ground_truth():
     # 42.0 is not in the second question: it came from add's output.
     assert v.calls[1].flow_from == ((0, 0),) and longest_flow_chain(v) == 1
     assert v.calls[0].flow_from == ()  # 12 and 30 are in the question and in no earlier output
+    said = dict(entry, question=[entry["question"][0], [{"role": "user", "content": "now the root of 42"}]])
+    assert view_bfcl_entry(said).calls[1].flow_from == ()  # the user wrote 42 (the call says 42.0): not data flow
 
 
 @pytest.mark.parametrize("module", [complexity, diversity, views])
