@@ -95,7 +95,7 @@ class NearDuplicateFilter:
     """Streaming MinHash (word 3-gram shingles) with LSH banding: ``is_duplicate(text)`` says whether an earlier
     text had an estimated Jaccard similarity of at least ``threshold``, and remembers this one if not.
 
-    Memory is a fixed-size signature and ``bands`` index entries per kept text (about 1 KB).
+    Memory is a 256-byte signature and ``bands`` index entries per kept text (100,000 texts: about 115 MB).
     """
 
     _PRIME = (1 << 31) - 1
@@ -107,7 +107,8 @@ class NearDuplicateFilter:
         self.threshold, self.num_perm, self.bands = threshold, num_perm, bands
         self._a = rng.integers(1, self._PRIME, num_perm, dtype=np.uint64)
         self._b = rng.integers(0, self._PRIME, num_perm, dtype=np.uint64)
-        self._buckets: dict[int, list[int]] = {}
+        # band key -> index of the kept text, or a list of them when texts share a band (rare: lists cost memory)
+        self._buckets: dict[int, int | list[int]] = {}
         self._signatures = array("I")
         self.dropped = 0
 
@@ -123,7 +124,8 @@ class NearDuplicateFilter:
         rows = self.num_perm // self.bands
         keys = [hash((band, sig[band * rows:(band + 1) * rows].tobytes())) for band in range(self.bands)]
         for key in keys:
-            for other in self._buckets.get(key, ()):
+            found = self._buckets.get(key, ())
+            for other in (found,) if isinstance(found, int) else found:
                 theirs = np.frombuffer(self._signatures, dtype=np.uint32, count=self.num_perm,
                                        offset=other * self.num_perm * 4)
                 if float(np.mean(theirs == sig)) >= self.threshold:
@@ -132,5 +134,11 @@ class NearDuplicateFilter:
         index = len(self._signatures) // self.num_perm
         self._signatures.extend(sig.tolist())
         for key in keys:
-            self._buckets.setdefault(key, []).append(index)
+            found = self._buckets.get(key)
+            if found is None:
+                self._buckets[key] = index
+            elif isinstance(found, int):
+                self._buckets[key] = [found, index]
+            else:
+                found.append(index)
         return False
