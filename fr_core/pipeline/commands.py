@@ -22,8 +22,8 @@ def _fail(exc: FrError) -> None:
 
 
 def generate_command(
-    config: Path = typer.Option(Path("data/configs/offline.toml"), "--config", "-c",
-                                help="Run config (TOML); a bare name means data/configs/NAME.toml."),
+    config: Path = typer.Option(Path("offline"), "--config", "-c",
+                                help="Run config (TOML); a bare name such as offline means data/configs/NAME.toml."),
     samples: int = typer.Option(None, "--samples", "-n", min=1, help="Samples in the run (default: the config's)."),
     db: Path = typer.Option(None, "--db", help="SQLite store (default runs/workbench.db)."),
     concurrency: int = typer.Option(None, "--concurrency", min=1, help="Samples in flight (default: the config's)."),
