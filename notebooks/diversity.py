@@ -138,6 +138,8 @@ long["metric"] = long["metric"].map(LABELS)
 fig = px.line(long, x="rounds", y="value", color="metric", facet_col="kind", markers=True, height=420,
               title=f"Diversity against the number of rounds ({rounds_limit} queries each)")
 fig.update_yaxes(matches=None, showticklabels=True)
+fig.update_xaxes(dtick=1)
+fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
 fig.show()
 
 # %%
@@ -154,9 +156,13 @@ names, _ = coverage_matrix([], graph)
 shares = pd.DataFrame({name: pd.Series(tool_counts(v)).reindex(names).fillna(0) for name, v in datasets.items()
                        if name != "easy queries"})
 shares = shares / shares.sum()
-fig = px.imshow(shares.T.replace(0, float("nan")), aspect="auto", color_continuous_scale="Viridis", height=380,
+fig = px.imshow(shares.T.replace(0, float("nan")), aspect="auto", color_continuous_scale="Viridis", height=420,
                 labels={"x": "tool", "y": "data set", "color": "share of calls"})
-fig.update_xaxes(tickangle=-60, tickfont_size=8)
+fig.update_xaxes(tickangle=-60, tickfont_size=8, tickmode="linear", dtick=1)
+owners = [graph.nodes[n].get("owner", "") for n in names]
+for i in range(1, len(names)):
+    if owners[i] != owners[i - 1]:  # a white line between classes
+        fig.add_vline(x=i - 0.5, line_color="white", line_width=2)
 fig.show()
 
 # %%
@@ -180,7 +186,8 @@ for name in ("generated", "BFCL v3 base"):
                   .rename(columns={"level_0": "from", "level_1": "to"}).assign(data=name))
 pairs = pd.concat(panels)
 fig = px.density_heatmap(pairs, x="to", y="from", z="count", facet_col="data", histfunc="sum", height=480,
-                         color_continuous_scale="Viridis")
+                         color_continuous_scale="Viridis", category_orders={"from": fs_names, "to": fs_names})
+fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
 fig.show()
 
 # %%
