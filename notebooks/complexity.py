@@ -167,8 +167,8 @@ display(Markdown(
 
 # %%
 fig = px.histogram(frame, x="query_words", color="source", barmode="overlay", nbins=40, opacity=0.6,
-                   category_orders={"source": SOURCES}, height=400,
-                   labels={"query_words": METRICS["query_words"]})
+                   histnorm="probability", category_orders={"source": SOURCES}, height=400,
+                   labels={"query_words": "mean query length per sample (words)"})
 fig.show()
 refined = frame.dropna(subset=["attempts"])
 if len(refined):
