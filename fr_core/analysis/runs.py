@@ -1,4 +1,5 @@
-"""Small seeded data sets for the analysis notebooks: a generated run, the sampler baselines and BFCL v3 base."""
+"""Small seeded data sets for the analysis notebooks: a generated or stored run, the sampler baselines, BFCL v3 base.
+The pipeline, the agents and the store are imported only when used."""
 
 from __future__ import annotations
 
@@ -10,6 +11,11 @@ from pathlib import Path
 import networkx as nx
 
 from fr_core.analysis.views import SampleView, view_bfcl_entry, view_trajectory, view_turns
+from fr_core.envs.bfcl import BFCL_CLASSES, make_bfcl_env
+from fr_core.envs.states import generate_initial_config
+from fr_core.graph import bfcl_graph
+from fr_core.graph.check import load_bfcl_entries
+from fr_core.sampling import call_failed, sample_episode
 from fr_core.types import Trajectory
 
 __all__ = [
@@ -30,24 +36,17 @@ __all__ = [
 
 @lru_cache(maxsize=64)
 def class_graph(classes: tuple[str, ...]) -> nx.DiGraph:
-    """The API graph of an environment made of ``classes`` (cached: building it executes probes)."""
-    from fr_core.graph import bfcl_graph
-
+    """The API graph of an environment made of ``classes`` (cached, so shared: read it, do not edit it)."""
     return bfcl_graph(list(classes)).output
 
 
 def bfcl_class_sets(category: str = "base") -> list[tuple[str, ...]]:
     """The class set of each BFCL v3 entry of ``category``, in entry order (the mix a run imitates)."""
-    from fr_core.envs.bfcl import BFCL_CLASSES
-    from fr_core.graph.check import load_bfcl_entries
-
     return [tuple(c for c in e["involved_classes"] if c in BFCL_CLASSES) for e in load_bfcl_entries(category)]
 
 
 def bfcl_views(category: str = "base", limit: int | None = None) -> list[SampleView]:
     """Views of BFCL v3 multi-turn entries (measuring only: nothing generated is derived from them)."""
-    from fr_core.graph.check import load_bfcl_entries
-
     return [view_bfcl_entry(e, source=f"BFCL v3 {category}") for e in load_bfcl_entries(category)[:limit]]
 
 
@@ -87,10 +86,6 @@ def sampler_views(class_sets: Iterable[Sequence[str]], seed: int = 0, *, policy:
     With ``queries`` ("hard" or "easy") and the offline agents importable, each turn gets its query from the same
     A_T and A_Q as the pipeline, without the refine loop; otherwise the turns have no query text.
     """
-    from fr_core.envs.bfcl import make_bfcl_env
-    from fr_core.envs.states import generate_initial_config
-    from fr_core.sampling import call_failed, sample_episode
-
     agents = None
     if queries is not None:
         try:
@@ -198,8 +193,6 @@ def analysis_data(seed: int = 0, *, repeats: int = 2, db: str | Path | None = No
     class_sets = bfcl_class_sets("base")
     generated = stored_views(db) if db else None
     generated = generated or generated_views(class_sets * repeats, seed)
-    from fr_core.envs.bfcl import BFCL_CLASSES
-
     # A stored run may use the user's own environments: those have no BFCL graph here (their depth stays None).
     used = set(class_sets) | {v.classes for v in generated.hard if all(c in BFCL_CLASSES for c in v.classes)}
     return AnalysisData(
