@@ -158,6 +158,8 @@ def export_run(store: Store, run_id: str, fmt: str, out: str | Path, *, status: 
     """
     if fmt not in FORMATS:
         raise ConfigError(f"export format {fmt!r} is unknown; choose one of {', '.join(FORMATS)}")
+    if status not in (None, "accepted", "rejected", "failed"):
+        raise ConfigError(f"export status {status!r} is unknown; choose accepted, rejected, failed or all")
     out = Path(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
