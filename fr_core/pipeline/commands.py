@@ -80,15 +80,17 @@ def runs_command(db: Path = typer.Option(None, "--db", help="SQLite store (defau
     except FrError as exc:
         _fail(exc)
     table = Table(title=f"Runs in {path}")
-    for name in ("run", "status", "samples", "accepted", "target reached", "failed calls", "query leaks",
-                 "refine passed at k=1,2,…", "not passed", "cost / accepted", "agents", "code"):
+    for name in ("run", "status", "samples", "accepted", "target reached", "failed calls", "query leaks (rewrites)",
+                 "refine passed at k=1,2,…", "not passed", "variants", "cost / accepted", "agents", "code"):
         table.add_column(name, overflow="fold")
     for s in stats:
         by_k = ", ".join(f"{k}: {_pct(n, s.refine_turns)}" for k, n in sorted(s.passed_at.items())) or "–"
         cost = "–" if s.cost_per_accepted is None else f"${s.cost_per_accepted:.4f}"
+        variants = ", ".join(f"{k}: {n}" for k, n in sorted(s.variants.items())) or "–"
         table.add_row(s.run.id, s.run.status, f"{s.stored}/{s.run.n_samples}", _pct(s.accepted, s.stored),
-                      _pct(s.target_reached, s.rounds), str(s.failed_calls), _pct(s.query_leaks, s.queries),
-                      by_k, _pct(s.refine_turns - sum(s.passed_at.values()), s.refine_turns), cost,
+                      _pct(s.target_reached, s.rounds), str(s.failed_calls),
+                      f"{_pct(s.query_leaks, s.queries)} ({s.leak_rewrites})", by_k,
+                      _pct(s.refine_turns - sum(s.passed_at.values()), s.refine_turns), variants, cost,
                       str(s.run.config.get("agents", {}).get("profile", "?")), s.run.code_version)
     console.print(table)
 

@@ -10,7 +10,7 @@ from fr_core.errors import StoreError
 __all__ = ["SCHEMA_VERSION", "schema_version", "migrate"]
 
 #: Bump when the schema changes, and add the step from the previous version to ``_MIGRATIONS``.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _V1 = """
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -68,6 +68,12 @@ CREATE TABLE IF NOT EXISTS edits (
 CREATE INDEX IF NOT EXISTS edits_sample ON edits (sample_id);
 """
 
+# v2: per-sample leak rewrites and variant kind, so run listings need not read trajectories.
+_V2 = """
+ALTER TABLE samples ADD COLUMN leak_rewrites INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE samples ADD COLUMN variant TEXT
+"""
+
 # _MIGRATIONS[v] upgrades a file at version v to v + 1 (v = 0 is an empty file).
 def _statements(script: str) -> Callable[[sqlite3.Connection], None]:
     # executescript would commit the open transaction, so a migration runs its DDL statement by statement.
@@ -80,6 +86,7 @@ def _statements(script: str) -> Callable[[sqlite3.Connection], None]:
 
 _MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     0: _statements(_V1),
+    1: _statements(_V2),
 }
 
 

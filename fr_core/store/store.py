@@ -93,6 +93,8 @@ class SampleRow:
     error: str | None
     created: float
     data: dict[str, Any] | None = None
+    leak_rewrites: int = 0  # hard queries rewritten because they leaked a tool name or a hidden value
+    variant: str | None = None  # miss_func, miss_param, long_context (see fr_core.pipeline.variants)
 
     @property
     def trajectory(self) -> Trajectory | None:
@@ -130,6 +132,8 @@ class RunStats:
     refine_turns: int
     passed_at: dict[int, int] = field(default_factory=dict)  # attempt k -> turns that passed at attempt k
     cost_usd: float = 0.0
+    leak_rewrites: int = 0
+    variants: dict[str, int] = field(default_factory=dict)  # variant kind -> samples
 
     @property
     def cost_per_accepted(self) -> float | None:
@@ -139,7 +143,8 @@ class RunStats:
         return count / total if total else None
 
 
-_SAMPLE_COLS = "id, run_id, idx, status, classes, n_turns, n_attempts, cost_usd, seconds, error, created"
+_SAMPLE_COLS = ("id, run_id, idx, status, classes, n_turns, n_attempts, cost_usd, seconds, error, created, "
+                "leak_rewrites, variant")
 
 
 def _dump(value: Any) -> str:
@@ -259,6 +264,7 @@ class Store:
             raise StoreError(f"sample {idx} of run {run_id}: give a trajectory or an error")
         run = self.get_run(run_id)
         sid = sample_id(run_id, run.seed, idx)
+        rewrites, variant = 0, None
         if trajectory is None:
             status, classes, n_turns, n_attempts, cost, data = "failed", [], 0, 0, 0.0, None
             steps: list[StepRow] = []
@@ -268,11 +274,13 @@ class Store:
             n_attempts = sum(len(r.outcome.attempts) for r in trajectory.turns if r.outcome)
             cost, data, steps = trajectory_cost(trajectory, trace), _dump(to_dict(trajectory)), trajectory_steps(trajectory)
             error = error or trajectory.error
+            rewrites = int(trajectory.provenance.get("leak_rejections", 0) or 0)
+            variant = (trajectory.provenance.get("variant") or {}).get("kind")
         with self._transaction() as conn:
             cur = conn.execute(f"INSERT OR IGNORE INTO samples ({_SAMPLE_COLS}, trajectory) "
-                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                (sid, run_id, idx, status, _dump(classes), n_turns, n_attempts, cost, seconds, error,
-                                time.time(), data))
+                                time.time(), rewrites, variant, data))
             if cur.rowcount != 1:
                 return False  # stored before (a resumed run redoing an in-flight sample): keep the first copy
             conn.executemany(
@@ -346,7 +354,10 @@ class Store:
         by_status = dict(self._query("SELECT status, COUNT(*) FROM samples WHERE run_id = ? GROUP BY status",
                                      (run_id,)))
         # The run's LLM accounting (all roles) when it finished; else the attempts' own events, sample by sample.
-        cost = self._query("SELECT COALESCE(SUM(cost_usd), 0) FROM samples WHERE run_id = ?", (run_id,))[0][0]
+        cost, rewrites = self._query("SELECT COALESCE(SUM(cost_usd), 0), COALESCE(SUM(leak_rewrites), 0) "
+                                     "FROM samples WHERE run_id = ?", (run_id,))[0]
+        variants = dict(self._query("SELECT variant, COUNT(*) FROM samples WHERE run_id = ? AND variant IS NOT NULL "
+                                    "GROUP BY variant", (run_id,)))
         stage = {s: (n, ok or 0) for s, n, ok in self._query(
             "SELECT stage, COUNT(*), SUM(ok) FROM steps WHERE run_id = ? GROUP BY stage", (run_id,))}
         failed_calls = self._query("SELECT COALESCE(SUM(json_extract(outputs, '$.failed_calls')), 0) FROM steps "
@@ -359,7 +370,8 @@ class Store:
         rounds, reached = stage.get("sample", (0, 0))
         return RunStats(run, sum(by_status.values()), by_status.get("accepted", 0), by_status.get("rejected", 0),
                         by_status.get("failed", 0), rounds, reached, int(failed_calls), queries, queries - query_ok,
-                        refine_turns, passed_at, float(run.usage.get("cost_usd") or 0.0) or float(cost))
+                        refine_turns, passed_at, float(run.usage.get("cost_usd") or 0.0) or float(cost),
+                        int(rewrites), variants)
 
     def list_runs(self) -> list[RunStats]:
         """Every run with its statistics, newest first."""
@@ -378,5 +390,6 @@ def _run_row(r: tuple[Any, ...]) -> RunRow:
 
 
 def _sample_row(r: tuple[Any, ...]) -> SampleRow:
-    data = json.loads(r[11]) if len(r) > 11 and r[11] is not None else None
-    return SampleRow(r[0], r[1], r[2], r[3], tuple(json.loads(r[4])), r[5], r[6], r[7], r[8], r[9], r[10], data)
+    data = json.loads(r[13]) if len(r) > 13 and r[13] is not None else None
+    return SampleRow(r[0], r[1], r[2], r[3], tuple(json.loads(r[4])), r[5], r[6], r[7], r[8], r[9], r[10], data,
+                     r[11], r[12])

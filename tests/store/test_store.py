@@ -71,6 +71,7 @@ def test_run_stats_and_listing(tmp_path, make_trajectory) -> None:
     assert (stats.rounds, stats.target_reached, stats.queries, stats.query_leaks) == (3, 3, 3, 0)
     assert stats.cost_per_accepted == pytest.approx(0.03)
     assert stats.run.status == "done" and stats.run.timings == {"wall_s": 1.5}
+    assert (stats.leak_rewrites, stats.variants) == (0, {})
 
 
 def test_edits_keep_before_after_author(tmp_path, trajectory) -> None:
@@ -106,6 +107,27 @@ def test_schema_versioned_and_newer_file_refused(tmp_path) -> None:
     conn.close()
     with pytest.raises(StoreError, match="newer than this code"):
         Store(path)
+
+
+def test_version_1_file_is_migrated_and_keeps_its_samples(tmp_path, trajectory) -> None:
+    path = tmp_path / "w.db"
+    store = Store(path)
+    run = store.create_run({}, seed=0, n_samples=2)
+    store.add_sample(run, 0, trajectory)
+    store.close()
+    conn = sqlite3.connect(path)  # make it a version-1 file, as written before the v2 columns existed
+    conn.execute("DROP INDEX samples_run_status")
+    conn.execute("ALTER TABLE samples DROP COLUMN leak_rewrites")
+    conn.execute("ALTER TABLE samples DROP COLUMN variant")
+    conn.execute("CREATE INDEX samples_run_status ON samples (run_id, status, idx)")
+    conn.execute("UPDATE schema_version SET version = 1")
+    conn.commit()
+    conn.close()
+    store = Store(path)
+    assert schema_version(store._conn) == SCHEMA_VERSION == 2
+    (row,) = store.iter_samples(run)
+    assert row.trajectory == trajectory and (row.leak_rewrites, row.variant) == (0, None)
+    assert store.add_sample(run, 1, trajectory) and store.run_stats(run).stored == 2
 
 
 def test_shares_a_file_with_the_llm_cache(tmp_path) -> None:
