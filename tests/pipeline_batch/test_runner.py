@@ -90,6 +90,11 @@ def _wait_for_samples(db: Path, proc: subprocess.Popen, at_least: int) -> None:
 def test_kill_9_then_resume_loses_and_duplicates_nothing(tmp_path) -> None:
     db, n = tmp_path / "w.db", 400
     proc = _start(db, "--config", OFFLINE, "--samples", str(n), "--concurrency", "2")
+    _wait_for_samples(db, proc, 5)
+    reader = Store(db)  # a reader (the app) open while the batch writes: it sees whole samples, never a lock error
+    (run,) = reader.runs()
+    seen = [row for _ in range(5) for row in reader.iter_samples(run.id, batch=16)]
+    assert seen and all(row.trajectory is not None or row.error for row in seen)
     _wait_for_samples(db, proc, 25)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
