@@ -22,6 +22,7 @@ def export_command(
     status: str = typer.Option("accepted", help="Samples to export: accepted, rejected, failed or all."),
     keep_contaminated: bool = typer.Option(False, help="Keep samples too close to BFCL's multi-turn test set."),
     keep_duplicates: bool = typer.Option(False, help="Keep near-duplicates of earlier samples of the run."),
+    show: bool = typer.Option(False, "--preview", help="Also print the first record through a ChatML template."),
 ) -> None:
     """Export a run's samples (accepted ones by default) to a file, one sample at a time."""
     from fr_core.export import export_run
@@ -37,6 +38,13 @@ def export_command(
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
     files = ", ".join(str(p) for p in report.paths)
+    if show and fmt in ("openai", "sharegpt", "hermes", "funreason") and report.written:
+        import json
+
+        from fr_core.export import preview
+
+        with Path(out).open(encoding="utf-8") as fh:
+            console.print(preview(json.loads(fh.readline())), markup=False, highlight=False)
     filtered = f"{report.contaminated} contaminated (BFCL test overlap), {report.duplicates} near-duplicates"
     if fmt == "parquet":
         console.print(f"{report.written} samples written to {files}; flagged in columns: {filtered}")

@@ -154,6 +154,9 @@ def test_cli_exports_every_format_and_explains_errors(run, tmp_path) -> None:
                                   "--out", str(out)])
         assert result.exit_code == 0, result.output
         assert out.exists() and "samples written" in result.output
+    shown = cli.invoke(app, ["export", "--db", str(store.path), "--run", run_id, "--format", "hermes", "--out",
+                             str(tmp_path / "h.jsonl"), "--preview"])
+    assert shown.exit_code == 0 and "<|im_start|>system" in shown.output and "<tool_call>" in shown.output
     bad = cli.invoke(app, ["export", "--db", str(store.path), "--run", run_id, "--format", "csv", "--out", "x"])
     assert bad.exit_code == 2 and "unknown" in bad.output
     with pytest.raises(StoreError, match="no run"):
