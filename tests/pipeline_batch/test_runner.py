@@ -64,6 +64,8 @@ def test_run_is_deterministic_and_resume_fills_only_the_gaps(tmp_path) -> None:
     assert {i: (d["status"], d["turns"], strip(d)) for i, d in first.items()} == \
            {i: (d["status"], d["turns"], strip(d)) for i, d in second.items()}
     assert store.get_run(part.run_id).status == "done"
+    more = run_batch(store, resume=part.run_id, n_samples=14)  # a resume may ask for more samples
+    assert (more.done, more.skipped) == (14, 12) and store.done_indices(part.run_id) == set(range(14))
 
 
 def _count(db: Path) -> int:
