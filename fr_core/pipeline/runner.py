@@ -1,9 +1,5 @@
-"""The batch runner: many ``generate_sample`` calls with a bounded number in flight, each stored as it finishes.
-
-Sample ``idx`` of a run always gets the same seed and environment, and is written with its step rows in one
-transaction under an id that cannot repeat, so a killed run resumed with ``resume=RUN_ID`` loses and duplicates
-nothing.
-"""
+"""The batch runner: ``generate_sample`` with a bounded number in flight, each sample stored in one transaction
+under an id from the run seed and its index, so a killed run resumes losing and duplicating nothing."""
 
 from __future__ import annotations
 
