@@ -154,7 +154,9 @@ class AdvancedTool:
     are the values produced inside the chain (outputs feeding later calls) that a hard query must not show.
     ``roles`` says per inner call how a query treats it: "goal" (asked for), "context" (a prerequisite whose
     values the request gives) or "implicit" (hidden: its output feeds a later call); ``bindings`` links each
-    parameter to an inner call's argument as ``(param, call index, argument)``.
+    parameter to an inner call's argument as ``(param, call index, argument)``. ``serves`` gives per inner call the
+    index of the later call a "context" call is there for (its prerequisite edge or data flow), else -1, so a
+    query can attach the context values to the goal they serve.
     """
 
     spec: ToolSpec
@@ -164,6 +166,7 @@ class AdvancedTool:
     agent: str = ""
     roles: tuple[str, ...] = ()
     bindings: tuple[tuple[str, int, str], ...] = ()
+    serves: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

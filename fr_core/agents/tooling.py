@@ -29,6 +29,7 @@ class Abstraction:
     user_values: dict[str, Any]
     hidden_values: tuple[str, ...]
     schemas: dict[str, dict[str, Any]]
+    serves: tuple[int, ...] = ()
 
 
 def _scalars(value: Any) -> list[str]:
@@ -45,18 +46,23 @@ def plan_abstraction(turn: Turn, tools: tuple[ToolSpec, ...], graph: nx.DiGraph,
     """Which calls the abstract tool hides, which values the user must give, from the recorded data flow and ``G``.
 
     A call is "implicit" when it needs nothing from the user and feeds a later call, "context" when it is a hard
-    prerequisite (graph edge) of a later call and the user gives its values, else a "goal".
+    prerequisite (graph edge) of a later call and the user gives its values (the request gives the values, not the
+    step), else a "goal". ``serves`` points a context call at the later call it is a prerequisite of (the first
+    goal among them when there is one), so the values go with the goal that needs them.
     """
     specs = {t.name: t for t in tools}
     steps = turn_flow(turn, round_index)
     roles, bindings, values, schemas = [], [], {}, {}
+    served: list[list[int]] = []
     seen: dict[tuple[str, str], str] = {}
     for i, step in enumerate(steps):
-        later = {s.call.name for s in steps[i + 1:]} - {step.call.name}
+        users = [j for j in range(i + 1, len(steps)) if steps[j].call.name != step.call.name
+                 and graph.has_edge(step.call.name, steps[j].call.name)
+                 and graph.edges[step.call.name, steps[j].call.name].get("hard")]
+        served.append(users)
         if not step.user_args and step.feeds_later:
             roles.append("implicit")
-        elif step.user_args and any(graph.has_edge(step.call.name, v) and graph.edges[step.call.name, v].get("hard")
-                                    for v in later):
+        elif step.user_args and users:
             roles.append("context")
         else:
             roles.append("goal")
@@ -75,7 +81,9 @@ def plan_abstraction(turn: Turn, tools: tuple[ToolSpec, ...], graph: nx.DiGraph,
     shown = {s for v in values.values() for s in _scalars(v)}
     hidden = sorted({s for step in steps for src in step.hidden for s in _scalars(src.value)
                      if s not in shown and len(s) >= 2})
-    return Abstraction(steps, tuple(roles), tuple(bindings), values, tuple(hidden), schemas)
+    serves = tuple(-1 if r != "context" else next((j for j in served[i] if roles[j] == "goal"), served[i][0])
+                   for i, r in enumerate(roles))
+    return Abstraction(steps, tuple(roles), tuple(bindings), values, tuple(hidden), schemas, serves)
 
 
 def _build(plan: Abstraction, name: str, description: str, param_docs: dict[str, str], label: str) -> AdvancedTool:
@@ -86,7 +94,7 @@ def _build(plan: Abstraction, name: str, description: str, param_docs: dict[str,
     spec = ToolSpec(name, description, {"type": "object", "properties": props, "required": sorted(props)},
                     owner="advanced")
     return AdvancedTool(spec, tuple(s.call for s in plan.steps), dict(plan.user_values), plan.hidden_values, label,
-                        plan.roles, plan.bindings)
+                        plan.roles, plan.bindings, plan.serves)
 
 
 class OfflineTooling:

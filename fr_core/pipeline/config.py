@@ -44,7 +44,7 @@ class GenerateSection(_Frozen):
     k_max: int = Field(3, ge=1, le=20)
     noise: float = Field(0.5, ge=0.0, le=1.0)
     size: Literal["small", "medium", "large"] = "medium"
-    strategy: Literal["uniform", "coverage"] = "uniform"
+    strategy: Literal["uniform", "deep", "coverage"] = "uniform"
     error_share: float = Field(0.0, ge=0.0, le=1.0)
     leak_retries: int = Field(2, ge=0, le=20)
     # Shares of samples made into harder variants: miss_func, miss_param, long_context (see pipeline.variants).

@@ -9,7 +9,7 @@ from fr_core.errors import ConfigError
 
 __all__ = ["SamplerConfig", "STRATEGIES", "POLICIES"]
 
-STRATEGIES = ("uniform", "coverage")
+STRATEGIES = ("uniform", "deep", "coverage")
 POLICIES = ("directed", "random")
 
 

@@ -1,4 +1,5 @@
-"""Target tool strategies for each round: uniform over reachable tools, or coverage-driven (least-sampled first)."""
+"""Target tool strategies for each round: uniform over reachable tools, deep (farther targets first) or
+coverage-driven (least-sampled first)."""
 
 from __future__ import annotations
 
@@ -47,7 +48,9 @@ def pick_target(
 ) -> tuple[str, str]:
     """A target among ``reachable`` (tool → hops from a legal tool) and why it was picked.
 
-    ``uniform``: any reachable tool. ``coverage``: the tools sampled least so far (then missed least), then the
+    ``uniform``: any reachable tool. ``deep``: a tool not yet legal (≥ 1 hop away), drawn with weight equal to
+    its distance, so the turn has to walk a prerequisite chain first (uniform when every tool is legal).
+    ``coverage``: the tools sampled least so far (then missed least), then the
     one whose pair with ``last_tool`` was seen least, ties broken by ``rng`` over sorted names.
     """
     pool = sorted(reachable)
@@ -55,8 +58,15 @@ def pick_target(
         raise ConfigError("no target can be picked: no tool is reachable from the current state")
     if strategy == "uniform":
         return rng.choice(pool), f"uniform over {len(pool)} reachable tools"
+    if strategy == "deep":
+        far = [t for t in pool if reachable[t] >= 1]
+        if not far:
+            return rng.choice(pool), f"deep: every one of {len(pool)} reachable tools is legal already, uniform"
+        target = rng.choices(far, weights=[reachable[t] for t in far])[0]
+        return target, (f"deep: {reachable[target]} hop(s) away, weighted by distance over {len(far)} "
+                        f"non-legal of {len(pool)} reachable tools")
     if strategy != "coverage":
-        raise ConfigError(f"unknown target strategy {strategy!r}; choose uniform or coverage")
+        raise ConfigError(f"unknown target strategy {strategy!r}; choose uniform, deep or coverage")
     cov = coverage or Coverage()
 
     def key(t: str) -> tuple[int, int, int]:

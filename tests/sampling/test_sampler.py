@@ -93,7 +93,7 @@ def test_eq2_ties_depend_on_seed_not_on_set_order():
 
 @pytest.mark.parametrize("bad, words", [
     (dict(calls=0), "'calls'"), (dict(rounds=-1), "'rounds'"), (dict(error_share=1.5), "'error_share'"),
-    (dict(strategy="greedy"), "uniform, coverage"), (dict(policy="bfs"), "directed, random"),
+    (dict(strategy="greedy"), "uniform, deep, coverage"), (dict(policy="bfs"), "directed, random"),
     (dict(calls="4"), "integer"),
 ])
 def test_config_rejects_bad_values_with_clear_messages(bad, words):
