@@ -43,7 +43,7 @@ _AGAIN = (" again", " once more", " one more time")
 _FILLER = re.compile(r"\b(?:of any extension|from (?:the )?current directory|in the current directory|"
                      r"at current directory|from currrent directory|for the authenticated user|"
                      r"from one location to another|under specific path|of the current user|a specific|"
-                     r"the specified|specified|specific|given)\b", re.I)
+                     r"the specified|specified|specific)\b", re.I)
 
 
 def avoid_tool_names(text: str, tool_names: set[str], rng: random.Random) -> str:
@@ -70,6 +70,7 @@ def _noisy(phrase: str, noise: float, rng: random.Random) -> str:
 def short_goal(spec: ToolSpec) -> str:
     """The goal of a tool as a person says it: its goal phrase up to the first comma, without description filler."""
     goal = re.split(r",\s|;\s|\s[-–]\s|\s\(", goal_phrase(spec))[0]
+    goal = re.sub(r"\s+(?:with |for |from )?(?:the |a )?given\b.*$", "", goal)
     goal = _FILLER.sub(" ", goal)
     goal = re.sub(r"\s+(?:with|for|from|of|in|on|at|to|and|that|by)\s*$", "", re.sub(r"\s+", " ", goal).strip())
     return goal or goal_phrase(spec)

@@ -203,7 +203,8 @@ class _Planner:
         self._call(ToolCall(tool, args))
 
     def _prerequisites(self, tool: str, leftovers: list[_Value], needed: set[str]) -> None:
-        prereqs = [u for u, _, d in self.graph.in_edges(tool, data=True) if d.get("hard") and u in self.specs]
+        prereqs = [u for u, _, d in self.graph.in_edges(tool, data=True)  # prerequisites, and producers of inputs
+                   if (d.get("hard") or d.get("field")) and u in self.specs and u != tool]
         pool = sorted(set(prereqs) | needed, key=lambda u: (u not in needed, u not in prereqs, u))
         for u in pool:
             matched = [v for v in leftovers if not v.used and any(self._param_match(p, v)
@@ -249,6 +250,11 @@ class _Planner:
         if hint is not None:
             source, path, nth = hint
             picked = [leaf for leaf in self.leaves if leaf.tool == source and (not path or leaf.path == path)]
+            if picked and not path:  # no path given: the output field named like the parameter, if there is one
+                pw = set(param_words(param).split())
+                named = [leaf for leaf in picked if leaf.key == param] or [
+                    leaf for leaf in picked if pw & set(param_words(leaf.key).split())]
+                picked = named or picked
             if picked:
                 last = (picked[-1].round, picked[-1].step)
                 same_call = [leaf for leaf in picked if (leaf.round, leaf.step) == last]

@@ -42,6 +42,10 @@ def _scalars(value: Any) -> list[str]:
     return [str(value)]
 
 
+#: Read-only lookups by name: when one's output feeds a later call, the request gives its values, not the step.
+_LOOKUP = re.compile(r"^(?:get|search|find|list|retrieve|estimate|compute)_", re.I)
+
+
 def plan_abstraction(turn: Turn, tools: tuple[ToolSpec, ...], graph: nx.DiGraph, round_index: int = 0) -> Abstraction:
     """Which calls the abstract tool hides, which values the user must give, from the recorded data flow and ``G``.
 
@@ -56,9 +60,11 @@ def plan_abstraction(turn: Turn, tools: tuple[ToolSpec, ...], graph: nx.DiGraph,
     served: list[list[int]] = []
     seen: dict[tuple[str, str], str] = {}
     for i, step in enumerate(steps):
-        users = [j for j in range(i + 1, len(steps)) if steps[j].call.name != step.call.name
-                 and graph.has_edge(step.call.name, steps[j].call.name)
-                 and graph.edges[step.call.name, steps[j].call.name].get("hard")]
+        users = [j for j in range(i + 1, len(steps)) if steps[j].call.name != step.call.name and (
+            (graph.has_edge(step.call.name, steps[j].call.name)
+             and graph.edges[step.call.name, steps[j].call.name].get("hard"))
+            or (_LOOKUP.match(step.call.name) and any(src.from_call == (round_index, step.index)
+                                                      for src in steps[j].hidden)))]
         served.append(users)
         if not step.user_args and step.feeds_later:
             roles.append("implicit")
