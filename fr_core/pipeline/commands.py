@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 from pathlib import Path
 
 import typer
@@ -34,6 +36,9 @@ def generate_command(
     from fr_core.pipeline.runner import BatchProgress, run_batch
     from fr_core.store import DEFAULT_DB, Store
 
+    # A scheduler's SIGTERM stops the run the way Ctrl-C does: samples in flight are stored, the run can resume.
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         store = Store(db or DEFAULT_DB)
         run_config = None if resume else load_run_config(config)

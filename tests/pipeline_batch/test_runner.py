@@ -115,13 +115,14 @@ def test_kill_9_then_resume_loses_and_duplicates_nothing(tmp_path) -> None:
     assert steps == 0
 
 
-def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_or_sigterm_stops_cleanly_and_says_how_to_resume(tmp_path, sig) -> None:
     db = tmp_path / "w.db"
     proc = subprocess.Popen([FR, "generate", "--db", str(db), "--config", OFFLINE, "--samples", "400"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "COLUMNS": "300"})
     _wait_for_samples(db, proc, 10)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "--resume" in out and "Traceback" not in out + err
