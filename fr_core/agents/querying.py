@@ -39,6 +39,9 @@ _RIDER_MENTIONS = ("{w} {v}", "{v} as the {w}")
 _JOINERS = (" with ", " for ", " using ", " — ", ", with ")
 _OWN = ("my ", "our ", "the ")
 _AGAIN = (" again", " once more", " one more time")
+#: Tools that only read (by name): two of them next to each other may be asked for in either order.
+_READ_ONLY = re.compile(r"^(?:\w+_)?(?:get|list|search|find|retrieve|view|display|check|estimate|ls|pwd|cat|tail|"
+                        r"wc|du|grep|diff)(?:_|$)|^(?:get|display|check)[A-Z]", re.I)
 #: Description fillers a person would not say (the goal stays recognisable without them).
 _FILLER = re.compile(r"\b(?:of any extension|from (?:the )?current directory|in the current directory|"
                      r"at current directory|from currrent directory|for the authenticated user|"
@@ -166,16 +169,24 @@ class OfflineQuerying:
                 j = j if 0 <= j < len(roles) and roles[j] == "goal" else i
                 riders.setdefault(j, []).extend((p, a) for p, k, a in adv.bindings if k == i)
         clauses: list[str] = []
+        movable: list[bool] = []  # a read-only goal with no context riding along: its place may change
         last: tuple[str, Any] | None = None
+        shorts = {c.name: short_goal(specs[c.name]) for c, r in zip(adv.inner_calls, roles)
+                  if r == "goal" and c.name in specs}
         for i, (call, role) in enumerate(zip(adv.inner_calls, roles)):
             own = [(p, a) for p, k, a in adv.bindings if k == i]
             if role == "goal":
                 spec = specs.get(call.name)
-                goal = _noisy(short_goal(spec), noise, rng) if spec else call.name.replace("_", " ")
+                goal = short_goal(spec) if spec else call.name.replace("_", " ")
+                if spec and sum(v == goal for v in shorts.values()) > 1:  # two tools, one phrase: say whose
+                    extra_words = [w for w in call.name.lower().split("_") if w not in goal.lower().split()]
+                    goal += " for " + " ".join(extra_words) if extra_words else ""
+                goal = _noisy(goal, noise, rng)
                 same = last == (call.name, call.arguments)
                 last = (call.name, call.arguments)
                 if same:
                     clauses.append(goal + _pick(rng, noise, _AGAIN[0], _AGAIN))
+                    movable.append(False)
                     continue
             elif role == "context" and i in riders and riders[i] == own:
                 goal = ""  # a context call with no goal after it to serve: only its values are said
@@ -187,6 +198,7 @@ class OfflineQuerying:
             if len(mentions) > 1 and rng.random() < noise:
                 rng.shuffle(mentions)
             ctx = [_mention(adv, p, a, rng, noise, _RIDER_MENTIONS) for p, a in dict.fromkeys(extra)]
+            movable.append(bool(goal) and not ctx and bool(_READ_ONLY.match(call.name)))
             if not goal:
                 clauses.append(_pick(rng, noise, "my ", _OWN).lstrip() + _and(ctx or mentions))
                 continue
@@ -196,6 +208,12 @@ class OfflineQuerying:
             if ctx:
                 text += (" — " if not mentions else ", ") + _pick(rng, noise, "my ", _OWN) + _and(ctx)
             clauses.append(text)
+        k = 0
+        while k + 1 < len(clauses):  # independent read-only goals come in either order (same state, same results)
+            if movable[k] and movable[k + 1] and rng.random() < noise * 0.3:
+                clauses[k], clauses[k + 1] = clauses[k + 1], clauses[k]
+                k += 1
+            k += 1
         return clauses or ["check that everything is in order"]
 
     @staticmethod

@@ -129,3 +129,35 @@ def test_deep_targets_give_longer_flow_chains_than_uniform(graphs) -> None:
         chains[strategy] = statistics.mean(lengths)
     print(f"\nmean longest flow chain: uniform {chains['uniform']:.3f}, deep {chains['deep']:.3f}")
     assert chains["deep"] > chains["uniform"]
+
+
+def _adv(calls, roles, values=None, bindings=(), serves=None):
+    from fr_core.types import AdvancedTool, ToolCall, ToolSpec
+
+    spec = ToolSpec("task_flow", "Does it.", {"type": "object", "properties": {}}, owner="advanced")
+    return AdvancedTool(spec, tuple(ToolCall(n, a) for n, a in calls), values or {}, (), "test", tuple(roles),
+                        tuple(bindings), tuple(serves or [-1] * len(calls)))
+
+
+def test_two_tools_with_one_goal_phrase_are_told_apart_and_reads_may_swap_only_with_noise() -> None:
+    tools = tuple(make_env(["TwitterAPI", "MessageAPI"]).tools())
+    querying = make_agents("offline").querying
+    adv = _adv([("posting_get_login_status", {}), ("message_get_login_status", {})], ["goal", "goal"])
+    plain = {querying.write(adv, tools, noise=0.0, seed=s).output.text for s in range(20)}
+    assert plain == {"Please get the login status for posting, then get the login status for message."}
+    firsts = {querying.write(adv, tools, noise=1.0, seed=s).trace["clauses"][0] for s in range(40)}
+    assert any("posting" in f for f in firsts) and any("posting" not in f for f in firsts)  # both orders, ε = 1
+
+
+def test_credentials_ride_with_the_goal_they_unlock_not_with_the_step_before() -> None:
+    tools = tuple(make_env(["TwitterAPI"]).tools())
+    querying = make_agents("offline").querying
+    adv = _adv([("authenticate_twitter", {"username": "mirela_mac", "password": "pw1"}),
+                ("list_all_following", {}), ("retweet", {"tweet_id": 681})],
+               ["context", "goal", "goal"], {"username": "mirela_mac", "password": "pw1", "tweet_id": 681},
+               [("username", 0, "username"), ("password", 0, "password"), ("tweet_id", 2, "tweet_id")],
+               [2, -1, -1])
+    result = querying.write(adv, tools, noise=0.0, seed=0)
+    first, second = result.trace["clauses"]
+    assert "mirela_mac" not in first and "mirela_mac" in second and "681" in second
+    assert short_goal(next(t for t in tools if t.name == "authenticate_twitter")) not in result.output.text
