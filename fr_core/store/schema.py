@@ -106,10 +106,16 @@ def migrate(conn: sqlite3.Connection, path: str = "") -> int:
         raise StoreError(f"store {path or '?'} has schema version {version}, newer than this code's "
                          f"{SCHEMA_VERSION}; upgrade fr_core or open a different file")
     while version < SCHEMA_VERSION:
+        conn.execute("BEGIN IMMEDIATE")
+        # Another connection may have migrated the file while this one waited for the lock: look again inside it.
+        version = schema_version(conn)
+        if version >= SCHEMA_VERSION:
+            conn.execute("COMMIT")
+            break
         step = _MIGRATIONS.get(version)
         if step is None:
+            conn.execute("ROLLBACK")
             raise StoreError(f"store {path or '?'}: no migration from schema version {version}")
-        conn.execute("BEGIN IMMEDIATE")
         try:
             step(conn)
             conn.execute("DELETE FROM schema_version")

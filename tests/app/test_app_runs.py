@@ -64,3 +64,38 @@ def test_stored_sample_opens_in_data_set_and_edits_go_to_the_store(app_file, tmp
     finally:
         store.close()
     assert len(edits) == 1 and edits[0].field == "round0" and "verdict" in edits[0].after
+
+
+def test_stored_run_exports_from_the_data_set_page(app_file, tmp_path, monkeypatch):
+    import json
+
+    from streamlit.testing.v1 import AppTest
+
+    from fr_core.agents import make_agents
+    from fr_core.pipeline import generate_sample
+
+    db = tmp_path / "runs.db"
+    monkeypatch.setenv("FR_STORE", str(db))
+    store = Store(db)
+    run_id = store.create_run({"note": "test"}, 0, 3)
+    for i in range(3):
+        store.add_sample(run_id, i, generate_sample(["TicketAPI"], rounds=1, seed=0, index=i,
+                                                    agents=make_agents("offline", mistake_rate=0.0)).output)
+    accepted = store.count_samples(run_id, "accepted")
+    store.close()
+    at = AppTest.from_file(str(app_file), default_timeout=60).run()
+    at.switch_page("pages/dataset.py").run()
+    at.radio(key="dataset.source").set_value("Store (runs.db)").run()
+    out = tmp_path / "out.jsonl"
+    at.selectbox(key="dataset.export.format").set_value("openai")
+    at.text_input(key="dataset.export.out").set_value(str(out))
+    at.button(key="dataset.export.run").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    lines = out.read_text().splitlines()
+    assert accepted > 0 and len(lines) == accepted
+    assert all(json.loads(line)["messages"][0]["role"] == "system" for line in lines)
+    assert any("written to" in s.value for s in at.success)
+    # A path that cannot be written shows a message in the page, not a traceback.
+    at.text_input(key="dataset.export.out").set_value(str(out / "x" / "y.jsonl"))
+    at.button(key="dataset.export.run").click().run()
+    assert not at.exception and at.error

@@ -167,3 +167,27 @@ def test_listing_ten_thousand_samples_is_fast(tmp_path) -> None:
         "EXPLAIN QUERY PLAN SELECT id FROM samples WHERE run_id = ? AND status = ? AND idx > ? ORDER BY idx",
         (run, "accepted", -1)))
     assert "samples_run_status" in plan
+
+
+def test_several_connections_opening_a_new_file_at_once_all_succeed(tmp_path):
+    """A page and a background batch may create the store together: each migration step runs exactly once."""
+    import threading
+
+    from fr_core.store import Store
+
+    for trial in range(10):
+        path = tmp_path / f"race{trial}.db"
+        errors: list[Exception] = []
+
+        def open_store() -> None:
+            try:
+                Store(path).close()
+            except Exception as exc:  # collected and asserted below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=open_store) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors, errors

@@ -2,7 +2,9 @@
 
 import streamlit as st
 
+from fr_core.export import FORMATS, export_run
 from fr_core.pipeline import generate_sample
+from fr_core.store import Store
 from workbench.components.common import class_picker, graph_for, show_errors
 from workbench.components.dataset import (
     CHART_LIMIT,
@@ -84,7 +86,15 @@ with show_errors("data set"):
         st.download_button("Export shown samples (JSONL)", to_jsonl(by_id[i] for i in ids), "samples.jsonl",
                            "application/json", key="dataset.export", disabled=not ids)
     else:
-        st.caption("Export a stored run with `fr export`.")
+        e1, e2, e3 = st.columns([1, 3, 1])
+        fmt = e1.selectbox("Format", FORMATS, key="dataset.export.format")
+        suffix = "parquet" if fmt == "parquet" else "jsonl"
+        out = e2.text_input("Write to", f"runs/exports/{run_id}.{fmt}.{suffix}", key="dataset.export.out")
+        if e3.button("Export run", key="dataset.export.run", help="Accepted samples, like `fr export`"):
+            report = export_run(Store(db), run_id, fmt, out)
+            st.success(f"{report.written} of {report.read} samples written to "
+                       f"{', '.join(str(p) for p in report.paths)}; dropped {report.contaminated} contaminated "
+                       f"(BFCL test overlap) and {report.duplicates} near-duplicates.")
 
     tab_view, tab_charts = st.tabs(["Open a sample", "Charts"])
     with tab_view:
