@@ -6,16 +6,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from fr_core.errors import FrError
 
 app = typer.Typer(help="FunReason-MT Workbench: generate hard, verified multi-turn function-calling data.",
                   no_args_is_help=True)
 console = Console()
-
-
-def fail(exc: FrError) -> None:
-    console.print(f"[red]error:[/red] {exc}")
-    raise typer.Exit(2)
 
 
 @app.command()
