@@ -107,7 +107,9 @@ class ManagedClient:
         self.retry = retry or RetryPolicy(max_attempts=profile.max_attempts)
         self.accounting = accounting if accounting is not None else Accounting()
         self.on_event = on_event
-        self.limits: ProfileLimits = limits_for(profile.name, profile.concurrency, profile.rpm, profile.tpm)
+        # A fleet's concurrency is per server (the fleet backend enforces it), so the whole profile allows N times it.
+        width = profile.concurrency * max(1, len(profile.base_urls))
+        self.limits: ProfileLimits = limits_for(profile.name, width, profile.rpm, profile.tpm)
         self._rng = random.Random()
 
     def __repr__(self) -> str:
@@ -232,8 +234,13 @@ def _backend(profile: ModelProfile, env: Mapping[str, str] | None) -> LLMClient:
     if profile.provider == "openai":
         from fr_core.llm.openai_backend import OpenAIBackend
 
-        return OpenAIBackend(profile.model, api_key=resolve_api_key(profile, env), base_url=profile.base_url,
-                             timeout_s=profile.timeout_s)
+        key = resolve_api_key(profile, env)
+        if profile.base_urls:  # a fleet: one SDK backend per server, each limited to the profile's concurrency
+            from fr_core.llm.fleet import FleetBackend
+
+            return FleetBackend([OpenAIBackend(profile.model, api_key=key, base_url=url, timeout_s=profile.timeout_s)
+                                 for url in profile.base_urls], profile.base_urls, concurrency=profile.concurrency)
+        return OpenAIBackend(profile.model, api_key=key, base_url=profile.base_url, timeout_s=profile.timeout_s)
     if profile.provider == "anthropic":
         from fr_core.llm.anthropic_backend import AnthropicBackend
 

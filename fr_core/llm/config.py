@@ -46,6 +46,16 @@ class ModelProfile:
     output_price_per_mtok: float = 0.0
     timeout_s: float = 60.0
     max_attempts: int = 5
+    #: A fleet of OpenAI-compatible servers serving the same model; ``concurrency`` then limits each of them.
+    base_urls: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "base_urls", tuple(self.base_urls))
+
+    @property
+    def endpoints(self) -> tuple[str, ...]:
+        """Every server address of the profile: ``base_urls``, else ``base_url``, else none (the provider's own)."""
+        return self.base_urls or ((self.base_url,) if self.base_url else ())
 
     def cost(self, input_tokens: int, output_tokens: int) -> float:
         """US dollars for a call, from the per-million-token prices."""
@@ -67,6 +77,7 @@ class _ProfileModel(BaseModel):
     output_price_per_mtok: float = Field(0.0, ge=0)
     timeout_s: float = Field(60.0, gt=0)
     max_attempts: int = Field(5, ge=1, le=50)
+    base_urls: list[str] = Field(default_factory=list)
 
 
 def _profiles_path(path: str | Path | None) -> Path:
@@ -99,6 +110,12 @@ def load_profiles(path: str | Path | None = None) -> dict[str, ModelProfile]:
         except ValidationError as exc:
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
             raise ConfigError(f"{file}: profiles.{name} is invalid: {problems}") from None
+        if checked.base_url and checked.base_urls:
+            raise ConfigError(f"{file}: profiles.{name} sets both base_url and base_urls; "
+                              "list every server in base_urls")
+        if checked.base_urls and checked.provider != "openai":
+            raise ConfigError(f"{file}: profiles.{name} lists base_urls, a fleet of OpenAI-compatible servers, "
+                              f"but its provider is {checked.provider!r}; use provider = \"openai\"")
         profiles[name] = ModelProfile(name=name, **checked.model_dump())
     return profiles
 
@@ -127,7 +144,7 @@ def resolve_api_key(profile: ModelProfile, env: Mapping[str, str] | None = None)
     key = env.get(var, "").strip()
     if key:
         return key
-    if profile.base_url and not profile.api_key_env:
+    if profile.endpoints and not profile.api_key_env:
         return None  # vLLM / SGLang / Ollama on our own machines need no key
     raise ConfigError(f"model profile {profile.name!r} ({profile.provider}) needs an API key: "
                       f"set the environment variable {var}")
