@@ -6,6 +6,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from fr_core.graph.commands import graph_app
+from fr_core.pipeline.commands import register as register_batch
+from fr_core.sampling.commands import sample_command
+
 
 app = typer.Typer(help="FunReason-MT Workbench: generate hard, verified multi-turn function-calling data.",
                   no_args_is_help=True)
@@ -27,17 +31,8 @@ def envs(tools: bool = typer.Option(True, help="List each environment's tools.")
     console.print(table)
 
 
-from fr_core.graph.commands import graph_app  # noqa: E402
-
 app.add_typer(graph_app, name="graph")
-
-
-from fr_core.sampling.commands import sample_command  # noqa: E402
-
 app.command("sample")(sample_command)
-
-from fr_core.pipeline.commands import register as register_batch  # noqa: E402
-
 register_batch(app)  # generate, runs, export
 
 
