@@ -234,7 +234,11 @@ class _Planner:
         for p in dict.fromkeys([*spec.required, *hinted]):
             if p in args:
                 continue
-            value, note = (self.given[p], "the request gave it earlier") if p in self.given else (None, "")
+            value, note = None, ""
+            if (tool, p) in self.hints.arg_from:  # the critic's pointer beats a value the request gave elsewhere
+                value, note = self._from_outputs(tool, p)
+            if value is None and p in self.given:
+                value, note = self.given[p], "the request gave it earlier"
             if value is None:
                 value, note = self._from_outputs(tool, p)
             if value is not None and spec.properties.get(p, {}).get("type") == "array" and not isinstance(value, list):
