@@ -65,6 +65,9 @@ class UsageTotals:
     def __add__(self, other: UsageTotals) -> UsageTotals:
         return UsageTotals(*(a + b for a, b in zip(self._values(), other._values())))
 
+    def __sub__(self, other: UsageTotals) -> UsageTotals:
+        return UsageTotals(*(a - b for a, b in zip(self._values(), other._values())))
+
     def _values(self) -> tuple[Any, ...]:
         return (self.requests, self.cache_hits, self.failures, self.retries, self.input_tokens,
                 self.output_tokens, self.cost_usd)
@@ -86,6 +89,14 @@ class Accounting:
             row = self._by_model.setdefault(name, [0] * len(delta))
             for i, value in enumerate(delta):
                 row[i] += value
+
+    def merge(self, by_model: Mapping[str, UsageTotals]) -> None:
+        """Add totals counted elsewhere (e.g. by a Ray worker), by ``provider:model``."""
+        with self._lock:
+            for name, totals in by_model.items():
+                row = self._by_model.setdefault(name, [0] * len(totals._values()))
+                for i, value in enumerate(totals._values()):
+                    row[i] += value
 
     def totals(self) -> UsageTotals:
         return sum(self.by_model().values(), UsageTotals())

@@ -30,6 +30,10 @@ def generate_command(
     db: Path = typer.Option(None, "--db", help="SQLite store (default runs/workbench.db)."),
     concurrency: int = typer.Option(None, "--concurrency", min=1, help="Samples in flight (default: the config's)."),
     resume: str = typer.Option(None, "--resume", help="Continue a stored run: its config and seed, the missing samples."),
+    executor: str = typer.Option("local", "--executor", help="local (threads in this process) or ray (Ray tasks; "
+                                 "this process still writes the store). See docs/scale.md."),
+    ray_address: str = typer.Option(None, "--ray-address", help="Ray cluster to join (auto, or HOST:PORT); "
+                                    "default: a Ray runtime on this machine."),
 ) -> None:
     """Generate a batch of samples into the store; Ctrl-C stops cleanly and --resume RUN_ID continues."""
     from fr_core.pipeline.config import load_run_config
@@ -58,7 +62,8 @@ def generate_command(
                     task = bar.add_task(p.run_id, total=p.total, completed=p.done, **fields)
                 bar.update(task, completed=p.done, **fields)
 
-            result = run_batch(store, run_config, samples, resume=resume, concurrency=concurrency, on_progress=show)
+            result = run_batch(store, run_config, samples, resume=resume, concurrency=concurrency, on_progress=show,
+                               executor=executor, ray_address=ray_address)
     except FrError as exc:
         _fail(exc)
     if result.interrupted:

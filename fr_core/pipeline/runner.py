@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
 import networkx as nx
@@ -100,13 +101,22 @@ def _one(config: RunConfig, agents: AgentSet, graphs: dict[str, nx.DiGraph], idx
 def run_batch(store: Store, config: RunConfig | None = None, n_samples: int | None = None, *,
               resume: str | None = None, concurrency: int | None = None,
               on_progress: Callable[[BatchProgress], None] | None = None,
-              stop: threading.Event | None = None) -> BatchProgress:
+              stop: threading.Event | None = None, executor: str = "local",
+              ray_address: str | None = None) -> BatchProgress:
     """Generate a run's samples into ``store``; returns the final counts.
 
     A new run needs ``config``; ``resume=RUN_ID`` continues a stored run with its stored config and seed, skipping
     the indices already stored (``n_samples`` may raise its target). Ctrl-C (or setting ``stop``) lets the samples
     in flight finish and be stored, marks the run ``interrupted`` and returns with ``interrupted=True``.
+    ``executor="ray"`` runs the same per-sample step as Ray tasks (on ``ray_address``, or a local Ray runtime);
+    this process still writes every result.
     """
+    if executor not in ("local", "ray"):
+        raise ConfigError(f"unknown executor {executor!r}; use 'local' or 'ray'")
+    if executor == "ray":
+        from fr_core.pipeline.ray_executor import require_ray
+
+        require_ray()
     if resume:
         run = store.get_run(resume)
         config = RunConfig.from_dict(run.config, f"stored config of run {resume}")
@@ -127,8 +137,15 @@ def run_batch(store: Store, config: RunConfig | None = None, n_samples: int | No
     done = store.done_indices(run_id)
     todo = iter([i for i in range(total) if i not in done])
     accounting = Accounting()
-    agents = build_agents(config, str(store.path), accounting)
-    graphs = _graphs(config)
+    if executor == "ray":
+        from fr_core.pipeline.ray_executor import RayPool
+
+        pool: Any = RayPool(config, accounting, ray_address)
+        submit = pool.submit
+    else:
+        agents, graphs = build_agents(config, str(store.path), accounting), _graphs(config)
+        pool = ThreadPoolExecutor(max_workers=width, thread_name_prefix="fr-sample")
+        submit = partial(pool.submit, _one, config, agents, graphs)
     stop = stop or threading.Event()
     started = time.perf_counter()
     if on_progress:
@@ -144,13 +161,12 @@ def run_batch(store: Store, config: RunConfig | None = None, n_samples: int | No
         if on_progress:
             on_progress(progress)
 
-    pool = ThreadPoolExecutor(max_workers=width, thread_name_prefix="fr-sample")
     running: set[Future] = set()
     outcome = "done"
     try:
         while not stop.is_set():
             for idx in todo:
-                running.add(pool.submit(_one, config, agents, graphs, idx))
+                running.add(submit(idx))
                 if len(running) >= width:
                     break
             if not running:
