@@ -151,6 +151,19 @@ def _dump(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":"))
 
 
+def _set_wal(conn: sqlite3.Connection, tries: int = 100) -> None:
+    """Switch to WAL; the switch needs the file to itself and ignores the busy timeout, so wait for it here."""
+    for _ in range(tries - 1):
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            time.sleep(0.05)
+    conn.execute("PRAGMA journal_mode=WAL")
+
+
 class Store:
     """A SQLite (WAL) store of runs and samples; safe to share between threads, and to read while another process
     writes. ``Store(path)`` creates the file and its folders and migrates an older schema."""
@@ -161,7 +174,7 @@ class Store:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=30)
-            conn.execute("PRAGMA journal_mode=WAL")
+            _set_wal(conn)
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
             migrate(conn, str(self.path))
