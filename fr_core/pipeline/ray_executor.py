@@ -4,6 +4,7 @@ where the one store writer records them. Ray is imported only when this executor
 from __future__ import annotations
 
 import json
+import signal
 import threading
 from concurrent.futures import Future
 from concurrent.futures import wait as wait_all
@@ -63,7 +64,11 @@ class RayPool:
         self._ray, self._accounting = ray, accounting
         self._started = not ray.is_initialized()
         if self._started:  # address None starts a runtime on this machine; "auto" or host:port joins a cluster
+            handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
             ray.init(address=address, include_dashboard=False, log_to_driver=False)
+            if threading.current_thread() is threading.main_thread():
+                for sig, handler in handlers.items():  # ray.init replaces them; Ctrl-C / SIGTERM stop the run cleanly
+                    signal.signal(sig, handler)
         worker_config = config.model_copy(update={"llm": config.llm.model_copy(update={"cache_mode": "off"})})
         self._config = ray.put(worker_config)
         self._remote = ray.remote(max_retries=2)(_task)

@@ -1,11 +1,15 @@
 """The Ray executor: the same samples as the local executor for the same seed, resume without loss or duplicates,
-and ``fr generate --executor ray --ray-address`` joining a running Ray runtime."""
+``fr generate --executor ray --ray-address`` joining a running Ray runtime, and SIGTERM stopping a Ray run
+cleanly although ``ray.init`` installs handlers of its own."""
 
 from __future__ import annotations
 
+import signal
+import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -74,6 +78,28 @@ def test_cli_joins_a_running_ray_runtime(ray_runtime, tmp_path) -> None:
                           ray_runtime], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "done:" in out.stdout and len(Store(db).list_runs()[0].run.id) > 0
+
+
+def _stored(db: Path) -> int:
+    try:
+        with sqlite3.connect(db, timeout=5) as conn:
+            return conn.execute("SELECT COUNT(*) FROM samples").fetchone()[0]
+    except sqlite3.OperationalError:  # not created yet
+        return 0
+
+
+def test_sigterm_stops_a_ray_run_it_started_cleanly(tmp_path) -> None:
+    db = tmp_path / "w.db"
+    proc = subprocess.Popen([FR, "generate", "--db", str(db), "-n", "100000", "--executor", "ray"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    deadline = time.monotonic() + 90
+    while _stored(db) < 5 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130, out
+    run = Store(db).list_runs()[0]
+    assert run.run.status == "interrupted" and run.stored == _stored(db) >= 5 and "--resume" in out
 
 
 def test_unknown_executor_is_refused_before_a_run_is_created(tmp_path) -> None:
