@@ -6,7 +6,8 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from fr_core.errors import ConfigError
@@ -32,6 +33,20 @@ class _Endpoint:
         self.slots = SharedSemaphore(concurrency)
         self.requests = self.failures = self.in_flight = 0
         self.failed_at = float("-inf")
+
+    def call(self, request: LLMRequest) -> LLMResponse:
+        self.slots.acquire()
+        try:
+            return self.backend.complete(request)
+        finally:
+            self.slots.release()
+
+    async def acall(self, request: LLMRequest) -> LLMResponse:
+        await self.slots.aacquire()
+        try:
+            return await self.backend.acomplete(request)
+        finally:
+            self.slots.release()
 
 
 class FleetBackend:
@@ -62,7 +77,7 @@ class FleetBackend:
         n = len(self._endpoints)
         with self._lock:
             choices = [(now - e.failed_at < self.cooldown_s, e.in_flight, (i - turn) % n, i)
-                       for i, e in enumerate(self._endpoints) if i not in tried]
+                       for i, e in enumerate(self._endpoints) if id(e) not in tried]
             if not choices:
                 return None
             endpoint = self._endpoints[min(choices)[3]]
@@ -77,48 +92,44 @@ class FleetBackend:
                 endpoint.failures += 1
                 endpoint.failed_at = time.monotonic()
 
-    def _all_failed(self, errors: list[str]) -> RetryableError:
-        return RetryableError(f"all {len(self._endpoints)} endpoints of the fleet failed: " + "; ".join(errors))
-
-    # complete / acomplete are twins: the same steps, one blocking, one awaiting.
+    # complete / acomplete are twins: one pass over the fleet, one blocking, one awaiting.
     def complete(self, request: LLMRequest) -> LLMResponse:
-        tried: set[int] = set()
-        errors: list[str] = []
-        while (endpoint := self._pick(tried)) is not None:
-            tried.add(self._endpoints.index(endpoint))
-            endpoint.slots.acquire()
-            try:
-                response = endpoint.backend.complete(request)
-            except RetryableError as exc:
-                self._done(endpoint, failed=True)
-                errors.append(str(exc))
-                continue
-            except BaseException:
-                self._done(endpoint, failed=False)
-                raise
-            finally:
-                endpoint.slots.release()
-            self._done(endpoint, failed=False)
-            return response
-        raise self._all_failed(errors)
+        tries = _Pass(self)
+        for endpoint in tries:
+            with tries.attempt(endpoint):
+                return endpoint.call(request)
+        raise tries.failed()
 
     async def acomplete(self, request: LLMRequest) -> LLMResponse:
-        tried: set[int] = set()
-        errors: list[str] = []
-        while (endpoint := self._pick(tried)) is not None:
-            tried.add(self._endpoints.index(endpoint))
-            await endpoint.slots.aacquire()
-            try:
-                response = await endpoint.backend.acomplete(request)
-            except RetryableError as exc:
-                self._done(endpoint, failed=True)
-                errors.append(str(exc))
-                continue
-            except BaseException:
-                self._done(endpoint, failed=False)
-                raise
-            finally:
-                endpoint.slots.release()
-            self._done(endpoint, failed=False)
-            return response
-        raise self._all_failed(errors)
+        tries = _Pass(self)
+        for endpoint in tries:
+            with tries.attempt(endpoint):
+                return await endpoint.acall(request)
+        raise tries.failed()
+
+
+class _Pass:
+    """One request's pass over a fleet: the endpoints it has not tried yet, best first, and their errors."""
+
+    def __init__(self, fleet: FleetBackend) -> None:
+        self.fleet, self.tried, self.errors = fleet, set[int](), list[str]()
+
+    def __iter__(self) -> Iterator[_Endpoint]:
+        while (endpoint := self.fleet._pick(self.tried)) is not None:
+            self.tried.add(id(endpoint))
+            yield endpoint
+
+    @contextmanager
+    def attempt(self, endpoint: _Endpoint) -> Iterator[None]:
+        """Around one call to the endpoint: a transient error is noted and swallowed, so the pass tries the next."""
+        failed = False
+        try:
+            yield
+        except RetryableError as exc:
+            failed = True
+            self.errors.append(str(exc))
+        finally:
+            self.fleet._done(endpoint, failed)
+
+    def failed(self) -> RetryableError:
+        return RetryableError(f"all {len(self.tried)} endpoints of the fleet failed: " + "; ".join(self.errors))

@@ -90,3 +90,22 @@ def test_fleet_profile_errors_are_clear(tmp_path) -> None:
         load_profiles(models)
     models.write_text('[profiles.x]\nprovider = "openai"\nmodel = "m"\nbase_url = "http://a/v1"\n')
     assert load_profiles(models)["x"].endpoints == ("http://a/v1",)  # a single base_url still works
+
+
+def test_async_calls_and_timeouts_fail_over_too(tmp_path) -> None:
+    import asyncio
+
+    with FakeOpenAIServer() as healthy, FakeOpenAIServer(latency_s=3.0) as slow:
+        models = tmp_path / "models.toml"
+        models.write_text(f'[profiles.fleet]\nprovider = "openai"\nmodel = "fake-model"\ntimeout_s = 0.3\n'
+                          f'max_attempts = 1\nbase_urls = ["{slow.base_url}", "{healthy.base_url}"]\n')
+        client = build_client("fleet", profiles_path=models)
+
+        async def ask() -> list[str]:
+            requests = [LLMRequest(messages=({"role": "user", "content": f"q{i}"},)) for i in range(4)]
+            return [r.text for r in await asyncio.gather(*(client.acomplete(r) for r in requests))]
+
+        assert asyncio.run(ask()) == [f"echo: q{i}" for i in range(4)]
+        stats = {s.where: s for s in client.backend.stats()}
+        assert stats[slow.base_url].requests == stats[slow.base_url].failures > 0  # every one timed out ...
+        assert healthy.request_count == 4  # ... and went to the healthy server
