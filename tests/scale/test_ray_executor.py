@@ -80,6 +80,25 @@ def test_cli_joins_a_running_ray_runtime(ray_runtime, tmp_path) -> None:
     assert "done:" in out.stdout and len(Store(db).list_runs()[0].run.id) > 0
 
 
+def test_llm_usage_on_ray_workers_counts_in_the_run(ray_runtime, tmp_path) -> None:
+    from fr_core.llm.fakeserver import FakeOpenAIServer
+
+    with FakeOpenAIServer() as one, FakeOpenAIServer() as two:
+        models = tmp_path / "models.toml"
+        models.write_text(f'[profiles.fleet]\nprovider = "openai"\nmodel = "fake-model"\nmax_attempts = 1\n'
+                          f'input_price_per_mtok = 1.0\nbase_urls = ["{one.base_url}", "{two.base_url}"]\n')
+        config = RunConfig.from_dict({"agents": {"profile": "fleet"}, "llm": {"profiles": str(models)},
+                                      "generate": {"envs": ["GorillaFileSystem"], "rounds": 1, "calls": 2}})
+        store = Store(tmp_path / "w.db")
+        result = run_batch(store, config, 4, concurrency=2, executor="ray")
+        asked = one.request_count + two.request_count
+    assert result.done == 4 and asked > 0 and result.llm_calls == asked
+    usage = store.get_run(result.run_id).usage
+    assert usage["requests"] == asked and usage["cost_usd"] > 0
+    with sqlite3.connect(store.path) as conn:  # workers call live, no LLM cache: only the driver writes the store
+        assert "llm_cache" not in {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
+
+
 def _stored(db: Path) -> int:
     try:
         with sqlite3.connect(db, timeout=5) as conn:
