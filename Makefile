@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.setup-stamp
 # bfcl-eval's declared dependencies are gigabytes and broken: we install it alone (its classes need only mpmath).
 BFCL   := bfcl-eval==2026.3.23
 
-.PHONY: setup app test bench clean
+.PHONY: setup browser app test bench clean
 
 setup: $(STAMP)
 
@@ -20,7 +20,16 @@ $(STAMP): pyproject.toml constraints.txt
 app: setup
 	$(BIN)/streamlit run workbench/app.py
 
-test: setup
+# The end-to-end test drives Debian's chromium with Selenium; install it when missing (needs root and apt).
+browser:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null) \
+	      || echo "make test: chromium could not be installed; the browser test will be skipped"; \
+	  else echo "make test: no chromium/chromedriver and no root apt-get; the browser test will be skipped"; fi; \
+	fi
+
+test: setup browser
 	@$(BIN)/python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: no tests were collected, which counts as a failure"; exit 1; fi; \
 	exit $$rc

@@ -1,9 +1,6 @@
-"""End to end in a real headless Chromium (Debian's ``chromium``), driven over the DevTools protocol with tornado's
-websocket client: the app loads offline, the graph and critique pages render, screenshots land in tmp_path."""
+"""End to end in a real headless Chromium (Debian's ``chromium`` and ``chromium-driver``) driven by Selenium: the app
+loads offline, the graph and critique pages render, screenshots land in tmp_path."""
 
-import asyncio
-import base64
-import json
 import os
 import shutil
 import socket
@@ -15,10 +12,14 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from tornado.websocket import websocket_connect
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service as ChromeService
+from selenium.webdriver.common.by import By
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (apt-get install chromium)")
+CHROMEDRIVER = shutil.which("chromedriver")
+pytestmark = pytest.mark.skipif(CHROMIUM is None or CHROMEDRIVER is None,
+                                reason="needs Debian's chromium and chromium-driver (make test installs them)")
 
 
 def _free_port() -> int:
@@ -38,41 +39,6 @@ def _wait_http(url: str, timeout: float) -> None:
     raise TimeoutError(url)
 
 
-class Page:
-    """A minimal DevTools client: navigate, read the page text, take a screenshot."""
-
-    def __init__(self, ws) -> None:
-        self.ws, self.n = ws, 0
-
-    async def call(self, method: str, **params):
-        self.n += 1
-        await self.ws.write_message(json.dumps({"id": self.n, "method": method, "params": params}))
-        while True:
-            msg = json.loads(await self.ws.read_message())
-            if msg.get("id") == self.n:
-                return msg.get("result", {})
-
-    async def text(self) -> str:
-        r = await self.call("Runtime.evaluate", expression="document.body ? document.body.innerText : ''",
-                            returnByValue=True)
-        return r.get("result", {}).get("value", "")
-
-    async def open(self, url: str, wait_for: str, timeout: float = 40) -> str:
-        await self.call("Page.navigate", url=url)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            text = await self.text()
-            if wait_for in text:
-                await asyncio.sleep(2)  # let the iframe draw
-                return await self.text()
-            await asyncio.sleep(0.3)
-        raise AssertionError(f"{url}: {wait_for!r} never appeared; page text: {text[:300]!r}")
-
-    async def screenshot(self, path: Path) -> None:
-        r = await self.call("Page.captureScreenshot", format="png")
-        path.write_bytes(base64.b64decode(r["data"]))
-
-
 @pytest.fixture
 def server(app_file):
     port = _free_port()
@@ -88,46 +54,64 @@ def server(app_file):
         proc.wait(timeout=10)
 
 
-async def _tour(base: str, out: Path) -> dict[str, str]:
+def _open(driver, url: str, wait_for: str, timeout: float = 40) -> str:
+    """Load ``url`` and wait until the page text shows ``wait_for``; the text then."""
+    driver.get(url)
+    return _wait_text(driver, wait_for, timeout, url)
+
+
+def _wait_text(driver, wait_for: str, timeout: float = 40, where: str = "page") -> str:
+    deadline = time.monotonic() + timeout
+    text = ""
+    while time.monotonic() < deadline:
+        text = driver.execute_script("return document.body ? document.body.innerText : ''")
+        if wait_for in text:
+            time.sleep(2)  # let the graph iframe draw before a screenshot
+            return driver.execute_script("return document.body.innerText")
+        time.sleep(0.3)
+    raise AssertionError(f"{where}: {wait_for!r} never appeared; page text: {text[:300]!r}")
+
+
+def _tour(base: str, out: Path) -> dict[str, str]:
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-quic",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--window-size=1500,1000"):
+        options.add_argument(flag)
     profile = tempfile.mkdtemp()
-    chrome = subprocess.Popen([CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                               "--remote-debugging-port=0", f"--user-data-dir={profile}", "--window-size=1500,1000",
-                               "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    options.add_argument(f"--user-data-dir={profile}")
+    # The system driver, named explicitly: Selenium Manager would try to download one, and there is no internet.
+    driver = webdriver.Chrome(service=ChromeService(executable_path=CHROMEDRIVER), options=options)
     try:
-        port_file = Path(profile) / "DevToolsActivePort"
-        deadline = time.monotonic() + 30
-        while not (port_file.exists() and port_file.read_text().strip()) and time.monotonic() < deadline:
-            await asyncio.sleep(0.1)
-        port = port_file.read_text().split()[0]
-        targets = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/json").read())
-        ws = await websocket_connect(next(t["webSocketDebuggerUrl"] for t in targets if t["type"] == "page"),
-                                     max_message_size=256 * 2**20)
-        page = Page(ws)
-        texts = {"home": await page.open(base + "/", "Inspect and steer")}
-        texts["graph"] = await page.open(base + "/graph", "BFCL check")
-        await page.screenshot(out / "graph.png")
-        texts["critique"] = await page.open(base + "/critique", "Run Phases II")
-        await page.screenshot(out / "critique.png")
-        ws.close()
+        texts = {"home": _open(driver, base + "/", "Inspect and steer")}
+        texts["graph"] = _open(driver, base + "/graph", "BFCL check")
+        driver.save_screenshot(str(out / "graph.png"))
+        texts["critique"] = _open(driver, base + "/critique", "Run Phases II")
+        driver.save_screenshot(str(out / "critique.png"))
+        button = next(b for b in driver.find_elements(By.TAG_NAME, "button") if "Run Phases II" in b.text)
+        button.click()
+        texts["critique_run"] = _wait_text(driver, "Hard query")
+        driver.save_screenshot(str(out / "critique_run.png"))
         return texts
     finally:
-        chrome.terminate()
-        chrome.wait(timeout=10)
+        driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
 
 
 def test_app_in_headless_chromium(server, tmp_path):
     """Also copies the screenshots to ``$FR_SCREENSHOTS`` when set (e.g. ``docs/`` for the README tour)."""
-    texts = asyncio.run(_tour(server, tmp_path))
+    texts = _tour(server, tmp_path)
     if os.environ.get("FR_SCREENSHOTS"):
         out = Path(os.environ["FR_SCREENSHOTS"])
         out.mkdir(parents=True, exist_ok=True)
-        for name in ("graph.png", "critique.png"):
+        for name in ("graph.png", "critique_run.png"):
             shutil.copy(tmp_path / name, out / f"app_{name}")
     for name, text in texts.items():
         (tmp_path / f"{name}.txt").write_text(text)
     assert "API graph" in texts["home"] and "Critique loop" in texts["home"]
     assert "Traceback" not in texts["graph"] and "Edges" in texts["graph"], texts["graph"][-600:]
     assert "Traceback" not in texts["critique"] and "Hard query" not in texts["critique"]
-    for name in ("graph.png", "critique.png"):
+    assert "Traceback" not in texts["critique_run"] and "Attempt" in texts["critique_run"]
+    for name in ("graph.png", "critique.png", "critique_run.png"):
         assert (tmp_path / name).stat().st_size > 10_000
