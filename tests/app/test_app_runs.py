@@ -1,6 +1,21 @@
 """The runs page launches a background batch into a store and shows the run's figures."""
 
+from fr_core.agents import make_agents
+from fr_core.pipeline import generate_sample
 from fr_core.store import Store
+
+
+def _stored_run(db, classes: list[str], n: int) -> tuple[str, int]:
+    """A run of ``n`` one-round samples written to ``db``; its id and how many were accepted."""
+    store = Store(db)
+    try:
+        run_id = store.create_run({"note": "test"}, 0, n)
+        for i in range(n):
+            store.add_sample(run_id, i, generate_sample(classes, rounds=1, seed=0, index=i,
+                                                        agents=make_agents("offline", mistake_rate=0.0)).output)
+        return run_id, store.count_samples(run_id, "accepted")
+    finally:
+        store.close()
 
 
 def test_runs_page_without_store(open_page, tmp_path, monkeypatch):
@@ -34,17 +49,9 @@ def test_runs_page_launches_a_batch_and_shows_it(open_page, tmp_path, monkeypatc
 def test_stored_sample_opens_in_data_set_and_edits_go_to_the_store(app_file, tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
-    from fr_core.agents import make_agents
-    from fr_core.pipeline import generate_sample
-
     db = tmp_path / "runs.db"
     monkeypatch.setenv("FR_STORE", str(db))
-    store = Store(db)
-    run_id = store.create_run({"note": "test"}, 0, 2)
-    for i in range(2):
-        store.add_sample(run_id, i, generate_sample(["GorillaFileSystem"], rounds=1, seed=0, index=i,
-                                                    agents=make_agents("offline", mistake_rate=0.0)).output)
-    store.close()
+    _stored_run(db, ["GorillaFileSystem"], 2)
     at = AppTest.from_file(str(app_file), default_timeout=60).run()
     at.switch_page("pages/dataset.py").run()
     at.radio(key="dataset.source").set_value("Store (runs.db)").run()
@@ -71,18 +78,9 @@ def test_stored_run_exports_from_the_data_set_page(app_file, tmp_path, monkeypat
 
     from streamlit.testing.v1 import AppTest
 
-    from fr_core.agents import make_agents
-    from fr_core.pipeline import generate_sample
-
     db = tmp_path / "runs.db"
     monkeypatch.setenv("FR_STORE", str(db))
-    store = Store(db)
-    run_id = store.create_run({"note": "test"}, 0, 3)
-    for i in range(3):
-        store.add_sample(run_id, i, generate_sample(["TicketAPI"], rounds=1, seed=0, index=i,
-                                                    agents=make_agents("offline", mistake_rate=0.0)).output)
-    accepted = store.count_samples(run_id, "accepted")
-    store.close()
+    _, accepted = _stored_run(db, ["TicketAPI"], 3)
     at = AppTest.from_file(str(app_file), default_timeout=60).run()
     at.switch_page("pages/dataset.py").run()
     at.radio(key="dataset.source").set_value("Store (runs.db)").run()
