@@ -12,24 +12,14 @@ Run: ``.venv/bin/python bench/bench_sampler.py [--episodes 500] [--speed-only]``
 from __future__ import annotations
 
 import argparse
-import json
 import time
-from importlib import resources
 
 from fr_core.envs import BFCL_CLASSES
 from fr_core.envs.factory import make_env
 from fr_core.graph import bfcl_graph
+from fr_core.graph.check import class_combinations
 from fr_core.sampling import SamplerConfig, sample_episode, sample_episodes, summarize
 from fr_core.types import ToolCall
-
-
-def base_combinations() -> list[str]:
-    path = resources.files("bfcl_eval") / "data" / "BFCL_v4_multi_turn_base.json"
-    combos: dict[str, None] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            combos["+".join(json.loads(line)["involved_classes"])] = None
-    return [c for c in combos if "+" in c]
 
 
 def measure_speed(specs: list[str], episodes: int, diff_state: bool) -> tuple[float, float, int]:
@@ -60,7 +50,7 @@ def main() -> None:
     ap.add_argument("--speed-episodes", type=int, default=60)
     ap.add_argument("--speed-only", action="store_true")
     opts = ap.parse_args()
-    specs = list(BFCL_CLASSES) + base_combinations()
+    specs = list(BFCL_CLASSES) + class_combinations("base")
 
     print("== speed (sampler alone vs bare env.execute of the same calls) ==")
     for diff in (True, False):

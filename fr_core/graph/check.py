@@ -19,7 +19,7 @@ from fr_core.graph.build import bfcl_graph
 from fr_core.graph.model import class_density, is_legal
 from fr_core.types import StepResult
 
-__all__ = ["CATEGORIES", "GraphCheck", "load_bfcl_entries", "check_graph"]
+__all__ = ["CATEGORIES", "GraphCheck", "load_bfcl_entries", "class_combinations", "check_graph"]
 
 CATEGORIES = ("base", "miss_func", "miss_param", "long_context")
 
@@ -39,6 +39,12 @@ def load_bfcl_entries(category: str = "base") -> list[dict[str, Any]]:
     for entry in entries:
         entry["ground_truth"] = answers.get(entry["id"], [])
     return entries
+
+
+def class_combinations(category: str = "base") -> list[str]:
+    """The multi-class environments of a category (``"A+B"``, in first-seen order): only ``involved_classes`` is read."""
+    combos = {"+".join(e["involved_classes"]): None for e in load_bfcl_entries(category)}
+    return [c for c in combos if "+" in c]
 
 
 @dataclass

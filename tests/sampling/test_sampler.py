@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import random
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 import networkx as nx
@@ -16,6 +15,7 @@ from fr_core.envs import BFCL_CLASSES
 from fr_core.envs.factory import make_env
 from fr_core.errors import ConfigError, SamplingError
 from fr_core.graph import bfcl_graph
+from fr_core.graph.check import class_combinations
 from fr_core.sampling import (
     Coverage,
     SamplerConfig,
@@ -39,17 +39,7 @@ GRAPH_GAPS = {
 }
 
 
-def base_combinations() -> list[str]:
-    """The class combinations of BFCL's base category (only ``involved_classes`` is read from that file)."""
-    path = resources.files("bfcl_eval") / "data" / "BFCL_v4_multi_turn_base.json"
-    combos: dict[str, None] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            combos["+".join(json.loads(line)["involved_classes"])] = None
-    return list(combos)
-
-
-ENVS = list(BFCL_CLASSES) + [c for c in base_combinations() if "+" in c]
+ENVS = list(BFCL_CLASSES) + class_combinations("base")
 
 
 @lru_cache(maxsize=None)
