@@ -259,6 +259,8 @@ def probe_edges(env: Environment, *, seed: int = 0) -> list[dict[str, Any]]:
             failed_before[v.name] = (args, _error_text(rv))
         else:
             seen_before[v.name] = (args, rv.value)
+    env.restore(base)
+    views = {v.name: _views(env, v, seen_before[v.name][0], base) for v in specs if v.name in seen_before}
     edges: list[dict[str, Any]] = []
     base_state = env.state()
     read_only: set[str] = set()
@@ -305,14 +307,16 @@ def probe_edges(env: Environment, *, seed: int = 0) -> list[dict[str, Any]]:
                                           condition={"type": "candidates", "param": pname} if hard else None,
                                           reason=f"{v.name}({pname}={fresh[0]!r}) works only after {u.name} "
                                                  f"made that value available"))
-            if v.name in seen_before and v.name in read_only and v.owner == u.owner and u.name not in read_only:
-                args, value = seen_before[v.name]
-                env.restore(after)
-                rv = env.execute(ToolCall(v.name, args))
-                env.restore(after)
-                if not call_failed(rv) and rv.value != value:
-                    edges.append(dict(u=u.name, v=v.name, kind="observe",
-                                      reason=f"{v.name} shows what {u.name} changed (same call, new output)"))
+            if v.name in read_only and v.owner == u.owner and u.name not in read_only:
+                for args, value in views.get(v.name, ()):
+                    env.restore(after)
+                    rv = env.execute(ToolCall(v.name, args))
+                    env.restore(after)
+                    if not call_failed(rv) and rv.value != value:
+                        shown = f"({', '.join(f'{k}={x!r}' for k, x in args.items())})" if args else ""
+                        edges.append(dict(u=u.name, v=v.name, kind="observe",
+                                          reason=f"{v.name}{shown} shows what {u.name} changed (same call, new output)"))
+                        break
             if v.name in failed_before:
                 args, error = failed_before[v.name]
                 env.restore(after)
@@ -323,7 +327,9 @@ def probe_edges(env: Environment, *, seed: int = 0) -> list[dict[str, Any]]:
                 if failed and _gist(_error_text(rv)) != _gist(error) and v.owner == u.owner:
                     # One obstacle of several (doors locked, then brake pressed) is a prerequisite of its own,
                     # once another tool is seen clearing the next obstacle: a logout also changes the error.
-                    chain = _next_obstacle(env, specs, after, u, v, args, _error_text(rv), rng, failed_before)
+                    chain = _next_obstacle(env, specs, after, u, v, args, _error_text(rv), rng, failed_before,
+                                           {x.name: [a for a, _ in views.get(x.name, ())] for x in specs
+                                            if x.name in read_only and x.owner == v.owner})
                     hard = bool(settled and chain)
                     edges.append(dict(u=u.name, v=v.name, kind="state", hard=hard,
                                       condition={"type": "equals", "owner": v.owner, "values": settled} if hard else None,
@@ -362,24 +368,82 @@ def probe_edges(env: Environment, *, seed: int = 0) -> list[dict[str, Any]]:
                                          f"({', '.join(u.required)}), and {u.name} leaves the state unchanged"))
     # Same subject: a read-only tool and another tool of its class named after the same thing
     # (check_tire_pressure → find_nearest_tire_shop).
+    # A view option names a subject too (displayCarStatus(option='doors') → lockDoors).
     for u in specs:
         if u.name not in read_only:
             continue
-        subject = tokens(u.name) - GENERIC - VERBS
+        subjects = [(u.name, tokens(u.name) - GENERIC - VERBS)]
+        subjects += [(f"{u.name}({p}={x!r})", tokens(str(x)) - GENERIC - VERBS)
+                     for p, values in _options(env, u).items() for x in values]
         for v in specs:
-            shared = subject & tokens(v.name)
-            if v.owner == u.owner and v.name != u.name and shared:
-                edges.append(dict(u=u.name, v=v.name, kind="topic",
-                                  reason=f"{u.name} looks at the {', '.join(sorted(shared))} that {v.name} is about"))
+            if v.owner != u.owner or v.name == u.name:
+                continue
+            for view, subject in subjects:
+                shared = subject & tokens(v.name)
+                if shared:
+                    edges.append(dict(u=u.name, v=v.name, kind="topic",
+                                      reason=f"{view} looks at the {', '.join(sorted(shared))} that {v.name} is about"))
+                    break
+    return edges
+
+
+OPTIONS = 12  # a parameter with at most this many valid values is a choice of view (displayCarStatus(option=…))
+
+
+def _options(env: Environment, spec: ToolSpec) -> dict[str, list[Any]]:
+    """Parameters of ``spec`` that pick one of a few views (an enum or a short candidate list), with their values."""
+    out = {}
+    for pname, schema in spec.properties.items():
+        values = schema.get("enum") or env.candidates(spec.name, pname)
+        if 1 < len(values) <= OPTIONS and all(isinstance(x, (str, int)) and not isinstance(x, bool) for x in values):
+            out[pname] = list(values)
+    return out
+
+
+def _views(env: Environment, spec: ToolSpec, args: dict[str, Any], base: Any) -> list[tuple[dict[str, Any], Any]]:
+    """What ``spec`` shows in the base state: the probe's call, plus one call per option of each view parameter,
+    so a change is seen whichever part of the state it touched (the fuel, the doors or the engine)."""
+    calls = [args] + [{**args, p: x} for p, values in _options(env, spec).items() for x in values if args.get(p) != x]
+    out = []
+    for call in calls:
+        env.restore(base)
+        result = env.execute(ToolCall(spec.name, call))
+        if not call_failed(result):
+            out.append((call, result.value))
+    env.restore(base)
+    return out
+
+
+def _observers(env: Environment, u: ToolSpec, viewers: dict[str, list[dict[str, Any]]],
+               before: Any, after: Any) -> list[dict[str, Any]]:
+    """``u → x`` (observe) for each read-only ``x`` of u's class whose same call shows something else after ``u``."""
+    edges = []
+    for x, calls in viewers.items():
+        if x == u.name:
+            continue
+        for args in calls:
+            shown = []
+            for snap in (before, after):
+                env.restore(snap)
+                result = env.execute(ToolCall(x, args))
+                shown.append(None if call_failed(result) else result.value)
+            if None not in shown and shown[0] != shown[1]:
+                edges.append(dict(u=u.name, v=x, kind="observe",
+                                  reason=f"{x}({', '.join(f'{k}={a!r}' for k, a in args.items())}) shows what "
+                                         f"{u.name} changed (same call, new output)"))
+                break
+    env.restore(after)
     return edges
 
 
 def _next_obstacle(env: Environment, specs: list[ToolSpec], after: Any, u: ToolSpec, v: ToolSpec,
                    args: dict[str, Any], error: str, rng: random.Random,
-                   failed_before: dict[str, tuple[dict[str, Any], str]]) -> list[dict[str, Any]]:
+                   failed_before: dict[str, tuple[dict[str, Any], str]],
+                   viewers: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
     """After ``u`` cleared one obstacle of ``v``, find the tools that clear the next one (lockDoors, then
     pressBrakePedal, then startEngine): each gives ``u → w`` and ``w → v``. When ``v`` then succeeds, the
-    tools that failed from the start and work now depend on ``v`` (startEngine → setCruiseControl)."""
+    tools that failed from the start and work now depend on ``v`` (startEngine → setCruiseControl), and the
+    read-only ``viewers`` (tool → argument sets) whose output ``v`` changed observe it."""
     edges = []
     for w in specs:
         if w.name in (u.name, v.name) or w.owner != v.owner:
@@ -388,6 +452,7 @@ def _next_obstacle(env: Environment, specs: list[ToolSpec], after: Any, u: ToolS
         if call_failed(env.execute(ToolCall(w.name, _probe_args(env, w, rng)))):
             continue
         before_v = _scalars(env)
+        pre_v = env.snapshot()
         rv = env.execute(ToolCall(v.name, args))
         # Progress is a success or a *new* obstacle; going back to the first one (logout) is not.
         if call_failed(rv) and _gist(_error_text(rv)) in (_gist(error), _gist(failed_before[v.name][1])):
@@ -400,6 +465,7 @@ def _next_obstacle(env: Environment, specs: list[ToolSpec], after: Any, u: ToolS
             continue
         settled = _settled(before_v, _scalars(env), v.owner)
         reached = env.snapshot()
+        edges.extend(_observers(env, v, viewers, pre_v, reached))
         for x in specs:
             if x.name not in failed_before or x.name in (u.name, v.name, w.name) or x.owner != v.owner:
                 continue
