@@ -13,6 +13,7 @@ __all__ = [
     "LLMError",
     "ParseError",
     "StoreError",
+    "SampleTimeout",
 ]
 
 
@@ -58,3 +59,7 @@ class ParseError(FrError):
 
 class StoreError(FrError):
     """The SQLite store is missing, locked or has an unknown schema."""
+
+
+class SampleTimeout(FrError):
+    """A sample ran past ``generate.sample_timeout_s``: it is stored as failed and the run goes on."""

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
+
+from fr_core.errors import SampleTimeout
 
 __all__ = [
     "ToolSpec",
@@ -22,6 +25,7 @@ __all__ = [
     "RefineOutcome",
     "TurnRecord",
     "Trajectory",
+    "Deadline",
 ]
 
 T = TypeVar("T")
@@ -248,3 +252,28 @@ class Trajectory:
     status: Literal["accepted", "rejected", "failed"]
     provenance: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """When a sample must stop: ``at`` is a ``time.monotonic()`` value, ``seconds`` the limit it was set from.
+
+    >>> Deadline.after(None) is None
+    True
+    """
+
+    at: float
+    seconds: float
+
+    @classmethod
+    def after(cls, seconds: float | None) -> Deadline | None:
+        """A deadline ``seconds`` from now; ``None`` for no limit (``None`` or 0)."""
+        return cls(time.monotonic() + seconds, seconds) if seconds else None
+
+    def check(self, stage: str) -> None:
+        """Raise :class:`~fr_core.errors.SampleTimeout` naming ``stage`` once the deadline has passed."""
+        now = time.monotonic()
+        if now >= self.at:
+            raise SampleTimeout(f"the sample timed out {stage}, after {now - self.at + self.seconds:.1f} s "
+                                f"(limit {self.seconds:g} s: generate.sample_timeout_s or fr generate "
+                                f"--sample-timeout; 0 = no limit)")

@@ -23,7 +23,7 @@ from fr_core.envs.base import call_failed
 from fr_core.sampling import pick_target, sample_turn, turn_leaves
 from fr_core.serialize import to_dict
 from fr_core.synthesis import abstract_tool, check_leak, turn_flow, write_easy_query, write_query
-from fr_core.types import StepResult, Trajectory, TurnRecord
+from fr_core.types import Deadline, StepResult, Trajectory, TurnRecord
 
 __all__ = ["generate_sample", "sample_id_for", "code_version"]
 
@@ -79,13 +79,14 @@ def _count_events(records: list[TurnRecord], extra: list[dict[str, Any]]) -> dic
 def generate_sample(env_spec: Any, graph: nx.DiGraph | None = None, rounds: int = 3, calls: int = 4,
                     agents: AgentSet | None = None, seed: int = 0, *, index: int = 0, k_max: int = 3,
                     noise: float = 0.5, size: str = "medium", strategy: str = "uniform", error_share: float = 0.0,
-                    leak_retries: int = 2) -> StepResult[Trajectory]:
+                    leak_retries: int = 2, deadline: Deadline | None = None) -> StepResult[Trajectory]:
     """One sample: ``rounds`` rounds of Phase I (``calls`` calls), II (``T_adv``, queries) and III (``k_max`` attempts).
 
     ``env_spec`` is a list of BFCL classes or a :func:`~fr_core.envs.make_env` spec; the initial state comes from
     the seeded generator (BFCL) and the state carries across rounds. Later rounds' agents get the conversation so
     far. The sample is "accepted" when every round is, "rejected" at the first round that is not (no usable trace,
-    a leaking query after ``leak_retries`` rewrites, or no attempt passing), "failed" when a step raised an error.
+    a leaking query after ``leak_retries`` rewrites, or no attempt passing), "failed" when a step raised an error
+    or the ``deadline`` passed (checked before each round and each role call: a ``SampleTimeout``).
     """
     started = time.perf_counter()
     agents = agents or make_agents("offline")
@@ -114,6 +115,8 @@ def generate_sample(env_spec: Any, graph: nx.DiGraph | None = None, rounds: int 
     status, error = "accepted", None
     try:
         for r in range(rounds):
+            if deadline:
+                deadline.check(f"before round {r}")
             start = env.copy()
             legal = legal_tools(graph, called, env)
             reachable = {}
@@ -139,6 +142,8 @@ def generate_sample(env_spec: Any, graph: nx.DiGraph | None = None, rounds: int 
             extra_events.extend((adv.trace or {}).get("events", ()))
             hist = tuple(history)
             for attempt in range(leak_retries + 1):
+                if deadline:
+                    deadline.check(f"in round {r} before hard query {attempt + 1}")
                 hard = write_query(adv.output, agents.querying, noise, sample_seed * 31 + r * 7 + attempt,
                                    tools=tools, history=hist)
                 extra_events.extend((hard.trace or {}).get("events", ()))
@@ -146,6 +151,8 @@ def generate_sample(env_spec: Any, graph: nx.DiGraph | None = None, rounds: int 
                 if leak.ok:
                     break
                 leak_rejections += 1
+            if deadline:
+                deadline.check(f"in round {r} before the easy query")
             easy = write_easy_query(adv.output, agents.querying, sample_seed * 31 + r, tools=tools)
             extra_events.extend((easy.trace or {}).get("events", ()))
             trace.update(abstraction=adv.trace, query=hard.trace, easy_query=easy.trace)
@@ -156,11 +163,14 @@ def generate_sample(env_spec: Any, graph: nx.DiGraph | None = None, rounds: int 
                 break
             observations = tuple(leaves)
             outcome = refine(hard.output, tools, adv.output, turn, start, agents, k_max, graph=graph,
-                             round_index=r, history=hist, observations=observations, seed=sample_seed * 131 + r)
+                             round_index=r, history=hist, observations=observations, seed=sample_seed * 131 + r,
+                             deadline=deadline)
             trace["refine"] = outcome.trace
             answer = ""
             passing = outcome.output.passing
             if passing is not None:
+                if deadline:
+                    deadline.check(f"in round {r} before the answer")
                 said = agents.reasoning.answer(hard.output, passing.calls, passing.results)
                 answer = said.output
                 extra_events.extend((said.trace or {}).get("events", ()))

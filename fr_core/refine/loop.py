@@ -14,7 +14,7 @@ from fr_core.envs.base import Environment
 from fr_core.errors import ConfigError, FrError
 from fr_core.refine.validate import Verdict, ground_truth, validate
 from fr_core.sampling import OutputLeaf
-from fr_core.types import AdvancedTool, Attempt, Query, RefineOutcome, StepResult, ToolSpec, Turn
+from fr_core.types import AdvancedTool, Attempt, Deadline, Query, RefineOutcome, StepResult, ToolSpec, Turn
 
 __all__ = ["first_prompt", "refine"]
 
@@ -29,10 +29,12 @@ def first_prompt(adv_tool: AdvancedTool, query: Query) -> tuple[dict[str, Any], 
 def refine(query: Query, t_sub: Iterable[ToolSpec], adv_tool: AdvancedTool, ground_truth_turn: Turn,
            env_snapshot: Environment, agents: AgentSet, k_max: int = 3, *, graph: nx.DiGraph,
            round_index: int = 0, history: tuple[dict[str, Any], ...] = (),
-           observations: tuple[OutputLeaf, ...] = (), seed: int = 0) -> StepResult[RefineOutcome]:
+           observations: tuple[OutputLeaf, ...] = (), seed: int = 0,
+           deadline: Deadline | None = None) -> StepResult[RefineOutcome]:
     """Up to ``k_max`` attempts of ``A_R``, each executed from ``env_snapshot`` (the turn's start state, never
     mutated) and validated against the ground truth; a failed attempt gets ``A_C``'s critique, which is appended to
-    the next prompt. Every attempt is kept; the outcome is accepted when one passes."""
+    the next prompt. Every attempt is kept; the outcome is accepted when one passes. A ``deadline`` is checked
+    before each role call (:class:`~fr_core.errors.SampleTimeout` once it has passed)."""
     if k_max < 1:
         raise ConfigError(f"refine: k_max must be at least 1, got {k_max}")
     tools = tuple(t_sub)
@@ -42,6 +44,8 @@ def refine(query: Query, t_sub: Iterable[ToolSpec], adv_tool: AdvancedTool, grou
     attempts: list[Attempt] = []
     traces: list[Any] = []
     for k in range(1, k_max + 1):
+        if deadline:
+            deadline.check(f"in round {round_index} before refine attempt {k}")
         step = agents.reasoning.attempt(task, prompt, k, env_snapshot.copy())
         draft = step.output
         traces.append(step.trace)
@@ -54,6 +58,8 @@ def refine(query: Query, t_sub: Iterable[ToolSpec], adv_tool: AdvancedTool, grou
         if verdict.passed:
             attempts.append(attempt)
             break
+        if deadline:
+            deadline.check(f"in round {round_index} before the critique of attempt {k}")
         try:
             critique = agents.critiquing.critique(attempt, ground_truth_turn, adv_tool, graph, tools, round_index)
             attempt = replace(attempt, critique=critique.output,
