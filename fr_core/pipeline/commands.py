@@ -34,6 +34,9 @@ def generate_command(
                                  "this process still writes the store). See docs/scale.md."),
     ray_address: str = typer.Option(None, "--ray-address", help="Ray cluster to join (auto, or HOST:PORT); "
                                     "default: a Ray runtime on this machine."),
+    sample_timeout: float = typer.Option(None, "--sample-timeout", min=0,
+                                         help="Seconds one sample may take before it is stored as failed and the "
+                                         "run goes on (default: the config's generate.sample_timeout_s; 0: no limit)."),
 ) -> None:
     """Generate a batch of samples into the store; Ctrl-C stops cleanly and --resume RUN_ID continues."""
     from fr_core.pipeline.config import load_run_config
@@ -63,7 +66,7 @@ def generate_command(
                 bar.update(task, completed=p.done, **fields)
 
             result = run_batch(store, run_config, samples, resume=resume, concurrency=concurrency, on_progress=show,
-                               executor=executor, ray_address=ray_address)
+                               executor=executor, ray_address=ray_address, sample_timeout=sample_timeout)
     except FrError as exc:
         _fail(exc)
     if result.interrupted:

@@ -47,6 +47,8 @@ class GenerateSection(_Frozen):
     strategy: Literal["uniform", "deep", "coverage"] = "uniform"
     error_share: float = Field(0.0, ge=0.0, le=1.0)
     leak_retries: int = Field(2, ge=0, le=20)
+    # Seconds one sample may take (0 or None: no limit); past it the sample is stored as failed (SampleTimeout).
+    sample_timeout_s: float | None = Field(300.0, ge=0)
     # Shares of samples made into harder variants: miss_func, miss_param, long_context (see pipeline.variants).
     variants: dict[str, float] = Field(default_factory=dict)
 

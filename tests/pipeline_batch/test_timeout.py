@@ -1,0 +1,151 @@
+"""No sample blocks a batch run: past ``generate.sample_timeout_s`` a sample is stored as failed, whether it stops
+at its own deadline or hangs in a call that never returns, and the other samples are stored as usual."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from fr_core.agents import Draft, OfflineReasoning, make_agents
+from fr_core.errors import ConfigError
+from fr_core.llm.fakeserver import FakeOpenAIServer, echo_responder
+from fr_core.pipeline.config import RunConfig
+from fr_core.pipeline.runner import run_batch
+from fr_core.store import Store
+from fr_core.types import StepResult
+
+FR = str(Path(sys.executable).with_name("fr"))
+
+
+def _config(timeout: float, **generate: object) -> RunConfig:
+    return RunConfig.from_dict({"run": {"seed": 5}, "generate": {"envs": ["GorillaFileSystem", "TradingBot"],
+                                                                "rounds": 2, "calls": 3, "sample_timeout_s": timeout,
+                                                                **generate}})
+
+
+def _use_reasoner(monkeypatch: pytest.MonkeyPatch, reasoning: OfflineReasoning) -> None:
+    """Runs build the offline roles with this ``A_R`` instead of the usual one."""
+    agents = replace(make_agents("offline"), reasoning=reasoning)
+    monkeypatch.setattr("fr_core.pipeline.runner.build_agents", lambda config, db, accounting: agents)
+
+
+class SlowUnreadableReasoning(OfflineReasoning):
+    """An ``A_R`` taking ``seconds`` an attempt to answer without any call, as a slow, confused model does."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+
+    def attempt(self, *args, **kwargs) -> StepResult[Draft]:
+        time.sleep(self.seconds)
+        return StepResult(Draft("I would call some tools here.", "", (), "no <tool_call> block"), {})
+
+
+class HangingReasoning(OfflineReasoning):
+    """The offline ``A_R``, except that its first call does not return until ``release`` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+        self._calls = 0
+        self._lock = threading.Lock()
+
+    def attempt(self, *args, **kwargs):
+        with self._lock:
+            self._calls += 1
+            first = self._calls == 1
+        if first:
+            self.release.wait(60)
+        return super().attempt(*args, **kwargs)
+
+
+@pytest.mark.timeout(30)
+def test_a_sample_past_its_deadline_stops_between_attempts_and_is_stored_failed(tmp_path, monkeypatch) -> None:
+    _use_reasoner(monkeypatch, SlowUnreadableReasoning(0.3))
+    store = Store(tmp_path / "w.db")
+    started = time.monotonic()
+    progress = run_batch(store, _config(0.2, envs=["GorillaFileSystem"], rounds=1), 2, concurrency=2)
+    assert time.monotonic() - started < 3  # stopped by its own deadline, long before the watchdog's 5.2 s
+    assert (progress.done, progress.failed) == (2, 2)
+    for row in store.iter_samples(progress.run_id):
+        assert row.error.startswith("SampleTimeout: the sample timed out in round 0 before the critique of attempt 1,")
+        assert "(limit 0.2 s: generate.sample_timeout_s" in row.error
+        assert row.trajectory is not None and row.trajectory.status == "failed"  # what it did before is kept
+    assert store.get_run(progress.run_id).status == "done"
+
+
+@pytest.mark.timeout(60)
+def test_a_sample_that_never_returns_is_abandoned_and_the_run_goes_on(tmp_path, monkeypatch) -> None:
+    store, n = Store(tmp_path / "w.db"), 4
+    reference = run_batch(store, _config(0.5), n, concurrency=1)
+    expected = {r.idx: r.status for r in store.iter_samples(reference.run_id)}
+    hanging = HangingReasoning()
+    _use_reasoner(monkeypatch, hanging)
+
+    def on_progress(p) -> None:
+        if p.failed == reference.failed + 1 and not hanging.release.is_set():
+            # The abandoned sample now finishes while the run goes on: its late result must not be stored again.
+            hanging.release.set()
+            time.sleep(0.5)
+
+    started = time.monotonic()
+    progress = run_batch(store, _config(0.5), n, concurrency=1, on_progress=on_progress)
+    assert 5.5 < time.monotonic() - started < 15  # the watchdog: 0.5 s + 10% + 5 s
+    rows = {r.idx: r for r in store.iter_samples(progress.run_id)}
+    assert len(rows) == n and (progress.done, progress.failed) == (n, reference.failed + 1)
+    assert rows[0].status == "failed" and rows[0].trajectory is None
+    assert rows[0].error.startswith("SampleTimeout: timed out after 6 s in a worker that did not return (limit 0.5 s")
+    assert {i: r.status for i, r in rows.items() if i} == {i: s for i, s in expected.items() if i}
+    assert store.get_run(progress.run_id).status == "done"
+
+
+@pytest.mark.timeout(60)
+def test_fr_generate_exits_although_an_llm_call_never_answers(tmp_path) -> None:
+    release = threading.Event()
+
+    def hang_first(body: dict) -> object:
+        if server.request_count == 1:  # accepted, never answered (until the test is over)
+            release.wait(120)
+        return echo_responder(body)
+
+    with FakeOpenAIServer(responder=hang_first) as server:
+        models = tmp_path / "models.toml"
+        models.write_text(f'[profiles.fake]\nprovider = "openai"\nmodel = "fake-model"\nbase_url = '
+                          f'"{server.base_url}"\nmax_attempts = 1\ntimeout_s = 600\n')
+        config = tmp_path / "run.toml"
+        config.write_text(f'[agents]\nprofile = "fake"\n[llm]\nprofiles = "{models}"\n'
+                          '[generate]\nenvs = ["GorillaFileSystem"]\nrounds = 1\n')
+        db = tmp_path / "w.db"
+        try:
+            started = time.monotonic()
+            done = subprocess.run([FR, "generate", "--db", str(db), "--config", str(config), "--samples", "2",
+                                   "--concurrency", "1", "--sample-timeout", "0.5"], capture_output=True, text=True,
+                                  timeout=45, env={**os.environ, "FAKE_API_KEY": "test", "OPENAI_API_KEY": "test",
+                                                   "COLUMNS": "200"})
+            elapsed = time.monotonic() - started
+        finally:
+            release.set()
+    assert done.returncode == 0, done.stderr
+    assert elapsed < 30  # the stuck thread did not keep the process alive after the run
+    (run,) = Store(db).runs()
+    rows = list(Store(db).iter_samples(run.id))
+    assert [r.idx for r in rows] == [0, 1] and run.status == "done"
+    assert "in a worker that did not return" in rows[0].error
+    assert "did not return" not in rows[1].error  # the echo server's replies fail it quickly for another reason
+
+
+def test_sample_timeout_must_not_be_negative(tmp_path) -> None:
+    with pytest.raises(ConfigError, match=r"generate.sample_timeout_s: .*greater than or equal to 0"):
+        _config(-1)
+    assert _config(0).generate.sample_timeout_s == 0  # 0: no limit
+    store = Store(tmp_path / "w.db")
+    with pytest.raises(ConfigError, match=r"--sample-timeout: generate.sample_timeout_s"):
+        run_batch(store, _config(1), 1, sample_timeout=-5)
+    assert store.runs() == []  # rejected before a run was created
