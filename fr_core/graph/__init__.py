@@ -3,6 +3,7 @@
 from fr_core.graph.build import GraphTrace, bfcl_graph, build_graph, name_flow_edges, probe_edges
 from fr_core.graph.model import (
     add_edge,
+    blocked_reason,
     class_density,
     distances_to,
     is_legal,
@@ -19,6 +20,7 @@ __all__ = [
     "name_flow_edges",
     "probe_edges",
     "add_edge",
+    "blocked_reason",
     "class_density",
     "distances_to",
     "is_legal",

@@ -17,7 +17,8 @@ import networkx as nx
 
 from fr_core.envs.base import Environment
 from fr_core.errors import ConfigError, SamplingError
-from fr_core.graph import distances_to, legal_tools
+from fr_core.graph import blocked_reason, distances_to, legal_tools
+from fr_core.graph.build import error_gist
 from fr_core.sampling.choose import choose_next_tool, choose_random_tool
 from fr_core.sampling.config import SamplerConfig
 from fr_core.sampling.params import OutputLeaf, call_failed, corrupt_arguments, output_leaves, sample_arguments
@@ -168,6 +169,39 @@ def _reach(distances: Mapping[str, int], legal: Sequence[str], target: str) -> i
     return min(hops) if hops else None
 
 
+def _recovery(graph: nx.DiGraph, tool: str, gist: str, legal: Sequence[str], tried: set[tuple[str, str]],
+              rng: random.Random) -> str | None:
+    """A legal tool whose edge into ``tool`` says, from probe evidence, that it clears the error ``gist``."""
+    fixes = sorted(u for u, _, data in graph.in_edges(tool, data=True)
+                   if gist in data.get("clears", ()) and u in legal and (u, gist) not in tried
+                   and not graph.nodes[u].get("broken"))
+    return rng.choice(fixes) if fixes else None
+
+
+def _enabling(graph: nx.DiGraph, tool: str, dist: Mapping[str, int], distance: int | None) -> tuple[str, dict[str, Any]]:
+    """The next tool on a shortest path toward the target whose edge from ``tool`` carries ``enabling_args``
+    (the argument values that let it proceed in probes), and those values; ``("", {})`` when there is none."""
+    if distance is None:
+        return "", {}
+    for _, x, data in sorted(graph.out_edges(tool, data=True), key=lambda e: e[1]):
+        if data.get("enabling_args") and dist.get(x) == distance - 1:
+            return x, data["enabling_args"]
+    return "", {}
+
+
+def _apply_enabling(spec: Any, args: dict[str, Any], sources: tuple[ArgSource, ...], enabling: Mapping[str, Any],
+                    then: str) -> tuple[dict[str, Any], tuple[ArgSource, ...]]:
+    """Put the probe-evidenced values into the call (where the tool has such a parameter), with their provenance."""
+    by_name = {s.name: s for s in sources}
+    args = dict(args)
+    for param, value in enabling.items():
+        if param in spec.properties:
+            args[param] = value
+            by_name[param] = ArgSource(param, value, "schema", f"graph evidence: {spec.name}({param}={value!r}) "
+                                                               f"let {then} proceed in probes")
+    return args, tuple(by_name[p] for p in args)
+
+
 def sample_turn(
     env: Environment,
     graph: nx.DiGraph,
@@ -202,6 +236,11 @@ def sample_turn(
         trace = TurnTrace(round_index, target, policy, target_reason, calls, None, (),
                           f"target {target!r} is not a tool of this environment/graph")
         return StepResult(Turn(target, (), False, trace.end_reason), trace)
+    blocked = blocked_reason(graph, target, env)
+    if blocked:
+        reason = f"target {target} unreachable: {blocked}"
+        trace = TurnTrace(round_index, target, policy, target_reason, calls, None, (), reason)
+        return StepResult(Turn(target, (), False, reason), trace)
     dist = distances if distances is not None else distances_to(graph, target)
     legal = legal_tools(graph, before_called, env)
     start = _reach(dist, legal, target)
@@ -216,24 +255,53 @@ def sample_turn(
     traces: list[StepTrace] = []
     reached = False
     retry_tool: tuple[str, int] | None = None
+    # After a recovery: (failed tool, its step, its arguments and sources) to call again as they were.
+    again: tuple[str, int, dict[str, Any], tuple[ArgSource, ...]] | None = None
+    recover: tuple[str, str, int, str] | None = None  # (clearing tool, failed tool, failed step, error gist)
+    tried: set[tuple[str, str]] = set()
     end_reason = ""
     for step in range(calls):
         legal = legal if step == 0 else legal_tools(graph, before_called | set(turn_called), env)
-        if retry_tool is not None:
+        then = ""
+        if recover is not None:
+            tool, failed_tool, failed_step, gist = recover
+            rule, distance = "recover", dist.get(tool)
+            reason = (f"{failed_tool} failed at step {failed_step} with {gist!r}; {tool} cleared that error in "
+                      f"probes, then {failed_tool} again")
+            then = failed_tool
+        elif again is not None:
+            tool, failed_step = again[0], again[1]
+            rule, distance = "retry", dist.get(tool)
+            reason = f"call of step {failed_step} again, as it was, after the recovery at step {step - 1}"
+        elif retry_tool is not None:
             tool, failed_step = retry_tool
             rule, reason, distance = "retry", f"retry of the failed call at step {failed_step} with other arguments", dist.get(tool)
         else:
             failed_step = None
-            choice = (choose_next_tool(graph, legal, turn_called, target, rng, distances=dist) if policy == "directed"
-                      else choose_random_tool(dist, legal, rng))
+            if policy == "directed":
+                blocked_now = ([t for t in legal if blocked_reason(graph, t, env)] if target in turn_called else [])
+                choice = choose_next_tool(graph, legal, turn_called, target, rng, distances=dist, blocked=blocked_now)
+            else:
+                choice = choose_random_tool(dist, legal, rng)
             if choice is None:
                 end_reason = f"stuck after {step} call(s): no legal tool leads to {target}"
                 break
             tool, rule, reason, distance = choice.tool, choice.rule, choice.reason, choice.distance
         spec = specs[tool]
-        deliberate = rng.random() < error_share and retry_tool is None
-        args, sources = sample_arguments(env, spec, leaves, rng, flow_bias=0.0 if retry_tool else flow_bias)
-        retry_tool = None
+        deliberate = rng.random() < error_share and retry_tool is None and again is None and recover is None
+        if again is not None:
+            args, sources = again[2], again[3]
+        else:
+            args, sources = sample_arguments(env, spec, leaves, rng, flow_bias=0.0 if retry_tool else flow_bias)
+            enabling: Mapping[str, Any] = {}
+            if rule == "recover":
+                enabling = graph.edges[tool, then].get("enabling_args") or {}
+            elif rule == "toward":
+                then, enabling = _enabling(graph, tool, dist, distance)
+            if enabling:
+                args, sources = _apply_enabling(spec, args, sources, enabling, then)
+        retried, recovered = again, recover
+        retry_tool = again = recover = None
         detail = ""
         if deliberate:
             wrong = corrupt_arguments(env, spec, args, sources, rng)
@@ -248,19 +316,31 @@ def sample_turn(
         failed = call_failed(result)
         if deliberate and not failed:
             deliberate, detail = False, f"meant to fail ({detail}) but the call succeeded"
+        error = result.error or (None if not failed else "refused: " + result.to_text()[:200])
         if not failed:
             if tool not in turn_called:
                 turn_called.append(tool)
             leaves.extend(output_leaves(result.value, tool, round_index, step))
             reached = reached or tool == target
-        elif not deliberate and retry and failed_step is None:
-            retry_tool = (tool, step)
+            if recovered is not None:
+                failed_call = steps[recovered[2]]
+                again = (recovered[1], recovered[2], failed_call.call.arguments, failed_call.sources)
+        elif not deliberate and recovered is None:
+            gist = error_gist(result.error if result.error is not None else result.to_text())
+            fix = _recovery(graph, tool, gist, legal_tools(graph, before_called | set(turn_called), env), tried, rng)
+            if fix is not None and retry:
+                tried.add((fix, gist))
+                recover = (fix, tool, step if retried is None else retried[1], gist)
+            elif retry and failed_step is None:
+                retry_tool = (tool, step)
         steps.append(TracedCall(ToolCall(tool, args), result, sources, deliberate))
         traces.append(StepTrace(
             round_index, step, target, tuple(legal), called_now, rule, reason, distance, tool, args,
-            sources, not failed, result.error or (None if not failed else "refused: " + result.to_text()[:200]),
-            result.value, deliberate, detail, failed_step, diff,
+            sources, not failed, error, result.value, deliberate, detail, failed_step, diff,
         ))
+        if failed and tool == target and recover is None and (why := blocked_reason(graph, target, env)):
+            end_reason = f"{len(steps)} call(s) made; target became unreachable: {why}"
+            break
     if not end_reason:
         state = "reached" if reached else "did not reach"
         end_reason = f"{len(steps)} call(s) made; {state} target {target}"
@@ -307,6 +387,8 @@ def sample_episode(
     for r in range(cfg.rounds):
         legal = legal_tools(graph, called, env)
         reachable = {t: h for t in tools if (h := _reach(all_dist[t], legal, t)) is not None}
+        # Targets are picked among tools that can work from this state (a closed market blocks a withdrawal).
+        reachable = {t: h for t, h in reachable.items() if not blocked_reason(graph, t, env)} or reachable
         if not reachable:
             target, why = tools[0], "no tool is reachable from the current state"
         else:
