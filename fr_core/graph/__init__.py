@@ -8,6 +8,7 @@ from fr_core.graph.model import (
     distances_to,
     is_legal,
     legal_tools,
+    missing_prerequisites,
     new_graph,
     prerequisite_groups,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "distances_to",
     "is_legal",
     "legal_tools",
+    "missing_prerequisites",
     "new_graph",
     "prerequisite_groups",
     "apply_overlay",

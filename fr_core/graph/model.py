@@ -24,6 +24,7 @@ __all__ = [
     "is_legal",
     "legal_tools",
     "blocked_reason",
+    "missing_prerequisites",
     "distances_to",
     "class_density",
     "edge_score",
@@ -136,6 +137,19 @@ def is_legal(g: nx.DiGraph, tool: str, called: set[str] | frozenset[str],
     if missing:
         return False, f"{tool} not legal: missing " + "; ".join(missing)
     return True, (f"{tool} legal: " + "; ".join(met)) if met else f"{tool} has no prerequisites"
+
+
+def missing_prerequisites(g: nx.DiGraph, tool: str, called: set[str] | frozenset[str],
+                          env: Environment | None = None) -> dict[str, list[str]]:
+    """The prerequisite groups of ``tool`` that are not met now (same verdicts as :func:`is_legal`)."""
+    missing = {}
+    for key, sources in prerequisite_groups(g, tool).items():
+        condition = g.edges[sources[0], tool].get("condition")
+        met = _condition_holds(condition, tool, env) if env is not None and condition else \
+            any(u in called for u in sources)
+        if not met:
+            missing[key] = sources
+    return missing
 
 
 def blocked_reason(g: nx.DiGraph, tool: str, env: Environment | None) -> str | None:

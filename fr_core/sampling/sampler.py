@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,7 @@ import networkx as nx
 
 from fr_core.envs.base import Environment
 from fr_core.errors import ConfigError, SamplingError
-from fr_core.graph import blocked_reason, distances_to, legal_tools
+from fr_core.graph import blocked_reason, distances_to, legal_tools, missing_prerequisites
 from fr_core.graph.build import error_gist
 from fr_core.sampling.choose import choose_next_tool, choose_random_tool
 from fr_core.sampling.config import SamplerConfig
@@ -169,6 +170,27 @@ def _reach(distances: Mapping[str, int], legal: Sequence[str], target: str) -> i
     return min(hops) if hops else None
 
 
+def _walk_distances(graph: nx.DiGraph, target: str, legal: Sequence[str], called: frozenset[str] | set[str],
+                    env: Environment) -> dict[str, int]:
+    """``dist(T_k, target)`` over the edges that can make each tool legal now: into a tool that is not legal
+    yet only the hard edges of its missing prerequisite groups count (reading the speed does not make cruise
+    control legal; starting the engine does). Legal tools keep all their in-edges."""
+    legal_set = set(legal)
+    dist = {target: 0}
+    queue = deque([target])
+    while queue:
+        node = queue.popleft()
+        if node in legal_set:
+            preds = sorted(graph.predecessors(node))
+        else:
+            preds = sorted({u for group in missing_prerequisites(graph, node, called, env).values() for u in group})
+        for pred in preds:
+            if pred not in dist:
+                dist[pred] = dist[node] + 1
+                queue.append(pred)
+    return dist
+
+
 def _recovery(graph: nx.DiGraph, tool: str, gist: str, legal: Sequence[str], tried: set[tuple[str, str]],
               rng: random.Random) -> str | None:
     """A legal tool whose edge into ``tool`` says, from probe evidence, that it clears the error ``gist``."""
@@ -280,7 +302,9 @@ def sample_turn(
             failed_step = None
             if policy == "directed":
                 blocked_now = ([t for t in legal if blocked_reason(graph, t, env)] if target in turn_called else [])
-                choice = choose_next_tool(graph, legal, turn_called, target, rng, distances=dist, blocked=blocked_now)
+                walk = dist if target in legal else _walk_distances(graph, target, legal,
+                                                                    before_called | set(turn_called), env)
+                choice = choose_next_tool(graph, legal, turn_called, target, rng, distances=walk, blocked=blocked_now)
             else:
                 choice = choose_random_tool(dist, legal, rng)
             if choice is None:
