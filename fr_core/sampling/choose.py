@@ -13,7 +13,7 @@ from fr_core.graph import distances_to
 
 __all__ = ["Choice", "Rule", "choose_next_tool", "choose_random_tool"]
 
-Rule = Literal["explore", "target", "toward", "random"]
+Rule = Literal["explore", "target", "toward", "random"]  # the sampler adds "retry" and "recover" steps
 
 
 @dataclass(frozen=True)

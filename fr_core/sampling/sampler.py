@@ -355,8 +355,8 @@ def sample_turn(
             if fix is not None and retry:
                 tried.add((fix, gist))
                 recover = (fix, tool, step if retried is None else retried[1], gist)
-            elif retry and failed_step is None:
-                retry_tool = (tool, step)
+            elif retry and (failed_step is None or retried is not None):  # a call repeated as it was may
+                retry_tool = (tool, step)                                  # still fail on its own arguments
         steps.append(TracedCall(ToolCall(tool, args), result, sources, deliberate))
         traces.append(StepTrace(
             round_index, step, target, tuple(legal), called_now, rule, reason, distance, tool, args,
