@@ -442,8 +442,9 @@ def _scalar_args(spec: ToolSpec, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def probe_obstacles(env: Environment, *, seed: int = 0, depth: int = 2) -> list[dict[str, Any]]:
-    """From the env's current state, call each tool ``v`` (a few argument draws); when it fails, call each other tool ``w`` of its class
-    and then ``v`` again with the same arguments, up to ``depth`` tools deep while ``v``'s error keeps changing.
+    """From the env's current state, call each tool ``v`` (a few argument draws); when it fails, call each other
+    tool ``w`` of its class and then ``v`` again with the same arguments (or, when its error moved on, with its
+    other draws), up to ``depth`` tools deep while ``v``'s error keeps changing.
 
     Returns one ``obstacle_path`` record per path tried: the tools called before ``v`` (with their setting-like
     arguments), ``v``'s error gist after each of them (``None``: it worked) and the owner's status words there;

@@ -200,7 +200,8 @@ def _recovery(graph: nx.DiGraph, tool: str, gist: str, legal: Sequence[str], tri
     return rng.choice(fixes) if fixes else None
 
 
-def _enabling(graph: nx.DiGraph, tool: str, dist: Mapping[str, int], distance: int | None) -> tuple[str, dict[str, Any]]:
+def _enabling(graph: nx.DiGraph, tool: str, dist: Mapping[str, int],
+              distance: int | None) -> tuple[str, dict[str, Any]]:
     """The next tool on a shortest path toward the target whose edge from ``tool`` carries ``enabling_args``
     (the argument values that let it proceed in probes), and those values; ``("", {})`` when there is none."""
     if distance is None:
@@ -246,8 +247,12 @@ def sample_turn(
 
     ``called``: tools called in earlier rounds (they count for legality; Eq. 2's "target already called"
     looks at this turn only). ``history``: output leaves of earlier rounds, for data flow across rounds.
-    A call that fails by accident is retried once, as the next step, with freshly drawn arguments.
+    A call that fails by accident is followed by a recovery when an edge into the tool ``clears`` its error
+    (rule ``recover``: that tool, with the edge's ``enabling_args``, then the failed call again as it was);
+    otherwise it is retried once, as the next step, with freshly drawn arguments.
     A deliberate error (share ``error_share``) makes one argument realistically wrong and is kept, marked.
+    A target the graph marks broken, or whose ``blocked_when`` holds in the current state, ends the turn at
+    once with the reason (and the turn does not count as reachable).
     """
     if policy not in ("directed", "random"):
         raise ConfigError(f"unknown policy {policy!r}; choose directed or random")
@@ -286,9 +291,9 @@ def sample_turn(
         legal = legal if step == 0 else legal_tools(graph, before_called | set(turn_called), env)
         then = ""
         if recover is not None:
-            tool, failed_tool, failed_step, gist = recover
-            rule, distance = "recover", dist.get(tool)
-            reason = (f"{failed_tool} failed at step {failed_step} with {gist!r}; {tool} cleared that error in "
+            tool, failed_tool, failed_at, gist = recover
+            failed_step, rule, distance = None, "recover", dist.get(tool)  # a new call, not a retry of one
+            reason = (f"{failed_tool} failed at step {failed_at} with {gist!r}; {tool} cleared that error in "
                       f"probes, then {failed_tool} again")
             then = failed_tool
         elif again is not None:
@@ -391,7 +396,7 @@ def sample_episode(
 
     Settings come from ``config`` with keyword ``overrides`` (``rounds=3, calls=4, seed=7, strategy="coverage",
     policy="random", error_share=0.1`` ...), validated by :class:`SamplerConfig`. Each round's target is picked
-    by the strategy among tools reachable from the current state; ``coverage`` (shared across episodes if
+    by the strategy among tools reachable from the current state and not blocked in it; ``coverage`` (shared across episodes if
     given) is updated in place. Raises :class:`SamplingError` listing the failures when no call succeeded
     (its ``trace`` attribute keeps the episode's trace).
     """
