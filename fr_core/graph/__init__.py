@@ -3,10 +3,12 @@
 from fr_core.graph.build import GraphTrace, bfcl_graph, build_graph, name_flow_edges, probe_edges
 from fr_core.graph.model import (
     add_edge,
+    blocked_reason,
     class_density,
     distances_to,
     is_legal,
     legal_tools,
+    missing_prerequisites,
     new_graph,
     prerequisite_groups,
 )
@@ -19,10 +21,12 @@ __all__ = [
     "name_flow_edges",
     "probe_edges",
     "add_edge",
+    "blocked_reason",
     "class_density",
     "distances_to",
     "is_legal",
     "legal_tools",
+    "missing_prerequisites",
     "new_graph",
     "prerequisite_groups",
     "apply_overlay",

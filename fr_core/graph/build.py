@@ -23,7 +23,8 @@ from fr_core.envs.base import Environment, call_failed
 from fr_core.graph.model import add_edge, new_graph, prune_to_density
 from fr_core.types import CallResult, StepResult, ToolCall, ToolSpec
 
-__all__ = ["GraphTrace", "build_graph", "mark_broken", "name_flow_edges", "probe_edges", "bfcl_graph", "tokens"]
+__all__ = ["GraphTrace", "annotate_obstacles", "build_graph", "error_gist", "mark_broken", "name_flow_edges", "probe_edges",
+           "probe_obstacles", "bfcl_graph", "tokens"]
 
 # Words that say nothing about *which* entity a field carries.
 GENERIC = frozenset(
@@ -478,6 +479,177 @@ def _next_obstacle(env: Environment, specs: list[ToolSpec], after: Any, u: ToolS
     return edges
 
 
+# -- obstacles: which error of v a tool clears (and with which arguments), and errors no tool clears --------------
+
+def error_gist(error: str | None) -> str:
+    """The first phrase of an error: what ``clears`` and ``blocked_when`` name ('Market is closed')."""
+    return _gist(error)
+
+
+CONTRAST_SEEDS = tuple(range(24))  # states for the obstacle contrast: it needs states where each tool works too
+
+
+def _status(env: Environment, owner: str) -> dict[str, Any]:
+    """The owner's status words, flags and ``None``s (public attributes): what a blocking condition may name.
+    Levels and counters (fuel, an order counter) are left out: one probe's number is no condition."""
+    return {a: v for (c, a), v in _scalars(env).items()
+            if c == owner and (v is None or isinstance(v, bool) or (isinstance(v, str) and len(v) <= 40))}
+
+
+def _scalar_args(spec: ToolSpec, args: dict[str, Any]) -> dict[str, Any]:
+    """The arguments that are settings, not entities: booleans, numbers not named as ids, enum words."""
+    out = {}
+    for p, v in args.items():
+        schema = spec.properties.get(p) or {}
+        if isinstance(v, bool) or (isinstance(v, (int, float)) and "id" not in tokens(p)) \
+                or (isinstance(v, str) and v in (schema.get("enum") or ())):
+            out[p] = v
+    return out
+
+
+def probe_obstacles(env: Environment, *, seed: int = 0, depth: int = 2) -> list[dict[str, Any]]:
+    """From the env's current state, call each tool ``v`` (a few argument draws); when it fails, call each other
+    tool ``w`` of its class and then ``v`` again with the same arguments (or, when its error moved on, with its
+    other draws), up to ``depth`` tools deep while ``v``'s error keeps changing.
+
+    Returns one ``obstacle_path`` record per path tried: the tools called before ``v`` (with their setting-like
+    arguments), ``v``'s error gist after each of them (``None``: it worked) and the owner's status words there;
+    and a ``status_moved`` record for each call that changed a status word (so it is no fixed condition).
+    :func:`annotate_obstacles` turns many such paths (over many states) into ``clears``/``enabling_args`` on
+    edges and ``blocked_when`` on nodes. The state is restored afterwards.
+    """
+    rng = random.Random(seed)
+    specs = env.tools()
+    base = env.snapshot()
+    records: list[dict[str, Any]] = []
+
+    def attempt(v: ToolSpec, args: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
+        status = _status(env, v.owner)
+        result = env.execute(ToolCall(v.name, args))
+        return (None if not call_failed(result) else _gist(_error_text(result))), status
+
+    def extend(v: ToolSpec, args: dict[str, Any], draws: list[dict[str, Any]], snapshot: Any, steps: list,
+               gists: list, statuses: list) -> None:
+        for w in specs:
+            if w.owner != v.owner or w.name == v.name or any(w.name == s[0] for s in steps):
+                continue
+            env.restore(snapshot)
+            w_args = _probe_args(env, w, rng)
+            w_failed = call_failed(env.execute(ToolCall(w.name, w_args)))
+            moved = sorted(a for a, x in _status(env, v.owner).items() if statuses[-1].get(a, x) != x)
+            if moved:  # what a tool can change (even when it refuses the call) is no fixed state
+                records.append(dict(u=w.name, kind="status_moved", owner=w.owner, attrs=moved, reason=""))
+            if w_failed:
+                continue
+            after_w = env.snapshot()
+            gist, status = attempt(v, args)
+            path_steps = steps + [(w.name, _scalar_args(w, w_args))]
+            records.append(dict(u=v.name, kind="obstacle_path", steps=path_steps, gists=gists + [gist],
+                                status=statuses + [status], reason=""))
+            if gist is None or gist in gists:
+                continue
+            # The error moved on; it may be about v's own arguments (ignitionMode='STOP'): try v's other draws.
+            for other in draws:
+                env.restore(after_w)
+                if other is not args and attempt(v, other)[0] is None:
+                    records.append(dict(u=v.name, kind="obstacle_path", steps=path_steps, gists=gists + [gist, None],
+                                        status=statuses + [status, status], reason=""))
+                    break
+            else:
+                # Keep going only while the error moves on to one not seen on this path (no going back: a logout).
+                if len(path_steps) < depth:
+                    extend(v, args, draws, after_w, path_steps, gists + [gist], statuses + [status])
+
+    for v in specs:
+        env.restore(base)
+        draws: list[dict[str, Any]] = []
+        for _ in range(VARIANTS):  # an enum drawn wrong (ignitionMode='STOP') hides every other obstacle
+            args = _probe_args(env, v, rng)
+            if args not in draws:
+                draws.append(args)
+        for args in draws:
+            env.restore(base)
+            gist, status = attempt(v, args)
+            records.append(dict(u=v.name, kind="obstacle_path", steps=[], gists=[gist], status=[status], reason=""))
+            if gist is not None:
+                extend(v, args, draws, base, [], [gist], [status])
+    env.restore(base)
+    return records
+
+
+def _contrast(blocked: list[dict[str, Any]], worked: list[dict[str, Any]]) -> dict[str, Any]:
+    """Attributes with one value in every blocked state and never that value where the tool worked."""
+    if not blocked or not worked:
+        return {}
+    first = blocked[0]
+    return {a: x for a, x in sorted(first.items())
+            if all(s.get(a, x) == x and a in s for s in blocked) and all(s.get(a) != x for s in worked)}
+
+
+def annotate_obstacles(g: nx.DiGraph, paths: Iterable[dict[str, Any]]) -> None:
+    """Turn obstacle paths (from :func:`probe_obstacles`, over many states) into readable graph attributes.
+
+    * edge ``w → v``: ``clears`` (the error gists of ``v`` that ``w`` removed on a path that ended with ``v``
+      working) and ``enabling_args`` (``w``'s setting-like arguments, where every such path agreed);
+    * node ``v``: ``blocked_when``, one ``{gist, owner, values, reason}`` per error of ``v`` that no tool was
+      seen clearing, with the status values shared by every state that error was seen in, never seen where
+      ``v`` worked (contrast over the probe states), and never changed by any probed call.
+
+    Only attributes of existing edges and nodes change; no edge is added or removed.
+    """
+    by_tool: dict[str, list[dict[str, Any]]] = {}
+    movable: set[tuple[str, str]] = set()
+    for p in paths:
+        if p["kind"] == "status_moved":
+            movable.update((p["owner"], a) for a in p["attrs"])
+        elif p["u"] in g:
+            by_tool.setdefault(p["u"], []).append(p)
+    for v, tool_paths in sorted(by_tool.items()):
+        cleared: set[str] = set()
+        clears: dict[str, set[str]] = {}
+        args_seen: dict[str, list[dict[str, Any]]] = {}
+        worked = [p["status"][-1] for p in tool_paths if p["gists"][-1] is None]
+        for p in tool_paths:
+            if p["gists"][-1] is not None:
+                continue  # an error that only moves (a logout turns 'market closed' into 'not logged in') is no clearing
+            for (w, w_args), before, after in zip(p["steps"], p["gists"], p["gists"][1:]):
+                if before is not None and before != after:
+                    cleared.add(before)
+                    clears.setdefault(w, set()).add(before)
+                    args_seen.setdefault(w, []).append(w_args)
+        for w, gists in clears.items():
+            if not g.has_edge(w, v):
+                continue
+            common = {a: x for a, x in args_seen[w][0].items() if all(d.get(a, object()) == x for d in args_seen[w])}
+            data = g.edges[w, v]
+            data["clears"] = sorted(gists)
+            if common:
+                data["enabling_args"] = common
+            shown = ", ".join(f"{a}={x!r}" for a, x in common.items())
+            data["reason"] += (f"; {w}{'(' + shown + ')' if shown else ''} cleared {v}'s error "
+                               + " / ".join(repr(x) for x in sorted(gists)) + " in probes")
+        owner = g.nodes[v].get("owner", "")
+        blocked: dict[str, list[dict[str, Any]]] = {}
+        for p in tool_paths:
+            for gist, status in zip(p["gists"], p["status"]):
+                if gist is not None and gist not in cleared:
+                    blocked.setdefault(gist, []).append(status)
+        conditions = []
+        for gist, states in sorted(blocked.items()):
+            # Only values no tool was seen changing: a stopped engine can be started, a closed market not opened.
+            values = {a: x for a, x in _contrast(states, worked).items() if (owner, a) not in movable}
+            if values:
+                shown = ", ".join(f"{a}={x!r}" for a, x in values.items())
+                conditions.append(dict(gist=gist, owner=owner, values=values,
+                                       reason=f"{v} blocked: {gist!r} and no tool was seen clearing it ({shown}); "
+                                              f"seen {len(states)}× in probes, never where {v} worked "
+                                              f"({len(worked)}×)"))
+        if conditions:
+            g.nodes[v]["blocked_when"] = conditions
+        elif "blocked_when" in g.nodes[v]:
+            del g.nodes[v]["blocked_when"]
+
+
 def _apply(g: nx.DiGraph, edges: Iterable[dict[str, Any]], trace: GraphTrace) -> None:
     for e in edges:
         if e["kind"] in ("probe_ok", "probe_failed"):
@@ -527,13 +699,16 @@ def build_graph(
     _apply(g, name_flow_edges(specs), trace)
     trace.seconds["name_flow"] = time.perf_counter() - t0
     t1 = time.perf_counter()
+    paths = []
     for i, env in enumerate(probe_envs):
         _apply(g, probe_edges(env, seed=seed + i), trace)
+        paths.extend(probe_obstacles(env, seed=seed + i))
     trace.seconds["probe"] = time.perf_counter() - t1
     mark_broken(g)
     trace.dropped = prune_to_density(g, max_density)
     if overlay is not None:
         trace.evidence.extend(apply_overlay(g, overlay))
+    annotate_obstacles(g, paths)
     trace.seconds["total"] = time.perf_counter() - t0
     return StepResult(g, trace)
 
@@ -551,6 +726,20 @@ def _bfcl_class_edges(cls: str) -> tuple[dict[str, Any], ...]:
         env = make_bfcl_env([cls], generate_initial_config([cls], seed))
         edges.extend(probe_edges(env, seed=seed))
     return tuple(edges)
+
+
+@lru_cache(maxsize=64)
+def _bfcl_class_obstacles(cls: str) -> tuple[dict[str, Any], ...]:
+    """Obstacle paths over more generated states than the edge probes: the contrast needs states where each
+    tool works (the six edge-probe states of TradingBot, for one, all have a closed market)."""
+    from fr_core.envs.bfcl import make_bfcl_env
+    from fr_core.envs.states import generate_initial_config
+
+    paths: list[dict[str, Any]] = []
+    for seed in CONTRAST_SEEDS:
+        env = make_bfcl_env([cls], generate_initial_config([cls], seed))
+        paths.extend(probe_obstacles(env, seed=seed))
+    return tuple(paths)
 
 
 def bfcl_graph(classes: Iterable[str] | str, *, overlay: Any = "default",
@@ -574,6 +763,7 @@ def bfcl_graph(classes: Iterable[str] | str, *, overlay: Any = "default",
         from fr_core.graph.overlay import apply_overlay
 
         trace.evidence.extend(apply_overlay(g, default_overlay() if overlay == "default" else overlay))
+    annotate_obstacles(g, [p for c in classes for p in _bfcl_class_obstacles(c)])
     trace.seconds["total"] = time.perf_counter() - t0
     return StepResult(g, trace)
 

@@ -23,6 +23,8 @@ __all__ = [
     "prerequisite_groups",
     "is_legal",
     "legal_tools",
+    "blocked_reason",
+    "missing_prerequisites",
     "distances_to",
     "class_density",
     "edge_score",
@@ -135,6 +137,35 @@ def is_legal(g: nx.DiGraph, tool: str, called: set[str] | frozenset[str],
     if missing:
         return False, f"{tool} not legal: missing " + "; ".join(missing)
     return True, (f"{tool} legal: " + "; ".join(met)) if met else f"{tool} has no prerequisites"
+
+
+def missing_prerequisites(g: nx.DiGraph, tool: str, called: set[str] | frozenset[str],
+                          env: Environment | None = None) -> dict[str, list[str]]:
+    """The prerequisite groups of ``tool`` that are not met now (same verdicts as :func:`is_legal`)."""
+    missing = {}
+    for key, sources in prerequisite_groups(g, tool).items():
+        condition = g.edges[sources[0], tool].get("condition")
+        met = _condition_holds(condition, tool, env) if env is not None and condition else \
+            any(u in called for u in sources)
+        if not met:
+            missing[key] = sources
+    return missing
+
+
+def blocked_reason(g: nx.DiGraph, tool: str, env: Environment | None) -> str | None:
+    """Why ``tool`` cannot work from the current state whatever is called first, or ``None``.
+
+    A ``broken`` tool (failed in every probe) is always blocked; otherwise the first of its ``blocked_when``
+    conditions (an error no probed tool cleared, and the status values it came with) that holds in ``env``.
+    """
+    node = g.nodes[tool]
+    if node.get("broken"):
+        return f"{tool} broken: {node['broken']}"
+    for cond in node.get("blocked_when", ()):
+        if _condition_holds({"type": "equals", "owner": cond["owner"], "values": cond["values"]}, tool, env):
+            shown = ", ".join(f"{a}={v!r}" for a, v in cond["values"].items())
+            return f"{tool} blocked: {cond['gist']!r} and no tool was seen clearing it ({shown})"
+    return None
 
 
 def legal_tools(g: nx.DiGraph, called: set[str] | frozenset[str], env: Environment | None = None) -> list[str]:

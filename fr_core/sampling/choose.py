@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -13,7 +13,7 @@ from fr_core.graph import distances_to
 
 __all__ = ["Choice", "Rule", "choose_next_tool", "choose_random_tool"]
 
-Rule = Literal["explore", "target", "toward", "random"]
+Rule = Literal["explore", "target", "toward", "random"]  # the sampler adds "retry" and "recover" steps
 
 
 @dataclass(frozen=True)
@@ -34,9 +34,11 @@ def choose_next_tool(
     rng: random.Random,
     *,
     distances: Mapping[str, int] | None = None,
+    blocked: Collection[str] = (),
 ) -> Choice | None:
     """Eq. 2 over ``legal`` given this turn's ``called`` set; ``distances`` (from
-    :func:`fr_core.graph.distances_to`) may be passed to save the search on every step.
+    :func:`fr_core.graph.distances_to`) may be passed to save the search on every step; ``blocked``: tools that
+    cannot work from the current state (see :func:`fr_core.graph.blocked_reason`), left out of exploration.
 
     1. target already called → a random legal tool (explore);
     2. target legal → the target;
@@ -54,8 +56,8 @@ def choose_next_tool(
     if not pool:
         return None
     if target in set(called):
-        # Exploration skips tools the graph flags as broken (no arguments, failed in every probe).
-        working = [t for t in pool if not graph.nodes[t].get("broken")]
+        # Exploration skips tools the graph flags as broken (no arguments, failed in every probe) or blocked.
+        working = [t for t in pool if not graph.nodes[t].get("broken") and t not in blocked]
         tool = rng.choice(working or pool)
         return Choice(tool, "explore", f"target {target} already called: random legal tool among {len(working or pool)}",
                       distances.get(tool))

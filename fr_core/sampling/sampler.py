@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,8 @@ import networkx as nx
 
 from fr_core.envs.base import Environment
 from fr_core.errors import ConfigError, SamplingError
-from fr_core.graph import distances_to, legal_tools
+from fr_core.graph import blocked_reason, distances_to, legal_tools, missing_prerequisites
+from fr_core.graph.build import error_gist
 from fr_core.sampling.choose import choose_next_tool, choose_random_tool
 from fr_core.sampling.config import SamplerConfig
 from fr_core.sampling.params import OutputLeaf, call_failed, corrupt_arguments, output_leaves, sample_arguments
@@ -168,6 +170,61 @@ def _reach(distances: Mapping[str, int], legal: Sequence[str], target: str) -> i
     return min(hops) if hops else None
 
 
+def _walk_distances(graph: nx.DiGraph, target: str, legal: Sequence[str], called: frozenset[str] | set[str],
+                    env: Environment) -> dict[str, int]:
+    """``dist(T_k, target)`` over the edges that can make each tool legal now: into a tool that is not legal
+    yet only the hard edges of its missing prerequisite groups count (reading the speed does not make cruise
+    control legal; starting the engine does). Legal tools keep all their in-edges."""
+    legal_set = set(legal)
+    dist = {target: 0}
+    queue = deque([target])
+    while queue:
+        node = queue.popleft()
+        if node in legal_set:
+            preds = sorted(graph.predecessors(node))
+        else:
+            preds = sorted({u for group in missing_prerequisites(graph, node, called, env).values() for u in group})
+        for pred in preds:
+            if pred not in dist:
+                dist[pred] = dist[node] + 1
+                queue.append(pred)
+    return dist
+
+
+def _recovery(graph: nx.DiGraph, tool: str, gist: str, legal: Sequence[str], tried: set[tuple[str, str]],
+              rng: random.Random) -> str | None:
+    """A legal tool whose edge into ``tool`` says, from probe evidence, that it clears the error ``gist``."""
+    fixes = sorted(u for u, _, data in graph.in_edges(tool, data=True)
+                   if gist in data.get("clears", ()) and u in legal and (u, gist) not in tried
+                   and not graph.nodes[u].get("broken"))
+    return rng.choice(fixes) if fixes else None
+
+
+def _enabling(graph: nx.DiGraph, tool: str, dist: Mapping[str, int],
+              distance: int | None) -> tuple[str, dict[str, Any]]:
+    """The next tool on a shortest path toward the target whose edge from ``tool`` carries ``enabling_args``
+    (the argument values that let it proceed in probes), and those values; ``("", {})`` when there is none."""
+    if distance is None:
+        return "", {}
+    for _, x, data in sorted(graph.out_edges(tool, data=True), key=lambda e: e[1]):
+        if data.get("enabling_args") and dist.get(x) == distance - 1:
+            return x, data["enabling_args"]
+    return "", {}
+
+
+def _apply_enabling(spec: Any, args: dict[str, Any], sources: tuple[ArgSource, ...], enabling: Mapping[str, Any],
+                    then: str) -> tuple[dict[str, Any], tuple[ArgSource, ...]]:
+    """Put the probe-evidenced values into the call (where the tool has such a parameter), with their provenance."""
+    by_name = {s.name: s for s in sources}
+    args = dict(args)
+    for param, value in enabling.items():
+        if param in spec.properties:
+            args[param] = value
+            by_name[param] = ArgSource(param, value, "schema", f"graph evidence: {spec.name}({param}={value!r}) "
+                                                               f"let {then} proceed in probes")
+    return args, tuple(by_name[p] for p in args)
+
+
 def sample_turn(
     env: Environment,
     graph: nx.DiGraph,
@@ -190,8 +247,12 @@ def sample_turn(
 
     ``called``: tools called in earlier rounds (they count for legality; Eq. 2's "target already called"
     looks at this turn only). ``history``: output leaves of earlier rounds, for data flow across rounds.
-    A call that fails by accident is retried once, as the next step, with freshly drawn arguments.
+    A call that fails by accident is followed by a recovery when an edge into the tool ``clears`` its error
+    (rule ``recover``: that tool, with the edge's ``enabling_args``, then the failed call again as it was);
+    otherwise it is retried once, as the next step, with freshly drawn arguments.
     A deliberate error (share ``error_share``) makes one argument realistically wrong and is kept, marked.
+    A target the graph marks broken, or whose ``blocked_when`` holds in the current state, ends the turn at
+    once with the reason (and the turn does not count as reachable).
     """
     if policy not in ("directed", "random"):
         raise ConfigError(f"unknown policy {policy!r}; choose directed or random")
@@ -202,6 +263,11 @@ def sample_turn(
         trace = TurnTrace(round_index, target, policy, target_reason, calls, None, (),
                           f"target {target!r} is not a tool of this environment/graph")
         return StepResult(Turn(target, (), False, trace.end_reason), trace)
+    blocked = blocked_reason(graph, target, env)
+    if blocked:
+        reason = f"target {target} unreachable: {blocked}"
+        trace = TurnTrace(round_index, target, policy, target_reason, calls, None, (), reason)
+        return StepResult(Turn(target, (), False, reason), trace)
     dist = distances if distances is not None else distances_to(graph, target)
     legal = legal_tools(graph, before_called, env)
     start = _reach(dist, legal, target)
@@ -216,24 +282,55 @@ def sample_turn(
     traces: list[StepTrace] = []
     reached = False
     retry_tool: tuple[str, int] | None = None
+    # After a recovery: (failed tool, its step, its arguments and sources) to call again as they were.
+    again: tuple[str, int, dict[str, Any], tuple[ArgSource, ...]] | None = None
+    recover: tuple[str, str, int, str] | None = None  # (clearing tool, failed tool, failed step, error gist)
+    tried: set[tuple[str, str]] = set()
     end_reason = ""
     for step in range(calls):
         legal = legal if step == 0 else legal_tools(graph, before_called | set(turn_called), env)
-        if retry_tool is not None:
+        then = ""
+        if recover is not None:
+            tool, failed_tool, failed_at, gist = recover
+            failed_step, rule, distance = None, "recover", dist.get(tool)  # a new call, not a retry of one
+            reason = (f"{failed_tool} failed at step {failed_at} with {gist!r}; {tool} cleared that error in "
+                      f"probes, then {failed_tool} again")
+            then = failed_tool
+        elif again is not None:
+            tool, failed_step = again[0], again[1]
+            rule, distance = "retry", dist.get(tool)
+            reason = f"call of step {failed_step} again, as it was, after the recovery at step {step - 1}"
+        elif retry_tool is not None:
             tool, failed_step = retry_tool
             rule, reason, distance = "retry", f"retry of the failed call at step {failed_step} with other arguments", dist.get(tool)
         else:
             failed_step = None
-            choice = (choose_next_tool(graph, legal, turn_called, target, rng, distances=dist) if policy == "directed"
-                      else choose_random_tool(dist, legal, rng))
+            if policy == "directed":
+                blocked_now = ([t for t in legal if blocked_reason(graph, t, env)] if target in turn_called else [])
+                walk = dist if target in legal else _walk_distances(graph, target, legal,
+                                                                    before_called | set(turn_called), env)
+                choice = choose_next_tool(graph, legal, turn_called, target, rng, distances=walk, blocked=blocked_now)
+            else:
+                choice = choose_random_tool(dist, legal, rng)
             if choice is None:
                 end_reason = f"stuck after {step} call(s): no legal tool leads to {target}"
                 break
             tool, rule, reason, distance = choice.tool, choice.rule, choice.reason, choice.distance
         spec = specs[tool]
-        deliberate = rng.random() < error_share and retry_tool is None
-        args, sources = sample_arguments(env, spec, leaves, rng, flow_bias=0.0 if retry_tool else flow_bias)
-        retry_tool = None
+        deliberate = rng.random() < error_share and retry_tool is None and again is None and recover is None
+        if again is not None:
+            args, sources = again[2], again[3]
+        else:
+            args, sources = sample_arguments(env, spec, leaves, rng, flow_bias=0.0 if retry_tool else flow_bias)
+            enabling: Mapping[str, Any] = {}
+            if rule == "recover":
+                enabling = graph.edges[tool, then].get("enabling_args") or {}
+            elif rule == "toward":
+                then, enabling = _enabling(graph, tool, dist, distance)
+            if enabling:
+                args, sources = _apply_enabling(spec, args, sources, enabling, then)
+        retried, recovered = again, recover
+        retry_tool = again = recover = None
         detail = ""
         if deliberate:
             wrong = corrupt_arguments(env, spec, args, sources, rng)
@@ -248,19 +345,31 @@ def sample_turn(
         failed = call_failed(result)
         if deliberate and not failed:
             deliberate, detail = False, f"meant to fail ({detail}) but the call succeeded"
+        error = result.error or (None if not failed else "refused: " + result.to_text()[:200])
         if not failed:
             if tool not in turn_called:
                 turn_called.append(tool)
             leaves.extend(output_leaves(result.value, tool, round_index, step))
             reached = reached or tool == target
-        elif not deliberate and retry and failed_step is None:
-            retry_tool = (tool, step)
+            if recovered is not None:
+                failed_call = steps[recovered[2]]
+                again = (recovered[1], recovered[2], failed_call.call.arguments, failed_call.sources)
+        elif not deliberate and recovered is None:
+            gist = error_gist(result.error if result.error is not None else result.to_text())
+            fix = _recovery(graph, tool, gist, legal_tools(graph, before_called | set(turn_called), env), tried, rng)
+            if fix is not None and retry:
+                tried.add((fix, gist))
+                recover = (fix, tool, step if retried is None else retried[1], gist)
+            elif retry and (failed_step is None or retried is not None):  # a call repeated as it was may
+                retry_tool = (tool, step)                                  # still fail on its own arguments
         steps.append(TracedCall(ToolCall(tool, args), result, sources, deliberate))
         traces.append(StepTrace(
             round_index, step, target, tuple(legal), called_now, rule, reason, distance, tool, args,
-            sources, not failed, result.error or (None if not failed else "refused: " + result.to_text()[:200]),
-            result.value, deliberate, detail, failed_step, diff,
+            sources, not failed, error, result.value, deliberate, detail, failed_step, diff,
         ))
+        if failed and tool == target and recover is None and (why := blocked_reason(graph, target, env)):
+            end_reason = f"{len(steps)} call(s) made; target became unreachable: {why}"
+            break
     if not end_reason:
         state = "reached" if reached else "did not reach"
         end_reason = f"{len(steps)} call(s) made; {state} target {target}"
@@ -287,7 +396,7 @@ def sample_episode(
 
     Settings come from ``config`` with keyword ``overrides`` (``rounds=3, calls=4, seed=7, strategy="coverage",
     policy="random", error_share=0.1`` ...), validated by :class:`SamplerConfig`. Each round's target is picked
-    by the strategy among tools reachable from the current state; ``coverage`` (shared across episodes if
+    by the strategy among tools reachable from the current state and not blocked in it; ``coverage`` (shared across episodes if
     given) is updated in place. Raises :class:`SamplingError` listing the failures when no call succeeded
     (its ``trace`` attribute keeps the episode's trace).
     """
@@ -307,6 +416,8 @@ def sample_episode(
     for r in range(cfg.rounds):
         legal = legal_tools(graph, called, env)
         reachable = {t: h for t in tools if (h := _reach(all_dist[t], legal, t)) is not None}
+        # Targets are picked among tools that can work from this state (a closed market blocks a withdrawal).
+        reachable = {t: h for t, h in reachable.items() if not blocked_reason(graph, t, env)} or reachable
         if not reachable:
             target, why = tools[0], "no tool is reachable from the current state"
         else:

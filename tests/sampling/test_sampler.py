@@ -25,19 +25,11 @@ from fr_core.sampling import (
     sample_turn,
     summarize,
 )
-from fr_core.types import CallResult, ToolSpec
+from fr_core.types import CallResult, ToolCall, ToolSpec
 
-# The full 500 episodes per environment run in bench/bench_sampler.py; 20 keep the suite fast on 2 cores.
-EPISODES = 20
-
-# Environments whose reach bar still misses for reasons the graph cannot fix. They still run; a miss is an
-# expected failure naming the cause, a pass is reported as XPASS.
-GRAPH_GAPS = {
-    "TradingBot": "withdraw_funds needs market_status 'Open', which no tool sets (half the generated states are closed)",
-    "VehicleControlAPI": "startEngine also needs the brake pressed fully (private _brakePedalForce == 1000), which "
-                         "no public state shows; get_outside_temperature_from_weather_com always answers 404",
-}
-
+# The full 500 episodes per environment run in bench/bench_sampler.py; 100 (300 turns, ~20 s for all) keep the
+# suite fast on 2 cores while one missed turn moves reach by 0.3%, not 1.7% as with 20.
+EPISODES = 100
 
 ENVS = list(BFCL_CLASSES) + class_combinations("base")
 
@@ -165,6 +157,78 @@ def test_unreachable_target_ends_the_turn_with_a_reason():
     assert res.trace.start_hops is None and not res.trace.reachable
 
 
+# -- obstacles: blocked targets, error-driven recovery, the probe evidence behind them ---------------------------
+
+
+def _market(seed: int) -> str:
+    return make_env("TradingBot", seed=seed).instance("TradingBot").market_status
+
+
+def test_closed_market_makes_withdrawal_unreachable_with_the_reason():
+    closed = [s for s in range(12) if _market(s) == "Closed"][:3]
+    opened = [s for s in range(40) if _market(s) == "Open"][:3]
+    assert closed and opened
+    for seed in closed:
+        res = sample_turn(make_env("TradingBot", seed=seed), graph("TradingBot"), "withdraw_funds", calls=4, seed=seed)
+        assert res.output.steps == () and not res.trace.reachable
+        assert "withdraw_funds blocked: 'Market is closed'" in res.output.end_reason
+        assert "market_status='Closed'" in res.output.end_reason
+        # Nor is it picked as a target in an episode on a closed market.
+        ep = sample_episode(make_env("TradingBot", seed=seed), graph("TradingBot"), rounds=3, calls=4, seed=seed)
+        assert all(t.target != "withdraw_funds" for t in ep.trace.turns)
+    for seed in opened:  # on an open market the same target is reached, logging in first when needed
+        res = sample_turn(make_env("TradingBot", seed=seed), graph("TradingBot"), "withdraw_funds", calls=4, seed=seed)
+        assert res.trace.reachable and res.output.reached_target, res.output.end_reason
+
+
+def test_partially_pressed_brake_is_recovered_by_pressing_fully_then_starting():
+    seen = 0
+    for seed in range(8):
+        env = make_env("VehicleControlAPI", seed=seed)
+        for call in (ToolCall("lockDoors", {"unlock": False, "door": ["driver", "passenger", "rear_left", "rear_right"]}),
+                     ToolCall("pressBrakePedal", {"pedalPosition": 0.4})):
+            assert env.execute(call).ok
+        steps = sample_turn(env, graph("VehicleControlAPI"), "startEngine", calls=4, seed=seed).trace.steps
+        first = steps[0]
+        assert (first.tool, first.rule) == ("startEngine", "target")  # legal: the public status says 'pressed'
+        assert not first.ok and "Must press the brake fully" in first.error
+        if first.arguments["ignitionMode"] != "START":
+            continue  # the repeated call then fails on its own argument
+        seen += 1
+        recover, again = steps[1], steps[2]
+        assert (recover.rule, recover.tool, recover.arguments["pedalPosition"]) == ("recover", "pressBrakePedal", 1.0)
+        assert "Must press the brake fully" in recover.reason and recover.ok
+        assert any(s.detail.startswith("graph evidence") for s in recover.sources)
+        assert (again.rule, again.tool, again.retry_of, again.ok) == ("retry", "startEngine", 0, True)
+        assert again.arguments == first.arguments
+    assert seen >= 3
+
+
+def test_bfcl_graph_carries_readable_obstacle_evidence():
+    trading, vehicle = graph("TradingBot"), graph("VehicleControlAPI")
+    (cond,) = trading.nodes["withdraw_funds"]["blocked_when"]
+    assert cond["gist"] == "Market is closed" and cond["values"] == {"market_status": "Closed"}
+    assert cond["owner"] == "TradingBot" and "no tool was seen clearing it" in cond["reason"]
+    login = trading.edges["trading_login", "withdraw_funds"]
+    assert "User not authenticated" in login["clears"] and "cleared withdraw_funds's error" in login["reason"]
+    brake = vehicle.edges["pressBrakePedal", "startEngine"]
+    assert "Must press the brake fully before starting the engine" in brake["clears"]
+    assert brake["enabling_args"] == {"pedalPosition": 1.0} and "pressBrakePedal(pedalPosition=1.0)" in brake["reason"]
+    # A market that opens or closes on its own is no blocker of tools that work either way.
+    assert not [t for t, d in trading.nodes(data=True) if d.get("blocked_when") and t != "withdraw_funds"]
+
+
+def test_broken_tool_is_never_a_target():
+    tool = "get_outside_temperature_from_weather_com"
+    g = graph("VehicleControlAPI")
+    assert g.nodes[tool].get("broken")
+    res = sample_turn(make_env("VehicleControlAPI", seed=2), g, tool, calls=4, seed=2)
+    assert res.output.steps == () and f"{tool} broken" in res.output.end_reason and not res.trace.reachable
+    for seed in range(10):
+        ep = sample_episode(make_env("VehicleControlAPI", seed=seed), g, rounds=3, calls=4, seed=seed)
+        assert all(t.target != tool for t in ep.trace.turns)
+
+
 class _Broken:
     """An environment whose every tool fails."""
 
@@ -208,10 +272,6 @@ def test_directed_sampler_bars(spec):
     d, r = figures(spec, "directed"), figures(spec, "random")
     # The comparison with the random walk holds everywhere.
     assert d.reach_rate > r.reach_rate, (spec, d.reach_rate, r.reach_rate)
-    gaps = [GRAPH_GAPS[c] for c in spec.split("+") if c in GRAPH_GAPS]
-    ok = d.success_rate >= 0.90 and d.reach_rate >= 0.95
-    if not ok and gaps:
-        pytest.xfail(f"{spec}: success {d.success_rate:.3f}, reach {d.reach_rate:.3f}; " + "; ".join(gaps))
     assert d.success_rate >= 0.90, (spec, d.success_rate, d.top_failures())
     assert d.reach_rate >= 0.95, (spec, d.reach_rate)
 
@@ -227,7 +287,8 @@ def test_directed_sampler_has_more_data_flow_than_the_random_walk_overall():
 @pytest.mark.parametrize("cls", list(BFCL_CLASSES))
 def test_coverage_targets_cover_every_tool_within_200_turns(cls):
     cov = Coverage()
-    tools = sorted(graph(cls).nodes)
+    # A tool that failed in every probe (an API answering 404) is never a target nor explored.
+    tools = sorted(t for t, data in graph(cls).nodes(data=True) if not data.get("broken"))
     seed = 0
     while cov.turns < 200 and cov.uncovered(tools):
         sample_episode(make_env(cls, seed=seed), graph(cls), rounds=3, calls=4, seed=seed, strategy="coverage",

@@ -15,7 +15,8 @@ RULE_LABELS = {
     "toward": "Eq. 2 rule 3: nearest legal tool to the target",
     "explore": "Eq. 2 rule 1: target already called → random legal tool",
     "random": "random walk baseline: uniform over legal tools",
-    "retry": "retry of a failed call with fresh arguments",
+    "retry": "retry of a failed call (fresh arguments, or as it was after a recovery)",
+    "recover": "recovery: a tool seen clearing this error in probes, then the failed call again",
 }
 
 
