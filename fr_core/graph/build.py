@@ -234,12 +234,46 @@ VARIANTS = 4  # argument draws per tool in a probe: enough to hit a valid route,
 
 
 def _error_text(result: CallResult) -> str:
-    return result.error if result.error is not None else result.to_text()
+    """The words of a failure: the error, or the ``error`` a refusal carries as data (``[{"error": ...}]``)."""
+    if result.error is not None:
+        return result.error
+    value = result.value
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, dict) and isinstance(item.get("error"), str):
+            return item["error"]
+    if isinstance(value, dict) and (refused := [k for k, x in value.items() if x is False]):
+        return f"{', '.join(refused)} is false"
+    return result.to_text()
 
 
-def _gist(error: str | None) -> str:
-    """The first sentence of an error: 'doors must be locked. Unlocked: driver' and '...: rear' are one error."""
-    return (error or "").split(".")[0].split(":")[0]
+_PREFIXES = re.compile(r"^(?:\s*[^\s:]+:\s+)+")  # 'cat: report.txt: ' names the tool and the file
+_PHRASE_END = re.compile(r"[.:](?:\s|$)")
+
+
+def _gist(error: str | None, args: dict[str, Any] | None = None) -> str:
+    """The first phrase of an error, after leading ``tool:``/``file:`` prefixes: 'doors must be locked. Unlocked: driver'
+    and '...: rear' are one error; 'cat: No such file' is 'No such file'.
+
+    >>> _gist("cat: report.txt: No such file or directory")
+    'No such file or directory'
+    >>> _gist("All doors must be locked. Unlocked doors: driver")
+    'All doors must be locked'
+
+    The call's own string arguments are masked, so the gist names the error, not the file it was about:
+
+    >>> _gist("rmdir: cannot remove 'old': Directory not empty", {"dir_name": "old"})
+    "cannot remove '…'"
+    >>> _gist("diff: a.txt or b.txt: No such file or directory", {"file_name1": "a.txt", "file_name2": "b.txt"})
+    'No such file or directory'
+    """
+    text = error or ""
+    for value in (args or {}).values():
+        for x in value if isinstance(value, list) else [value]:
+            if isinstance(x, str) and len(x) > 1:
+                text = text.replace(x, "…")
+    phrases = [p.strip() for p in _PHRASE_END.split(_PREFIXES.sub("", text, count=1))]
+    # A phrase of masked values ('… or …: No such file') names nothing: the next one says what went wrong.
+    return next((p for p in phrases if len(re.findall(r"[A-Za-z]{2,}", p)) >= 2), phrases[0])
 
 
 def probe_edges(env: Environment, *, seed: int = 0) -> list[dict[str, Any]]:
@@ -325,7 +359,7 @@ def probe_edges(env: Environment, *, seed: int = 0) -> list[dict[str, Any]]:
                 env.restore(after)
                 failed = call_failed(rv)
                 settled = _settled(scalars_before, scalars_after, v.owner)
-                if failed and _gist(_error_text(rv)) != _gist(error) and v.owner == u.owner:
+                if failed and _gist(_error_text(rv), args) != _gist(error, args) and v.owner == u.owner:
                     # One obstacle of several (doors locked, then brake pressed) is a prerequisite of its own,
                     # once another tool is seen clearing the next obstacle: a logout also changes the error.
                     chain = _next_obstacle(env, specs, after, u, v, args, _error_text(rv), rng, failed_before,
@@ -456,7 +490,8 @@ def _next_obstacle(env: Environment, specs: list[ToolSpec], after: Any, u: ToolS
         pre_v = env.snapshot()
         rv = env.execute(ToolCall(v.name, args))
         # Progress is a success or a *new* obstacle; going back to the first one (logout) is not.
-        if call_failed(rv) and _gist(_error_text(rv)) in (_gist(error), _gist(failed_before[v.name][1])):
+        if call_failed(rv) and _gist(_error_text(rv), args) in (_gist(error, args),
+                                                                 _gist(failed_before[v.name][1], args)):
             continue
         edges.append(dict(u=w.name, v=v.name, kind="state",
                           reason=f"after {u.name}, {w.name} cleared the next obstacle of {v.name} ({error[:60]!r})"))
@@ -481,9 +516,9 @@ def _next_obstacle(env: Environment, specs: list[ToolSpec], after: Any, u: ToolS
 
 # -- obstacles: which error of v a tool clears (and with which arguments), and errors no tool clears --------------
 
-def error_gist(error: str | None) -> str:
-    """The first phrase of an error: what ``clears`` and ``blocked_when`` name ('Market is closed')."""
-    return _gist(error)
+def error_gist(result: CallResult) -> str:
+    """The first phrase of a failed call's error: what ``clears`` and ``blocked_when`` name ('Market is closed')."""
+    return _gist(_error_text(result), result.call.arguments)
 
 
 CONTRAST_SEEDS = tuple(range(24))  # states for the obstacle contrast: it needs states where each tool works too
@@ -526,7 +561,7 @@ def probe_obstacles(env: Environment, *, seed: int = 0, depth: int = 2) -> list[
     def attempt(v: ToolSpec, args: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
         status = _status(env, v.owner)
         result = env.execute(ToolCall(v.name, args))
-        return (None if not call_failed(result) else _gist(_error_text(result))), status
+        return (None if not call_failed(result) else error_gist(result)), status
 
     def extend(v: ToolSpec, args: dict[str, Any], draws: list[dict[str, Any]], snapshot: Any, steps: list,
                gists: list, statuses: list) -> None:

@@ -355,7 +355,7 @@ def sample_turn(
                 failed_call = steps[recovered[2]]
                 again = (recovered[1], recovered[2], failed_call.call.arguments, failed_call.sources)
         elif not deliberate and recovered is None:
-            gist = error_gist(result.error if result.error is not None else result.to_text())
+            gist = error_gist(result)
             fix = _recovery(graph, tool, gist, legal_tools(graph, before_called | set(turn_called), env), tried, rng)
             if fix is not None and retry:
                 tried.add((fix, gist))
