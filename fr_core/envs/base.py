@@ -73,6 +73,7 @@ def call_failed(result: CallResult) -> bool:
 
 StateView = Callable[[object], dict[str, Any]]
 CandidateFn = Callable[[object, str, str], list[Any]]
+PairFn = Callable[[object, ToolSpec], list[tuple[str, str, list[tuple[Any, Any]]]]]
 
 
 class ObjectEnvironment:
@@ -91,6 +92,7 @@ class ObjectEnvironment:
         *,
         state_views: dict[str, StateView] | None = None,
         candidate_fns: dict[str, CandidateFn] | None = None,
+        pair_fns: dict[str, PairFn] | None = None,
     ) -> None:
         self.name = name
         self._instances = instances
@@ -109,6 +111,7 @@ class ObjectEnvironment:
             self._specs[spec.name] = spec
         self._state_views = state_views or {}
         self._candidate_fns = candidate_fns or {}
+        self._pair_fns = pair_fns or {}
 
     # -- protocol -----------------------------------------------------------------
     def tools(self) -> list[ToolSpec]:
@@ -155,6 +158,13 @@ class ObjectEnvironment:
         if fn is None:
             return []
         return fn(self._instances[spec.owner], tool, param)
+
+    def pairs(self, tool: str) -> list[tuple[str, str, list[tuple[Any, Any]]]]:
+        """Arguments of ``tool`` that only work together, as ``(first, second, valid pairs)`` from the current
+        state (a username and its password); the sampler keeps such arguments paired."""
+        spec = self._specs.get(tool)
+        fn = self._pair_fns.get(spec.owner) if spec is not None else None
+        return fn(self._instances[spec.owner], spec) if fn is not None else []
 
     def instance(self, cls: str) -> object:
         return self._instances[cls]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import enum
+import functools
 import hashlib
 import importlib.util
 import inspect
@@ -302,8 +303,53 @@ def specs_from_class(cls: type) -> list[ToolSpec]:
     return specs
 
 
+def _mappings(instance: object) -> list[tuple[str, dict[str, Any]]]:
+    """Public dict attributes that map names to plain values (``users = {"alice": "wonderland"}``)."""
+    return [(attr, value) for attr, value in vars(instance).items()
+            if not attr.startswith("_") and isinstance(value, dict) and value
+            and all(isinstance(k, str) for k in value)
+            and all(isinstance(x, (str, int, float)) and not isinstance(x, bool) for x in value.values())]
+
+
+def _names_entry(attr: str, param: str, schema: dict[str, Any]) -> bool:
+    """A string parameter naming an entry of ``attr``: ``username``/``user``/``user_id`` for ``users``."""
+    singular = attr[:-1] if attr.endswith("s") else attr
+    name = param.lower().replace("_", "")
+    return schema.get("type", "string") == "string" and name in {singular, f"{singular}name", f"{singular}id"}
+
+
+@functools.lru_cache(maxsize=256)
+def _specs_of(cls: type) -> dict[str, ToolSpec]:
+    return {s.name: s for s in specs_from_class(cls)}
+
+
+def _mapping_pairs(instance: object, spec: ToolSpec) -> list[tuple[str, str, list[tuple[Any, Any]]]]:
+    """``(key param, value param, the mapping's items)`` when a tool names an entry of a mapping and takes one
+    other required argument the state offers nothing for: ``login(username, password)`` over ``users``."""
+    out = []
+    for attr, mapping in _mappings(instance):
+        keys = [p for p, schema in spec.properties.items() if _names_entry(attr, p, schema)]
+        others = [p for p in spec.required if p not in keys and not field_values(public_state(instance), p)]
+        if len(keys) == 1 and len(others) == 1:
+            out.append((keys[0], others[0], list(mapping.items())))
+    return out
+
+
 def _state_candidates(instance: object, tool: str, param: str) -> list[Any]:
-    return field_values(public_state(instance), param)
+    """Values stored under the parameter's name anywhere in the state; else the entries of a mapping it names
+    (``username`` → the keys of ``users``) or the values paired with them (``password``)."""
+    found = field_values(public_state(instance), param)
+    if found:
+        return found
+    spec = _specs_of(type(instance)).get(tool)
+    if spec is None or param not in spec.properties:
+        return []
+    for attr, mapping in _mappings(instance):
+        if _names_entry(attr, param, spec.properties[param]):
+            return list(mapping)
+    return [b for _, second, pairs in _mapping_pairs(instance, spec) if second == param for _, b in pairs]
+
+
 
 
 def make_python_env(
@@ -335,7 +381,8 @@ def make_python_env(
         except Exception as exc:
             raise EnvError(f"{cls.__name__}: could not load initial state ({type(exc).__name__}: {exc})") from exc
     return ObjectEnvironment(
-        name or cls.__name__, {cls.__name__: instance}, specs, candidate_fns={cls.__name__: _state_candidates}
+        name or cls.__name__, {cls.__name__: instance}, specs, candidate_fns={cls.__name__: _state_candidates},
+        pair_fns={cls.__name__: _mapping_pairs},
     )
 
 

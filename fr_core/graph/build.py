@@ -23,7 +23,7 @@ from fr_core.envs.base import Environment, call_failed
 from fr_core.graph.model import add_edge, new_graph, prune_to_density
 from fr_core.types import CallResult, StepResult, ToolCall, ToolSpec
 
-__all__ = ["GraphTrace", "annotate_obstacles", "build_graph", "error_gist", "mark_broken", "name_flow_edges", "probe_edges",
+__all__ = ["GraphTrace", "annotate_obstacles", "build_graph", "error_gist", "flag_states", "mark_broken", "name_flow_edges", "probe_edges",
            "probe_obstacles", "bfcl_graph", "tokens"]
 
 # Words that say nothing about *which* entity a field carries.
@@ -250,6 +250,11 @@ _PREFIXES = re.compile(r"^(?:\s*[^\s:]+:\s+)+")  # 'cat: report.txt: ' names the
 _PHRASE_END = re.compile(r"[.:](?:\s|$)")
 
 
+def _about(error: str, args: dict[str, Any]) -> bool:
+    """The error names one of the call's own string arguments ("alice has no note 'n9'")."""
+    return any(isinstance(x, str) and len(x) > 1 and x in error for x in args.values())
+
+
 def _gist(error: str | None, args: dict[str, Any] | None = None) -> str:
     """The first phrase of an error, after leading ``tool:``/``file:`` prefixes: 'doors must be locked. Unlocked: driver'
     and '...: rear' are one error; 'cat: No such file' is 'No such file'.
@@ -359,20 +364,32 @@ def probe_edges(env: Environment, *, seed: int = 0) -> list[dict[str, Any]]:
                 env.restore(after)
                 failed = call_failed(rv)
                 settled = _settled(scalars_before, scalars_after, v.owner)
-                if failed and _gist(_error_text(rv), args) != _gist(error, args) and v.owner == u.owner:
+                owner_flags = [a for c, a in raised if c == v.owner]
+                now = _error_text(rv)
+                # From an error about v's own arguments back to a state obstacle (a logout) is no progress.
+                moved = (failed and _gist(now, args) != _gist(error, args) and v.owner == u.owner
+                         and not (_about(error, args) and not _about(now, args)))
+                if moved and owner_flags and _about(now, args) and not _about(error, args):
+                    # The state obstacle is gone; what is left is about v's own arguments (a note that does not
+                    # exist): u is a prerequisite through the flag it raised (a user logged in).
+                    edges.append(dict(u=u.name, v=v.name, kind="state", hard=True,
+                                      condition={"type": "truthy", "owner": v.owner, "attrs": owner_flags},
+                                      reason=f"{u.name} set {', '.join(owner_flags)} and cleared {v.name}'s "
+                                             f"{error[:60]!r}; its error is now about its own arguments "
+                                             f"({now[:60]!r})"))
+                elif moved:
                     # One obstacle of several (doors locked, then brake pressed) is a prerequisite of its own,
                     # once another tool is seen clearing the next obstacle: a logout also changes the error.
-                    chain = _next_obstacle(env, specs, after, u, v, args, _error_text(rv), rng, failed_before,
+                    chain = _next_obstacle(env, specs, after, u, v, args, now, rng, failed_before,
                                            {x.name: [a for a, _ in views.get(x.name, ())] for x in specs
                                             if x.name in read_only and x.owner == v.owner})
                     hard = bool(settled and chain)
                     edges.append(dict(u=u.name, v=v.name, kind="state", hard=hard,
                                       condition={"type": "equals", "owner": v.owner, "values": settled} if hard else None,
                                       reason=f"{u.name} removed one obstacle of {v.name}: its error went from "
-                                             f"{error[:60]!r} to {_error_text(rv)[:60]!r}"))
+                                             f"{error[:60]!r} to {now[:60]!r}"))
                     edges.extend(chain)
                 elif not failed:
-                    owner_flags = [a for c, a in raised if c == v.owner]
                     if owner_flags:
                         edges.append(dict(u=u.name, v=v.name, kind="state", hard=True,
                                           condition={"type": "truthy", "owner": v.owner, "attrs": owner_flags},
@@ -716,6 +733,21 @@ def mark_broken(g: nx.DiGraph) -> list[str]:
     return broken
 
 
+def flag_states(env: Environment, *, seed: int = 0) -> list[Environment]:
+    """Copies of ``env`` after each tool that raises a flag of its class (a login sets ``current_user``), so the
+    probes also see what only works behind it (create a note, then read it) when ``env`` starts logged out."""
+    rng = random.Random(seed)
+    before = _scalars(env)
+    out = []
+    for spec in env.tools():
+        state = env.copy()
+        if call_failed(state.execute(ToolCall(spec.name, _probe_args(state, spec, rng)))):
+            continue
+        if any(v and not before.get(k, True) and k[0] == spec.owner for k, v in _scalars(state).items()):
+            out.append(state)
+    return out
+
+
 def build_graph(
     specs: Iterable[ToolSpec],
     *,
@@ -736,8 +768,9 @@ def build_graph(
     t1 = time.perf_counter()
     paths = []
     for i, env in enumerate(probe_envs):
-        _apply(g, probe_edges(env, seed=seed + i), trace)
-        paths.extend(probe_obstacles(env, seed=seed + i))
+        for j, state in enumerate([env, *flag_states(env, seed=seed + i)]):
+            _apply(g, probe_edges(state, seed=seed + i + j), trace)
+            paths.extend(probe_obstacles(state, seed=seed + i + j))
     trace.seconds["probe"] = time.perf_counter() - t1
     mark_broken(g)
     trace.dropped = prune_to_density(g, max_density)

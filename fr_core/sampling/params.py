@@ -232,7 +232,10 @@ def _fix_pair(env: Environment, spec: ToolSpec, instance: Any, args: dict[str, A
               sources: dict[str, ArgSource], rng: random.Random) -> None:
     """Make two arguments that only work together agree (a served route, a known distance, a unit pair)."""
     pair = hints.PAIRS.get((spec.owner, spec.name))
-    if pair is None or instance is None:
+    if pair is None:
+        _state_pair(env, spec, args, sources, rng)
+        return
+    if instance is None:
         return
     first, second = pair[0], pair[1]
     if first not in args or second not in args:
@@ -263,6 +266,24 @@ def _fix_pair(env: Environment, spec: ToolSpec, instance: Any, args: dict[str, A
     detail = f"one of {len(valid)} ({first}, {second}) pairs the tool serves"
     sources[first] = ArgSource(first, a, "state", detail)
     sources[second] = ArgSource(second, b, "state", detail)
+
+
+def _state_pair(env: Environment, spec: ToolSpec, args: dict[str, Any], sources: dict[str, ArgSource],
+                rng: random.Random) -> None:
+    """Pairs the environment's state declares (``env.pairs``: a username and its password): the second argument
+    follows the first, or both are drawn together when the first has no partner."""
+    for first, second, valid in getattr(env, "pairs", lambda tool: [])(spec.name):
+        if first not in args or second not in args or not valid or (args[first], args[second]) in valid:
+            continue
+        partners = [b for a, b in valid if a == args[first]]
+        if partners:
+            args[second] = partners[rng.randrange(len(partners))]
+            sources[second] = ArgSource(second, args[second], "state", f"the value that goes with {first}={args[first]!r}")
+            continue
+        args[first], args[second] = valid[rng.randrange(len(valid))]
+        detail = f"one of {len(valid)} ({first}, {second}) pairs the state holds"
+        sources[first] = ArgSource(first, args[first], "state", detail)
+        sources[second] = ArgSource(second, args[second], "state", detail)
 
 
 def _keep_distinct(env: Environment, spec: ToolSpec, args: dict[str, Any], sources: dict[str, ArgSource],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from enum import Enum
 from pathlib import Path
 from typing import Literal, Optional, TypedDict
@@ -180,6 +181,23 @@ def test_notes_app_ids_flow_between_calls_and_login_is_a_prerequisite():
     assert env.execute(ToolCall("delete_note", {"note_id": note_id})).value == {"deleted": note_id}
     gone = env.execute(ToolCall("read_note", {"note_id": note_id}))
     assert not gone.ok and note_id in gone.error
+
+
+def test_a_mapping_in_the_state_offers_names_and_keeps_their_values_paired():
+    """``users = {name: password}``: ``login(username=…)`` is offered the names, ``password`` the passwords, and
+    the sampler keeps each name with its own password, so a generated login works."""
+    from fr_core.sampling.params import sample_arguments
+
+    env = make_env(NOTES, initial_config={"users": {"carol": "pw1", "dave": "pw2", "erin": "pw3"}})
+    assert env.candidates("login", "username") == ["carol", "dave", "erin"]
+    assert env.candidates("login", "password") == ["pw1", "pw2", "pw3"]
+    assert env.pairs("login") == [("username", "password", [("carol", "pw1"), ("dave", "pw2"), ("erin", "pw3")])]
+    assert env.candidates("create_note", "title") == [] and env.pairs("create_note") == []
+    spec = next(s for s in env.tools() if s.name == "login")
+    for seed in range(30):
+        args, sources = sample_arguments(env, spec, (), random.Random(seed))
+        assert env.execute(ToolCall("login", args)).ok, args
+        assert {s.kind for s in sources} == {"state"}
 
 
 def test_python_env_loads_initial_state_and_round_trips_snapshots():
