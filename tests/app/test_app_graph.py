@@ -18,6 +18,11 @@ def test_pyvis_html_has_no_remote_scripts_or_links():
     assert not REMOTE.search(html)
 
 
+def test_hovering_a_tool_tells_when_it_is_blocked_and_why():
+    html = graph_html(bfcl_graph(["TradingBot"]).output)
+    assert "withdraw_funds blocked: \\u0027Market is closed\\u0027" in html and "market_status=" in html  # JSON-escaped
+
+
 def test_app_home_renders(app_file):
     at = AppTest.from_file(str(app_file), default_timeout=30).run()
     assert not at.exception

@@ -62,6 +62,10 @@ def graph_html(
         title = f"{node}({params})\nclass: {owner}\n{data.get('description', '')[:300]}"
         if distances is not None:
             title += f"\ndistance to {target}: {distances.get(node, 'unreachable')}"
+        if data.get("broken"):
+            title += f"\nbroken: {data['broken']}"
+        for blocked in data.get("blocked_when", ()):
+            title += f"\n{blocked['reason']}"
         colour = CLASS_COLOURS.get(owner, "#bab0ac")
         size = 26 if node == target else 20 if node in matches else 14
         border = PATH_COLOUR if node in on_path else "#222222" if node in matches or node == target else colour
