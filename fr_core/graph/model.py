@@ -92,6 +92,15 @@ def prerequisite_groups(g: nx.DiGraph, tool: str) -> dict[str, list[str]]:
     return groups
 
 
+def _all_groups(g: nx.DiGraph) -> dict[str, dict[str, list[str]]]:
+    """:func:`prerequisite_groups` of every tool in one pass over the edges (what ``legal_tools`` needs)."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for u, v, data in g.edges(data=True):
+        if data.get("hard"):
+            out.setdefault(v, {}).setdefault(_group_key(data.get("condition")), []).append(u)
+    return out
+
+
 def _condition_holds(condition: dict[str, Any] | None, tool: str, env: Environment | None) -> bool:
     if not condition or env is None:
         return False
@@ -119,8 +128,13 @@ def is_legal(g: nx.DiGraph, tool: str, called: set[str] | frozenset[str],
 
     Returns the verdict and a readable reason (which group is missing, or what satisfied each).
     """
+    return _verdict(g, tool, prerequisite_groups(g, tool), called, env)
+
+
+def _verdict(g: nx.DiGraph, tool: str, groups: dict[str, list[str]], called: set[str] | frozenset[str],
+             env: Environment | None) -> tuple[bool, str]:
     missing, met = [], []
-    for key, sources in prerequisite_groups(g, tool).items():
+    for key, sources in groups.items():
         condition = g.edges[sources[0], tool].get("condition")
         if env is not None and condition:
             # The state is the truth: a login called earlier does not count after a logout.
@@ -170,7 +184,8 @@ def blocked_reason(g: nx.DiGraph, tool: str, env: Environment | None) -> str | N
 
 def legal_tools(g: nx.DiGraph, called: set[str] | frozenset[str], env: Environment | None = None) -> list[str]:
     """All tools legal now, in node order (deterministic)."""
-    return [t for t in g.nodes if is_legal(g, t, called, env)[0]]
+    groups = _all_groups(g)
+    return [t for t in g.nodes if t not in groups or _verdict(g, t, groups[t], called, env)[0]]
 
 
 def distances_to(g: nx.DiGraph, target: str) -> dict[str, int]:
