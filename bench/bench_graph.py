@@ -1,11 +1,12 @@
-"""Graph build time: 5,000 generated JSON tools (name flow only), and each BFCL class with execution probes."""
+"""Graph build time: 5,000 generated JSON tools (name flow only), and each BFCL class with execution probes
+(edges, then obstacles)."""
 
 from __future__ import annotations
 
 import random
 import time
 
-from fr_core.graph.build import _bfcl_class_edges, build_graph
+from fr_core.graph.build import CONTRAST_SEEDS, PROBE_SEEDS, _bfcl_class_edges, _bfcl_class_obstacles, build_graph
 from fr_core.types import ToolSpec
 
 # A vocabulary the size of a real API catalogue: 40 nouns × 25 qualifiers = 1,000 entity names.
@@ -51,7 +52,11 @@ def main() -> None:
     for cls in BFCL_CLASSES:
         t0 = time.perf_counter()
         edges = _bfcl_class_edges(cls)
-        print(f"probe {cls}: {time.perf_counter() - t0:.2f} s, {len(edges)} pieces of evidence")
+        t1 = time.perf_counter()
+        paths = _bfcl_class_obstacles(cls)
+        t2 = time.perf_counter()
+        print(f"probe {cls}: edges {t1 - t0:.2f} s ({len(edges)} pieces of evidence, {len(PROBE_SEEDS)} states), "
+              f"obstacles {t2 - t1:.2f} s ({len(paths)} paths, {len(CONTRAST_SEEDS)} states)")
 
 
 if __name__ == "__main__":
