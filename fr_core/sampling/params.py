@@ -8,7 +8,7 @@ makes the queries written later hard (the user never says the id; the model must
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +17,7 @@ from fr_core.graph.build import GENERIC, tokens
 from fr_core.sampling import hints
 from fr_core.types import ArgSource, CallResult, ToolSpec
 
-__all__ = ["OutputLeaf", "output_leaves", "sample_arguments", "corrupt_arguments", "call_failed"]
+__all__ = ["OutputLeaf", "flow_links", "output_leaves", "sample_arguments", "corrupt_arguments", "call_failed"]
 
 _MAX_LEAVES = 200
 _MATH_CHAIN = frozenset({"a", "b", "number", "value", "part", "whole"})  # operands a result may feed
@@ -94,10 +94,13 @@ def _type_fits(value: Any, schema: dict[str, Any]) -> bool:
 
 
 def _matching_leaves(history: Sequence[OutputLeaf], owner: str, param: str, schema: dict[str, Any],
-                     cands: list[Any], exact: bool) -> list[tuple[OutputLeaf, Any]]:
+                     cands: list[Any], exact: bool,
+                     linked: frozenset[tuple[str, str]] = frozenset()) -> list[tuple[OutputLeaf, Any]]:
     """Leaves that fit ``param``: a value the state accepts (best with a similar name), or, when the state
     offers nothing, a similar name and the right type (a math ``result`` feeds any number). ``exact``: only
-    a leaf of the very same name counts (for parameters whose values obey rules an output may break)."""
+    a leaf of the very same name counts (for parameters whose values obey rules an output may break).
+    A leaf from a ``(tool, field)`` in ``linked`` (the graph's data-flow edges into this parameter) ranks
+    first, still only with a value the state accepts (``get_nearest_airport_by_city`` → ``travel_from``)."""
     if not history or (param in hints._TEXT_KINDS and param not in ("keyword", "pattern")):
         return []
     if schema.get("type") == "boolean":
@@ -118,7 +121,7 @@ def _matching_leaves(history: Sequence[OutputLeaf], owner: str, param: str, sche
                 value = [v]
             else:
                 continue
-            score = 2 if _similar(leaf.key, param) else 1
+            score = 3 if (leaf.tool, leaf.key) in linked else 2 if _similar(leaf.key, param) else 1
             if score == 1 and not (isinstance(v, str) and len(v) >= 4):
                 continue  # a number that happens to be a valid id (a priority 2 as ticket 2) is no data flow
         else:
@@ -127,15 +130,27 @@ def _matching_leaves(history: Sequence[OutputLeaf], owner: str, param: str, sche
             if numeric_chain:
                 if not 0 < v < 1e6 or is_array:
                     continue
-            elif not (tokens(leaf.key) == tokens(param) if exact else _similar(leaf.key, param)):
+            elif (leaf.tool, leaf.key) not in linked and not (
+                    tokens(leaf.key) == tokens(param) if exact else _similar(leaf.key, param)):
                 continue
             value = [v] if is_array else v
-            score = 2
+            score = 3 if (leaf.tool, leaf.key) in linked else 2
         if score > best_score:
             best, best_score = [], score
         if score == best_score:
             best.append((leaf, value))
     return best
+
+
+def flow_links(graph: Any, tool: str) -> dict[str, frozenset[tuple[str, str]]]:
+    """Per parameter of ``tool``, the ``(tool, output field)`` pairs that the graph's ``param_flow`` edges say
+    feed it (``credit_card_list.card_number`` → ``("get_all_credit_cards", "card_number")``)."""
+    out: dict[str, set[tuple[str, str]]] = {}
+    for u, _, data in graph.in_edges(tool, data=True):
+        if data.get("kind") == "param_flow" and data.get("field") and data.get("param"):
+            field = str(data["field"]).split(".")[-1].replace("[]", "")
+            out.setdefault(data["param"], set()).add((u, field))
+    return {p: frozenset(x) for p, x in out.items()}
 
 
 def _schema_value(schema: dict[str, Any], param: str, rng: random.Random, tool: str) -> tuple[Any, str]:
@@ -175,6 +190,7 @@ def sample_arguments(
     rng: random.Random,
     *,
     flow_bias: float = 0.85,
+    links: Mapping[str, frozenset[tuple[str, str]]] | None = None,
 ) -> tuple[dict[str, Any], tuple[ArgSource, ...]]:
     """Arguments for one call of ``spec`` and where each came from.
 
@@ -182,7 +198,8 @@ def sample_arguments(
     call means to create one (new file name, amount, free text), else a value the state offers, else the
     schema (enum, default, type). Optional parameters are filled when the state or an output can fill them
     and their default is empty (e.g. ``retrieve_invoice(booking_id=...)``), else half of the time when some
-    meaningful value exists; never with a made-up placeholder.
+    meaningful value exists; never with a made-up placeholder. ``links``: per parameter, the ``(tool, field)``
+    outputs the graph says feed it (see :func:`flow_links`).
     """
     owner = spec.owner
     instance = _instance(env, owner)
@@ -195,7 +212,8 @@ def sample_arguments(
         cands = env.candidates(spec.name, param)
         fresh = hints.has_fresh(owner, spec.name, param)
         new_only = (owner, spec.name, param) in hints.NEW_ONLY
-        fits = [] if new_only else _matching_leaves(history, owner, param, schema, cands, exact=fresh)
+        fits = [] if new_only else _matching_leaves(history, owner, param, schema, cands, exact=fresh,
+                                                     linked=(links or {}).get(param, frozenset()))
         if new_only:
             cands = []
         if param not in required:

@@ -22,7 +22,14 @@ from fr_core.graph import blocked_reason, distances_to, legal_tools, missing_pre
 from fr_core.graph.build import error_gist
 from fr_core.sampling.choose import choose_next_tool, choose_random_tool
 from fr_core.sampling.config import SamplerConfig
-from fr_core.sampling.params import OutputLeaf, call_failed, corrupt_arguments, output_leaves, sample_arguments
+from fr_core.sampling.params import (
+    OutputLeaf,
+    call_failed,
+    corrupt_arguments,
+    flow_links,
+    output_leaves,
+    sample_arguments,
+)
 from fr_core.sampling.targets import Coverage, pick_target
 from fr_core.types import ArgSource, StepResult, ToolCall, TracedCall, Turn
 
@@ -321,7 +328,8 @@ def sample_turn(
         if again is not None:
             args, sources = again[2], again[3]
         else:
-            args, sources = sample_arguments(env, spec, leaves, rng, flow_bias=0.0 if retry_tool else flow_bias)
+            args, sources = sample_arguments(env, spec, leaves, rng, flow_bias=0.0 if retry_tool else flow_bias,
+                                             links=flow_links(graph, tool))
             enabling: Mapping[str, Any] = {}
             if rule == "recover":
                 enabling = graph.edges[tool, then].get("enabling_args") or {}

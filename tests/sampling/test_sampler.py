@@ -118,6 +118,25 @@ def test_state_carries_across_rounds_and_outputs_feed_later_arguments():
     assert flows > 10
 
 
+def test_graph_data_flow_edges_steer_arguments_to_the_outputs_they_name():
+    """get_nearest_airport_by_city returns 'ATV'; the graph's data-flow edge says nearest_airport feeds
+    get_flight_cost(travel_from), so that output is used, though a 3-letter value matches no name rule."""
+    from fr_core.sampling.params import flow_links, output_leaves, sample_arguments
+
+    env, g = make_env("TravelAPI", seed=3), graph("TravelAPI")
+    links = flow_links(g, "get_flight_cost")
+    assert ("get_nearest_airport_by_city", "nearest_airport") in links["travel_from"]
+    found = env.execute(ToolCall("get_nearest_airport_by_city", {"location": "Autumnville"}))
+    leaves = output_leaves(found.value, "get_nearest_airport_by_city", 0, 0)
+    spec = next(s for s in env.tools() if s.name == "get_flight_cost")
+
+    def carried(links):
+        picks = [sample_arguments(env, spec, leaves, random.Random(seed), links=links)[1] for seed in range(40)]
+        return sum(any(s.name == "travel_from" and s.kind == "output" for s in src) for src in picks)
+
+    assert carried(None) == 0 and carried(links) >= 28  # flow_bias 0.85 of 40
+
+
 def test_same_state_and_seed_give_identical_traces():
     a = sample_episode(make_env("GorillaFileSystem+TwitterAPI", seed=4), graph("GorillaFileSystem+TwitterAPI"),
                        rounds=3, calls=4, seed=9, error_share=0.2)
