@@ -1,6 +1,6 @@
 """Phase I sampler benchmark: executed calls/s against the bare environment, and the 500-episode figures.
 
-Run: ``.venv/bin/python bench/bench_sampler.py [--episodes 500] [--speed-only]``.
+Run: ``.venv/bin/python bench/bench_sampler.py [--episodes 500] [--speed-only] [--strategy flow]``.
 
 * speed: the sampler's executed calls per second (choice, legality, arguments, execution, trace, state diff)
   next to the bare rate of ``env.execute`` replaying exactly the same calls on the same start states.
@@ -18,7 +18,7 @@ from fr_core.envs import BFCL_CLASSES
 from fr_core.envs.factory import make_env
 from fr_core.graph import bfcl_graph
 from fr_core.graph.check import class_combinations
-from fr_core.sampling import SamplerConfig, sample_episode, sample_episodes, summarize
+from fr_core.sampling import STRATEGIES, SamplerConfig, sample_episode, sample_episodes, summarize
 from fr_core.types import ToolCall
 
 
@@ -49,6 +49,7 @@ def main() -> None:
     ap.add_argument("--episodes", type=int, default=500)
     ap.add_argument("--speed-episodes", type=int, default=60)
     ap.add_argument("--speed-only", action="store_true")
+    ap.add_argument("--strategy", default="uniform", choices=STRATEGIES, help="target strategy for the figures")
     opts = ap.parse_args()
     specs = list(BFCL_CLASSES) + class_combinations("base")
 
@@ -60,7 +61,7 @@ def main() -> None:
     if opts.speed_only:
         return
 
-    print(f"\n== {opts.episodes} episodes × 3 rounds × 4 calls per environment ==")
+    print(f"\n== {opts.episodes} episodes × 3 rounds × 4 calls per environment, {opts.strategy} targets ==")
     head = f"{'environment':34s} {'policy':8s} {'success':>8s} {'reach':>7s} {'reachable':>10s} {'flow':>6s} {'calls/s':>8s}"
     print(head)
     totals = {"directed": [], "random": []}
@@ -69,7 +70,8 @@ def main() -> None:
         for policy in ("directed", "random"):
             t0 = time.perf_counter()
             traces = sample_episodes(lambda s, spec=spec: make_env(spec, seed=s), g, opts.episodes,
-                                     SamplerConfig(rounds=3, calls=4, seed=0, policy=policy))
+                                     SamplerConfig(rounds=3, calls=4, seed=0, policy=policy,
+                                                   strategy=opts.strategy))
             dt = time.perf_counter() - t0
             st = summarize(traces)
             totals[policy].append(st)

@@ -9,7 +9,7 @@ from fr_core.errors import ConfigError
 
 __all__ = ["SamplerConfig", "STRATEGIES", "POLICIES"]
 
-STRATEGIES = ("uniform", "deep", "coverage")
+STRATEGIES = ("uniform", "deep", "flow", "coverage")
 POLICIES = ("directed", "random")
 
 

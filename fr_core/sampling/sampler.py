@@ -429,7 +429,10 @@ def sample_episode(
         if not reachable:
             target, why = tools[0], "no tool is reachable from the current state"
         else:
-            target, why = pick_target(cfg.strategy, reachable, pick_rng, coverage=cov, last_tool=last_tool)
+            produced = {leaf.tool for leaf in leaves}
+            fed = {t: sum(any(u in produced for u, _ in links) for links in flow_links(graph, t).values())
+                   for t in reachable} if cfg.strategy == "flow" else None
+            target, why = pick_target(cfg.strategy, reachable, pick_rng, coverage=cov, last_tool=last_tool, fed=fed)
         res = sample_turn(
             env, graph, target, cfg.calls, seed=cfg.seed * 1000 + r, called=called, round_index=r, history=leaves,
             policy=cfg.policy, error_share=cfg.error_share, flow_bias=cfg.flow_bias, retry=cfg.retry,

@@ -1,5 +1,5 @@
-"""Target tool strategies for each round: uniform over reachable tools, deep (farther targets first) or
-coverage-driven (least-sampled first)."""
+"""Target tool strategies for each round: uniform over reachable tools, deep (farther targets first), flow
+(tools that can take earlier outputs) or coverage-driven (least-sampled first)."""
 
 from __future__ import annotations
 
@@ -45,11 +45,14 @@ def pick_target(
     *,
     coverage: Coverage | None = None,
     last_tool: str | None = None,
+    fed: Mapping[str, int] | None = None,
 ) -> tuple[str, str]:
     """A target among ``reachable`` (tool → hops from a legal tool) and why it was picked.
 
     ``uniform``: any reachable tool. ``deep``: a tool not yet legal (≥ 1 hop away), drawn with weight equal to
     its distance, so the turn has to walk a prerequisite chain first (uniform when every tool is legal).
+    ``flow``: a tool with parameters the graph's data-flow edges link to tools that already returned output in
+    this episode (``fed``: tool → how many such parameters), weighted by that count (uniform when none).
     ``coverage``: the tools sampled least so far (then missed least), then the
     one whose pair with ``last_tool`` was seen least, ties broken by ``rng`` over sorted names.
     """
@@ -65,8 +68,16 @@ def pick_target(
         target = rng.choices(far, weights=[reachable[t] for t in far])[0]
         return target, (f"deep: {reachable[target]} hop(s) away, weighted by distance over {len(far)} "
                         f"non-legal of {len(pool)} reachable tools")
+    if strategy == "flow":
+        weights = {t: (fed or {}).get(t, 0) for t in pool}
+        fedable = [t for t in pool if weights[t]]
+        if not fedable:
+            return rng.choice(pool), f"flow: no reachable tool takes an earlier output yet, uniform over {len(pool)}"
+        target = rng.choices(fedable, weights=[weights[t] for t in fedable])[0]
+        return target, (f"flow: {weights[target]} of its parameter(s) can take earlier outputs "
+                        f"({len(fedable)} such of {len(pool)} reachable tools)")
     if strategy != "coverage":
-        raise ConfigError(f"unknown target strategy {strategy!r}; choose uniform, deep or coverage")
+        raise ConfigError(f"unknown target strategy {strategy!r}; choose uniform, deep, flow or coverage")
     cov = coverage or Coverage()
 
     def key(t: str) -> tuple[int, int, int]:
