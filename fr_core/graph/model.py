@@ -27,6 +27,7 @@ __all__ = [
     "missing_prerequisites",
     "distances_to",
     "class_density",
+    "condition_holds",
     "edge_score",
     "prune_to_density",
 ]
@@ -101,7 +102,8 @@ def _all_groups(g: nx.DiGraph) -> dict[str, dict[str, list[str]]]:
     return out
 
 
-def _condition_holds(condition: dict[str, Any] | None, tool: str, env: Environment | None) -> bool:
+def condition_holds(condition: dict[str, Any] | None, tool: str, env: Environment | None) -> bool:
+    """Whether the state of ``env`` meets an edge's ``condition`` for ``tool`` (a value offered, a flag set ...)."""
     if not condition or env is None:
         return False
     if condition.get("type") == "candidates":
@@ -138,7 +140,7 @@ def _verdict(g: nx.DiGraph, tool: str, groups: dict[str, list[str]], called: set
         condition = g.edges[sources[0], tool].get("condition")
         if env is not None and condition:
             # The state is the truth: a login called earlier does not count after a logout.
-            if _condition_holds(condition, tool, env):
+            if condition_holds(condition, tool, env):
                 met.append(f"{key} by current state")
             else:
                 missing.append(f"{key} (needs one of {', '.join(sorted(sources))})")
@@ -159,7 +161,7 @@ def missing_prerequisites(g: nx.DiGraph, tool: str, called: set[str] | frozenset
     missing = {}
     for key, sources in prerequisite_groups(g, tool).items():
         condition = g.edges[sources[0], tool].get("condition")
-        met = _condition_holds(condition, tool, env) if env is not None and condition else \
+        met = condition_holds(condition, tool, env) if env is not None and condition else \
             any(u in called for u in sources)
         if not met:
             missing[key] = sources
@@ -176,7 +178,7 @@ def blocked_reason(g: nx.DiGraph, tool: str, env: Environment | None) -> str | N
     if node.get("broken"):
         return f"{tool} broken: {node['broken']}"
     for cond in node.get("blocked_when", ()):
-        if _condition_holds({"type": "equals", "owner": cond["owner"], "values": cond["values"]}, tool, env):
+        if condition_holds({"type": "equals", "owner": cond["owner"], "values": cond["values"]}, tool, env):
             shown = ", ".join(f"{a}={v!r}" for a, v in cond["values"].items())
             return f"{tool} blocked: {cond['gist']!r} and no tool was seen clearing it ({shown})"
     return None

@@ -19,6 +19,7 @@ import networkx as nx
 from fr_core.envs.base import Environment
 from fr_core.errors import ConfigError, SamplingError
 from fr_core.graph import blocked_reason, distances_to, legal_tools, missing_prerequisites
+from fr_core.graph.model import condition_holds
 from fr_core.graph.build import error_gist
 from fr_core.sampling.choose import choose_next_tool, choose_random_tool
 from fr_core.sampling.config import SamplerConfig
@@ -219,6 +220,42 @@ def _enabling(graph: nx.DiGraph, tool: str, dist: Mapping[str, int],
     return "", {}
 
 
+SETTLE_OPTIONS = 12  # at most this many state-offered values are tried on a copy for one argument
+
+
+def _settle(env: Environment, graph: nx.DiGraph, spec: Any, args: dict[str, Any], sources: tuple[ArgSource, ...],
+            dist: Mapping[str, int], distance: int | None, rng: random.Random
+            ) -> tuple[dict[str, Any], tuple[ArgSource, ...]]:
+    """On a step toward a tool whose hard edge from this one is a state condition not met yet (all doors locked
+    before startEngine), try the values the state offers for each argument on a private copy and keep one that
+    meets the condition: the walk then makes progress instead of locking one door at a time."""
+    if distance is None:
+        return args, sources
+    for _, x, data in sorted(graph.out_edges(spec.name, data=True), key=lambda e: e[1]):
+        cond = data.get("condition")
+        if (not data.get("hard") or dist.get(x) != distance - 1 or not cond or cond.get("type") not in ("equals", "truthy")
+                or condition_holds(cond, x, env)):
+            continue
+        for param in spec.properties:
+            options = env.candidates(spec.name, param)
+            if not 1 < len(options) <= SETTLE_OPTIONS:
+                continue
+            good = []
+            for value in options:
+                trial = env.copy()
+                if not call_failed(trial.execute(ToolCall(spec.name, {**args, param: value}))) \
+                        and condition_holds(cond, x, trial):
+                    good.append(value)
+            if good and args.get(param) not in good:
+                value = good[rng.randrange(len(good))]
+                by_name = {s.name: s for s in sources}
+                by_name[param] = ArgSource(param, value, "state", f"one of {len(good)} values the state offers that "
+                                                                   f"meet {x}'s condition (tried on a copy)")
+                args = {**args, param: value}
+                return args, tuple(by_name[p] for p in args)
+    return args, sources
+
+
 def _apply_enabling(spec: Any, args: dict[str, Any], sources: tuple[ArgSource, ...], enabling: Mapping[str, Any],
                     then: str) -> tuple[dict[str, Any], tuple[ArgSource, ...]]:
     """Put the probe-evidenced values into the call (where the tool has such a parameter), with their provenance."""
@@ -337,6 +374,8 @@ def sample_turn(
                 then, enabling = _enabling(graph, tool, dist, distance)
             if enabling:
                 args, sources = _apply_enabling(spec, args, sources, enabling, then)
+            if rule == "toward":
+                args, sources = _settle(env, graph, spec, args, sources, dist, distance, rng)
         retried, recovered = again, recover
         retry_tool = again = recover = None
         detail = ""
