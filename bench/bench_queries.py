@@ -30,7 +30,7 @@ def _words(texts: list[str]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=100)
-    parser.add_argument("--strategy", default="uniform")
+    parser.add_argument("--strategy", default="flow")
     args = parser.parse_args()
     classes = list(BFCL_CLASSES)
     graphs = {c: bfcl_graph([c]).output for c in classes}

@@ -49,7 +49,7 @@ def main() -> None:
     ap.add_argument("--episodes", type=int, default=500)
     ap.add_argument("--speed-episodes", type=int, default=60)
     ap.add_argument("--speed-only", action="store_true")
-    ap.add_argument("--strategy", default="uniform", choices=STRATEGIES, help="target strategy for the figures")
+    ap.add_argument("--strategy", default="flow", choices=STRATEGIES, help="target strategy for the figures")
     opts = ap.parse_args()
     specs = list(BFCL_CLASSES) + class_combinations("base")
 

@@ -44,7 +44,7 @@ class GenerateSection(_Frozen):
     k_max: int = Field(3, ge=1, le=20)
     noise: float = Field(0.5, ge=0.0, le=1.0)
     size: Literal["small", "medium", "large"] = "medium"
-    strategy: Literal["uniform", "deep", "flow", "coverage"] = "uniform"
+    strategy: Literal["uniform", "deep", "flow", "coverage"] = "flow"
     error_share: float = Field(0.0, ge=0.0, le=1.0)
     leak_retries: int = Field(2, ge=0, le=20)
     # Seconds one sample may take (0 or None: no limit); past it the sample is stored as failed (SampleTimeout).

@@ -17,10 +17,10 @@ import fr_core
 from fr_core.agents import AgentSet, make_agents
 from fr_core.envs import BFCL_CLASSES, make_env
 from fr_core.errors import FrError
-from fr_core.graph import bfcl_graph, distances_to, legal_tools
+from fr_core.graph import bfcl_graph, distances_to
 from fr_core.refine import refine
 from fr_core.envs.base import call_failed
-from fr_core.sampling import pick_target, sample_turn, turn_leaves
+from fr_core.sampling import round_target, sample_turn, turn_leaves
 from fr_core.serialize import to_dict
 from fr_core.synthesis import abstract_tool, check_leak, turn_flow, write_easy_query, write_query
 from fr_core.types import Deadline, StepResult, Trajectory, TurnRecord
@@ -78,7 +78,7 @@ def _count_events(records: list[TurnRecord], extra: list[dict[str, Any]]) -> dic
 
 def generate_sample(env_spec: Any, graph: nx.DiGraph | None = None, rounds: int = 3, calls: int = 4,
                     agents: AgentSet | None = None, seed: int = 0, *, index: int = 0, k_max: int = 3,
-                    noise: float = 0.5, size: str = "medium", strategy: str = "uniform", error_share: float = 0.0,
+                    noise: float = 0.5, size: str = "medium", strategy: str = "flow", error_share: float = 0.0,
                     leak_retries: int = 2, deadline: Deadline | None = None) -> StepResult[Trajectory]:
     """One sample: ``rounds`` rounds of Phase I (``calls`` calls), II (``T_adv``, queries) and III (``k_max`` attempts).
 
@@ -105,6 +105,7 @@ def generate_sample(env_spec: Any, graph: nx.DiGraph | None = None, rounds: int 
     tools = tuple(env.tools())
     names = sorted(n for n in graph.nodes if n in {t.name for t in tools})
     pick_rng = random.Random(sample_seed * 7919 + 1)
+    distances = {t: distances_to(graph, t) for t in names}
     records: list[TurnRecord] = []
     traces: list[dict[str, Any]] = []
     extra_events: list[dict[str, Any]] = []
@@ -118,17 +119,11 @@ def generate_sample(env_spec: Any, graph: nx.DiGraph | None = None, rounds: int 
             if deadline:
                 deadline.check(f"before round {r}")
             start = env.copy()
-            legal = legal_tools(graph, called, env)
-            reachable = {}
-            for t in names:
-                dist = distances_to(graph, t)
-                hops = min((dist[x] for x in legal if x in dist), default=None)
-                if hops is not None and hops <= calls - 1:
-                    reachable[t] = hops
-            if not reachable:
+            picked = round_target(graph, env, called, leaves, strategy, pick_rng, distances, max_hops=calls - 1)
+            if picked is None:
                 status, error = "rejected", f"round {r}: no tool is reachable from the current state"
                 break
-            target, why = pick_target(strategy, reachable, pick_rng)
+            target, why = picked
             sampled = sample_turn(env, graph, target, calls, seed=sample_seed * 1000 + r, called=called,
                                   round_index=r, history=leaves, error_share=error_share, target_reason=why)
             turn = sampled.output

@@ -71,7 +71,7 @@ def sample_command(
     rounds: int = typer.Option(3, help="N: rounds (user turns)."),
     calls: int = typer.Option(4, help="M: calls per round."),
     seed: int = typer.Option(0, help="Seed of the state and of every choice."),
-    strategy: str = typer.Option("uniform", help="Target strategy: uniform, deep, flow or coverage."),
+    strategy: str = typer.Option("flow", help="Target strategy: flow (tools that can take earlier outputs), uniform, deep or coverage."),
     policy: str = typer.Option("directed", help="directed (Eq. 2) or random (baseline walk)."),
     error_share: float = typer.Option(0.0, help="Share of calls made to fail on purpose (0–1)."),
     as_json: bool = typer.Option(False, "--json", help="Print the full trace as JSON."),

@@ -25,7 +25,7 @@ class SamplerConfig:
     calls: int = 4
     rounds: int = 3
     error_share: float = 0.0
-    strategy: str = "uniform"
+    strategy: str = "flow"
     policy: str = "directed"
     seed: int = 0
     flow_bias: float = 0.85

@@ -431,6 +431,27 @@ def sample_turn(
 # -- an episode ------------------------------------------------------------------------------------------------
 
 
+def round_target(graph: nx.DiGraph, env: Environment, called: Iterable[str], leaves: Sequence[OutputLeaf],
+                 strategy: str, rng: random.Random, distances: Mapping[str, Mapping[str, int]], *,
+                 max_hops: int | None = None, coverage: Coverage | None = None,
+                 last_tool: str | None = None) -> tuple[str, str] | None:
+    """A round's target and why, by ``strategy`` (:func:`~fr_core.sampling.targets.pick_target`), among the tools
+    reachable from the current state within ``max_hops`` (``distances``: tool → :func:`distances_to` of it) and
+    not blocked in it (a closed market blocks a withdrawal); ``None`` when no tool is reachable."""
+    legal = legal_tools(graph, set(called), env)
+    reachable = {t: h for t, dist in distances.items()
+                 if (h := _reach(dist, legal, t)) is not None and (max_hops is None or h <= max_hops)}
+    reachable = {t: h for t, h in reachable.items() if not blocked_reason(graph, t, env)} or reachable
+    if not reachable:
+        return None
+    fed = None
+    if strategy == "flow":
+        produced = {leaf.tool for leaf in leaves}
+        fed = {t: sum(any(u in produced for u, _ in links) for links in flow_links(graph, t).values())
+               for t in reachable}
+    return pick_target(strategy, reachable, rng, coverage=coverage, last_tool=last_tool, fed=fed)
+
+
 def sample_episode(
     env: Environment,
     graph: nx.DiGraph,
@@ -461,17 +482,9 @@ def sample_episode(
     traces: list[TurnTrace] = []
     last_tool: str | None = None
     for r in range(cfg.rounds):
-        legal = legal_tools(graph, called, env)
-        reachable = {t: h for t in tools if (h := _reach(all_dist[t], legal, t)) is not None}
-        # Targets are picked among tools that can work from this state (a closed market blocks a withdrawal).
-        reachable = {t: h for t, h in reachable.items() if not blocked_reason(graph, t, env)} or reachable
-        if not reachable:
-            target, why = tools[0], "no tool is reachable from the current state"
-        else:
-            produced = {leaf.tool for leaf in leaves}
-            fed = {t: sum(any(u in produced for u, _ in links) for links in flow_links(graph, t).values())
-                   for t in reachable} if cfg.strategy == "flow" else None
-            target, why = pick_target(cfg.strategy, reachable, pick_rng, coverage=cov, last_tool=last_tool, fed=fed)
+        picked = round_target(graph, env, called, leaves, cfg.strategy, pick_rng, all_dist, max_hops=cfg.calls - 1,
+                              coverage=cov, last_tool=last_tool)
+        target, why = picked or (tools[0], "no tool is reachable from the current state")
         res = sample_turn(
             env, graph, target, cfg.calls, seed=cfg.seed * 1000 + r, called=called, round_index=r, history=leaves,
             policy=cfg.policy, error_share=cfg.error_share, flow_bias=cfg.flow_bias, retry=cfg.retry,

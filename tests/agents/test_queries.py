@@ -8,6 +8,7 @@ import statistics
 import pytest
 
 from fr_core.agents import make_agents
+from fr_core.agents.lexicon import render_value
 from fr_core.agents.querying import short_goal
 from fr_core.analysis import distinct_n, longest_flow_chain, self_bleu
 from fr_core.analysis.views import view_turns
@@ -88,8 +89,8 @@ def test_context_values_go_with_the_goal_they_serve(turns) -> None:
             for param, k, _ in adv.bindings:
                 if k != i:
                     continue
-                value = adv.user_values[param]
-                holder = [c for c in clauses if f'"{value}"' in c or f" {value}" in c]
+                value = render_value(adv.user_values[param])  # as the request says it: "x", 3, false
+                holder = [c for c in clauses if value in c]
                 assert holder and any(c.startswith(goal) for c in holder), (goal, value, clauses)
                 checked += 1
     assert checked >= 5

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from fr_core.graph import distances_to, legal_tools
-from fr_core.sampling import SamplerConfig, sample_episode, sample_turn, summarize
+from fr_core.sampling import STRATEGIES, SamplerConfig, sample_episode, sample_turn, summarize
 from fr_core.sampling.sampler import EpisodeTrace
 from workbench.components.common import TRACE_PATH, class_picker, graph_for, show_errors
 from workbench.components.env_cache import fresh_env, initial_config
@@ -80,7 +80,8 @@ with show_errors("sampler"):
     st.subheader("Whole episode (N rounds, state carries over)")
     c1, c2, c3 = st.columns(3)
     rounds = int(c1.number_input("Rounds (N)", 1, 10, 3, key="sampler.rounds"))
-    strategy = c2.selectbox("Target strategy", ["uniform", "coverage"], key="sampler.strategy")
+    strategy = c2.selectbox("Target strategy", STRATEGIES, key="sampler.strategy",
+                            help="flow: tools that can take outputs returned earlier in the episode")
     policy = c3.selectbox("Policy", ["directed", "random"], key="sampler.policy")
     if st.button("Run episode", key="sampler.episode.run"):
         config = SamplerConfig(calls=calls, rounds=rounds, seed=seed, strategy=strategy, policy=policy,
