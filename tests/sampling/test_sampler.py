@@ -296,30 +296,20 @@ def test_directed_sampler_bars(spec):
 
 
 def test_directed_sampler_has_more_data_flow_than_the_random_walk_overall():
+    """With the default ``flow`` targets the directed walk carries clearly more data than the random walk
+    (0.235 vs 0.191 at 100 episodes per environment)."""
     d = [figures(s, "directed") for s in ENVS]
     r = [figures(s, "random") for s in ENVS]
     flow_d = sum(x.args_by_kind.get("output", 0) for x in d) / sum(x.args for x in d)
     flow_r = sum(x.args_by_kind.get("output", 0) for x in r) / sum(x.args for x in r)
-    assert flow_d > flow_r, (flow_d, flow_r)
+    assert flow_d > flow_r + 0.03, (flow_d, flow_r)
 
 
-def test_flow_targets_take_earlier_outputs_and_widen_the_directed_walks_lead():
-    """With ``flow`` targets (tools the graph says can take outputs returned earlier in the episode), the
-    directed walk carries clearly more data than the random walk aiming at the same kind of targets."""
-    specs = ["TravelAPI", "TradingBot", "MessageAPI+TravelAPI"]
-
-    def share(policy):
-        stats = [summarize(sample_episodes(lambda s, spec=spec: make_env(spec, seed=s), graph(spec), 40,
-                                           SamplerConfig(rounds=3, calls=4, seed=7, policy=policy, strategy="flow")))
-                 for spec in specs]
-        return sum(x.args_by_kind.get("output", 0) for x in stats) / sum(x.args for x in stats)
-
-    first = sample_episode(make_env("TravelAPI", seed=1), graph("TravelAPI"), rounds=3, calls=4, seed=1,
+def test_flow_targets_say_which_earlier_outputs_they_can_take():
+    turns = sample_episode(make_env("TravelAPI", seed=1), graph("TravelAPI"), rounds=3, calls=4, seed=1,
                            strategy="flow").trace.turns
-    assert first[0].target_reason.startswith("flow: no reachable tool takes an earlier output yet")
-    assert any("can take earlier outputs" in t.target_reason for t in first[1:])
-    directed, random_walk = share("directed"), share("random")
-    assert directed > random_walk + 0.03, (directed, random_walk)
+    assert turns[0].target_reason.startswith("flow: no reachable tool takes an earlier output yet")
+    assert any("can take earlier outputs" in t.target_reason for t in turns[1:])
 
 
 @pytest.mark.parametrize("cls", list(BFCL_CLASSES))
