@@ -133,21 +133,23 @@ def is_legal(g: nx.DiGraph, tool: str, called: set[str] | frozenset[str],
     return _verdict(g, tool, prerequisite_groups(g, tool), called, env)
 
 
+def _met_by(g: nx.DiGraph, tool: str, sources: list[str], called: set[str] | frozenset[str],
+            env: Environment | None) -> str | None:
+    """What meets one prerequisite group (``"current state"`` or a called tool), or ``None``. With a state
+    condition and ``env``, the state is the truth: a login called earlier does not count after a logout."""
+    condition = g.edges[sources[0], tool].get("condition")
+    if env is not None and condition:
+        return "current state" if condition_holds(condition, tool, env) else None
+    return next((u for u in sources if u in called), None)
+
+
 def _verdict(g: nx.DiGraph, tool: str, groups: dict[str, list[str]], called: set[str] | frozenset[str],
              env: Environment | None) -> tuple[bool, str]:
     missing, met = [], []
     for key, sources in groups.items():
-        condition = g.edges[sources[0], tool].get("condition")
-        if env is not None and condition:
-            # The state is the truth: a login called earlier does not count after a logout.
-            if condition_holds(condition, tool, env):
-                met.append(f"{key} by current state")
-            else:
-                missing.append(f"{key} (needs one of {', '.join(sorted(sources))})")
-            continue
-        done = [u for u in sources if u in called]
-        if done:
-            met.append(f"{key} by {done[0]}")
+        by = _met_by(g, tool, sources, called, env)
+        if by:
+            met.append(f"{key} by {by}")
         else:
             missing.append(f"{key} (needs one of {', '.join(sorted(sources))})")
     if missing:
@@ -158,14 +160,8 @@ def _verdict(g: nx.DiGraph, tool: str, groups: dict[str, list[str]], called: set
 def missing_prerequisites(g: nx.DiGraph, tool: str, called: set[str] | frozenset[str],
                           env: Environment | None = None) -> dict[str, list[str]]:
     """The prerequisite groups of ``tool`` that are not met now (same verdicts as :func:`is_legal`)."""
-    missing = {}
-    for key, sources in prerequisite_groups(g, tool).items():
-        condition = g.edges[sources[0], tool].get("condition")
-        met = condition_holds(condition, tool, env) if env is not None and condition else \
-            any(u in called for u in sources)
-        if not met:
-            missing[key] = sources
-    return missing
+    return {key: sources for key, sources in prerequisite_groups(g, tool).items()
+            if not _met_by(g, tool, sources, called, env)}
 
 
 def blocked_reason(g: nx.DiGraph, tool: str, env: Environment | None) -> str | None:
