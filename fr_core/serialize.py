@@ -77,6 +77,25 @@ def from_dict(cls: type[T], data: dict[str, Any]) -> T:
     return _build(cls, data, cls.__name__)
 
 
+def _legacy_attempt(data: dict[str, Any]) -> dict[str, Any]:
+    """An attempt stored before attempts had steps (one block of calls, one CoT) as a one-step attempt."""
+    if "steps" in data or "calls" not in data:
+        return data
+    data = dict(data)
+    step = {"reasoning": data.pop("cot", ""), "calls": data.pop("calls"), "results": data.pop("results", []),
+            "raw": data.pop("raw", ""), "recovered": False}
+    return {**data, "steps": [step], "answer": data.get("answer", "")}
+
+
 def trajectory_from_dict(data: dict[str, Any]) -> Trajectory:
-    """The ``Trajectory`` that ``to_dict`` turned into ``data``; ``from_dict(Trajectory, to_dict(t)) == t``."""
-    return from_dict(Trajectory, data)
+    """The ``Trajectory`` that ``to_dict`` turned into ``data``; ``from_dict(Trajectory, to_dict(t)) == t``.
+
+    Trajectories stored before attempts had steps load as one-step attempts.
+    """
+    turns = []
+    for turn in data.get("turns", ()):
+        outcome = turn.get("outcome") if isinstance(turn, dict) else None
+        if isinstance(outcome, dict) and outcome.get("attempts"):
+            turn = {**turn, "outcome": {**outcome, "attempts": [_legacy_attempt(a) for a in outcome["attempts"]]}}
+        turns.append(turn)
+    return from_dict(Trajectory, {**data, "turns": turns} if "turns" in data else data)

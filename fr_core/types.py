@@ -21,6 +21,7 @@ __all__ = [
     "AdvancedTool",
     "Query",
     "LeakCheck",
+    "Step",
     "Attempt",
     "RefineOutcome",
     "TurnRecord",
@@ -194,20 +195,64 @@ class LeakCheck:
 
 
 @dataclass(frozen=True)
+class Step:
+    """One step of an attempt: a short reasoning text, calls that do not depend on each other, and their results.
+
+    ``raw`` is the model's reply for this step (empty offline); ``recovered`` says the calls were read back from text
+    a server returned instead of native tool calls (parsed as data, never run as code).
+    """
+
+    reasoning: str
+    calls: tuple[ToolCall, ...] = ()
+    results: tuple[CallResult, ...] = ()
+    raw: str = ""
+    recovered: bool = False
+
+
+@dataclass(frozen=True)
 class Attempt:
-    """One Phase III attempt ``k``: prompt, raw model output, parsed CoT and calls, execution, verdict, critique."""
+    """One Phase III attempt ``k``: the prompt it started from, its steps (reasoning, calls, results) and answer,
+    the verdict (``rule`` names the validation rule that failed, empty when it passed) and the critique.
+
+    ``clean`` is the reasoning per step rewritten from the request and the results alone (no critic, no retry); it
+    is what a training turn keeps when the attempt came after critique. ``raw`` is the whole model output.
+    """
 
     k: int
     prompt: tuple[dict[str, Any], ...]
-    raw: str
-    cot: str
-    calls: tuple[ToolCall, ...]
-    results: tuple[CallResult, ...]
+    steps: tuple[Step, ...]
+    answer: str
     passed: bool
     reason: str
+    rule: str = ""
     critique: str | None = None
     parse_error: str | None = None
     llm_events: tuple[dict[str, Any], ...] = ()
+    clean: tuple[str, ...] | None = None
+
+    @property
+    def calls(self) -> tuple[ToolCall, ...]:
+        return tuple(c for s in self.steps for c in s.calls)
+
+    @property
+    def results(self) -> tuple[CallResult, ...]:
+        return tuple(r for s in self.steps for r in s.results)
+
+    @property
+    def raw(self) -> str:
+        return "\n".join(s.raw for s in self.steps if s.raw)
+
+    @property
+    def reasoning(self) -> tuple[str, ...]:
+        """The reasoning a training turn keeps, per step: the clean rewrite when there is one."""
+        if self.clean is not None and len(self.clean) == len(self.steps):
+            return self.clean
+        return tuple(s.reasoning for s in self.steps)
+
+    @property
+    def cot(self) -> str:
+        """The kept reasoning as one text (steps separated by blank lines)."""
+        return "\n\n".join(r for r in self.reasoning if r)
 
 
 @dataclass(frozen=True)

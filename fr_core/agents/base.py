@@ -16,12 +16,13 @@ from fr_core.envs.base import Environment
 from fr_core.errors import LLMError, ParseError
 from fr_core.llm import LLMClient, LLMRequest, LLMResponse
 from fr_core.sampling import OutputLeaf
-from fr_core.types import AdvancedTool, Attempt, CallResult, Query, StepResult, ToolCall, ToolSpec, Turn
+from fr_core.types import AdvancedTool, Attempt, CallResult, Query, Step, StepResult, ToolCall, ToolSpec, Turn
 
 __all__ = [
     "OFFLINE_LABEL",
     "ReasonTask",
-    "Draft",
+    "Move",
+    "ReasoningSession",
     "ToolingAgent",
     "QueryingAgent",
     "ReasoningAgent",
@@ -29,6 +30,8 @@ __all__ = [
     "AgentSet",
     "render",
     "ask",
+    "ask_response",
+    "ask_json",
     "parse_json_reply",
     "role_event",
 ]
@@ -43,26 +46,44 @@ M = TypeVar("M", bound=BaseModel)
 
 @dataclass(frozen=True)
 class ReasonTask:
-    """What the reasoner sees for one turn: the query, the basic tools ``T_sub``, the graph, earlier rounds."""
+    """What the reasoner sees for one turn: the query, the basic tools ``T_sub``, the graph, earlier rounds.
+
+    ``history`` holds the earlier rounds as the conversation shows them: ``{"query", "steps": [{"reasoning",
+    "calls", "results"}], "answer"}`` with calls and results as plain JSON. ``max_steps`` / ``max_calls`` bound
+    one attempt.
+    """
 
     query: Query
     tools: tuple[ToolSpec, ...]
     graph: nx.DiGraph
     round_index: int = 0
-    history: tuple[dict[str, Any], ...] = ()  # earlier rounds: {"query", "calls", "results", "answer"}
+    history: tuple[dict[str, Any], ...] = ()
     observations: tuple[OutputLeaf, ...] = ()  # output leaves of earlier rounds' calls
     seed: int = 0
+    max_steps: int = 12
+    max_calls: int = 16
 
 
 @dataclass(frozen=True)
-class Draft:
-    """One reasoning attempt before validation: raw output, CoT, parsed calls (or the parse error), call events."""
+class Move:
+    """What a reasoner does next: a step (reasoning and calls that do not depend on each other) or, with no calls,
+    its answer in words. ``parse_error`` set means the reply could not be used (the attempt fails there)."""
 
-    raw: str
-    cot: str
-    calls: tuple[ToolCall, ...]
+    reasoning: str = ""
+    calls: tuple[ToolCall, ...] = ()
+    answer: str = ""
+    raw: str = ""
+    recovered: bool = False
     parse_error: str | None = None
     events: tuple[dict[str, Any], ...] = ()
+
+
+@runtime_checkable
+class ReasoningSession(Protocol):
+    """One attempt in progress: ``next(results)`` gets the results of the last step's calls (none at first) and
+    returns the next move."""
+
+    def next(self, results: tuple[CallResult, ...]) -> Move: ...
 
 
 @runtime_checkable
@@ -89,16 +110,18 @@ class QueryingAgent(Protocol):
 
 @runtime_checkable
 class ReasoningAgent(Protocol):
-    """``A_R``: plans CoT and calls for a query; ``env`` is a scratch copy at the turn's start it may act in."""
+    """``A_R``: acts step by step in ``env`` (a sandbox at the turn's start, where the caller runs the calls), writes
+    the answer from the results, and rewrites a passing attempt's reasoning from the request and the results alone."""
 
     kind: str
     label: str
 
-    def attempt(self, task: ReasonTask, prompt: tuple[dict[str, Any], ...], k: int,
-                env: Environment) -> StepResult[Draft]: ...
+    def begin(self, task: ReasonTask, prompt: tuple[dict[str, Any], ...], k: int,
+              env: Environment) -> ReasoningSession: ...
 
-    def answer(self, query: Query, calls: tuple[ToolCall, ...],
-               results: tuple[CallResult, ...]) -> StepResult[str]: ...
+    def answer(self, query: Query, steps: tuple[Step, ...]) -> StepResult[str]: ...
+
+    def rewrite(self, task: ReasonTask, steps: tuple[Step, ...]) -> StepResult[tuple[str, ...]]: ...
 
 
 @runtime_checkable
@@ -150,21 +173,64 @@ def _event(response: LLMResponse, role: str, started: float) -> dict[str, Any]:
             "cost_usd": response.cost_usd}
 
 
-def ask(client: LLMClient, messages: list[dict[str, Any]], *, role: str, seed: int | None = None,
-        temperature: float | None = None) -> tuple[str, dict[str, Any]]:
-    """One recorded LLM call: the reply text and its event; a failed call raises LLMError with the event attached."""
+def ask_response(client: LLMClient, messages: list[dict[str, Any]], *, role: str, seed: int | None = None,
+                 temperature: float | None = None, tools: tuple[ToolSpec, ...] = (),
+                 response_format: dict[str, Any] | None = None) -> tuple[LLMResponse, dict[str, Any]]:
+    """One recorded LLM call: the whole response and its event; a failed call raises LLMError with the event."""
     started = time.perf_counter()
-    request = LLMRequest(messages=tuple(messages), seed=seed, temperature=temperature, label=role)
+    request = LLMRequest(messages=tuple(messages), seed=seed, temperature=temperature, label=role, tools=tools,
+                         response_format=response_format)
     try:
         response = client.complete(request)
     except LLMError as exc:
         exc.event = {"kind": "llm_call", "role": role, "error": str(exc),  # type: ignore[attr-defined]
                      "latency_s": round(time.perf_counter() - started, 6)}
         raise
+    return response, _event(response, role, started)
+
+
+def ask(client: LLMClient, messages: list[dict[str, Any]], *, role: str, seed: int | None = None,
+        temperature: float | None = None) -> tuple[str, dict[str, Any]]:
+    """One recorded LLM call: the reply text and its event; a failed call raises LLMError with the event attached."""
+    response, event = ask_response(client, messages, role=role, seed=seed, temperature=temperature)
     text = response.text
     if not text and response.tool_calls:  # native tool calls: shown to the parser in FunReason form
         text = "<tool_call>[" + ", ".join(c.to_python() for c in response.tool_calls) + "]</tool_call>"
-    return text, _event(response, role, started)
+    return text, event
+
+
+def structured_output(client: LLMClient) -> bool:
+    """Whether role replies that must be JSON ask the backend for structured output (the profile's choice)."""
+    profile = getattr(client, "profile", None)
+    return bool(getattr(profile, "structured_output", True))
+
+
+def ask_json(client: LLMClient, messages: list[dict[str, Any]], model: type[M], *, role: str,
+             seed: int | None = None, temperature: float | None = None) -> tuple[M, str, list[dict[str, Any]]]:
+    """A JSON role reply validated by ``model``: structured output where the profile allows it (OpenAI
+    ``json_schema``, guided JSON on compatible servers, a forced tool on Anthropic); a reply that still fails to
+    parse is asked again once with the parse error. Returns the parsed reply, the last raw text and the events;
+    raises ParseError (raw attached) when the second reply fails too."""
+    schema = {"type": "json_schema", "json_schema": {"name": model.__name__.strip("_"),
+                                                     "schema": model.model_json_schema()}}
+    response_format = schema if structured_output(client) else None
+    events: list[dict[str, Any]] = []
+    messages = list(messages)
+    for tries in (1, 2):
+        response, event = ask_response(client, messages, role=role, seed=seed, temperature=temperature,
+                                       response_format=response_format)
+        events.append(event)
+        text = response.text
+        try:
+            return parse_json_reply(text, model), text, events
+        except ParseError as exc:
+            if tries == 2:
+                exc.events = events  # type: ignore[attr-defined]
+                raise
+            messages += [{"role": "assistant", "content": text},
+                         {"role": "user", "content": f"That reply could not be read: {exc}. Answer again with "
+                                                     "the JSON object only."}]
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def parse_json_reply(text: str, model: type[M]) -> M:

@@ -1,29 +1,38 @@
-"""``A_R``, the reasoning agent: plans CoT and calls for a request, and reads the critic's feedback on retries.
+"""``A_R``, the reasoning agent: acts step by step (reasoning, calls, their results, again) until it answers, and
+reads the critic's feedback on retries.
 
-The offline planner works from the request text, ``T_sub``, the graph and the environment it acts in: lexical
+The offline planner works from the request text, ``T_sub``, the graph and the sandbox it acts in: lexical
 retrieval of a tool per clause, argument filling from the request, earlier outputs or the state, prerequisites from
-graph edges. It makes, at a seeded rate, the mistakes a model makes (skipped prerequisite, wrong argument source,
-extra call) and fewer on later attempts, where the feedback also steers it.
+graph edges. It waits for results before it reads outputs or the state, so no call uses a value it has not seen;
+calls with no edge between them share a step. It makes, at a seeded rate, the mistakes a model makes (skipped
+prerequisite, wrong argument source, extra call) and fewer on later attempts, where the feedback also steers it.
+The LLM reasoner talks to the model with native tool calls (OpenAI ``tool_calls``, Anthropic ``tool_use``) or the
+text protocol of ``reasoning_system.j2``; calls a server returns as text are recovered by the safe parser.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import random
 import re
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
 
-from fr_core.agents.base import OFFLINE_LABEL, Draft, ReasonTask, ask, render, role_event
+from pydantic import BaseModel
+
+from fr_core.agents.base import (OFFLINE_LABEL, Move, ReasonTask, ask, ask_json, ask_response, render,
+                                 role_event)
 from fr_core.agents.lexicon import find_values, goal_phrase, param_words, words
-from fr_core.envs.base import Environment
+from fr_core.agents.narrate import describe_outcome, dirty_reasons, narrate_step
+from fr_core.envs.base import Environment, call_failed
 from fr_core.errors import LLMError, ParseError
 from fr_core.llm import LLMClient, parse_tool_calls
-from fr_core.envs.base import call_failed
 from fr_core.sampling import OutputLeaf, output_leaves
-from fr_core.types import CallResult, Query, StepResult, ToolCall, ToolSpec
+from fr_core.types import CallResult, Query, Step, StepResult, ToolCall, ToolSpec
 
-__all__ = ["Hints", "read_feedback", "OfflineReasoning", "LLMReasoning", "FEEDBACK_PREFIX"]
+__all__ = ["Hints", "read_feedback", "OfflineReasoning", "LLMReasoning", "FEEDBACK_PREFIX", "history_context"]
 
 #: How feedback messages start in a prompt (``Prompt^{k+1} = Prompt^k + Error^k``).
 FEEDBACK_PREFIX = "Feedback on your previous attempt:"
@@ -92,16 +101,23 @@ class _Value:
     used: bool = False
 
 
+#: What a planner generator yields when it needs the results of the calls it has planned so far.
+_FLUSH = object()
+
+Plan = Generator[object, tuple[CallResult, ...], Any]
+
+
 class _Planner:
-    """One attempt's planning state: calls so far, what they returned, the CoT notes, the mistakes made."""
+    """One attempt's planning: a generator that plans calls, and yields ``_FLUSH`` whenever it must see the results
+    of the calls planned so far (before it reads an output or the state, or before a call that depends on them)."""
 
     def __init__(self, task: ReasonTask, env: Environment, hints: Hints, rng: random.Random, rate: float) -> None:
         self.task, self.env, self.hints, self.rng, self.rate = task, env, hints, rng, rate
         self.specs = {t.name: t for t in task.tools}
         self.graph = task.graph
-        self.calls: list[ToolCall] = []
+        self.calls: list[ToolCall] = []  # every call made (sent or pending)
+        self.pending: list[ToolCall] = []  # calls of the step being formed
         self.leaves: list[OutputLeaf] = list(task.observations)
-        self.notes: list[str] = []
         self.mistakes: list[str] = []
         self._made: set[str] = set()
         self.given: dict[str, Any] = {}  # values the request gave, by parameter name, reused for later calls
@@ -115,20 +131,43 @@ class _Planner:
         self._made.add(kind)
         return True
 
+    # -- steps --------------------------------------------------------------------------------------------------
+    def _sync(self) -> Plan:
+        """Send the pending calls and take in their results (outputs become leaves) before reading anything."""
+        if not self.pending:
+            return
+        first = len(self.calls) - len(self.pending)
+        results = yield _FLUSH
+        for n, (call, result) in enumerate(zip(self.pending, results)):
+            if not call_failed(result):
+                self.leaves.extend(output_leaves(result.value, call.name, self.task.round_index, first + n))
+        self.pending = []
+
+    def _independent(self, call: ToolCall) -> bool:
+        """Whether ``call`` may share a step with the pending calls: tools of other owners (separate state) with no
+        graph edge between them either way. Tools of one owner may share state the graph does not show."""
+        owner = self.specs[call.name].owner if call.name in self.specs else ""
+        return all(self.specs[p.name].owner != owner and not self.graph.has_edge(p.name, call.name)
+                   and not self.graph.has_edge(call.name, p.name) for p in self.pending)
+
+    def _call(self, call: ToolCall) -> Plan:
+        if not self._independent(call):
+            yield from self._sync()
+        self.pending.append(call)
+        self.calls.append(call)
+
     # -- running ------------------------------------------------------------------------------------------------
-    def run(self) -> list[ToolCall]:
-        for text in self.hints.texts:
-            self.notes.append(f"The critic said: {text} I take that into account.")
+    def run(self) -> Plan:
         for clause, values in self._clauses(self.task.query.text):
             tool = self._retrieve(clause, values)
             if tool is not None:
-                self._plan(tool, values, clause)
+                yield from self._plan(tool, values)
+        yield from self._sync()
         if self.calls and not self.hints.no_extra and self._slip("extra", ""):
-            i = self.rng.randrange(len(self.calls))
-            self.calls.insert(i + 1, self.calls[i])
-            self.mistakes.append(f"extra call: repeated {self.calls[i].name}")
-            self.notes.append(f"To be sure it took effect, I call `{self.calls[i].name}` once more.")
-        return self.calls
+            call = self.calls[self.rng.randrange(len(self.calls))]
+            self.mistakes.append(f"extra call: repeated {call.name}")
+            yield from self._call(call)  # "to be sure it took effect"
+            yield from self._sync()
 
     def _clauses(self, text: str) -> list[tuple[str, list[_Value]]]:
         found = find_values(text)
@@ -167,8 +206,6 @@ class _Planner:
                 score += 3.0
             if score > best_score:
                 best, best_score = name, score
-        if best is not None:
-            self.notes.append(f"“{clause.strip()[:80]}”: `{best}` ({goal_phrase(self.specs[best])}) fits best.")
         return best
 
     @staticmethod
@@ -189,20 +226,20 @@ class _Planner:
                 self.given.setdefault(param, v.value)
         return args
 
-    def _plan(self, tool: str, values: list[_Value], clause: str) -> None:
+    def _plan(self, tool: str, values: list[_Value]) -> Plan:
         args = self._assign(tool, values)
         leftovers = [v for v in values if not v.used]
         needed = set(self.hints.need_first.get(tool, set())) - set(c.name for c in self.calls)
         if leftovers or needed:
-            self._prerequisites(tool, leftovers, needed)
+            yield from self._prerequisites(tool, leftovers, needed)
         for v in (v for v in values if not v.used):  # still unplaced: fill by type, in order
             free = [p for p in self.specs[tool].required if p not in args]
             if free:
                 args[free[0]], v.used = v.value, True
-        self._fill(tool, args)
-        self._call(ToolCall(tool, args))
+        yield from self._fill(tool, args)
+        yield from self._call(ToolCall(tool, args))
 
-    def _prerequisites(self, tool: str, leftovers: list[_Value], needed: set[str]) -> None:
+    def _prerequisites(self, tool: str, leftovers: list[_Value], needed: set[str]) -> Plan:
         prereqs = [u for u, _, d in self.graph.in_edges(tool, data=True)  # prerequisites, and producers of inputs
                    if (d.get("hard") or d.get("field")) and u in self.specs and u != tool]
         pool = sorted(set(prereqs) | needed, key=lambda u: (u not in needed, u not in prereqs, u))
@@ -216,40 +253,38 @@ class _Planner:
                     v.used = True
                 self.mistakes.append(f"skipped prerequisite {u} before {tool}")
                 continue
-            reason = self.graph.edges[u, tool]["reason"].split(";")[0] if self.graph.has_edge(u, tool) else "feedback"
-            self.notes.append(f"`{tool}` depends on `{u}` (graph edge {u}→{tool}: {reason[:120]}), so `{u}` comes first.")
             while True:  # one call per set of values: two user ids the request gives mean two logins
                 args = self._assign(u, matched)
-                self._fill(u, args)
-                self._call(ToolCall(u, args))
+                yield from self._fill(u, args)
+                yield from self._call(ToolCall(u, args))
                 left = [v for v in matched if not v.used]
                 if not left or len(left) == len(matched):
                     break
                 matched = left
             needed.discard(u)
 
-    def _fill(self, tool: str, args: dict[str, Any]) -> None:
+    def _fill(self, tool: str, args: dict[str, Any]) -> Plan:
         spec = self.specs[tool]
         hinted = [p for (t, p) in self.hints.arg_from if t == tool and p in spec.properties]
         for p in dict.fromkeys([*spec.required, *hinted]):
             if p in args:
                 continue
-            value, note = None, ""
+            value = None
             if (tool, p) in self.hints.arg_from:  # the critic's pointer beats a value the request gave elsewhere
-                value, note = self._from_outputs(tool, p)
+                value = yield from self._from_outputs(tool, p)
             if value is None and p in self.given:
-                value, note = self.given[p], "the request gave it earlier"
+                value = self.given[p]
             if value is None:
-                value, note = self._from_outputs(tool, p)
+                value = yield from self._from_outputs(tool, p)
             if value is not None and spec.properties.get(p, {}).get("type") == "array" and not isinstance(value, list):
                 value = [value]
             if value is None:
-                value, note = self._from_state(tool, p)
+                value = yield from self._from_state(tool, p)
             if value is not None:
                 args[p] = value
-                self.notes.append(f"`{p}` of `{tool}` is not in the request: {note}.")
 
-    def _from_outputs(self, tool: str, param: str, produce: bool = True) -> tuple[Any, str]:
+    def _from_outputs(self, tool: str, param: str, produce: bool = True) -> Plan:
+        yield from self._sync()
         hint = self.hints.arg_from.get((tool, param))
         if hint is not None:
             source, path, nth = hint
@@ -263,7 +298,7 @@ class _Planner:
                 last = (picked[-1].round, picked[-1].step)
                 same_call = [leaf for leaf in picked if (leaf.round, leaf.step) == last]
                 leaf = same_call[nth - 1] if 0 < nth <= len(same_call) else same_call[-1]
-                return leaf.value, f"the critic pointed at the output of `{source}`"
+                return leaf.value
         fields = [(u, d.get("field")) for u, _, d in self.graph.in_edges(tool, data=True)
                   if d.get("param") == param and d.get("field")]
         pw = set(param_words(param).split())
@@ -276,40 +311,74 @@ class _Planner:
             if len(matches) > 1 and (tool, param) not in self.hints.from_query and self._slip("wrong_source", tool):
                 pick = matches[1]
                 self.mistakes.append(f"wrong argument source for {tool}.{param}: took an older output")
-            return pick.value, f"I take the `{pick.key}` returned by `{pick.tool}`"
+            return pick.value
         kind = self.specs[tool].properties.get(param, {}).get("type")
         fits = {"number": (int, float), "integer": (int,), "string": (str,), "array": (list,)}.get(kind or "")
         recent = [leaf for leaf in reversed(self.leaves) if leaf.round == self.task.round_index and fits
                   and isinstance(leaf.value, fits) and not isinstance(leaf.value, bool)]
         if recent and kind in ("number", "integer"):
-            return recent[0].value, f"I use the {recent[0].key or 'value'} `{recent[0].tool}` just returned"
+            return recent[0].value
         if produce:
             for u, _ in fields:
                 if u in self.specs and u != tool and not self.specs[u].required:
-                    self.notes.append(f"`{param}` of `{tool}` comes from `{u}` (graph edge {u}→{tool}), so I call it.")
-                    self._call(ToolCall(u, {}))
-                    return self._from_outputs(tool, param, produce=False)
-        return None, ""
+                    yield from self._call(ToolCall(u, {}))
+                    return (yield from self._from_outputs(tool, param, produce=False))
+        return None
 
-    def _from_state(self, tool: str, param: str) -> tuple[Any, str]:
+    def _from_state(self, tool: str, param: str) -> Plan:
+        yield from self._sync()
         candidates = self.env.candidates(tool, param)
         if candidates:
-            return candidates[0], "the current state offers it"
+            return candidates[0]
         schema = self.specs[tool].properties.get(param, {})
         if "enum" in schema:
-            return schema["enum"][0], "the schema allows it"
-        if "default" in schema:
-            return schema["default"], "the schema's default"
-        return None, ""
+            return schema["enum"][0]
+        return schema.get("default")
 
-    def _call(self, call: ToolCall) -> None:
-        result = self.env.execute(call)
-        step = len(self.calls)
-        self.calls.append(call)
-        if not call_failed(result):
-            self.leaves.extend(output_leaves(result.value, call.name, self.task.round_index, step))
-        else:
-            self.notes.append(f"`{call.name}` answered with an error: {result.error or result.to_text()[:120]}.")
+
+def history_context(history: tuple[dict[str, Any], ...]) -> str:
+    """The earlier turns as one text (queries, calls, results, answers), to tell values said before."""
+    return json.dumps(list(history), ensure_ascii=False, default=str)
+
+
+class _OfflineSession:
+    """Runs a planner generator one step at a time; each step's reasoning is narrated from the request and the
+    results seen, and the first step of a retry says that the plan changed."""
+
+    def __init__(self, planner: _Planner, task: ReasonTask, rng: random.Random, revised: bool) -> None:
+        self.planner, self.task, self.rng = planner, task, rng
+        self.plan = planner.run()
+        self.started = False
+        self.steps: list[Step] = []
+        self.last: tuple[ToolCall, ...] = ()
+        self.revised = revised
+        self.context = history_context(task.history)
+
+    def next(self, results: tuple[CallResult, ...]) -> Move:
+        if self.last:
+            self.steps.append(Step("", self.last, results))
+        try:
+            signal = self.plan.send(results) if self.started else next(self.plan)
+        except StopIteration:
+            answer = describe_outcome(self.steps, self.rng)
+            return Move(answer=answer, events=(role_event("answer", OFFLINE_LABEL),))
+        self.started = True
+        assert signal is _FLUSH
+        calls = tuple(self.planner.pending)
+        self.last = calls
+        specs = {t.name: t for t in self.task.tools}
+        text = narrate_step(self.task.query.text, self.steps, calls, specs, self.rng, context=self.context)
+        if self.revised and not self.steps:
+            text = "Following the feedback on my previous attempt, I revise the plan. " + text
+        return Move(text, calls)
+
+
+def _clean_rewrite(task: ReasonTask, steps: tuple[Step, ...], seed: int) -> tuple[str, ...]:
+    rng = random.Random(seed)
+    specs = {t.name: t for t in task.tools}
+    context = history_context(task.history)
+    return tuple(narrate_step(task.query.text, steps[:i], s.calls, specs, rng, context=context)
+                 for i, s in enumerate(steps))
 
 
 class OfflineReasoning:
@@ -322,57 +391,151 @@ class OfflineReasoning:
         self.mistake_rate = mistake_rate
         self.retry_factor = retry_factor
 
-    def attempt(self, task: ReasonTask, prompt: tuple[dict[str, Any], ...], k: int,
-                env: Environment) -> StepResult[Draft]:
+    def begin(self, task: ReasonTask, prompt: tuple[dict[str, Any], ...], k: int,
+              env: Environment) -> _OfflineSession:
         rng = random.Random(task.seed * 1_000_003 + k)
         rate = self.mistake_rate * (1.0 if k == 1 else self.retry_factor)
-        planner = _Planner(task, env, read_feedback(prompt), rng, rate)
-        calls = planner.run()
-        cot = " ".join(planner.notes)
-        raw = f"<think>{cot}</think><tool_call>[{', '.join(c.to_python() for c in calls)}]</tool_call>"
-        draft = Draft(raw, cot, tuple(calls), None, (role_event("reasoning", self.label, k=k),))
-        return StepResult(draft, {"mistakes": planner.mistakes, "rate": rate})
+        hints = read_feedback(prompt)
+        planner = _Planner(task, env, hints, rng, rate)
+        return _OfflineSession(planner, task, rng, bool(hints.texts))
 
-    def answer(self, query: Query, calls: tuple[ToolCall, ...], results: tuple[CallResult, ...]) -> StepResult[str]:
-        done = [r for r in results if not call_failed(r)]
-        if not done:
-            text = "I could not complete the request: every step answered with an error."
-        else:
-            text = f"Done: {len(done)} step(s) completed. The last result was {done[-1].to_text()[:200]}."
-        return StepResult(text, {"events": [role_event("answer", self.label)]})
+    def mistakes(self, session: _OfflineSession) -> list[str]:
+        """The mistakes the session's planner made on purpose (for the trace)."""
+        return list(session.planner.mistakes)
+
+    def answer(self, query: Query, steps: tuple[Step, ...]) -> StepResult[str]:
+        rng = random.Random(query.seed * 7 + len(steps))
+        return StepResult(describe_outcome(steps, rng), {"events": [role_event("answer", self.label)]})
+
+    def rewrite(self, task: ReasonTask, steps: tuple[Step, ...]) -> StepResult[tuple[str, ...]]:
+        texts = _clean_rewrite(task, steps, task.seed * 31 + 5)
+        return StepResult(texts, {"events": [role_event("rewrite", self.label)], "how": "narrated from results"})
+
+
+def _call_message(step: Step, ids: tuple[str, ...], native: bool) -> dict[str, Any]:
+    """The assistant message of one step's calls: native ``tool_calls``, or the text protocol."""
+    if native:
+        return {"role": "assistant", "content": step.reasoning or None, "tool_calls": [
+            {"id": cid, "type": "function",
+             "function": {"name": c.name, "arguments": json.dumps(c.arguments, ensure_ascii=False)}}
+            for cid, c in zip(ids, step.calls)]}
+    calls = ", ".join(c.to_python() for c in step.calls)
+    return {"role": "assistant", "content": step.raw or f"<think>{step.reasoning}</think><tool_call>[{calls}]</tool_call>"}
+
+
+def _reply_messages(results: tuple[CallResult, ...], ids: tuple[str, ...], native: bool) -> list[dict[str, Any]]:
+    """The tool replies to one step: ``tool`` messages, or one ``<tool_response>`` user message."""
+    if native:
+        return [{"role": "tool", "tool_call_id": cid, "content": r.to_text()} for cid, r in zip(ids, results)]
+    return [{"role": "user", "content": "<tool_response>[" + ", ".join(r.to_text() for r in results)
+                                        + "]</tool_response>"}]
+
+
+def history_messages(history: tuple[dict[str, Any], ...], native: bool) -> list[dict[str, Any]]:
+    """Earlier turns as chat messages: the user's request, each step's calls and results, the answer."""
+    out: list[dict[str, Any]] = []
+    for h, turn in enumerate(history):
+        out.append({"role": "user", "content": str(turn.get("query", ""))})
+        for n, step in enumerate(turn.get("steps", ())):
+            calls = tuple(ToolCall(c["name"], dict(c.get("arguments", {}))) for c in step.get("calls", ()))
+            results = tuple(CallResult(c, value=v) for c, v in zip(calls, step.get("results", ())))
+            ids = tuple(f"call_h{h}_{n}_{i}" for i in range(len(calls)))
+            out += [_call_message(Step(step.get("reasoning", ""), calls), ids, native),
+                    *_reply_messages(results, ids, native)]
+        out.append({"role": "assistant", "content": turn.get("answer", "")})
+    return out
+
+
+class _LLMSession:
+    """One attempt with a model: the conversation grows by the model's step and the tool replies each time."""
+
+    def __init__(self, agent: LLMReasoning, task: ReasonTask, prompt: tuple[dict[str, Any], ...], k: int) -> None:
+        self.agent, self.task, self.k = agent, task, k
+        self.native = agent.native
+        self.specs = {t.name: t for t in task.tools}
+        system = render("reasoning_system.j2", native=self.native,
+                        tools=[] if self.native else [t.to_openai()["function"] for t in task.tools])
+        self.messages: list[dict[str, Any]] = [{"role": "system", "content": system},
+                                               *history_messages(task.history, self.native), *prompt]
+        self.ids: tuple[str, ...] = ()
+        self.n = 0
+
+    def next(self, results: tuple[CallResult, ...]) -> Move:
+        if self.ids:
+            self.messages += _reply_messages(results, self.ids, self.native)
+        self.n += 1
+        try:
+            response, event = ask_response(self.agent.client, self.messages, role="reasoning",
+                                           seed=self.task.seed + self.k * 101 + self.n,
+                                           temperature=self.agent.temperature,
+                                           tools=self.task.tools if self.native else ())
+        except LLMError as exc:
+            event = getattr(exc, "event", {"kind": "llm_call", "role": "reasoning", "error": str(exc)})
+            return Move(parse_error=f"the model call failed: {exc}", events=(event,))
+        move = self._read(response, event)
+        self.ids = ()
+        if move.calls:
+            native_ids = tuple(response.tool_call_ids)
+            self.ids = native_ids if len(native_ids) == len(move.calls) and not move.recovered else tuple(
+                f"call_{self.k}_{self.n}_{i}" for i in range(len(move.calls)))
+            self.messages.append(_call_message(Step(move.reasoning, move.calls, raw=move.raw), self.ids, self.native))
+        return move
+
+    def _read(self, response: Any, event: dict[str, Any]) -> Move:
+        text = response.text or ""
+        if response.tool_call_errors:
+            return Move(raw=text, parse_error="tool call arguments are not valid JSON: "
+                                              + "; ".join(response.tool_call_errors), events=(event,))
+        if response.tool_calls:
+            reasoning = response.reasoning or _strip_think(text)
+            return Move(reasoning, tuple(response.tool_calls), raw=text or _calls_text(response.tool_calls),
+                        events=(event,))
+        try:
+            parsed = parse_tool_calls(text, self.specs, allow_text=True)
+        except ParseError as exc:
+            return Move(raw=text, parse_error=str(exc), events=(event,))
+        reasoning = response.reasoning or parsed.think
+        if parsed.calls:  # calls written as text: read back as data, marked recovered when tools were native
+            return Move(reasoning, parsed.calls, raw=text, recovered=self.native, events=(event,))
+        answer = parsed.answer if parsed.answer is not None else parsed.content
+        if not answer.strip():
+            return Move(raw=text, parse_error="the reply has neither calls nor an answer", events=(event,))
+        return Move(reasoning, (), answer.strip(), raw=text, events=(event,))
+
+
+def _strip_think(text: str) -> str:
+    return re.sub(r"</?think>", "", text).strip()
+
+
+def _calls_text(calls: tuple[ToolCall, ...]) -> str:
+    return "<tool_call>[" + ", ".join(c.to_python() for c in calls) + "]</tool_call>"
+
+
+class _RewriteReply(BaseModel):
+    steps: list[str]
 
 
 class LLMReasoning:
-    """A model writes ``<think>…</think><tool_call>[…]</tool_call>``; unparsable output is a failed draft, kept raw."""
+    """A model acts step by step through native tool calls (``native=True``, where the backend has them) or the
+    text protocol; an unusable reply at any step makes a failed attempt, kept raw."""
 
     kind = "llm"
 
-    def __init__(self, client: LLMClient, model: str = "", temperature: float | None = 0.7) -> None:
+    def __init__(self, client: LLMClient, model: str = "", temperature: float | None = 0.7,
+                 native: bool | None = None) -> None:
         self.client = client
         self.temperature = temperature
+        profile = getattr(client, "profile", None)
+        self.native = bool(getattr(profile, "tool_calling", "native") == "native") if native is None else native
         self.label = f"llm:{model or getattr(client, 'model', 'model')}"
 
-    def attempt(self, task: ReasonTask, prompt: tuple[dict[str, Any], ...], k: int,
-                env: Environment) -> StepResult[Draft]:
-        system = render("reasoning_system.j2", tools=[t.to_openai()["function"] for t in task.tools],
-                        history=task.history)
-        messages = [{"role": "system", "content": system}, *prompt]
-        try:
-            text, event = ask(self.client, messages, role="reasoning", seed=task.seed + k,
-                              temperature=self.temperature)
-        except LLMError as exc:
-            event = getattr(exc, "event", {"kind": "llm_call", "role": "reasoning", "error": str(exc)})
-            return StepResult(Draft("", "", (), f"the model call failed: {exc}", (event,)), {})
-        specs = {t.name: t for t in task.tools}
-        try:
-            parsed = parse_tool_calls(text, specs)
-        except ParseError as exc:
-            return StepResult(Draft(text, "", (), str(exc), (event,)), {})
-        return StepResult(Draft(text, parsed.think, parsed.calls, None, (event,)), {"format": parsed.format})
+    def begin(self, task: ReasonTask, prompt: tuple[dict[str, Any], ...], k: int,
+              env: Environment) -> _LLMSession:
+        return _LLMSession(self, task, prompt, k)
 
-    def answer(self, query: Query, calls: tuple[ToolCall, ...], results: tuple[CallResult, ...]) -> StepResult[str]:
+    def answer(self, query: Query, steps: tuple[Step, ...]) -> StepResult[str]:
         prompt = render("answer.j2", query=query.text, steps=[(c.to_python(), r.to_text()[:500])
-                                                              for c, r in zip(calls, results)])
+                                                              for s in steps for c, r in zip(s.calls, s.results)])
         text, event = ask(self.client, [{"role": "user", "content": prompt}], role="answer")
         try:
             parsed = parse_tool_calls(text, allow_text=True)
@@ -380,3 +543,26 @@ class LLMReasoning:
         except ParseError:
             answer = text
         return StepResult(answer.strip(), {"raw": text, "events": [event]})
+
+    def rewrite(self, task: ReasonTask, steps: tuple[Step, ...]) -> StepResult[tuple[str, ...]]:
+        """The model writes each step's reasoning again from the request and the results; a rewrite with the
+        wrong number of steps or that still mentions the critic is replaced by the offline narration."""
+        prompt = render("rewrite.j2", query=task.query.text, steps=[
+            {"calls": [c.to_python() for c in s.calls], "results": [r.to_text()[:400] for r in s.results]}
+            for s in steps])
+        events: list[dict[str, Any]] = []
+        try:
+            reply, raw, events = ask_json(self.client, [{"role": "user", "content": prompt}], _RewriteReply,
+                                          role="rewrite", seed=task.seed)
+            texts = tuple(t.strip() for t in reply.steps)
+            problem = ("wrong number of steps" if len(texts) != len(steps)
+                       else "; ".join(p for t in texts for p in dirty_reasons(t)))
+        except (ParseError, LLMError) as exc:
+            texts, raw, problem = (), getattr(exc, "raw", ""), str(exc)
+            events = list(getattr(exc, "events", ())) or [getattr(exc, "event", {"kind": "llm_call",
+                                                                                  "role": "rewrite",
+                                                                                  "error": str(exc)})]
+        if problem:
+            texts = _clean_rewrite(task, steps, task.seed * 31 + 5)
+        return StepResult(texts, {"events": events, "raw": raw, "fallback": problem or None,
+                                  "how": "offline narration" if problem else "model rewrite"})

@@ -6,7 +6,7 @@ from typing import Any
 
 from fr_core.types import CallResult, ToolCall, ToolSpec
 
-__all__ = ["check_arguments", "check_call"]
+__all__ = ["check_arguments", "check_call", "argument_constraints"]
 
 _JSON_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
@@ -86,3 +86,40 @@ def check_call(specs: dict[str, ToolSpec], call: ToolCall, env_name: str) -> tup
     if problem:
         return None, CallResult(call, error=problem)
     return spec, None
+
+
+#: Parameter-name pairs whose values must differ (moving, copying or travelling onto itself is no action).
+_DISTINCT = (("source", "destination"), ("from", "to"), ("origin", "destination"), ("old", "new"))
+
+
+def argument_constraints(spec: ToolSpec, arguments: dict[str, Any]) -> str | None:
+    """``None`` when the arguments agree with each other, else why not: a ``min_*`` above its ``max_*``, or a
+    source equal to its destination (``mv(source='a', destination='a')``). General rules, read from names only.
+
+    >>> spec = ToolSpec("filter", "", {"type": "object", "properties": {"min_price": {}, "max_price": {}}})
+    >>> argument_constraints(spec, {"min_price": 9.5, "max_price": 2.0})
+    "filter: 'min_price' (9.5) is above 'max_price' (2.0)"
+    """
+    for name, low in arguments.items():
+        if not name.startswith("min_") or isinstance(low, bool) or not isinstance(low, (int, float)):
+            continue
+        high = arguments.get("max_" + name[4:])
+        if isinstance(high, (int, float)) and not isinstance(high, bool) and low > high:
+            return f"{spec.name}: '{name}' ({low!r}) is above 'max_{name[4:]}' ({high!r})"
+    for name, value in arguments.items():
+        if not isinstance(value, str) or not value:
+            continue
+        for first, second in _DISTINCT:
+            for other, other_value in arguments.items():
+                if other != name and other_value == value and _pair(name, first) and _pair(other, second) \
+                        and _pair(name, first, strip=True) == _pair(other, second, strip=True):
+                    return f"{spec.name}: '{name}' and '{other}' are the same ({value!r:.60})"
+    return None
+
+
+def _pair(name: str, word: str, strip: bool = False) -> Any:
+    """Whether ``name`` is ``word`` or ends/starts with it as a part (``travel_from``); with ``strip`` the rest."""
+    parts = name.lower().split("_")
+    if word not in parts:
+        return False
+    return "_".join(p for p in parts if p != word) if strip else True

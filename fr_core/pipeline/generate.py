@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -15,17 +17,20 @@ import networkx as nx
 
 import fr_core
 from fr_core.agents import AgentSet, make_agents
+from fr_core.agents.narrate import dirty_reasons
 from fr_core.envs import BFCL_CLASSES, make_env
+from fr_core.envs.base import Environment, call_failed
 from fr_core.errors import FrError
 from fr_core.graph import bfcl_graph, distances_to
-from fr_core.refine import refine
-from fr_core.envs.base import call_failed
+from fr_core.refine import Limits, refine
 from fr_core.sampling import round_target, sample_turn, turn_leaves
+from fr_core.seeds import derive_seed
 from fr_core.serialize import to_dict
 from fr_core.synthesis import abstract_tool, check_leak, turn_flow, write_easy_query, write_query
-from fr_core.types import Deadline, StepResult, Trajectory, TurnRecord
+from fr_core.types import Attempt, Deadline, Query, StepResult, Trajectory, TurnRecord
 
-__all__ = ["generate_sample", "sample_id_for", "code_version"]
+__all__ = ["RoundSettings", "Conversation", "RoundOutcome", "run_round", "generate_sample", "sample_id_for",
+           "code_version"]
 
 
 @cache
@@ -76,11 +81,137 @@ def _count_events(records: list[TurnRecord], extra: list[dict[str, Any]]) -> dic
             "agent_calls": len(events)}
 
 
+@dataclass(frozen=True)
+class RoundSettings:
+    """The knobs of one round: ``calls`` (M), ``k_max``, ``noise`` (ε), target ``strategy``, ``error_share``,
+    hard-query ``leak_retries`` and the attempt ``limits``."""
+
+    calls: int = 4
+    k_max: int = 3
+    noise: float = 0.5
+    strategy: str = "flow"
+    error_share: float = 0.0
+    leak_retries: int = 2
+    limits: Limits = Limits()
+
+
+@dataclass
+class Conversation:
+    """What carries from round to round of one sample: the turns as the reasoner sees them, the tools called, the
+    output leaves of the ground truth so far."""
+
+    history: list[dict[str, Any]] = field(default_factory=list)
+    called: set[str] = field(default_factory=set)
+    leaves: list[Any] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RoundOutcome:
+    """One round: its record (``None`` when no target was reachable), why it was rejected (``None`` when accepted),
+    the role events outside the attempts, and how many hard queries leaked."""
+
+    record: TurnRecord | None
+    rejected: str | None
+    events: tuple[dict[str, Any], ...] = ()
+    leak_rejections: int = 0
+
+
+def _history_entry(query: str, attempt: Attempt, answer: str) -> dict[str, Any]:
+    return {"query": query, "answer": answer, "steps": [
+        {"reasoning": text, "calls": [c.to_json() for c in step.calls],
+         "results": [json.loads(r.to_text()) for r in step.results]}
+        for text, step in zip(attempt.reasoning, attempt.steps)]}
+
+
+def _final_answer(agents: AgentSet, query: Query, attempt: Attempt) -> tuple[str, list[dict[str, Any]]]:
+    """The passing attempt's own answer when it came at once and reads clean; else the answer role's."""
+    if attempt.k == 1 and attempt.answer.strip() and not dirty_reasons(attempt.answer):
+        return attempt.answer.strip(), []
+    said = agents.reasoning.answer(query, attempt.steps)
+    return said.output, list((said.trace or {}).get("events", ()))
+
+
+def run_round(env: Environment, graph: nx.DiGraph, agents: AgentSet, conversation: Conversation, round_index: int,
+              *, settings: RoundSettings = RoundSettings(), seed: int = 0,
+              distances: dict[str, dict[str, int]] | None = None,
+              deadline: Deadline | None = None) -> StepResult[RoundOutcome]:
+    """One round, Phases I→III: pick a target, sample the ground-truth turn in ``env`` (mutated: the state carries
+    on), abstract it, write the hard query (rewritten while it leaks) and the easy one, then the refine loop and the
+    answer. ``conversation`` is updated when the round is accepted. Used by ``generate_sample``, the app and the
+    notebooks alike; every random choice derives from ``seed`` and the round's index."""
+    r, s = round_index, settings
+    tools = tuple(env.tools())
+    names = sorted(n for n in graph.nodes if n in {t.name for t in tools})
+    distances = distances if distances is not None else {t: distances_to(graph, t) for t in names}
+    events: list[dict[str, Any]] = []
+    if deadline:
+        deadline.check(f"before round {r}")
+    start = env.copy()
+    picked = round_target(graph, env, conversation.called, conversation.leaves, s.strategy,
+                          random.Random(derive_seed(seed, "target", r)), distances, max_hops=s.calls - 1)
+    if picked is None:
+        return StepResult(RoundOutcome(None, f"round {r}: no tool is reachable from the current state"),
+                          {"round": r})
+    target, why = picked
+    sampled = sample_turn(env, graph, target, s.calls, seed=derive_seed(seed, "sample", r),
+                          called=conversation.called, round_index=r, history=conversation.leaves,
+                          error_share=s.error_share, target_reason=why)
+    turn = sampled.output
+    trace: dict[str, Any] = {"round": r, "sampling": sampled.trace}
+    if not turn_flow(turn, r):
+        return StepResult(RoundOutcome(TurnRecord(r, turn, state_after=env.state()),
+                                       f"round {r}: the sampled turn has no successful call"), trace)
+    adv = abstract_tool(turn, agents.tooling, tools, graph, r)
+    events.extend((adv.trace or {}).get("events", ()))
+    hist = tuple(conversation.history)
+    leaks = 0
+    for attempt in range(s.leak_retries + 1):
+        if deadline:
+            deadline.check(f"in round {r} before hard query {attempt + 1}")
+        hard = write_query(adv.output, agents.querying, s.noise, derive_seed(seed, "hard", r, attempt),
+                           tools=tools, history=hist)
+        events.extend((hard.trace or {}).get("events", ()))
+        leak = check_leak(hard.output, tools, adv.output)
+        if leak.ok:
+            break
+        leaks += 1
+    if deadline:
+        deadline.check(f"in round {r} before the easy query")
+    easy = write_easy_query(adv.output, agents.querying, derive_seed(seed, "easy", r), tools=tools)
+    events.extend((easy.trace or {}).get("events", ()))
+    trace.update(abstraction=adv.trace, query=hard.trace, easy_query=easy.trace)
+    if not leak.ok:
+        record = TurnRecord(r, turn, adv.output, hard.output, easy.output, leak, state_after=env.state())
+        return StepResult(RoundOutcome(record, f"round {r}: every hard query leaked ({', '.join(leak.leaks[:3])})",
+                                       tuple(events), leaks), trace)
+    outcome = refine(hard.output, tools, adv.output, turn, start, agents, s.k_max, graph=graph, round_index=r,
+                     history=hist, observations=tuple(conversation.leaves), seed=derive_seed(seed, "refine", r),
+                     limits=s.limits, deadline=deadline)
+    trace["refine"] = outcome.trace
+    passing = outcome.output.passing
+    answer = ""
+    if passing is not None:
+        if deadline:
+            deadline.check(f"in round {r} before the answer")
+        answer, answer_events = _final_answer(agents, hard.output, passing)
+        events.extend(answer_events)
+    record = TurnRecord(r, turn, adv.output, hard.output, easy.output, leak, outcome.output, answer, env.state())
+    if passing is None:
+        return StepResult(RoundOutcome(record, f"round {r}: no attempt passed within k_max={s.k_max}", tuple(events),
+                                       leaks), trace)
+    conversation.history.append(_history_entry(hard.output.text, passing, answer))
+    conversation.called.update(st.call.name for st in turn.steps
+                               if not st.deliberate_error and not call_failed(st.result))
+    conversation.leaves.extend(turn_leaves(turn, r))
+    return StepResult(RoundOutcome(record, None, tuple(events), leaks), trace)
+
+
 def generate_sample(env_spec: Any, graph: nx.DiGraph | None = None, rounds: int = 3, calls: int = 4,
                     agents: AgentSet | None = None, seed: int = 0, *, index: int = 0, k_max: int = 3,
                     noise: float = 0.5, size: str = "medium", strategy: str = "flow", error_share: float = 0.0,
-                    leak_retries: int = 2, deadline: Deadline | None = None) -> StepResult[Trajectory]:
-    """One sample: ``rounds`` rounds of Phase I (``calls`` calls), II (``T_adv``, queries) and III (``k_max`` attempts).
+                    leak_retries: int = 2, limits: Limits = Limits(),
+                    deadline: Deadline | None = None) -> StepResult[Trajectory]:
+    """One sample: ``rounds`` rounds of :func:`run_round` (Phase I with ``calls`` calls, II, III with ``k_max``).
 
     ``env_spec`` is a list of BFCL classes or a :func:`~fr_core.envs.make_env` spec; the initial state comes from
     the seeded generator (BFCL) and the state carries across rounds. Later rounds' agents get the conversation so
@@ -92,7 +223,7 @@ def generate_sample(env_spec: Any, graph: nx.DiGraph | None = None, rounds: int 
     agents = agents or make_agents("offline")
     classes = _classes(env_spec)
     bfcl = all(c in BFCL_CLASSES for c in classes)
-    sample_seed = seed * 10_007 + index
+    sample_seed = derive_seed(seed, "sample", index)
     if bfcl:
         from fr_core.envs.states import generate_initial_config
 
@@ -102,82 +233,28 @@ def generate_sample(env_spec: Any, graph: nx.DiGraph | None = None, rounds: int 
         initial_config = {}
         env = make_env(env_spec, seed=sample_seed)
     graph = graph if graph is not None else bfcl_graph(classes).output
-    tools = tuple(env.tools())
-    names = sorted(n for n in graph.nodes if n in {t.name for t in tools})
-    pick_rng = random.Random(sample_seed * 7919 + 1)
+    names = sorted(n for n in graph.nodes if n in {t.name for t in env.tools()})
     distances = {t: distances_to(graph, t) for t in names}
+    settings = RoundSettings(calls, k_max, noise, strategy, error_share, leak_retries, limits)
+    conversation = Conversation()
     records: list[TurnRecord] = []
     traces: list[dict[str, Any]] = []
     extra_events: list[dict[str, Any]] = []
-    history: list[dict[str, Any]] = []
-    called: set[str] = set()
-    leaves: list = []
     leak_rejections = 0
     status, error = "accepted", None
     try:
         for r in range(rounds):
-            if deadline:
-                deadline.check(f"before round {r}")
-            start = env.copy()
-            picked = round_target(graph, env, called, leaves, strategy, pick_rng, distances, max_hops=calls - 1)
-            if picked is None:
-                status, error = "rejected", f"round {r}: no tool is reachable from the current state"
+            result = run_round(env, graph, agents, conversation, r, settings=settings, seed=sample_seed,
+                               distances=distances, deadline=deadline)
+            out = result.output
+            traces.append(result.trace)
+            extra_events.extend(out.events)
+            leak_rejections += out.leak_rejections
+            if out.record is not None:
+                records.append(out.record)
+            if out.rejected is not None:
+                status, error = "rejected", out.rejected
                 break
-            target, why = picked
-            sampled = sample_turn(env, graph, target, calls, seed=sample_seed * 1000 + r, called=called,
-                                  round_index=r, history=leaves, error_share=error_share, target_reason=why)
-            turn = sampled.output
-            trace: dict[str, Any] = {"round": r, "sampling": sampled.trace}
-            traces.append(trace)
-            if not turn_flow(turn, r):
-                records.append(TurnRecord(r, turn, state_after=env.state()))
-                status, error = "rejected", f"round {r}: the sampled turn has no successful call"
-                break
-            adv = abstract_tool(turn, agents.tooling, tools, graph, r)
-            extra_events.extend((adv.trace or {}).get("events", ()))
-            hist = tuple(history)
-            for attempt in range(leak_retries + 1):
-                if deadline:
-                    deadline.check(f"in round {r} before hard query {attempt + 1}")
-                hard = write_query(adv.output, agents.querying, noise, sample_seed * 31 + r * 7 + attempt,
-                                   tools=tools, history=hist)
-                extra_events.extend((hard.trace or {}).get("events", ()))
-                leak = check_leak(hard.output, tools, adv.output)
-                if leak.ok:
-                    break
-                leak_rejections += 1
-            if deadline:
-                deadline.check(f"in round {r} before the easy query")
-            easy = write_easy_query(adv.output, agents.querying, sample_seed * 31 + r, tools=tools)
-            extra_events.extend((easy.trace or {}).get("events", ()))
-            trace.update(abstraction=adv.trace, query=hard.trace, easy_query=easy.trace)
-            if not leak.ok:
-                records.append(TurnRecord(r, turn, adv.output, hard.output, easy.output, leak,
-                                          state_after=env.state()))
-                status, error = "rejected", f"round {r}: every hard query leaked ({', '.join(leak.leaks[:3])})"
-                break
-            observations = tuple(leaves)
-            outcome = refine(hard.output, tools, adv.output, turn, start, agents, k_max, graph=graph,
-                             round_index=r, history=hist, observations=observations, seed=sample_seed * 131 + r,
-                             deadline=deadline)
-            trace["refine"] = outcome.trace
-            answer = ""
-            passing = outcome.output.passing
-            if passing is not None:
-                if deadline:
-                    deadline.check(f"in round {r} before the answer")
-                said = agents.reasoning.answer(hard.output, passing.calls, passing.results)
-                answer = said.output
-                extra_events.extend((said.trace or {}).get("events", ()))
-            records.append(TurnRecord(r, turn, adv.output, hard.output, easy.output, leak, outcome.output, answer,
-                                      env.state()))
-            if passing is None:
-                status, error = "rejected", f"round {r}: no attempt passed within k_max={k_max}"
-                break
-            history.append({"query": hard.output.text, "calls": [c.to_python() for c in passing.calls],
-                            "results": [res.to_text()[:300] for res in passing.results], "answer": answer})
-            called.update(s.call.name for s in turn.steps if not s.deliberate_error and not call_failed(s.result))
-            leaves.extend(turn_leaves(turn, r))
     except FrError as exc:  # a model reply that cannot be used, a broken environment: the sample is kept, failed
         status, error = "failed", f"{type(exc).__name__}: {exc}"
         raw = getattr(exc, "raw", "")
@@ -188,7 +265,8 @@ def generate_sample(env_spec: Any, graph: nx.DiGraph | None = None, rounds: int 
         "agent_kind": agents.kind, "model": agents.model,
         "config": {"env_spec": list(classes) if bfcl else str(env_spec), "rounds": rounds, "calls": calls,
                    "k_max": k_max, "noise": noise, "size": size, "strategy": strategy, "error_share": error_share,
-                   "leak_retries": leak_retries, "agents": to_dict(agents.extra)},
+                   "leak_retries": leak_retries, "max_steps": limits.max_steps, "max_calls": limits.max_calls,
+                   "agents": to_dict(agents.extra)},
         "leak_rejections": leak_rejections, **_count_events(records, extra_events),
         "elapsed_s": round(time.perf_counter() - started, 4),
     }

@@ -1,7 +1,9 @@
-"""Phase III: the guided iterative chain: reason, validate by execution, critique, retry up to ``k_max``."""
+"""Phase III: the guided iterative chain: act step by step, validate strictly by execution, critique, retry up to
+``k_max``."""
 
-from fr_core.refine.loop import first_prompt, refine
+from fr_core.refine.loop import Limits, first_prompt, refine, run_attempt
 from fr_core.refine.render import render_funreason
-from fr_core.refine.validate import Verdict, validate
+from fr_core.refine.validate import RULES, Truth, Verdict, ground_truth, validate
 
-__all__ = ["first_prompt", "refine", "render_funreason", "Verdict", "validate"]
+__all__ = ["Limits", "first_prompt", "refine", "run_attempt", "render_funreason", "RULES", "Truth", "Verdict",
+           "ground_truth", "validate"]

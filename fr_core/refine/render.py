@@ -1,29 +1,35 @@
-"""The final training turns in FunReason format: ``<think>…</think><tool_call>[…]</tool_call>``, then
-``<tool_response>…</tool_response>``, then ``<answer>…</answer>``."""
+"""The final training turns in FunReason format: per step ``<think>…</think><tool_call>[…]</tool_call>`` then
+``<tool_response>…</tool_response>``, and the turn's ``<answer>…</answer>``."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from fr_core.types import Trajectory, TurnRecord
+from fr_core.types import Attempt, Trajectory, TurnRecord
 
-__all__ = ["render_turn", "render_funreason"]
+__all__ = ["render_steps", "render_turn", "render_funreason"]
+
+
+def render_steps(attempt: Attempt, answer: str, *, cot: bool = True) -> list[dict[str, str]]:
+    """An attempt's steps as FunReason assistant / tool messages (kept reasoning in ``<think>``), then the answer."""
+    out = []
+    for reasoning, step in zip(attempt.reasoning, attempt.steps):
+        think = f"<think>{reasoning}</think>" if cot else ""
+        calls = ", ".join(c.to_python() for c in step.calls)
+        responses = json.dumps([json.loads(r.to_text()) for r in step.results], ensure_ascii=False)
+        out += [{"role": "assistant", "content": f"{think}<tool_call>[{calls}]</tool_call>"},
+                {"role": "tool", "content": f"<tool_response>{responses}</tool_response>"}]
+    out.append({"role": "assistant", "content": f"<answer>{answer}</answer>"})
+    return out
 
 
 def render_turn(record: TurnRecord) -> list[dict[str, str]]:
-    """One accepted round as chat messages (user, assistant call, tool response, assistant answer); [] if none."""
+    """One accepted round as chat messages (user, then each step's call and response, then the answer); [] if none."""
     attempt = record.outcome.passing if record.outcome else None
     if attempt is None or record.hard_query is None:
         return []
-    calls = ", ".join(c.to_python() for c in attempt.calls)
-    responses = json.dumps([json.loads(r.to_text()) for r in attempt.results], ensure_ascii=False)
-    return [
-        {"role": "user", "content": record.hard_query.text},
-        {"role": "assistant", "content": f"<think>{attempt.cot}</think><tool_call>[{calls}]</tool_call>"},
-        {"role": "tool", "content": f"<tool_response>{responses}</tool_response>"},
-        {"role": "assistant", "content": f"<answer>{record.answer}</answer>"},
-    ]
+    return [{"role": "user", "content": record.hard_query.text}, *render_steps(attempt, record.answer)]
 
 
 def render_funreason(trajectory: Trajectory) -> list[dict[str, Any]]:

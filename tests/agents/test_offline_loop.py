@@ -69,8 +69,13 @@ def test_trajectories_round_trip_and_render(samples) -> None:
     accepted = next(t for t in samples if t.status == "accepted")
     assert trajectory_from_dict(json.loads(json.dumps(to_dict(accepted)))) == accepted
     messages = render_funreason(accepted)
-    assert messages[1]["content"].startswith("<think>") and "<tool_call>[" in messages[1]["content"]
-    assert messages[2]["content"].startswith("<tool_response>") and messages[3]["content"].startswith("<answer>")
+    first = accepted.turns[0].outcome.passing
+    assert messages[0] == {"role": "user", "content": accepted.turns[0].hard_query.text}
+    for n, step in enumerate(first.steps):  # each step: its reasoning and calls, then the tools' replies
+        call, reply = messages[1 + 2 * n], messages[2 + 2 * n]
+        assert call["content"].startswith("<think>") and "<tool_call>[" in call["content"]
+        assert reply["role"] == "tool" and reply["content"].startswith("<tool_response>")
+    assert messages[1 + 2 * len(first.steps)]["content"] == f"<answer>{accepted.turns[0].answer}</answer>"
     assert accepted.provenance["agent_kind"] == "offline" and accepted.provenance["code_version"]
 
 

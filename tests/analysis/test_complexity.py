@@ -26,6 +26,7 @@ from fr_core.analysis.views import CallView, SampleView, TurnView, view_bfcl_ent
 from fr_core.types import (
     ArgSource,
     Attempt,
+    Step,
     CallResult,
     Query,
     RefineOutcome,
@@ -100,8 +101,8 @@ def test_view_trajectory_keeps_ground_truth_and_provenance():
     t1 = Turn("wc", (_traced("wc", {"file_name": "a.txt", "mode": "w"},
                              [ArgSource("file_name", "a.txt", "output", "", (0, 3)),
                               ArgSource("mode", "w", "schema")]),))
-    attempt = Attempt(1, (), "", "think", (), (), True, "ok")
-    failed = Attempt(0, (), "", "wrong", (), (), False, "no")
+    attempt = Attempt(1, (), (Step("think"),), "", True, "ok")
+    failed = Attempt(0, (), (Step("wrong"),), "", False, "no")
     recs = (
         TurnRecord(0, t0, hard_query=Query("show me the notes", "hard"),
                    easy_query=Query("cd then ls then cat", "easy"),

@@ -9,6 +9,7 @@ from fr_core.serialize import from_dict, to_dict, trajectory_from_dict
 from fr_core.types import (
     AdvancedTool,
     Attempt,
+    Step,
     CallResult,
     LeakCheck,
     Query,
@@ -30,9 +31,9 @@ def _trajectory() -> Trajectory:
                                                        "required": ["name"]})
     adv = AdvancedTool(spec, turn.calls, {"name": "a.txt"}, ("docs",), "offline heuristic")
     call = ToolCall("cd", {"folder": "docs", "n": [1, 2]})
-    attempt = Attempt(1, ({"role": "user", "content": "hi"},), "raw", "because", (call,),
-                      (CallResult(call, error="no such folder"),), False, "state differs", "cd needs ...", None,
-                      ({"latency": 0.1, "cached": False},))
+    attempt = Attempt(1, ({"role": "user", "content": "hi"},),
+                      (Step("because", (call,), (CallResult(call, error="no such folder"),), "raw"),), "",
+                      False, "state differs", "state", "cd needs ...", None, ({"latency": 0.1, "cached": False},))
     record = TurnRecord(0, turn, adv, Query("Read it", "hard", 0.3, 5, {"name": "a.txt"}),
                         Query("cd then cat", "easy"), LeakCheck(False, ("cd",)),
                         RefineOutcome(False, (attempt,), None), "", env.state())

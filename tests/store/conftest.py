@@ -7,6 +7,7 @@ import pytest
 from fr_core.types import (
     AdvancedTool,
     Attempt,
+    Step,
     CallResult,
     LeakCheck,
     Query,
@@ -32,10 +33,11 @@ def make_trajectory(sid: str = "s-1", status: str = "accepted", passes_at: int =
     for k in range(1, passes_at + 1):
         ok = k == passes_at and status == "accepted"
         calls = (cd, cat) if ok else (cat,)
-        attempts.append(Attempt(k, ({"role": "user", "content": "Show me a.txt in docs"},), f"raw {k}",
-                                "I go to docs then read it.", calls,
-                                tuple(CallResult(c, {"ok": True}) for c in calls), ok,
-                                "matches" if ok else "state differs", None if ok else "cd first", None,
+        attempts.append(Attempt(k, ({"role": "user", "content": "Show me a.txt in docs"},),
+                                (Step("I go to docs then read it.", calls,
+                                      tuple(CallResult(c, {"ok": True}) for c in calls), f"raw {k}"),), "",
+                                ok, "matches" if ok else "state differs", "" if ok else "state",
+                                None if ok else "cd first", None,
                                 ({"kind": "llm_call", "role": "reasoner", "model": "m", "cache_key": f"k{k}",
                                   "cost_usd": cost / passes_at, "cached": False},)))
     record = TurnRecord(0, turn, adv, Query("Show me a.txt in docs", "hard", 0.2, 1, {"name": "a.txt"}),
