@@ -17,7 +17,7 @@ __all__ = ["summarize", "narrate_step", "describe_outcome", "dirty_reasons"]
 
 _DIRTY = re.compile(r"\b(?:critic|critique|feedback|retry|retried|try again|tried again|previous attempt|"
                     r"last attempt|probe[sd]?|graph edge|ground truth)\b", re.I)
-_BLANK = re.compile(r"\S {3,}\S|_{3,}|§\d*§|\(\s*\)")
+_BLANK = re.compile(r"\S {3,}\S|_{3,}|§\d*§")
 
 
 def dirty_reasons(text: str) -> list[str]:
@@ -156,8 +156,8 @@ def narrate_step(query: str, earlier: Sequence[Step], calls: Sequence[ToolCall],
     return " ".join(parts)
 
 
-_LEADS = ("", "", "", "All set. ", "Done. ", "Here's what happened: ", "That's taken care of. ", "Finished. ",
-          "Here you go: ", "OK. ")
+_LEADS = ("All set. ", "Done. ", "Here's what happened: ", "That's taken care of. ", "Finished. ", "Here you go: ",
+          "OK. ", "Sure. ")
 
 
 def _sentence(call: ToolCall, result: CallResult, rng: random.Random) -> str:
@@ -188,6 +188,6 @@ def describe_outcome(steps: Sequence[Step], rng: random.Random) -> str:
             seen.add(key)
             unique.append((call, result))
     sentences = [_sentence(c, r, rng) for c, r in unique[-4:]]
-    text = rng.choice(_LEADS) + "; ".join(sentences)
+    text = (rng.choice(_LEADS) if rng.random() < 0.35 else "") + "; ".join(sentences)
     text = text[:1].upper() + text[1:]
     return text if text.endswith((".", "!", "?")) else text + "."

@@ -23,6 +23,8 @@ def export_command(
     keep_contaminated: bool = typer.Option(False, help="Keep samples too close to BFCL's multi-turn test set."),
     keep_duplicates: bool = typer.Option(False, help="Keep near-duplicates of earlier samples of the run."),
     show: bool = typer.Option(False, "--preview", help="Also print the first record through a ChatML template."),
+    cot: str = typer.Option("inline", "--cot", help="Reasoning in chat formats: inline (<think> in the text), "
+                                                   "field (a reasoning_content key) or none."),
 ) -> None:
     """Export a run's samples (accepted ones by default) to a file, one sample at a time."""
     from fr_core.export import export_run
@@ -33,7 +35,7 @@ def export_command(
         if not Path(path).exists():
             raise FrError(f"no store at {path}; run `fr generate` first or pass --db")
         report = export_run(Store(path), run, fmt, out, status=None if status == "all" else status,
-                            guard=not keep_contaminated, dedup=not keep_duplicates)
+                            guard=not keep_contaminated, dedup=not keep_duplicates, cot=cot)
     except FrError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None

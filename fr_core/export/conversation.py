@@ -1,5 +1,5 @@
-"""What every export format reads from a trajectory: its accepted rounds (query, CoT, calls, results, answer) and
-the basic tools of its environment."""
+"""What every export format reads from a trajectory: its accepted rounds (query, steps with their kept reasoning,
+answer) and the basic tools of its environment."""
 
 from __future__ import annotations
 
@@ -9,42 +9,59 @@ from functools import lru_cache
 
 from fr_core.errors import EnvError
 from fr_core.pipeline.variants import variant_of
-from fr_core.types import CallResult, ToolCall, ToolSpec, Trajectory
+from fr_core.types import CallResult, Step, ToolCall, ToolSpec, Trajectory
 
-__all__ = ["Round", "accepted_rounds", "tools_for"]
+__all__ = ["Round", "accepted_rounds", "withheld_tools", "tools_for"]
 
 
 @dataclass(frozen=True)
 class Round:
-    """One round as training data: the hard query, the passing attempt's reasoning and calls, their results, answer.
+    """One round as training data: the hard query, the passing attempt's steps with their kept reasoning (clean),
+    and the answer.
 
-    ``clarify`` is the (assistant question, user reply) exchange before the calls of a miss-param round.
+    ``clarify`` is the (assistant question, user reply) exchange before the calls of a miss-param round;
+    ``new_tools`` names the tools first offered in this round (a miss-func round).
     """
 
     index: int
     query: str
-    cot: str
-    calls: tuple[ToolCall, ...]
-    results: tuple[CallResult, ...]
+    steps: tuple[Step, ...]
+    reasoning: tuple[str, ...]
     answer: str
     clarify: tuple[str, str] | None = None
+    new_tools: tuple[str, ...] = ()
+
+    @property
+    def calls(self) -> tuple[ToolCall, ...]:
+        return tuple(c for s in self.steps for c in s.calls)
+
+    @property
+    def results(self) -> tuple[CallResult, ...]:
+        return tuple(r for s in self.steps for r in s.results)
 
 
 def accepted_rounds(trajectory: Trajectory) -> Iterator[Round]:
     """The rounds with a passing attempt, in order, up to the first one without (later rounds build on it);
-    a miss-param variant's round has its value left out of the query and asked for (``clarify``)."""
+    a miss-param variant's round has its value left out of the query and asked for (``clarify``); a miss-func
+    variant's withheld tools are offered from its round on (``new_tools``)."""
     variant = variant_of(trajectory)
-    missing = variant if variant is not None and variant.kind == "miss_param" else None
     for record in trajectory.turns:
         attempt = record.outcome.passing if record.outcome else None
         if attempt is None or record.hard_query is None:
             return
-        if missing is not None and missing.round == record.round:
-            yield Round(record.round, missing.query, attempt.cot, attempt.calls, attempt.results, record.answer,
-                        (missing.question, missing.reply))
-        else:
-            yield Round(record.round, record.hard_query.text, attempt.cot, attempt.calls, attempt.results,
-                        record.answer)
+        query, clarify, new = record.hard_query.text, None, ()
+        if variant is not None and variant.round == record.round:
+            if variant.kind == "miss_param":
+                query, clarify = variant.query, (variant.question, variant.reply)
+            elif variant.kind == "miss_func":
+                new = variant.tools
+        yield Round(record.round, query, attempt.steps, attempt.reasoning, record.answer, clarify, new)
+
+
+def withheld_tools(trajectory: Trajectory) -> tuple[str, ...]:
+    """The tools a miss-func variant offers only from a later round (none for other samples)."""
+    variant = variant_of(trajectory)
+    return variant.tools if variant is not None and variant.kind == "miss_func" else ()
 
 
 @lru_cache(maxsize=64)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from fr_core.errors import ConfigError, StoreError
 from fr_core.export.bfcl import bfcl_category, to_bfcl
-from fr_core.export.formats import to_funreason, to_hermes, to_openai, to_sharegpt
+from fr_core.export.formats import COT_MODES, to_funreason, to_hermes, to_openai, to_sharegpt
 from fr_core.export.quality import Contamination, ContaminationGuard, NearDuplicateFilter, sample_text
 from fr_core.store import SampleRow, Store, sanitize_config
 from fr_core.types import Trajectory
@@ -82,8 +83,8 @@ def _rows(store: Store, run_id: str, status: str | None) -> Iterator[SampleRow]:
     return store.iter_samples(run_id, status)
 
 
-def _jsonl(rows: Iterator[SampleRow], fmt: str, out: Path, filters: _Filters) -> ExportReport:
-    convert = _CHAT[fmt]
+def _jsonl(rows: Iterator[SampleRow], fmt: str, out: Path, filters: _Filters, cot: str) -> ExportReport:
+    convert = partial(_CHAT[fmt], cot=cot)
     read = written = 0
     with out.open("w", encoding="utf-8") as fh:
         for row in rows:
@@ -149,15 +150,18 @@ def _parquet(rows: Iterator[SampleRow], out: Path, filters: _Filters) -> ExportR
 
 
 def export_run(store: Store, run_id: str, fmt: str, out: str | Path, *, status: str | None = "accepted",
-               guard: bool = True, dedup: bool = True) -> ExportReport:
+               guard: bool = True, dedup: bool = True, cot: str = "inline") -> ExportReport:
     """Write run ``run_id``'s samples (``status`` only; ``None`` for all) to ``out`` in format ``fmt``.
 
     Chat formats and BFCL keep the accepted rounds of each sample and skip samples with none, samples the
     contamination ``guard`` flags and near-duplicates of an earlier sample (``dedup``). Parquet writes every
-    selected sample as a flat row with its trajectory as JSON and the two filters' verdicts as columns.
+    selected sample as a flat row with its trajectory as JSON and the two filters' verdicts as columns. ``cot``
+    says how chat formats carry each step's reasoning: ``inline``, ``field`` (``reasoning_content``) or ``none``.
     """
     if fmt not in FORMATS:
         raise ConfigError(f"export format {fmt!r} is unknown; choose one of {', '.join(FORMATS)}")
+    if cot not in COT_MODES:
+        raise ConfigError(f"cot mode {cot!r} is unknown; choose one of {', '.join(COT_MODES)}")
     if status not in (None, "accepted", "rejected", "failed"):
         raise ConfigError(f"export status {status!r} is unknown; choose accepted, rejected, failed or all")
     out = Path(out)
@@ -171,4 +175,4 @@ def export_run(store: Store, run_id: str, fmt: str, out: str | Path, *, status: 
         return _bfcl(rows, out, filters)
     if fmt == "parquet":
         return _parquet(rows, out, filters)
-    return _jsonl(rows, fmt, out, filters)
+    return _jsonl(rows, fmt, out, filters, cot)

@@ -4,18 +4,20 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
-from fr_core.types import Attempt, Trajectory, TurnRecord
+from fr_core.types import Step, Trajectory, TurnRecord
 
 __all__ = ["render_steps", "render_turn", "render_funreason"]
 
 
-def render_steps(attempt: Attempt, answer: str, *, cot: bool = True) -> list[dict[str, str]]:
-    """An attempt's steps as FunReason assistant / tool messages (kept reasoning in ``<think>``), then the answer."""
+def render_steps(steps: Sequence[Step], reasoning: Sequence[str], answer: str, *,
+                 cot: bool = True) -> list[dict[str, str]]:
+    """Steps as FunReason assistant / tool messages (each step's ``reasoning`` in ``<think>``), then the answer."""
     out = []
-    for reasoning, step in zip(attempt.reasoning, attempt.steps):
-        think = f"<think>{reasoning}</think>" if cot else ""
+    for text, step in zip(reasoning, steps):
+        think = f"<think>{text}</think>" if cot else ""
         calls = ", ".join(c.to_python() for c in step.calls)
         responses = json.dumps([json.loads(r.to_text()) for r in step.results], ensure_ascii=False)
         out += [{"role": "assistant", "content": f"{think}<tool_call>[{calls}]</tool_call>"},
@@ -29,7 +31,8 @@ def render_turn(record: TurnRecord) -> list[dict[str, str]]:
     attempt = record.outcome.passing if record.outcome else None
     if attempt is None or record.hard_query is None:
         return []
-    return [{"role": "user", "content": record.hard_query.text}, *render_steps(attempt, record.answer)]
+    return [{"role": "user", "content": record.hard_query.text},
+            *render_steps(attempt.steps, attempt.reasoning, record.answer)]
 
 
 def render_funreason(trajectory: Trajectory) -> list[dict[str, Any]]:

@@ -22,12 +22,21 @@ class FlowStep:
 
 
 def turn_flow(turn: Turn, round_index: int) -> tuple[FlowStep, ...]:
-    """The turn's successful, non-deliberate calls (the ground truth) with their argument provenance.
+    """The turn's successful, non-deliberate calls (the ground truth) with their argument provenance; a call that
+    repeats an earlier one with the same answer is left out.
 
     An argument taken from an earlier output (this round's or an earlier one's) is hidden; every other argument
     (state, schema, random) is a value the user must give.
     """
-    kept = [i for i, s in enumerate(turn.steps) if not s.deliberate_error and not call_failed(s.result)]
+    kept, seen = [], set()
+    for i, s in enumerate(turn.steps):
+        if s.deliberate_error or call_failed(s.result):
+            continue
+        key = (s.call.to_python(), s.result.to_text())
+        if key in seen:  # the same call giving the same answer again: nothing a request would ask for
+            continue
+        seen.add(key)
+        kept.append(i)
     fed = {s.from_call for i in kept for s in turn.steps[i].sources if s.kind == "output" and s.from_call}
     out = []
     for i in kept:

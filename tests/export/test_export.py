@@ -12,6 +12,8 @@ from typer.testing import CliRunner
 from fr_core.cli import app
 from fr_core.errors import ConfigError, StoreError
 from fr_core.export import FORMATS, accepted_rounds, answers_path, export_run, preview
+from fr_core.export.formats import COT_MODES, to_funreason, to_hermes, to_openai, to_sharegpt
+from fr_core.pipeline.variants import Variant, with_variant
 from fr_core.llm.parsing import parse_python_calls
 from fr_core.pipeline.config import RunConfig
 from fr_core.pipeline.runner import run_batch
@@ -44,43 +46,91 @@ def _lines(path):
 
 
 def test_openai_messages_and_tool_calls(run, tmp_path) -> None:
+    """Each step is its own assistant message with tool_calls, answered by one tool message per call, before the
+    next step; the calls are the passing attempt's, in order."""
     store, run_id = run
     report = export_run(store, run_id, "openai", tmp_path / "o.jsonl")
     records = _lines(tmp_path / "o.jsonl")
     assert report.written == len(records) == store.count_samples(run_id, "accepted")
     for record, trajectory in zip(records, _trajectories(store, run_id)):
-        names = {t["function"]["name"] for t in record["tools"]}
+        names = {t["function"]["name"] for t in json.loads(record["tools"])}
         messages = record["messages"]
         assert messages[0]["role"] == "system" and messages[-1]["role"] == "assistant"
-        open_ids: set[str] = set()
-        calls = []
-        for prev, m in zip(messages, messages[1:]):
-            assert m["role"] in {"user", "assistant", "tool"}
-            if m.get("tool_calls"):
-                assert prev["role"] in {"user"} and "content" not in m
+        assert record["meta"]["sample_id"] == trajectory.sample_id
+        assert json.loads(record["meta"]["provenance"])["seed"] == trajectory.provenance["seed"]
+        calls, steps, pending = [], 0, set()
+        for m in messages:
+            assert set(m) == {"role", "content", "tool_calls", "tool_call_id"}
+            if m["tool_calls"]:
+                assert not pending, "a step starts before the previous step's results came back"
+                steps += 1
+                assert m["content"] is None or re.fullmatch(r"<think>.+</think>", m["content"], re.S)
                 for c in m["tool_calls"]:
                     assert c["type"] == "function" and c["function"]["name"] in names
                     calls.append((c["function"]["name"], json.loads(c["function"]["arguments"])))
-                    open_ids.add(c["id"])
-            if m["role"] == "tool":
-                assert m["tool_call_id"] in open_ids and isinstance(m["content"], str)
-        truth = [(c.name, c.arguments) for r in accepted_rounds(trajectory) for c in r.calls]
-        assert calls == truth
+                    pending.add(c["id"])
+            elif m["role"] == "tool":
+                pending.remove(m["tool_call_id"])
+        rounds = list(accepted_rounds(trajectory))
+        assert calls == [(c.name, c.arguments) for r in rounds for c in r.calls]
+        assert steps == sum(len(r.steps) for r in rounds)
+
+
+def test_cot_modes_inline_field_none(run, tmp_path) -> None:
+    store, run_id = run
+    trajectory = _trajectories(store, run_id)[0]
+    kept = [text for r in accepted_rounds(trajectory) for text in r.reasoning]
+    for fmt in ("openai", "hermes", "funreason", "sharegpt"):
+        for cot in COT_MODES:
+            out = tmp_path / f"{fmt}_{cot}.jsonl"
+            export_run(store, run_id, fmt, out, cot=cot)
+            text = out.read_text()
+            record = _lines(out)[0]
+            items = record.get("messages") or record["conversations"]
+            if cot == "inline":
+                assert "<think>" in text
+            elif cot == "field":
+                assert "<think>" not in text
+                found = [m.get("reasoning_content", m.get("reasoning")) for m in items]
+                assert [x for x in found if x] == [x for x in kept if x], (fmt, cot)
+            else:
+                assert "<think>" not in text and "reasoning_content" not in text, (fmt, cot)
+    with pytest.raises(ConfigError, match="cot mode"):
+        export_run(store, run_id, "openai", tmp_path / "x.jsonl", cot="hidden")
+
+
+def test_load_dataset_reads_back_the_same_rows(run, tmp_path) -> None:
+    """``datasets`` pads heterogeneous records with nulls; our records read back exactly as written."""
+    from datasets import load_dataset
+
+    store, run_id = run
+    for fmt in ("openai", "sharegpt", "hermes", "funreason"):
+        for cot in ("inline", "field"):
+            out = tmp_path / f"ds_{fmt}_{cot}.jsonl"
+            export_run(store, run_id, fmt, out, cot=cot)
+            rows = _lines(out)
+            loaded = load_dataset("json", data_files=str(out), split="train",
+                                  cache_dir=str(tmp_path / "hf_cache"))
+            assert loaded.column_names == list(rows[0]) and len(loaded) == len(rows)
+            assert [dict(r) for r in loaded] == rows, (fmt, cot)
 
 
 def test_sharegpt_alternates_as_llama_factory_requires(run, tmp_path) -> None:
     store, run_id = run
     export_run(store, run_id, "sharegpt", tmp_path / "s.jsonl")
-    for record in _lines(tmp_path / "s.jsonl"):
+    for record, trajectory in zip(_lines(tmp_path / "s.jsonl"), _trajectories(store, run_id)):
         tools = json.loads(record["tools"])
         assert tools and all({"name", "description", "parameters"} <= set(t) for t in tools)
+        calls = []
         for i, turn in enumerate(record["conversations"]):
             assert turn["from"] in (("human", "observation") if i % 2 == 0 else ("gpt", "function_call"))
             if turn["from"] == "function_call":
-                value = json.loads(turn["value"])
+                value = json.loads(re.sub(r"^<think>.*?</think>", "", turn["value"], flags=re.S))
                 for call in value if isinstance(value, list) else [value]:
                     assert set(call) == {"name", "arguments"}
+                    calls.append(call)
         assert record["conversations"][-1]["from"] == "gpt"
+        assert calls == [c.to_json() for r in accepted_rounds(trajectory) for c in r.calls]
 
 
 def test_hermes_tool_call_tags_hold_the_calls(run, tmp_path) -> None:
@@ -91,6 +141,8 @@ def test_hermes_tool_call_tags_hold_the_calls(run, tmp_path) -> None:
         blocks = [json.loads(b) for m in record["messages"] if m["role"] == "assistant"
                   for b in re.findall(r"<tool_call>\n(.*?)\n</tool_call>", m["content"], re.S)]
         assert blocks == [c.to_json() for r in accepted_rounds(trajectory) for c in r.calls]
+        steps = [m for m in record["messages"] if m["role"] == "assistant" and "<tool_call>" in m["content"]]
+        assert len(steps) == sum(len(r.steps) for r in accepted_rounds(trajectory))
 
 
 def test_funreason_think_then_calls_then_response_then_answer(run, tmp_path) -> None:
@@ -98,16 +150,34 @@ def test_funreason_think_then_calls_then_response_then_answer(run, tmp_path) -> 
     export_run(store, run_id, "funreason", tmp_path / "f.jsonl")
     for record, trajectory in zip(_lines(tmp_path / "f.jsonl"), _trajectories(store, run_id)):
         calls = []
+        previous = None
         for m in record["messages"]:
             if m["role"] == "assistant" and m["content"].startswith("<think>"):
-                match = re.fullmatch(r"<think>(.*)</think><tool_call>(\[.*\])</tool_call>", m["content"], re.S)
-                assert match
+                match = re.fullmatch(r"<think>(.+)</think><tool_call>(\[.*\])</tool_call>", m["content"], re.S)
+                assert match and previous in ("user", "tool")
                 calls += parse_python_calls(match.group(2))
             elif m["role"] == "assistant":
-                assert re.fullmatch(r"<answer>.*</answer>", m["content"], re.S)
+                assert re.fullmatch(r"<answer>.+</answer>", m["content"], re.S) and previous == "tool"
             elif m["role"] == "tool":
-                assert m["content"].startswith("<tool_response>")
+                assert m["content"].startswith("<tool_response>") and previous == "assistant"
+            previous = m["role"]
         assert calls == [c for r in accepted_rounds(trajectory) for c in r.calls]
+
+
+def test_miss_func_tool_is_offered_only_from_its_round(run, tmp_path) -> None:
+    store, run_id = run
+    trajectory = next(t for t in _trajectories(store, run_id) if len(t.turns) == 2)
+    name = trajectory.turns[1].outcome.passing.calls[0].name
+    variant = with_variant(trajectory, Variant("miss_func", 1, tools=(name,)))
+    for convert in (to_openai, to_hermes, to_funreason, to_sharegpt):
+        record = convert(variant)
+        top = record.get("tools") or record["messages"][0]["content"]
+        assert f'"name": "{name}"' not in top, convert.__name__
+        items = record.get("messages") or record["conversations"]
+        offered = next(i for i, m in enumerate(items) if "New tools are available" in (m.get("content") or
+                                                                                         m.get("value") or ""))
+        asked = [i for i, m in enumerate(items) if m.get("role", m.get("from")) in ("user", "human")]
+        assert asked[0] < offered <= asked[1], convert.__name__  # after round 1's request, by round 2's
 
 
 def test_bfcl_ground_truth_parses_back_to_the_same_calls(run, tmp_path) -> None:
