@@ -13,7 +13,7 @@ from typing import Any
 import networkx as nx
 from pydantic import BaseModel
 
-from fr_core.agents.base import OFFLINE_LABEL, ask, parse_json_reply, render, role_event
+from fr_core.agents.base import OFFLINE_LABEL, ask_json, render, role_event
 from fr_core.agents.lexicon import goal_phrase, param_words
 from fr_core.errors import ParseError
 from fr_core.llm import LLMClient
@@ -150,10 +150,11 @@ class LLMCritiquing:
                         calls=[c.to_python() for c in attempt.calls],
                         results=[r.to_text()[:300] for r in attempt.results], reason=attempt.reason,
                         truth=[s.call.to_python() for s in truth], edges=edges)
-        text, event = ask(self.client, [{"role": "user", "content": prompt}], role="critiquing")
         try:
-            critique = parse_json_reply(text, _CritiqueReply).critique.strip()
-            error = None
+            reply, text, events = ask_json(self.client, [{"role": "user", "content": prompt}], _CritiqueReply,
+                                           role="critiquing")
+            critique, error = reply.critique.strip(), None
         except ParseError as exc:  # a critique that is not JSON is still a critique: keep the text
+            text, events = getattr(exc, "raw", ""), list(getattr(exc, "events", ()))
             critique, error = text.strip(), str(exc)
-        return StepResult(critique, {"prompt": prompt, "raw": text, "parse_error": error, "events": [event]})
+        return StepResult(critique, {"prompt": prompt, "raw": text, "parse_error": error, "events": events})

@@ -59,8 +59,10 @@ def summarize(value: Any, limit: int = 160) -> str:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, str) and not value.strip():
+        return "nothing"
     if isinstance(value, (int, float, str)):
-        return _short(value, limit)
+        return _short(value, limit).rstrip(".")
     if isinstance(value, list):
         if not value:
             return "nothing"
@@ -72,8 +74,8 @@ def summarize(value: Any, limit: int = 160) -> str:
         return f"{len(value)} entries" + (f", the first {summarize(value[0], limit // 2)}" if value else "")
     if isinstance(value, dict):
         for key in ("result", "message", "status", "error"):
-            if isinstance(value.get(key), str) and len(value) <= 2:
-                return _short(value[key], limit)
+            if isinstance(value.get(key), str) and len(value) <= 2 and value[key].strip():
+                return _short(value[key], limit).rstrip(".")
         parts = []
         for key, v in value.items():
             if isinstance(v, dict):
@@ -101,6 +103,8 @@ def _source(name: str, value: Any, query: str, earlier: Sequence[tuple[ToolCall,
     """Where the value of argument ``name`` can be known from, in words; empty when it needs no comment."""
     words = param_words(name)
     text = value if isinstance(value, str) else json.dumps(value, default=str)
+    if text and text.lower() in query.lower():
+        return ""  # the user said it: nothing to explain
     for call, result in reversed(earlier):
         if call_failed(result):
             continue
@@ -108,8 +112,6 @@ def _source(name: str, value: Any, query: str, earlier: Sequence[tuple[ToolCall,
                                                                    v == str(value))]
         if found:
             return f"the {words} {_short(value, 40)} comes from what `{call.name}` returned"
-    if text and text.lower() in query.lower():
-        return ""  # the user said it: nothing to explain
     if text and text.lower() in context.lower():
         return f"the {words} {_short(value, 40)} is the one from earlier in our conversation"
     schema = spec.properties.get(name, {}) if spec else {}

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from fr_core.agents.base import OFFLINE_LABEL, ask, parse_json_reply, render, role_event
+from fr_core.agents.base import OFFLINE_LABEL, ask_json, render, role_event
 from fr_core.agents.lexicon import SYNONYMS, goal_phrase, param_words, render_value, words
 from fr_core.llm import LLMClient
 from fr_core.types import AdvancedTool, Query, StepResult, ToolSpec
@@ -248,8 +248,7 @@ class LLMQuerying:
         prompt = render("querying.j2", tool=adv.spec.to_openai()["function"], values=adv.user_values,
                         hidden=adv.hidden_values, hard=hard, noise=noise,
                         history=[h.get("query", "") for h in history])
-        text, event = ask(self.client, [{"role": "user", "content": prompt}], role="querying", seed=seed,
-                          temperature=min(1.0, 0.3 + noise))
-        reply = parse_json_reply(text, _QueryReply)
+        reply, text, events = ask_json(self.client, [{"role": "user", "content": prompt}], _QueryReply,
+                                       role="querying", seed=seed, temperature=min(1.0, 0.3 + noise))
         query = Query(reply.query.strip(), "hard" if hard else "easy", noise, seed, dict(adv.user_values), self.label)
-        return StepResult(query, {"prompt": prompt, "raw": text, "events": [event]})
+        return StepResult(query, {"prompt": prompt, "raw": text, "events": events})

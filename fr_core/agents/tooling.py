@@ -10,7 +10,7 @@ from typing import Any
 import networkx as nx
 from pydantic import BaseModel
 
-from fr_core.agents.base import OFFLINE_LABEL, ask, parse_json_reply, render, role_event
+from fr_core.agents.base import OFFLINE_LABEL, ask_json, render, role_event
 from fr_core.agents.lexicon import goal_phrase, words
 from fr_core.llm import LLMClient
 from fr_core.synthesis.flow import FlowStep, turn_flow
@@ -148,9 +148,10 @@ class LLMTooling:
                   "description": specs[s.call.name].description if s.call.name in specs else ""}
                  for s, r in zip(plan.steps, plan.roles)]
         prompt = render("tooling.j2", steps=steps, params=plan.user_values, hidden=plan.hidden_values)
-        text, event = ask(self.client, [{"role": "user", "content": prompt}], role="tooling")
-        trace = {"prompt": prompt, "raw": text, "events": [event]}
-        reply = parse_json_reply(text, _ToolingReply)  # ParseError keeps ``raw``; the pipeline records it
+        # asked again once on a parse error; a ParseError after that keeps ``raw``, the pipeline records it
+        reply, text, events = ask_json(self.client, [{"role": "user", "content": prompt}], _ToolingReply,
+                                       role="tooling")
+        trace = {"prompt": prompt, "raw": text, "events": events}
         name = re.sub(r"\W+", "_", reply.name).strip("_").lower() or "advanced_tool"
         adv = _build(plan, name, reply.description, reply.parameters, self.label)
         return StepResult(adv, {**trace, "parsed": reply.model_dump()})

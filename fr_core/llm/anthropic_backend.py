@@ -1,7 +1,8 @@
 """Anthropic messages-API backend: OpenAI-form messages in, ``tool_use`` blocks out as ToolCalls.
 
 System messages become the ``system`` parameter, ``tool`` messages become ``tool_result`` blocks. Anthropic has no
-``seed`` or ``response_format``; they are ignored here (but still distinguish cache entries).
+``seed`` (ignored here, but it still distinguishes cache entries); a JSON-schema ``response_format`` becomes a forced
+tool whose input is returned as the reply text.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from fr_core.llm.base import LLMRequest, LLMResponse, Usage, tool_to_openai
 from fr_core.llm.sdk import SDKBackend
 from fr_core.types import ToolCall
 
-__all__ = ["AnthropicBackend", "to_anthropic_messages", "DEFAULT_MAX_TOKENS"]
+__all__ = ["AnthropicBackend", "to_anthropic_messages", "DEFAULT_MAX_TOKENS", "JSON_REPLY_TOOL"]
+
+#: The forced tool that carries a structured (JSON-schema) reply; its input comes back as the reply text.
+JSON_REPLY_TOOL = "json_reply"
 
 #: The messages API requires max_tokens; used when the request leaves it open.
 DEFAULT_MAX_TOKENS = 4096
@@ -103,6 +107,11 @@ class AnthropicBackend(SDKBackend):
             params["tools"] = [{"name": f["name"], "description": f.get("description", ""),
                                 "input_schema": f.get("parameters", {"type": "object", "properties": {}})}
                                for f in (tool_to_openai(t)["function"] for t in request.tools)]
+        schema = (request.response_format or {}).get("json_schema") if request.response_format else None
+        if schema and not request.tools:  # structured output: a forced tool whose input is the reply
+            params["tools"] = [{"name": JSON_REPLY_TOOL, "description": "Give the reply as this JSON object.",
+                                "input_schema": schema.get("schema", {"type": "object"})}]
+            params["tool_choice"] = {"type": "tool", "name": JSON_REPLY_TOOL}
         if request.temperature is not None:
             # Newer SDKs dropped the keyword (newer models fix sampling); older models still accept the field.
             params["extra_body"] = {"temperature": request.temperature}
@@ -118,6 +127,8 @@ class AnthropicBackend(SDKBackend):
                 texts.append(block.text)
             elif block.type == "thinking":
                 thinking.append(block.thinking)
+            elif block.type == "tool_use" and block.name == JSON_REPLY_TOOL:
+                texts.append(json.dumps(block.input or {}, ensure_ascii=False))
             elif block.type == "tool_use":
                 calls.append(ToolCall(block.name, dict(block.input or {})))
                 ids.append(block.id)

@@ -48,6 +48,12 @@ class ModelProfile:
     max_attempts: int = 5
     #: A fleet of OpenAI-compatible servers serving the same model; ``concurrency`` then limits each of them.
     base_urls: tuple[str, ...] = ()
+    #: How the reasoner calls tools: "native" (OpenAI tool_calls, Anthropic tool_use) or "text" (the
+    #: ``<tool_call>`` protocol, for servers without tool calling).
+    tool_calling: str = "native"
+    #: Whether JSON role replies ask for structured output (OpenAI json_schema, guided JSON on compatible servers,
+    #: a forced tool on Anthropic).
+    structured_output: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_urls", tuple(self.base_urls))
@@ -78,6 +84,8 @@ class _ProfileModel(BaseModel):
     timeout_s: float = Field(60.0, gt=0)
     max_attempts: int = Field(5, ge=1, le=50)
     base_urls: list[str] = Field(default_factory=list)
+    tool_calling: Literal["native", "text"] = "native"
+    structured_output: bool = True
 
 
 def _profiles_path(path: str | Path | None) -> Path:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import re
 import threading
 import urllib.request
 import time
@@ -27,7 +28,7 @@ from typing import Any
 from fr_core.types import ToolCall
 
 __all__ = ["FakeReply", "FakeServer", "FakeOpenAIServer", "FakeAnthropicServer", "FakeServerProcess",
-           "echo_responder"]
+           "echo_responder", "StepwiseModel"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,74 @@ def _last_user_text(body: dict[str, Any]) -> str:
 def echo_responder(body: dict[str, Any]) -> FakeReply:
     """The default answer: ``echo: <last user message>``."""
     return FakeReply(text=f"echo: {_last_user_text(body)}")
+
+
+def _text_of(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    return " ".join(str(p.get("text", "")) for p in content or [] if isinstance(p, dict))
+
+
+class StepwiseModel:
+    """A scripted model behind a fake server (OpenAI or Anthropic bodies): JSON replies for the tooling, querying,
+    critiquing and rewrite roles; as the reasoner it replays the chain listed in the last tooling prompt one call per
+    step (native tool calls when the request offers tools, the ``<tool_call>`` text protocol otherwise), then
+    answers "All done.". ``broken`` maps a step number to a raw text reply sent instead, on the first attempt only
+    (a malformed reply to test recovery)."""
+
+    def __init__(self, broken: dict[int, str] | None = None) -> None:
+        self.chain: list[ToolCall] = []
+        self.broken = dict(broken or {})
+        self.attempts = 0
+
+    def __call__(self, body: dict[str, Any]) -> FakeReply:
+        messages = body.get("messages", [])
+        # a role's prompt is its first user message (a re-ask after a parse error comes after it)
+        last = next((_text_of(m.get("content")) for m in messages if m.get("role") == "user"), "")
+        system = _text_of(body.get("system")) or (_text_of(messages[0].get("content")) if messages else "")
+        if "You are the tooling agent" in last:
+            from fr_core.llm.parsing import parse_python_calls
+
+            self.chain = [c for line in re.findall(r"^\d+\. \[\w+\] (.*?) -- ", last, re.M)
+                          for c in parse_python_calls(line)]
+            return FakeReply(json.dumps({"name": "tidy_files", "description": "Tidies the files.", "parameters": {}}))
+        if "You are the querying agent" in last:
+            return FakeReply(json.dumps({"query": "Please tidy up my project folder for me."}))
+        if "You are the critiquing agent" in last:
+            return FakeReply(json.dumps({"critique": "Make one step at a time and read each result."}))
+        if "writing the reasoning of a tool-using assistant" in last:
+            steps = len(re.findall(r"^Step \d+:", last, re.M))
+            return FakeReply(json.dumps({"steps": [f"I make step {n} from the request." for n in
+                                                   range(1, steps + 1)]}))
+        if "one step at a time" not in system:
+            return FakeReply("<answer>All done.</answer>")
+        done = self._steps_done(messages)
+        if done == 0:
+            self.attempts += 1
+        if self.attempts == 1 and done + 1 in self.broken:
+            return FakeReply(self.broken[done + 1])
+        if done >= len(self.chain):
+            return FakeReply("All done." if body.get("tools") else "<think>Everything ran.</think><answer>All done."
+                                                                      "</answer>")
+        call = self.chain[done]
+        if body.get("tools"):
+            return FakeReply(f"Step {done + 1}.", tool_calls=[call])
+        return FakeReply(f"<think>Step {done + 1}.</think><tool_call>[{call.to_python()}]</tool_call>")
+
+    @staticmethod
+    def _steps_done(messages: list[dict[str, Any]]) -> int:
+        """Assistant steps since the request of the current attempt (the last user text that is not a result)."""
+        count = 0
+        for message in reversed(messages):
+            content = message.get("content")
+            if message.get("role") == "assistant":
+                count += 1
+            elif message.get("role") == "user" and not (
+                    isinstance(content, list) and any(isinstance(p, dict) and p.get("type") == "tool_result"
+                                                      for p in content)) \
+                    and not _text_of(content).startswith("<tool_response>"):
+                return count
+        return count
 
 
 def _count_words(body: dict[str, Any]) -> int:

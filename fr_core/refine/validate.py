@@ -72,12 +72,14 @@ def execute_calls(start: Environment, calls: Sequence[ToolCall]) -> tuple[tuple[
 
 
 def _repeats(calls: Sequence[ToolCall], results: Sequence[CallResult], changed: Sequence[bool]) -> int:
-    """Calls that repeat an earlier identical call to no purpose: the same answer again, or the same change made
-    twice."""
+    """Calls that repeat an earlier identical successful call to no purpose: the same answer again, or the same
+    change made twice."""
     seen: set[str] = set()
     answers: set[tuple[str, str]] = set()
     count = 0
     for call, result, changed in zip(calls, results, changed):
+        if call_failed(result):  # a retry after a failure repeats nothing that worked
+            continue
         key = call.to_python()
         if key in seen and ((key, result.to_text()) in answers or changed):
             count += 1

@@ -16,7 +16,8 @@ def test_critique_loop_steps_attempts(open_page):
     assert run.hard.output.text and run.easy.output.text
     attempts = run.outcome.output.attempts
     assert at.session_state["critique.shown"] == 1
-    assert any("Attempt 1" in m.value for m in list(at.success) + list(at.error) + list(at.markdown))
+    assert any("Attempt 1" in m.value for m in list(at.success) + list(at.warning))
+    assert any(m.value.startswith("*Step 1*") for m in at.markdown)  # the attempt is shown step by step
     at.button(key="critique.all").click().run()
     assert at.session_state["critique.shown"] == len(attempts)
     assert not at.exception

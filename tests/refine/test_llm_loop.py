@@ -1,84 +1,121 @@
-"""The LLM-backed roles run the same loop; malformed output is a recorded failed attempt the critic answers."""
+"""The LLM-backed reasoner acts step by step through native tool calling (OpenAI and Anthropic, real SDKs against
+local fake servers) or the text protocol; calls returned as text are recovered; malformed replies at any step make a
+failed attempt the critic answers, never a crash."""
 
-import json
-import re
+from __future__ import annotations
+
+import pytest
 
 from fr_core.agents import make_agents
-from fr_core.envs import make_env
 from fr_core.graph import bfcl_graph
 from fr_core.llm import ScriptedClient, build_client
 from fr_core.llm.config import ModelProfile
-from fr_core.llm.fakeserver import FakeOpenAIServer, FakeReply
+from fr_core.llm.fakeserver import FakeAnthropicServer, FakeOpenAIServer, StepwiseModel
 from fr_core.pipeline import generate_sample
-from fr_core.refine import refine
-from fr_core.sampling import sample_turn
-from fr_core.synthesis import abstract_tool, turn_flow, write_query
+from fr_core.synthesis import turn_flow
 
 CLASS = ["GorillaFileSystem"]
 
 
-class FakeModel:
-    """A scripted model: JSON for A_T / A_Q / A_C, and for A_R first garbage, then the chain it saw in A_T's prompt."""
-
-    def __init__(self) -> None:
-        self.chain = ""
-
-    def __call__(self, messages: list[dict]) -> str:
-        last = messages[-1]["content"]
-        first = messages[0]["content"]
-        if "You are the tooling agent" in last:
-            self.chain = ", ".join(re.findall(r"^\d+\. \[\w+\] (.*?) -- ", last, re.M))
-            return 'Here you go: {"name": "tidy_files", "description": "Tidies the files.", "parameters": {}}'
-        if "You are the querying agent" in last:
-            return json.dumps({"query": "Please tidy up my project folder for me."})
-        if "You are the critiquing agent" in last:
-            return json.dumps({"critique": "No calls could be read: put them inside <tool_call>[...]</tool_call>."})
-        if "solves user requests by calling tools" in first:
-            if not any(m["content"].startswith("Feedback") for m in messages):
-                return "I would call some tools here, I think."  # malformed: no calls at all
-            return f"<think>The critic wants tags.</think><tool_call>[{self.chain}]</tool_call>"
-        return "<answer>All done.</answer>"
+def _agents(server, provider: str, **profile):
+    p = ModelProfile("fake", provider, "fake-model", base_url=server.base_url if provider == "openai" else server.url,
+                     api_key_env="FAKE_KEY", max_attempts=1, **profile)
+    return make_agents("fake", client=build_client(p, env={"FAKE_KEY": "test"}))
 
 
-def test_scripted_client_runs_the_loop_and_records_the_malformed_attempt() -> None:
-    model = FakeModel()
-    client = ScriptedClient(lambda request: model([dict(m) for m in request.messages]))
-    agents = make_agents("scripted", client=client)
-    graph = bfcl_graph(CLASS).output
-    env = make_env(CLASS, seed=4)
-    start = env.copy()
-    turn = sample_turn(env, graph, "cat", calls=4, seed=4).output
-    tools = tuple(env.tools())
-    adv = abstract_tool(turn, agents.tooling, tools, graph).output
-    query = write_query(adv, agents.querying, 0.5, 1, tools=tools).output
-    outcome = refine(query, tools, adv, turn, start, agents, k_max=3, graph=graph).output
-    first, second = outcome.attempts
-    assert first.parse_error and not first.passed and first.calls == ()
-    assert first.raw == "I would call some tools here, I think."
-    assert "tool_call" in first.critique
-    assert outcome.accepted and outcome.passed_index == 1
-    assert second.prompt[-1]["content"].startswith("Feedback on your previous attempt:")
-    assert [c for c in second.calls] == [s.call for s in turn_flow(turn, 0)] or second.passed
-    assert all(e["kind"] == "llm_call" for a in outcome.attempts for e in a.llm_events)
-    assert adv.spec.name == "tidy_files" and adv.agent.startswith("llm:")
-
-
-def test_generate_sample_through_the_openai_sdk_against_the_fake_server() -> None:
-    model = FakeModel()
-    with FakeOpenAIServer(responder=lambda body: FakeReply(text=model(body["messages"]))) as server:
-        profile = ModelProfile("fake", "openai", "fake-model", base_url=server.base_url, api_key_env="FAKE_KEY",
-                               max_attempts=1)
-        client = build_client(profile, env={"FAKE_KEY": "test"})
-        agents = make_agents("fake", client=client)
-        traj = generate_sample(CLASS, bfcl_graph(CLASS).output, rounds=2, calls=3, agents=agents, seed=3).output
+@pytest.mark.parametrize("server_class, provider", [(FakeOpenAIServer, "openai"), (FakeAnthropicServer, "anthropic")])
+def test_multi_step_attempts_through_native_tool_calling(server_class, provider) -> None:
+    model = StepwiseModel()
+    with server_class(responder=model) as server:
+        traj = generate_sample(CLASS, bfcl_graph(CLASS).output, rounds=2, calls=3, agents=_agents(server, provider),
+                               seed=3).output
+        bodies = list(server.requests)
     assert traj.status == "accepted", traj.error
-    assert traj.provenance["agent_kind"] == "llm" and traj.provenance["model"] == "fake-model"
     for record in traj.turns:
-        assert [a.passed for a in record.outcome.attempts] == [False, True]
-        assert record.outcome.attempts[0].parse_error
+        passing = record.outcome.passing
+        truth = [s.call for s in turn_flow(record.turn, record.round)]
+        assert [s.calls for s in passing.steps] == [(c,) for c in truth]  # one call per step, results read between
+        assert not any(s.recovered for s in passing.steps)
         assert record.answer == "All done."
-    # tooling, hard + easy query, 2 reasoning, 1 critique, 1 answer per round
-    assert traj.provenance["llm_calls"] == len(server.requests) == 7 * 2
+    reasoning = [b for b in bodies if b.get("tools")]
+    assert reasoning, "the reasoner offered its tools natively"
+    if provider == "openai":  # the second step's request carries the first step's call and its tool reply
+        later = next(b for b in reasoning if any(m.get("role") == "tool" for m in b["messages"]))
+        call = next(m for m in later["messages"] if m.get("tool_calls"))
+        reply = next(m for m in later["messages"] if m.get("role") == "tool")
+        assert reply["tool_call_id"] == call["tool_calls"][0]["id"]
+    else:
+        later = next(b for b in reasoning if any(isinstance(m["content"], list) and any(
+            p.get("type") == "tool_result" for p in m["content"]) for m in b["messages"]))
+        assert any(p.get("type") == "tool_use" for m in later["messages"] if isinstance(m["content"], list)
+                   for p in m["content"])
+        json_roles = [b for b in bodies if b.get("tool_choice")]  # structured output as a forced tool
+        assert json_roles and all(b["tool_choice"]["name"] == "json_reply" for b in json_roles)
+
+
+@pytest.mark.parametrize("bad", ['<tool_call>[cd(folder=</tool_call>', "<think>unclosed", "   "])
+def test_malformed_reply_at_step_two_is_a_failed_attempt_the_critic_answers(bad) -> None:
+    model = StepwiseModel(broken={2: bad})
+    with FakeOpenAIServer(responder=model) as server:
+        traj = generate_sample(CLASS, bfcl_graph(CLASS).output, rounds=1, calls=3,
+                               agents=_agents(server, "openai"), seed=3).output
+    outcome = traj.turns[0].outcome
+    first = outcome.attempts[0]
+    assert not first.passed and first.rule == "parse" and "step 2" in first.parse_error
+    assert len(first.steps) == 1 and first.critique  # the first step ran, the critic answered
+    assert traj.status == "accepted" and outcome.passed_index == 1, traj.error
+    assert outcome.passing.clean is not None  # the kept reasoning was written again without the retry
+
+
+def test_calls_written_as_text_are_recovered_as_data() -> None:
+    """A server that answers a tools request with a bare JSON call as text (Qwen on llama.cpp does) still acts."""
+    model = StepwiseModel()
+
+    def as_text(body):
+        reply = model(body)
+        if reply.tool_calls:
+            call = reply.tool_calls[0]
+            import json
+
+            return type(reply)(text=f'```json\n{json.dumps(call.to_json())}\n```')
+        return reply
+
+    with FakeOpenAIServer(responder=as_text) as server:
+        traj = generate_sample(CLASS, bfcl_graph(CLASS).output, rounds=1, calls=3, agents=_agents(server, "openai"),
+                               seed=3).output
+    passing = traj.turns[0].outcome.passing
+    assert traj.status == "accepted", traj.error
+    assert passing.steps and all(s.recovered for s in passing.steps)
+
+
+def test_text_protocol_profile() -> None:
+    model = StepwiseModel()
+    with FakeOpenAIServer(responder=model) as server:
+        traj = generate_sample(CLASS, bfcl_graph(CLASS).output, rounds=1, calls=3,
+                               agents=_agents(server, "openai", tool_calling="text"), seed=3).output
+        bodies = list(server.requests)
+    assert traj.status == "accepted", traj.error
+    assert not any(b.get("tools") for b in bodies)
+    assert any("<tool_response>" in str(b["messages"]) for b in bodies)
+
+
+def test_json_role_reply_is_asked_again_once_with_the_parse_error() -> None:
+    model = StepwiseModel()
+    broken = ['{"query": "Tidy up']  # the first querying reply is cut off
+
+    def respond(request):
+        if request.label == "querying" and broken:
+            return broken.pop()
+        reply = model({"messages": [dict(m) for m in request.messages], "tools": list(request.tools)})
+        return list(reply.tool_calls) or reply.text
+
+    client = ScriptedClient(respond)
+    traj = generate_sample(CLASS, bfcl_graph(CLASS).output, rounds=1, calls=3,
+                           agents=make_agents("s", client=client), seed=3).output
+    assert traj.status == "accepted", traj.error
+    assert traj.turns[0].hard_query.text == "Please tidy up my project folder for me."
+    asked = [r for r in client.requests if r.label == "querying"]
+    assert "could not be read" in str(asked[1].messages[-1]["content"])
 
 
 def test_unreadable_tooling_reply_fails_the_sample_and_keeps_the_raw_text() -> None:
@@ -86,3 +123,4 @@ def test_unreadable_tooling_reply_fails_the_sample_and_keeps_the_raw_text() -> N
     traj = generate_sample(CLASS, bfcl_graph(CLASS).output, rounds=1, agents=make_agents("s", client=client), seed=1)
     assert traj.output.status == "failed" and "ParseError" in traj.output.error
     assert traj.trace["rounds"][-1]["error_raw"] == "no json here"
+    assert len(client.requests) == 2  # asked once more with the parse error

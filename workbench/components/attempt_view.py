@@ -10,7 +10,8 @@ import streamlit as st
 from fr_core.types import Attempt, CallResult, ToolCall
 from workbench.components.trace_view import show_value
 
-__all__ = ["calls_text", "show_messages", "compare_rows", "missing_calls", "show_attempt", "llm_event_rows",
+__all__ = ["calls_text", "show_messages", "compare_rows", "missing_calls", "step_rows", "show_attempt",
+           "llm_event_rows",
            "show_llm_events",
            "show_adv_tool"]
 
@@ -79,25 +80,47 @@ def show_llm_events(events: Iterable[dict[str, Any]]) -> None:
                f"${sum(r['cost $'] for r in rows):.4f} · {sum(r['cached'] for r in rows)} cache hit(s)")
 
 
+def step_rows(attempt: Attempt, truth: Sequence[ToolCall] | None) -> list[dict[str, Any]]:
+    """One row per call of an attempt, by step: the step's reasoning, the call, its result, in the ground truth."""
+    truth = list(truth or ())
+    rows = []
+    for n, (text, step) in enumerate(zip(attempt.reasoning, attempt.steps), 1):
+        for i, (call, result) in enumerate(zip(step.calls, step.results)):
+            rows.append({"step": n, "reasoning": text if i == 0 else "", "call": call.to_python(),
+                         "result": result.to_text()[:200], "in ground truth": "✅" if call in truth else "✗",
+                         "recovered from text": step.recovered})
+    return rows
+
+
 def show_attempt(attempt: Attempt, truth: Sequence[ToolCall] | None = None) -> None:
-    """Everything about one attempt k: prompt, raw output, CoT, calls vs ground truth, verdict, critique."""
+    """Everything about one attempt k: prompt, each step (reasoning, calls, results) against the ground truth, the
+    answer, the verdict with its rule, the critique, and the clean rewrite kept for training."""
     if attempt.passed:
         st.success(f"Attempt {attempt.k}: passed — {attempt.reason}")
     else:
-        st.error(f"Attempt {attempt.k}: failed — {attempt.reason}")
+        rule = f" [{attempt.rule}]" if attempt.rule else ""
+        st.warning(f"Attempt {attempt.k}: failed{rule} — {attempt.reason}")  # an outcome, not an app error
     with st.expander(f"Prompt ({len(attempt.prompt)} message(s), with the critiques so far)"):
         show_messages(attempt.prompt)
-    st.markdown("**CoT**")
-    st.text(attempt.cot or "(empty)")
     if attempt.parse_error:
-        st.warning(f"Parse error: {attempt.parse_error}")
-    st.code(calls_text(attempt.calls), language="python")
-    st.dataframe(compare_rows(attempt.calls, attempt.results, truth), hide_index=True, width="stretch")
+        st.warning(f"Unusable reply: {attempt.parse_error}")
+    st.markdown(f"**Steps** ({len(attempt.steps)}: reasoning, calls, their results; each step sees the results "
+                "of the steps before)")
+    for n, step in enumerate(attempt.steps, 1):
+        st.markdown(f"*Step {n}* — {step.reasoning or '(no reasoning)'}")
+        st.code(calls_text(step.calls), language="python")
+        st.text("\n".join(r.to_text()[:300] for r in step.results))
+    st.markdown(f"**Answer** {attempt.answer or '(none)'}")
+    st.dataframe(step_rows(attempt, truth), hide_index=True, width="stretch")
     missing = missing_calls(attempt.calls, truth)
     if missing:
         st.caption("Ground-truth calls not made: " + ", ".join(missing))
     if attempt.critique:
         st.info(f"Critique (A_C): {attempt.critique}")
+    if attempt.clean is not None:
+        with st.expander("Clean rewrite kept for training (written from the request and the results alone)"):
+            for n, text in enumerate(attempt.clean, 1):
+                st.markdown(f"*Step {n}* — {text}")
     with st.expander("Raw model output"):
         st.text(attempt.raw or "(empty)")
     show_llm_events(attempt.llm_events)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -20,9 +21,19 @@ from fr_core.types import Attempt, ToolCall, ToolSpec, Trajectory, Turn
 from workbench.components.attempt_view import calls_text
 from workbench.components.phases import TurnRun, start_env_for
 
-__all__ = ["Editable", "editables", "review_reason", "draft_area", "parse_edit", "save_edit", "revision_rows"]
+__all__ = ["Editable", "editables", "review_reason", "steps_text", "draft_area", "parse_edit", "save_edit",
+           "revision_rows"]
 
-DRAFTS = "cot.drafts"  # item id -> {"cot": str, "calls": str}; survives switching items and failed checks
+DRAFTS = "cot.drafts"  # item id -> {"steps": str}; survives switching items and failed checks
+
+
+def steps_text(item: Editable) -> str:
+    """An attempt's steps as editable text: one ``<think>…</think><tool_call>[…]</tool_call>`` block per step,
+    blocks separated by a blank line (a turn with no attempt shows its ground-truth calls as one step)."""
+    if item.attempt is None:
+        return f"<think></think><tool_call>{calls_text(item.turn.calls)}</tool_call>"
+    return "\n\n".join(f"<think>{text}</think><tool_call>{calls_text(step.calls)}</tool_call>"
+                        for text, step in zip(item.attempt.reasoning, item.attempt.steps))
 
 
 @dataclass
@@ -87,8 +98,7 @@ def review_reason(item: Editable) -> str:
 def draft_area(item: Editable, field: str, label: str, height: int) -> str:
     """A text area whose content is kept in ``st.session_state`` per item, so no edit is ever lost."""
     drafts = st.session_state.setdefault(DRAFTS, {})
-    original = {"cot": item.attempt.cot if item.attempt else "",
-                "calls": calls_text(item.attempt.calls if item.attempt else item.turn.calls)}
+    original = {"steps": steps_text(item)}
     draft = drafts.setdefault(item.item_id, dict(original))
     key = f"cot.{field}.{item.item_id}"
     if key not in st.session_state:
@@ -100,28 +110,40 @@ def draft_area(item: Editable, field: str, label: str, height: int) -> str:
     return st.text_area(label, key=key, height=height, on_change=keep)
 
 
-def parse_edit(text: str, specs: Mapping[str, ToolSpec]) -> tuple[list[ToolCall], list[str]]:
-    """The edited calls (JSON or FunReason python calls, never evaluated) and argument warnings; raises ``FrError``
-    with a readable message for unparsable text or an unknown tool."""
-    calls = list(parse_tool_calls(text, specs).calls)
+def parse_edit(text: str, specs: Mapping[str, ToolSpec]) -> tuple[list[tuple[str, list[ToolCall]]], list[str]]:
+    """The edited steps, each ``(reasoning, calls)`` (FunReason blocks separated by blank lines; calls in JSON or
+    python-call form, never evaluated), and argument warnings; raises ``FrError`` with a readable message for
+    unparsable text, a step without calls or an unknown tool."""
+    steps = []
+    for n, block in enumerate((b for b in re.split(r"\n\s*\n", text.strip()) if b.strip()), 1):
+        try:
+            parsed = parse_tool_calls(block, specs)
+        except FrError as exc:
+            raise FrError(f"step {n}: {exc}") from None
+        if not parsed.calls:
+            raise FrError(f"step {n} has no calls: write them as <tool_call>[f(a=1)]</tool_call>")
+        steps.append((parsed.think, list(parsed.calls)))
+    calls = [c for _, step in steps for c in step]
     unknown = [c.name for c in calls if c.name not in specs]
     if unknown:
         raise ToolSpecError(f"unknown tool(s) {', '.join(sorted(set(unknown)))}: this environment has "
                             f"{', '.join(sorted(specs))}")
     warnings = [f"{c.name}: {msg}" for c in calls if (msg := check_arguments(specs[c.name], c.arguments))]
-    return calls, warnings
+    return steps, warnings
 
 
-def save_edit(item: Editable, cot: str, text: str, verdict: Any, who: str, note: str, decision: str) -> Revision:
-    """Save the draft as a revision with provenance (before/after, verdict, who, when): into the sample's store
-    when it came from one, else appended to the edits JSONL file."""
-    if not cot.strip():
-        raise FrError("the CoT is empty: write the reasoning before saving (the draft is kept)")
-    before = {"cot": item.attempt.cot if item.attempt else "",
-              "calls": calls_text(item.attempt.calls if item.attempt else item.turn.calls)}
-    revision = Revision(item.sample_id, item.round, before, {"cot": cot, "calls": text},
-                        {"passed": verdict.passed, "reason": verdict.reason}, who=who.strip(), note=note,
-                        decision=decision)
+def save_edit(item: Editable, text: str, verdict: Any, who: str, note: str, decision: str) -> Revision:
+    """Save the edited steps as a revision with provenance (before/after, verdict, who, when): into the sample's
+    store when it came from one, else appended to the edits JSONL file."""
+    steps, _ = parse_edit(text, _specs(item))
+    if any(not reasoning.strip() for reasoning, _ in steps):
+        raise FrError("a step has no reasoning: write it inside <think>…</think> before saving (the draft is kept)")
+    before = {"steps": steps_text(item)}
+    after = {"steps": text, "cot": "\n\n".join(r for r, _ in steps),
+             "calls": calls_text([c for _, cs in steps for c in cs])}
+    revision = Revision(item.sample_id, item.round, before, after,
+                        {"passed": verdict.passed, "reason": verdict.reason, "rule": verdict.rule}, who=who.strip(),
+                        note=note, decision=decision)
     if item.store is None:
         return save_revision(revision)
     store = Store(item.store)
@@ -133,6 +155,10 @@ def save_edit(item: Editable, cot: str, text: str, verdict: Any, who: str, note:
         store.close()
     return replace(revision, who=row.author,
                    when=datetime.fromtimestamp(row.created, timezone.utc).isoformat(timespec="seconds"))
+
+
+def _specs(item: Editable) -> dict[str, ToolSpec]:
+    return {t.name: t for t in item.start_env().tools()}
 
 
 def revision_rows(item: Editable) -> list[dict[str, Any]]:

@@ -69,8 +69,7 @@ def run_phases(classes: tuple[str, ...], seed: int, turn: Turn, start: Environme
 
 def revalidate(calls: Sequence[ToolCall], start: Environment, turn: Turn, round_index: int) -> Verdict:
     """Execute ``calls`` from ``start`` and judge them against the turn's ground truth, as ``refine`` does."""
-    truth_state, truth_results = ground_truth(start, turn, round_index)
-    return validate(calls, start, truth_state, truth_results)
+    return validate(calls, start, ground_truth(start, turn, round_index))
 
 
 def start_env_for(trajectory: Trajectory, round_index: int) -> Environment:

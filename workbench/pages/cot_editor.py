@@ -1,4 +1,5 @@
-"""CoT editor: edit a turn's CoT and calls by hand, re-validate by executing them, save revisions with provenance."""
+"""CoT editor: edit a turn's steps (reasoning and calls) by hand, re-validate by executing them, save revisions with
+provenance."""
 
 import getpass
 
@@ -42,22 +43,27 @@ with show_errors("CoT editor"):
     specs = {s.name: s for s in start.tools()}
     left, right = st.columns(2)
     with left:
-        cot = draft_area(item, "cot", "CoT (reasoning)", 260)
-        text = draft_area(item, "calls", "Calls: FunReason python calls `[f(a=1), g()]` or JSON", 140)
-        st.caption("Ctrl+Enter applies an edit; the verdict updates at once. Drafts are kept per turn.")
+        text = draft_area(item, "steps", "Steps: one <think>reasoning</think><tool_call>[calls]</tool_call> block "
+                                         "per step, blocks separated by a blank line", 360)
+        st.caption("Ctrl+Enter applies an edit; every step is executed again from the turn's start and the verdict "
+                   "updates at once. Drafts are kept per turn.")
     verdict = None
     with right:
-        if not cot.strip():
-            st.error("The CoT is empty: write the reasoning that leads to these calls.")
-        with show_errors("calls"):
-            calls, warnings = parse_edit(text, specs)
+        with show_errors("steps"):
+            steps, warnings = parse_edit(text, specs)
             for w in warnings:
                 st.warning(f"Argument check: {w}")
+            calls = [c for _, step in steps for c in step]
             verdict = revalidate(calls, start, item.turn, item.round)
+            rule = f" [{verdict.rule}]" if verdict.rule else ""
             (st.success if verdict.passed else st.error)(
-                f"{'PASS' if verdict.passed else 'FAIL'}: {verdict.reason}")
-            st.dataframe(compare_rows(calls, verdict.results, item.truth()), hide_index=True,
-                         width="stretch")
+                f"{'PASS' if verdict.passed else 'FAIL'}{rule}: {verdict.reason}")
+            for n, (reasoning, step) in enumerate(steps, 1):
+                if not reasoning.strip():
+                    st.error(f"Step {n} has no reasoning: write why these calls, from the request and the results.")
+            step_of = [n for n, (_, step) in enumerate(steps, 1) for _ in step]
+            rows = compare_rows(calls, verdict.results, item.truth())
+            st.dataframe([{"step": n, **row} for n, row in zip(step_of, rows)], hide_index=True, width="stretch")
             missing = missing_calls(calls, item.truth())
             if missing:
                 st.caption("Ground-truth calls not made: " + ", ".join(missing))
@@ -75,7 +81,7 @@ with show_errors("CoT editor"):
             st.error("Fix the calls before saving: the revision needs a verdict (the draft is kept).")
         else:
             with show_errors("save"):
-                rev = save_edit(item, cot, text, verdict, who, note, decision)
+                rev = save_edit(item, text, verdict, who, note, decision)
                 st.success(f"Revision saved to {item.store or edits_path()} by {rev.who} at {rev.when}"
                            + (f" ({rev.decision})" if rev.decision else ""))
 
