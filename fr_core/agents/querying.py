@@ -184,7 +184,7 @@ class OfflineQuerying:
                 goal = _noisy(goal, noise, rng)
                 same = last == (call.name, call.arguments)
                 last = (call.name, call.arguments)
-                if same:
+                if same and not riders.get(i):  # context values still need saying
                     clauses.append(goal + _pick(rng, noise, _AGAIN[0], _AGAIN))
                     movable.append(False)
                     continue

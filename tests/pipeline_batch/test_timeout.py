@@ -13,13 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from fr_core.agents import Draft, OfflineReasoning, make_agents
+from fr_core.agents import Move, OfflineReasoning, make_agents
 from fr_core.errors import ConfigError
 from fr_core.llm.fakeserver import FakeOpenAIServer, echo_responder
 from fr_core.pipeline.config import RunConfig
 from fr_core.pipeline.runner import run_batch
 from fr_core.store import Store
-from fr_core.types import StepResult
 
 FR = str(Path(sys.executable).with_name("fr"))
 
@@ -43,9 +42,15 @@ class SlowUnreadableReasoning(OfflineReasoning):
         super().__init__()
         self.seconds = seconds
 
-    def attempt(self, *args, **kwargs) -> StepResult[Draft]:
-        time.sleep(self.seconds)
-        return StepResult(Draft("I would call some tools here.", "", (), "no <tool_call> block"), {})
+    def begin(self, *args, **kwargs):
+        seconds = self.seconds
+
+        class Session:
+            def next(self, results) -> Move:
+                time.sleep(seconds)
+                return Move(raw="I would call some tools here.", parse_error="no <tool_call> block")
+
+        return Session()
 
 
 class HangingReasoning(OfflineReasoning):
@@ -57,13 +62,13 @@ class HangingReasoning(OfflineReasoning):
         self._calls = 0
         self._lock = threading.Lock()
 
-    def attempt(self, *args, **kwargs):
+    def begin(self, *args, **kwargs):
         with self._lock:
             self._calls += 1
             first = self._calls == 1
         if first:
             self.release.wait(60)
-        return super().attempt(*args, **kwargs)
+        return super().begin(*args, **kwargs)
 
 
 @pytest.mark.timeout(30)
