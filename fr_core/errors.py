@@ -11,6 +11,7 @@ __all__ = [
     "GraphError",
     "SamplingError",
     "LLMError",
+    "LLMTransportError",
     "ParseError",
     "StoreError",
     "SampleTimeout",
@@ -47,6 +48,12 @@ class SamplingError(FrError):
 
 class LLMError(FrError):
     """An LLM backend failed after retries, or is misconfigured."""
+
+
+class LLMTransportError(LLMError):
+    """The model server gave no usable answer after every retry: no connection, a timeout, HTTP 429 / 5xx, or a
+    200 body that is not JSON. Not the model's fault, so never count it as a failed reasoning attempt: re-raise
+    it; the runner stores the sample as failed with a transport reason and counts it apart."""
 
 
 class ParseError(FrError):
