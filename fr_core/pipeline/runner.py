@@ -86,6 +86,15 @@ def failure_kind(error: str) -> str:
     return "internal" if name.startswith(_INTERNAL) else "error"
 
 
+def _unparsed_replies(trajectory: Any, trace: Any) -> list[str]:
+    """The model replies of a sample that failed to parse: its attempts' raw text with a parse error, and the
+    reply that failed the sample (kept in its trace)."""
+    replies = [a.raw for record in (trajectory.turns if trajectory is not None else ())
+               for a in (record.outcome.attempts if record.outcome else ()) if a.parse_error and a.raw]
+    replies += [r["error_raw"] for r in (trace or {}).get("rounds", ()) if isinstance(r, dict) and r.get("error_raw")]
+    return replies
+
+
 def check_envs(config: RunConfig) -> None:
     """Build every environment of ``config.generate.envs`` once, so a bad spec stops the run before it starts
     (with the spec's place in the config) rather than failing each sample drawn from it."""
@@ -227,6 +236,9 @@ def run_batch(store: Store, config: RunConfig | None = None, n_samples: int | No
         else:
             agents, graphs = build_agents(config, str(store.path), accounting), _graphs(config)
             submit = partial(_in_thread, _one, config, agents, graphs)
+        # Replies that failed to parse are marked in the run's LLM cache, so a retry asks the model again.
+        rejects = LLMCache(store.path, "use") if config.agents.profile != "offline" and \
+            config.llm.cache_mode in ("use", "refresh") else None
         # The watchdog, for a sample stuck where it cannot check its deadline. Only local samples: they start when
         # submitted, while a Ray task may wait in the cluster's queue (Ray samples keep their own deadline).
         timeout = config.generate.sample_timeout_s
@@ -243,6 +255,9 @@ def run_batch(store: Store, config: RunConfig | None = None, n_samples: int | No
                 trajectory, failure = None, "internal"
                 error = f"{_INTERNAL} {type(exc).__name__}: the sample could not be stored: {exc}"
                 store.add_sample(run_id, idx, None, error=error, seconds=seconds, failure=failure)
+            if rejects is not None:
+                for reply in _unparsed_replies(trajectory, trace):
+                    rejects.reject_text(reply, f"failed to parse in sample {idx} of run {run_id}")
             status = trajectory.status if trajectory is not None else "failed"
             setattr(progress, status, getattr(progress, status) + 1)
             progress.transport_failed += failure == "transport"
