@@ -95,27 +95,26 @@ def _unparsed_replies(trajectory: Any, trace: Any) -> list[str]:
     return replies
 
 
-def check_envs(config: RunConfig) -> None:
-    """Build every environment of ``config.generate.envs`` once, so a bad spec stops the run before it starts
-    (with the spec's place in the config) rather than failing each sample drawn from it."""
+def check_envs(config: RunConfig) -> dict[str, nx.DiGraph]:
+    """Build every environment of ``config.generate.envs`` and its API graph once, before a run starts, so a bad
+    spec or a hanging tool stops it with the spec's place in the config instead of failing each sample drawn
+    from it. Returns the graphs, shared (read-only) by all samples."""
     from fr_core.envs import make_env
+    from fr_core.graph import bfcl_graph, build_graph
 
-    for i, spec in enumerate(config.generate.envs):
+    g, out = config.generate, {}
+    for i, spec in enumerate(g.envs):
         try:
-            make_env(spec, seed=config.run.seed, size=config.generate.size)
+            env = make_env(spec, seed=config.run.seed, size=g.size)
+            classes = [c.strip() for c in spec.split("+")]
+            if all(c in BFCL_CLASSES for c in classes):
+                out[spec] = bfcl_graph(classes).output
+            else:
+                out[spec] = build_graph(env.tools(), probe_envs=[env], seed=config.run.seed,
+                                        probe_call_timeout_s=g.probe_call_timeout_s,
+                                        probe_timeout_s=g.probe_timeout_s).output
         except FrError as exc:
-            raise ConfigError(f"generate.envs[{i}] = {spec!r} cannot be built: {exc}") from None
-
-
-def _graphs(config: RunConfig) -> dict[str, nx.DiGraph]:
-    """The API graph of every BFCL spec of the config, built once and shared (read-only) by all samples."""
-    from fr_core.graph import bfcl_graph
-
-    out = {}
-    for spec in config.generate.envs:
-        classes = [c.strip() for c in spec.split("+")]
-        if all(c in BFCL_CLASSES for c in classes):
-            out[spec] = bfcl_graph(classes).output
+            raise ConfigError(f"generate.envs[{i}] = {spec!r} cannot be used: {exc}") from None
     return out
 
 
@@ -202,7 +201,7 @@ def run_batch(store: Store, config: RunConfig | None = None, n_samples: int | No
         data = config.model_dump()
         data["generate"]["sample_timeout_s"] = sample_timeout
         config = RunConfig.from_dict(data, "--sample-timeout")
-    check_envs(config)
+    graphs = check_envs(config)
     if resume:
         run_id, total = resume, max(run.n_samples, n_samples or 0)
     else:
@@ -234,7 +233,7 @@ def run_batch(store: Store, config: RunConfig | None = None, n_samples: int | No
             pool = RayPool(config, accounting, ray_address)
             submit = pool.submit
         else:
-            agents, graphs = build_agents(config, str(store.path), accounting), _graphs(config)
+            agents = build_agents(config, str(store.path), accounting)
             submit = partial(_in_thread, _one, config, agents, graphs)
         # Replies that failed to parse are marked in the run's LLM cache, so a retry asks the model again.
         rejects = LLMCache(store.path, "use") if config.agents.profile != "offline" and \
