@@ -501,6 +501,13 @@ def _check_schema(schema: Any, where: str, depth: int = 0) -> None:
             raise ToolSpecError(f"{where}.required names {missing}, which are not in {where}.properties")
 
 
+def _check_tool_schema(schema: Any, where: str, tool: str) -> None:
+    try:
+        _check_schema(schema, where)
+    except ToolSpecError as exc:
+        raise ToolSpecError(f"tool {tool!r}: {exc}") from None
+
+
 def load_json_specs(source: str | Path | list[Any], owner: str = "json") -> list[ToolSpec]:
     """Tool specs from a JSON file or list: OpenAI ``{"type": "function", "function": {...}}`` entries or bare
     ``{name, description, parameters[, response]}`` ones. Errors name the file and the field.
@@ -535,7 +542,6 @@ def load_json_specs(source: str | Path | list[Any], owner: str = "json") -> list
             raise ToolSpecError(f"{where}.name '{name}' must be 1-64 letters, digits, '_', '-' or '.'")
         if name in first_seen:
             raise ToolSpecError(f"{where}.name: duplicate tool name '{name}' (first defined at tools[{first_seen[name]}])")
-        where = f"{where} (tool {name!r})"
         description = entry.get("description", "")
         if not isinstance(description, str):
             raise ToolSpecError(f"{where}.description must be a string")
@@ -545,12 +551,12 @@ def load_json_specs(source: str | Path | list[Any], owner: str = "json") -> list
                                 f"got {type(parameters).__name__}")
         if parameters.get("type", "object") != "object":
             raise ToolSpecError(f"{where}.parameters.type must be 'object', got {parameters.get('type')!r}")
-        _check_schema(parameters, f"{where}.parameters")
+        _check_tool_schema(parameters, f"{where}.parameters", name)
         parameters = {"type": "object", **copy.deepcopy(parameters)}
         parameters.setdefault("properties", {})
         response = entry.get("response")
         if response is not None:
-            _check_schema(response, f"{where}.response")
+            _check_tool_schema(response, f"{where}.response", name)
         first_seen[name] = i
         specs.append(ToolSpec(name, description, parameters, copy.deepcopy(response), owner))
     if not specs:
