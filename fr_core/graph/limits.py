@@ -16,7 +16,7 @@ __all__ = ["PROBE_CALL_TIMEOUT_S", "PROBE_TIMEOUT_S", "ProbeBudgetSpent", "Timed
 #: Seconds one probe call may take before the tool is called hanging.
 PROBE_CALL_TIMEOUT_S = 10.0
 #: Seconds all the probes of one graph build may take; past it probing stops and the graph keeps what it found.
-PROBE_TIMEOUT_S = 120.0
+PROBE_TIMEOUT_S = 60.0
 
 
 class ProbeBudgetSpent(Exception):
