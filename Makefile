@@ -17,8 +17,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install -q --no-deps '$(BFCL)'
 	touch $(STAMP)
 
+# `fr app` passes the server options itself (127.0.0.1 only, no usage statistics), from whatever folder.
 app: setup
-	$(BIN)/streamlit run workbench/app.py
+	$(BIN)/fr app
 
 # The end-to-end test drives Debian's chromium with Selenium; install it when missing (needs root and apt).
 browser:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -29,6 +33,21 @@ def envs(tools: bool = typer.Option(True, help="List each environment's tools.")
         specs = bfcl_tool_specs(cls.name)
         table.add_row(cls.name, cls.domain, ", ".join(s.name for s in specs) if tools else str(len(specs)))
     console.print(table)
+
+
+#: The server options the workbench always runs with, whatever folder it is started from (Streamlit reads the
+#: repo's ``.streamlit/config.toml`` only when started in the repo root): this machine only, no usage statistics.
+APP_OPTIONS = ("--server.address", "127.0.0.1", "--browser.serverAddress", "127.0.0.1",
+               "--browser.gatherUsageStats", "false", "--server.headless", "true")
+
+
+@app.command("app")
+def app_command(port: int = typer.Option(8501, min=1, max=65535, help="Port on 127.0.0.1.")) -> None:
+    """Start the workbench on http://127.0.0.1:PORT (this machine only, usage statistics off), from any folder."""
+    script = Path(__file__).resolve().parents[1] / "workbench" / "app.py"
+    command = [sys.executable, "-m", "streamlit", "run", str(script), *APP_OPTIONS, "--server.port", str(port)]
+    console.print(f"workbench on http://127.0.0.1:{port} (store: runs/workbench.db under {Path.cwd()}, or $FR_STORE)")
+    os.execv(sys.executable, command)  # Streamlit takes over this process: Ctrl-C and signals reach it directly
 
 
 app.add_typer(graph_app, name="graph")

@@ -11,6 +11,8 @@ __all__ = [
     "GraphError",
     "SamplingError",
     "LLMError",
+    "LLMCallError",
+    "LLMTransportError",
     "ParseError",
     "StoreError",
     "SampleTimeout",
@@ -47,6 +49,20 @@ class SamplingError(FrError):
 
 class LLMError(FrError):
     """An LLM backend failed after retries, or is misconfigured."""
+
+
+class LLMCallError(LLMError):
+    """A managed LLM call failed for good; ``event`` (an ``fr_core.llm.LLMCallEvent``) records it for the trace."""
+
+    def __init__(self, message: str, event: object = None) -> None:
+        super().__init__(message)
+        self.event = event
+
+
+class LLMTransportError(LLMCallError):
+    """The model server gave no usable answer after every retry: no connection, a timeout, HTTP 429 / 5xx, or a
+    200 body that is not JSON. Not the model's fault, so never count it as a failed reasoning attempt: re-raise
+    it; the runner stores the sample as failed with a transport reason and counts it apart."""
 
 
 class ParseError(FrError):

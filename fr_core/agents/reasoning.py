@@ -27,7 +27,7 @@ from fr_core.agents.base import (OFFLINE_LABEL, Move, ReasonTask, ask, ask_json,
 from fr_core.agents.lexicon import find_values, goal_phrase, param_words, words
 from fr_core.agents.narrate import describe_outcome, dirty_reasons, narrate_step
 from fr_core.envs.base import Environment, call_failed
-from fr_core.errors import LLMError, ParseError
+from fr_core.errors import LLMError, LLMTransportError, ParseError
 from fr_core.llm import LLMClient, parse_tool_calls
 from fr_core.sampling import OutputLeaf, output_leaves
 from fr_core.types import CallResult, Query, Step, StepResult, ToolCall, ToolSpec
@@ -469,6 +469,8 @@ class _LLMSession:
                                            seed=self.task.seed + self.k * 101 + self.n,
                                            temperature=self.agent.temperature,
                                            tools=self.task.tools if self.native else ())
+        except LLMTransportError:
+            raise  # the server's fault, not the model's: the sample fails as a transport failure, counted apart
         except LLMError as exc:
             event = getattr(exc, "event", {"kind": "llm_call", "role": "reasoning", "error": str(exc)})
             return Move(parse_error=f"the model call failed: {exc}", events=(event,))
@@ -557,6 +559,8 @@ class LLMReasoning:
             texts = tuple(t.strip() for t in reply.steps)
             problem = ("wrong number of steps" if len(texts) != len(steps)
                        else "; ".join(p for t in texts for p in dirty_reasons(t)))
+        except LLMTransportError:
+            raise
         except (ParseError, LLMError) as exc:
             texts, raw, problem = (), getattr(exc, "raw", ""), str(exc)
             events = list(getattr(exc, "events", ())) or [getattr(exc, "event", {"kind": "llm_call",

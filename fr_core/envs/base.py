@@ -131,7 +131,9 @@ class ObjectEnvironment:
         method = getattr(self._instances[spec.owner], spec.name)
         try:
             value = method(**copy.deepcopy(call.arguments))
-        except Exception as exc:  # a tool's own failure is a result, not a crash of the workbench
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # a tool's own failure, even SystemExit, is a result, not a crash of the workbench
             return CallResult(call, error=f"{call.name} raised {type(exc).__name__}: {exc}")
         value = to_jsonable(value)
         if isinstance(value, dict) and "error" in value:

@@ -437,12 +437,46 @@ def _read_json(source: str | Path, what: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ToolSpecError(f"{path}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
+    except RecursionError:
+        raise ToolSpecError(f"{path}: the JSON is nested too deeply to read; a tool schema may nest "
+                            f"{MAX_SCHEMA_DEPTH} levels at most") from None
 
 
-def _check_schema(schema: Any, where: str) -> None:
+#: How deep a tool's schema may nest, and the largest size (items, characters) it may ask a generated value for:
+#: mock values and arguments are made from schemas, and a bigger demand only hangs the machine.
+MAX_SCHEMA_DEPTH = 32
+MAX_SCHEMA_SIZE = 1000
+_NUMBER_WORDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
+_BOUNDS = (("minimum", "maximum"), ("minItems", "maxItems"), ("minLength", "maxLength"),
+           ("minProperties", "maxProperties"))
+
+
+def _check_limits(schema: dict[str, Any], where: str) -> None:
+    """Numeric keywords are numbers, size keywords whole numbers within ``MAX_SCHEMA_SIZE``, minimums ≤ maximums."""
+    for word in _NUMBER_WORDS:
+        if word in schema and (isinstance(schema[word], bool) or not isinstance(schema[word], (int, float))):
+            raise ToolSpecError(f"{where}.{word} must be a number, got {schema[word]!r}")
+    for low, high in _BOUNDS[1:]:
+        for word in (low, high):
+            value = schema.get(word)
+            if word in schema and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+                raise ToolSpecError(f"{where}.{word} must be a whole number ≥ 0, got {value!r}")
+        if schema.get(low, 0) > MAX_SCHEMA_SIZE:
+            raise ToolSpecError(f"{where}.{low} is {schema[low]:,}; values made from a schema hold at most "
+                                f"{MAX_SCHEMA_SIZE:,}: lower it")
+    for low, high in _BOUNDS:
+        if low in schema and high in schema and schema[low] > schema[high]:
+            raise ToolSpecError(f"{where}: {low} ({schema[low]}) is greater than {high} ({schema[high]}), "
+                                "so no value fits; swap or fix them")
+
+
+def _check_schema(schema: Any, where: str, depth: int = 0) -> None:
     """Structural checks of a JSON schema fragment, naming the field that is wrong."""
+    if depth > MAX_SCHEMA_DEPTH:
+        raise ToolSpecError(f"{where} nests more than {MAX_SCHEMA_DEPTH} levels deep; flatten the schema")
     if not isinstance(schema, dict):
         raise ToolSpecError(f"{where} must be a JSON object (a schema), got {type(schema).__name__}")
+    _check_limits(schema, where)
     kind = schema.get("type")
     for word in kind if isinstance(kind, list) else ([kind] if kind is not None else []):
         if word not in _JSON_TYPE_WORDS:
@@ -455,9 +489,9 @@ def _check_schema(schema: Any, where: str) -> None:
         if not isinstance(props, dict):
             raise ToolSpecError(f"{where}.properties must be an object of name → schema")
         for pname, sub in props.items():
-            _check_schema(sub, f"{where}.properties.{pname}")
+            _check_schema(sub, f"{where}.properties.{pname}", depth + 1)
     if "items" in schema:
-        _check_schema(schema["items"], f"{where}.items")
+        _check_schema(schema["items"], f"{where}.items", depth + 1)
     required = schema.get("required")
     if required is not None:
         if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
@@ -465,6 +499,13 @@ def _check_schema(schema: Any, where: str) -> None:
         missing = [r for r in required if r not in (props or {})]
         if missing:
             raise ToolSpecError(f"{where}.required names {missing}, which are not in {where}.properties")
+
+
+def _check_tool_schema(schema: Any, where: str, tool: str) -> None:
+    try:
+        _check_schema(schema, where)
+    except ToolSpecError as exc:
+        raise ToolSpecError(f"tool {tool!r}: {exc}") from None
 
 
 def load_json_specs(source: str | Path | list[Any], owner: str = "json") -> list[ToolSpec]:
@@ -510,12 +551,12 @@ def load_json_specs(source: str | Path | list[Any], owner: str = "json") -> list
                                 f"got {type(parameters).__name__}")
         if parameters.get("type", "object") != "object":
             raise ToolSpecError(f"{where}.parameters.type must be 'object', got {parameters.get('type')!r}")
-        _check_schema(parameters, f"{where}.parameters")
+        _check_tool_schema(parameters, f"{where}.parameters", name)
         parameters = {"type": "object", **copy.deepcopy(parameters)}
         parameters.setdefault("properties", {})
         response = entry.get("response")
         if response is not None:
-            _check_schema(response, f"{where}.response")
+            _check_tool_schema(response, f"{where}.response", name)
         first_seen[name] = i
         specs.append(ToolSpec(name, description, parameters, copy.deepcopy(response), owner))
     if not specs:

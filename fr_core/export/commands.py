@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 
 from fr_core.errors import FrError
+from fr_core.redact import scrub
 
 __all__ = ["export_command"]
 
@@ -18,7 +19,7 @@ def export_command(
     run: str = typer.Option(..., "--run", help="Run id (see `fr runs`)."),
     fmt: str = typer.Option(..., "--format", "-f", help="openai, sharegpt, hermes, funreason, bfcl or parquet."),
     out: Path = typer.Option(..., "--out", "-o", help="Output file (.jsonl, or .parquet)."),
-    db: Path = typer.Option(None, "--db", help="SQLite store (default runs/workbench.db)."),
+    db: Path = typer.Option(None, "--db", help="SQLite store (default runs/workbench.db under this folder)."),
     status: str = typer.Option("accepted", help="Samples to export: accepted, rejected, failed or all."),
     keep_contaminated: bool = typer.Option(False, help="Keep samples too close to BFCL's multi-turn test set."),
     keep_duplicates: bool = typer.Option(False, help="Keep near-duplicates of earlier samples of the run."),
@@ -37,7 +38,7 @@ def export_command(
         report = export_run(Store(path), run, fmt, out, status=None if status == "all" else status,
                             guard=not keep_contaminated, dedup=not keep_duplicates, cot=cot)
     except FrError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print("[red]error:[/red]", scrub(str(exc)), highlight=False)
         raise typer.Exit(2) from None
     files = ", ".join(str(p) for p in report.paths)
     if show and fmt in ("openai", "sharegpt", "hermes", "funreason") and report.written:

@@ -1,9 +1,12 @@
-"""``export_run``: stream a stored run's samples into one file of a chosen format, a row at a time."""
+"""``export_run``: stream a stored run's samples into one file of a chosen format, a row at a time, through a
+temporary file renamed into place, so a failed export leaves no half file and never touches the store."""
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -13,6 +16,7 @@ from fr_core.errors import ConfigError, StoreError
 from fr_core.export.bfcl import bfcl_category, to_bfcl
 from fr_core.export.formats import COT_MODES, to_funreason, to_hermes, to_openai, to_sharegpt
 from fr_core.export.quality import Contamination, ContaminationGuard, NearDuplicateFilter, sample_text
+from fr_core.redact import scrub
 from fr_core.store import SampleRow, Store, sanitize_config
 from fr_core.types import Trajectory
 
@@ -75,7 +79,33 @@ def answers_path(out: Path) -> Path:
 
 
 def _line(record: dict[str, Any]) -> str:
-    return json.dumps(record, ensure_ascii=False, default=str) + "\n"
+    return scrub(json.dumps(record, ensure_ascii=False, default=str)) + "\n"
+
+
+def _check_targets(store: Store, targets: tuple[Path, ...]) -> None:
+    """Refuse, with one clear line, an output that is a folder, the store or one of the store's side files."""
+    store_files = {Path(f"{store.path.resolve()}{end}") for end in ("", "-wal", "-shm", "-journal")}
+    for target in targets:
+        if target.is_dir():
+            raise ConfigError(f"export output {target} is a folder; give a file name inside it, e.g. "
+                              f"{target / ('export' + (target.suffix or '.jsonl'))}")
+        if target.resolve() in store_files or any(target.exists() and f.exists() and target.samefile(f)
+                                                  for f in store_files):
+            raise ConfigError(f"export output {target} is the store {store.path} (or one of its files): writing "
+                              "there would destroy the data; choose another file")
+
+
+@contextmanager
+def _staged(targets: tuple[Path, ...]) -> Iterator[tuple[Path, ...]]:
+    """Temporary files beside ``targets``, renamed onto them when the block ends well and removed when not."""
+    temps = tuple(t.with_name(f".{t.name}.{os.getpid()}.tmp") for t in targets)
+    try:
+        yield temps
+        for temp, target in zip(temps, targets):
+            os.replace(temp, target)
+    finally:
+        for temp in temps:
+            temp.unlink(missing_ok=True)
 
 
 def _rows(store: Store, run_id: str, status: str | None) -> Iterator[SampleRow]:
@@ -86,7 +116,7 @@ def _rows(store: Store, run_id: str, status: str | None) -> Iterator[SampleRow]:
 def _jsonl(rows: Iterator[SampleRow], fmt: str, out: Path, filters: _Filters, cot: str) -> ExportReport:
     convert = partial(_CHAT[fmt], cot=cot)
     read = written = 0
-    with out.open("w", encoding="utf-8") as fh:
+    with _staged((out,)) as (temp,), temp.open("w", encoding="utf-8") as fh:
         for row in rows:
             read += 1
             trajectory = row.trajectory
@@ -101,7 +131,8 @@ def _bfcl(rows: Iterator[SampleRow], out: Path, filters: _Filters) -> ExportRepo
     answers = answers_path(out)
     read = written = 0
     numbers: dict[str, int] = {}  # entries are numbered per category, as in BFCL's files
-    with out.open("w", encoding="utf-8") as q, answers.open("w", encoding="utf-8") as a:
+    with _staged((out, answers)) as (q_temp, a_temp), q_temp.open("w", encoding="utf-8") as q, \
+            a_temp.open("w", encoding="utf-8") as a:
         for row in rows:
             read += 1
             trajectory = row.trajectory
@@ -126,7 +157,7 @@ def _parquet(rows: Iterator[SampleRow], out: Path, filters: _Filters) -> ExportR
                         ("contaminated", pa.bool_()), ("near_duplicate", pa.bool_()), ("trajectory", pa.string())])
     read = 0
     batch: list[dict[str, Any]] = []
-    with pq.ParquetWriter(str(out), schema) as writer:
+    with _staged((out,)) as (temp,), pq.ParquetWriter(str(temp), schema) as writer:
         for row in rows:
             read += 1
             found, duplicate = filters.verdict(row.trajectory)
@@ -136,11 +167,12 @@ def _parquet(rows: Iterator[SampleRow], out: Path, filters: _Filters) -> ExportR
                 data = {**data, "provenance": sanitize_config(data.get("provenance", {}))}
             batch.append({"id": row.id, "run_id": row.run_id, "idx": row.idx, "status": row.status,
                           "classes": list(row.classes), "n_turns": row.n_turns, "n_attempts": row.n_attempts,
-                          "cost_usd": row.cost_usd, "seconds": row.seconds, "error": row.error,
+                          "cost_usd": row.cost_usd, "seconds": row.seconds,
+                          "error": None if row.error is None else scrub(row.error),
                           "created": row.created, "queries": queries,
                           "bfcl_overlap": found.overlap if found else None,
                           "contaminated": found.flagged if found else None, "near_duplicate": duplicate,
-                          "trajectory": json.dumps(data, ensure_ascii=False) if data else None})
+                          "trajectory": scrub(json.dumps(data, ensure_ascii=False)) if data else None})
             if len(batch) >= _PARQUET_BATCH:
                 writer.write_table(pa.Table.from_pylist(batch, schema))
                 batch = []
@@ -165,14 +197,18 @@ def export_run(store: Store, run_id: str, fmt: str, out: str | Path, *, status: 
     if status not in (None, "accepted", "rejected", "failed"):
         raise ConfigError(f"export status {status!r} is unknown; choose accepted, rejected, failed or all")
     out = Path(out)
+    _check_targets(store, (out, answers_path(out)) if fmt == "bfcl" else (out,))
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StoreError(f"cannot create the folder of {out}: {exc}") from None
     rows = _rows(store, run_id, status)
     filters = _Filters(guard, dedup)
-    if fmt == "bfcl":
-        return _bfcl(rows, out, filters)
-    if fmt == "parquet":
-        return _parquet(rows, out, filters)
-    return _jsonl(rows, fmt, out, filters, cot)
+    try:
+        if fmt == "bfcl":
+            return _bfcl(rows, out, filters)
+        if fmt == "parquet":
+            return _parquet(rows, out, filters)
+        return _jsonl(rows, fmt, out, filters, cot)
+    except OSError as exc:
+        raise StoreError(f"cannot write the export {out}: {exc}; nothing was written there") from None

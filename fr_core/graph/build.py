@@ -20,6 +20,7 @@ from typing import Any
 import networkx as nx
 
 from fr_core.envs.base import Environment, call_failed
+from fr_core.graph.limits import PROBE_CALL_TIMEOUT_S, PROBE_TIMEOUT_S, ProbeBudgetSpent, TimedEnvironment
 from fr_core.graph.model import add_edge, new_graph, prune_to_density
 from fr_core.types import CallResult, StepResult, ToolCall, ToolSpec
 
@@ -755,8 +756,14 @@ def build_graph(
     overlay: Any = None,
     seed: int = 0,
     max_density: float = 0.2,
+    probe_call_timeout_s: float = PROBE_CALL_TIMEOUT_S,
+    probe_timeout_s: float = PROBE_TIMEOUT_S,
 ) -> StepResult[nx.DiGraph]:
-    """G from the specs (name flow), execution probes in each of ``probe_envs``, then the manual overlay."""
+    """G from the specs (name flow), execution probes in each of ``probe_envs``, then the manual overlay.
+
+    A probe call that does not return within ``probe_call_timeout_s`` raises a GraphError naming the tool; past
+    ``probe_timeout_s`` in all, probing stops and ``trace.seconds["probe_cut"]`` says when.
+    """
     from fr_core.graph.overlay import apply_overlay
 
     trace = GraphTrace()
@@ -767,10 +774,15 @@ def build_graph(
     trace.seconds["name_flow"] = time.perf_counter() - t0
     t1 = time.perf_counter()
     paths = []
-    for i, env in enumerate(probe_envs):
-        for j, state in enumerate([env, *flag_states(env, seed=seed + i)]):
-            _apply(g, probe_edges(state, seed=seed + i + j), trace)
-            paths.extend(probe_obstacles(state, seed=seed + i + j))
+    until = time.monotonic() + probe_timeout_s
+    try:
+        for i, env in enumerate(probe_envs):
+            env = TimedEnvironment(env, probe_call_timeout_s, until)
+            for j, state in enumerate([env, *flag_states(env, seed=seed + i)]):
+                _apply(g, probe_edges(state, seed=seed + i + j), trace)
+                paths.extend(probe_obstacles(state, seed=seed + i + j))
+    except ProbeBudgetSpent:
+        trace.seconds["probe_cut"] = probe_timeout_s
     trace.seconds["probe"] = time.perf_counter() - t1
     mark_broken(g)
     trace.dropped = prune_to_density(g, max_density)

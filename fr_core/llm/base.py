@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from fr_core.errors import LLMError
+from fr_core.errors import LLMCallError, LLMError, LLMTransportError
 from fr_core.types import ToolCall, ToolSpec
 
 __all__ = [
@@ -20,6 +20,9 @@ __all__ = [
     "LLMClient",
     "RetryableError",
     "LLMCallError",
+    "LLMTransportError",
+    "MAX_CALL_TOKENS",
+    "implausible_usage",
     "tool_to_openai",
     "estimate_tokens",
     "is_retryable_status",
@@ -40,6 +43,21 @@ class Usage:
     @property
     def total_tokens(self) -> int:
         return self.input_tokens + self.output_tokens
+
+
+#: More tokens than any model takes or writes in one call: a server reporting more is not believed.
+MAX_CALL_TOKENS = 10_000_000
+
+
+def implausible_usage(usage: Usage) -> str | None:
+    """Why a server's token counts cannot be true (not whole numbers, negative, beyond ``MAX_CALL_TOKENS``), or
+    ``None`` when they are plausible; implausible counts are recorded as such and never charged."""
+    for name in ("input_tokens", "output_tokens"):
+        value = getattr(usage, name)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_CALL_TOKENS:
+            return (f"the server reported {name}={value!r}, not a whole number from 0 to {MAX_CALL_TOKENS:,}; "
+                    "the call is not charged")
+    return None
 
 
 def tool_to_openai(tool: ToolSpec | Mapping[str, Any]) -> dict[str, Any]:
@@ -124,6 +142,8 @@ class LLMCallEvent:
     attempts: int = 1
     error: str | None = None
     started_at: float = field(default_factory=time.time)
+    transport: bool = False  # the error was the server's (no usable answer), not the model's
+    usage_note: str | None = None  # why the reported usage was not believed (see implausible_usage)
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -187,7 +207,8 @@ class LLMClient(Protocol):
 
 
 class RetryableError(LLMError):
-    """A transient failure (429, 5xx, timeout, lost connection) that a retry may fix; raised by backends."""
+    """A transient failure (429, 5xx, timeout, lost connection, a body that is not JSON) that a retry may fix;
+    raised by backends. When retries run out the managed client raises ``LLMTransportError``."""
 
     def __init__(self, message: str, status: int | None = None, retry_after: float | None = None) -> None:
         super().__init__(message)
@@ -217,10 +238,3 @@ def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
     except (TypeError, ValueError, OverflowError):
         return None
 
-
-class LLMCallError(LLMError):
-    """A managed call failed for good; ``event`` records it (attempts, latency, the last error) for the trace."""
-
-    def __init__(self, message: str, event: LLMCallEvent) -> None:
-        super().__init__(message)
-        self.event = event

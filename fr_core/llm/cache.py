@@ -1,7 +1,8 @@
 """Content-addressed LLM response cache in SQLite (WAL): use, refresh, off, or replay-only for whole-run replay.
 
-The key is a sha256 of what changes an answer (provider, model, messages, tools, sampling, sample index), never of
-API keys or the server address, so a run recorded against one endpoint replays anywhere.
+The key is a sha256 of what changes an answer (provider, model, the endpoint that serves it, messages, tools,
+sampling, sample index), never of API keys: a reply recorded from one server is never served for another. A reply
+that failed to parse is marked rejected and is not served again, except to replay a run exactly (replay_only).
 """
 
 from __future__ import annotations
@@ -16,24 +17,27 @@ from typing import Any, Literal
 
 from fr_core.errors import ConfigError, LLMError
 from fr_core.llm.base import LLMRequest, LLMResponse
+from fr_core.redact import scrub
 
 __all__ = ["CacheMode", "CACHE_MODES", "cache_key", "canonical_request", "LLMCache"]
 
 CacheMode = Literal["use", "refresh", "off", "replay_only"]
 CACHE_MODES: tuple[str, ...] = ("use", "refresh", "off", "replay_only")
-_KEY_VERSION = 1
+_KEY_VERSION = 2
 
 
-def canonical_request(provider: str, model: str, request: LLMRequest) -> dict[str, Any]:
-    """The request fields that determine the answer, as plain JSON (tools in OpenAI form)."""
-    return {"v": _KEY_VERSION, "provider": provider, "model": model, "messages": [dict(m) for m in request.messages],
-            "tools": request.openai_tools(), "sampling": request.sampling(), "sample_index": request.sample_index}
+def canonical_request(provider: str, model: str, request: LLMRequest, endpoint: str = "") -> dict[str, Any]:
+    """The request fields that determine the answer, as plain JSON (tools in OpenAI form); ``endpoint`` is the
+    server address ("" for the provider's own)."""
+    return {"v": _KEY_VERSION, "provider": provider, "model": model, "endpoint": endpoint,
+            "messages": [dict(m) for m in request.messages], "tools": request.openai_tools(),
+            "sampling": request.sampling(), "sample_index": request.sample_index}
 
 
-def cache_key(provider: str, model: str, request: LLMRequest) -> str:
+def cache_key(provider: str, model: str, request: LLMRequest, endpoint: str = "") -> str:
     """sha256 hex of the canonical JSON of the request (sorted keys, no whitespace)."""
     try:
-        text = json.dumps(canonical_request(provider, model, request), sort_keys=True, separators=(",", ":"),
+        text = json.dumps(canonical_request(provider, model, request, endpoint), sort_keys=True, separators=(",", ":"),
                           ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise LLMError(f"request for {model} is not plain JSON ({exc}); messages and tools must be JSON values") \
@@ -48,7 +52,8 @@ CREATE TABLE IF NOT EXISTS llm_cache (
     model TEXT NOT NULL,
     created_at REAL NOT NULL,
     request TEXT NOT NULL,
-    response TEXT NOT NULL
+    response TEXT NOT NULL,
+    rejected TEXT
 )
 """
 
@@ -74,6 +79,9 @@ class LLMCache:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
                 conn.execute(_SCHEMA)
+                columns = {row[1] for row in conn.execute("PRAGMA table_info(llm_cache)")}
+                if "rejected" not in columns:  # a cache written before rejections were kept
+                    conn.execute("ALTER TABLE llm_cache ADD COLUMN rejected TEXT")
             except sqlite3.Error as exc:
                 raise ConfigError(f"cannot open the LLM cache {self.path}: {exc}; check the path and permissions") \
                     from None
@@ -88,11 +96,15 @@ class LLMCache:
         return self.mode in ("use", "refresh")
 
     def get(self, key: str) -> LLMResponse | None:
-        """The stored response for ``key`` (marked ``cached``), or None; in replay_only mode a miss raises."""
+        """The stored response for ``key`` (marked ``cached``), or None; in replay_only mode a miss raises.
+
+        A rejected reply counts as a miss, except in replay_only mode, which replays a run as it was recorded.
+        """
         if not self.reads or self._conn is None:
             return None
+        usable = "" if self.mode == "replay_only" else " AND rejected IS NULL"
         with self._lock:
-            row = self._conn.execute("SELECT response FROM llm_cache WHERE key = ?", (key,)).fetchone()
+            row = self._conn.execute(f"SELECT response FROM llm_cache WHERE key = ?{usable}", (key,)).fetchone()
         if row is None:
             if self.mode == "replay_only":
                 raise LLMError(f"replay-only cache {self.path} has no response for request {key[:12]}; "
@@ -105,10 +117,26 @@ class LLMCache:
         if not self.writes or self._conn is None:
             return
         row = (key, response.provider, response.model, time.time(),
-               json.dumps(request, ensure_ascii=False, sort_keys=True),
-               json.dumps(response.to_dict(), ensure_ascii=False, default=str))
+               scrub(json.dumps(request, ensure_ascii=False, sort_keys=True)),
+               scrub(json.dumps(response.to_dict(), ensure_ascii=False, default=str)))
         with self._lock:
-            self._conn.execute("INSERT OR REPLACE INTO llm_cache VALUES (?, ?, ?, ?, ?, ?)", row)
+            self._conn.execute("INSERT OR REPLACE INTO llm_cache VALUES (?, ?, ?, ?, ?, ?, NULL)", row)
+
+    def reject(self, key: str, reason: str) -> None:
+        """Mark the reply under ``key`` unusable (it failed to parse): later runs ask the model again."""
+        if self._conn is None:
+            return
+        with self._lock:
+            self._conn.execute("UPDATE llm_cache SET rejected = ? WHERE key = ?", (scrub(reason)[:500], key))
+
+    def reject_text(self, text: str, reason: str) -> int:
+        """Reject every cached reply whose text is ``text`` (a reply that failed to parse, known by its text
+        only); returns how many were marked."""
+        if self._conn is None or not text:
+            return 0
+        with self._lock:
+            return self._conn.execute("UPDATE llm_cache SET rejected = ? WHERE rejected IS NULL AND "
+                                      "json_extract(response, '$.text') = ?", (scrub(reason)[:500], text)).rowcount
 
     def __len__(self) -> int:
         if self._conn is None:

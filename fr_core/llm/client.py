@@ -15,15 +15,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from fr_core.errors import ConfigError, LLMError
+from fr_core.errors import ConfigError, LLMCallError, LLMError, LLMTransportError
 from fr_core.llm.base import (
-    LLMCallError,
     LLMCallEvent,
     LLMClient,
     LLMRequest,
     LLMResponse,
     RetryableError,
+    Usage,
     estimate_tokens,
+    implausible_usage,
 )
 from fr_core.llm.cache import CacheMode, LLMCache, cache_key, canonical_request
 from fr_core.llm.config import ModelProfile, get_profile, resolve_api_key
@@ -52,7 +53,9 @@ class RetryPolicy:
 
 @dataclass(frozen=True)
 class UsageTotals:
-    """Totals over the calls an ``Accounting`` saw; tokens and cost count live calls only (cache hits are free)."""
+    """Totals over the calls an ``Accounting`` saw; tokens and cost count live calls only (cache hits are free).
+    ``failures`` counts every failed call, ``transport_failures`` those of them the server caused;
+    ``implausible_usage`` counts calls whose reported tokens were not believed (and not charged)."""
 
     requests: int = 0
     cache_hits: int = 0
@@ -61,6 +64,8 @@ class UsageTotals:
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
+    transport_failures: int = 0
+    implausible_usage: int = 0
 
     def __add__(self, other: UsageTotals) -> UsageTotals:
         return UsageTotals(*(a + b for a, b in zip(self._values(), other._values())))
@@ -70,7 +75,7 @@ class UsageTotals:
 
     def _values(self) -> tuple[Any, ...]:
         return (self.requests, self.cache_hits, self.failures, self.retries, self.input_tokens,
-                self.output_tokens, self.cost_usd)
+                self.output_tokens, self.cost_usd, self.transport_failures, self.implausible_usage)
 
 
 class Accounting:
@@ -83,7 +88,8 @@ class Accounting:
     def record(self, event: LLMCallEvent) -> None:
         live = not event.cached and event.error is None
         delta = (1, int(event.cached), int(event.error is not None), max(0, event.attempts - 1),
-                 event.usage.input_tokens if live else 0, event.usage.output_tokens if live else 0, event.cost_usd)
+                 event.usage.input_tokens if live else 0, event.usage.output_tokens if live else 0, event.cost_usd,
+                 int(event.transport), int(event.usage_note is not None))
         name = f"{event.provider}:{event.model}"
         with self._lock:
             row = self._by_model.setdefault(name, [0] * len(delta))
@@ -130,7 +136,18 @@ class ManagedClient:
     def _prepare(self, request: LLMRequest) -> tuple[LLMRequest, str]:
         if not request.model:
             request = replace(request, model=self.profile.model)
-        return request, cache_key(self.profile.provider, request.model, request)
+        return request, cache_key(self.profile.provider, request.model, request, self.endpoint)
+
+    @property
+    def endpoint(self) -> str:
+        """The server(s) answering this profile, part of every cache key: a reply of one server is never
+        served for another."""
+        return " ".join(self.profile.endpoints)
+
+    def reject(self, key: str, reason: str) -> None:
+        """Mark the cached reply under ``key`` as unusable (it failed to parse) so it is asked again next time."""
+        if self.cache is not None:
+            self.cache.reject(key, reason)
 
     def _event(self, request: LLMRequest, key: str, started: float, **fields: Any) -> LLMCallEvent:
         event = LLMCallEvent(label=request.label, provider=self.profile.provider, model=request.model,
@@ -156,24 +173,34 @@ class ManagedClient:
 
     def _succeeded(self, request: LLMRequest, key: str, started: float, clock: float, attempts: int,
                    response: LLMResponse) -> LLMResponse:
+        note = implausible_usage(response.usage)
+        if note is not None:  # the raw payload keeps what the server claimed
+            response = replace(response, usage=Usage())
         cost = self.profile.cost(response.usage.input_tokens, response.usage.output_tokens)
         response = replace(response, cost_usd=cost, cached=False, provider=response.provider or self.profile.provider)
-        if self.cache is not None:
-            self.cache.put(key, canonical_request(self.profile.provider, request.model, request), response)
+        # Tool calls whose arguments are not JSON would be the same broken reply on every later run.
+        if self.cache is not None and not response.tool_call_errors:
+            self.cache.put(key, canonical_request(self.profile.provider, request.model, request, self.endpoint),
+                           response)
         if self.limits.tokens is not None:
             self.limits.tokens.adjust(response.usage.total_tokens - estimate_tokens(request))
         latency = time.perf_counter() - clock
         event = self._event(request, key, started, text=response.text, tool_calls=response.tool_calls,
-                            usage=response.usage, latency_s=latency, cost_usd=cost, attempts=attempts)
+                            usage=response.usage, latency_s=latency, cost_usd=cost, attempts=attempts,
+                            usage_note=note)
         return replace(response, latency_s=response.latency_s or latency, event=event)
 
     def _failed(self, request: LLMRequest, key: str, started: float, clock: float, attempts: int,
                 error: LLMError) -> LLMCallError:
         tries = f" after {attempts} attempts" if attempts > 1 else ""
+        transport = isinstance(error, RetryableError)
         event = self._event(request, key, started, latency_s=time.perf_counter() - clock, attempts=attempts,
-                            error=str(error))
-        return LLMCallError(f"profile {self.profile.name!r} ({self.profile.provider}:{request.model}) "
-                            f"failed{tries}: {error}", event)
+                            error=str(error), transport=transport)
+        where = f"profile {self.profile.name!r} ({self.profile.provider}:{request.model})"
+        if transport:
+            return LLMTransportError(f"transport failure: {where} got no usable answer{tries}: {error}; "
+                                     "check the server, or raise max_attempts in the profile", event)
+        return LLMCallError(f"{where} failed{tries}: {error}", event)
 
     def _wait_for_rate(self, request: LLMRequest) -> float:
         wait = 0.0

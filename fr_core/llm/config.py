@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from fr_core.errors import ConfigError
+from fr_core.redact import register_secret
 
 __all__ = [
     "PROVIDERS",
@@ -141,18 +142,21 @@ def get_profile(name: str, path: str | Path | None = None) -> ModelProfile:
 
 
 def resolve_api_key(profile: ModelProfile, env: Mapping[str, str] | None = None) -> str | None:
-    """The profile's API key from the environment; ``None`` for a keyless local server (base_url, no api_key_env).
+    """The profile's API key from the environment, for the endpoint it belongs to; the key is registered so it is
+    scrubbed from everything written.
 
-    Raises ConfigError naming the variable to set when a needed key is missing.
+    A profile with its own server (``base_url`` / ``base_urls``) gets only the key its ``api_key_env`` names:
+    ``OPENAI_API_KEY`` is never sent to a compatible server unless the profile says so (``None``: a keyless
+    local server). The provider's own endpoint gets ``api_key_env`` or the provider's usual variable. Raises
+    ConfigError naming the variable to set when a needed key is missing.
     """
     env = os.environ if env is None else env
-    var = profile.api_key_env or DEFAULT_KEY_ENV.get(profile.provider)
+    var = profile.api_key_env or (None if profile.endpoints else DEFAULT_KEY_ENV.get(profile.provider))
     if var is None:
-        return None
-    key = env.get(var, "").strip()
-    if key:
-        return key
-    if profile.endpoints and not profile.api_key_env:
         return None  # vLLM / SGLang / Ollama on our own machines need no key
-    raise ConfigError(f"model profile {profile.name!r} ({profile.provider}) needs an API key: "
-                      f"set the environment variable {var}")
+    key = env.get(var, "").strip()
+    if not key:
+        raise ConfigError(f"model profile {profile.name!r} ({profile.provider}) needs an API key: "
+                          f"set the environment variable {var}")
+    register_secret(key)
+    return key

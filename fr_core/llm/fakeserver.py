@@ -1,7 +1,8 @@
 """Local fake LLM servers on 127.0.0.1 speaking OpenAI chat-completions and Anthropic messages, for tests and demos.
 
-They answer from a queue of ``FakeReply`` (text, tool calls, an HTTP error with Retry-After, extra delay) or else
-from a responder function (default: echo the last user message), with a fixed latency, and record each request.
+They answer from a queue of ``FakeReply`` (text, tool calls, an HTTP error with Retry-After, extra delay, a raw body,
+claimed usage) or else from a responder function (default: echo the last user message; ``with_faults`` adds seeded
+server faults), with a fixed latency, and record each request.
 
 >>> with FakeOpenAIServer() as server:
 ...     import openai
@@ -15,6 +16,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import re
+import random
 import threading
 import urllib.request
 import time
@@ -28,18 +30,22 @@ from typing import Any
 from fr_core.types import ToolCall
 
 __all__ = ["FakeReply", "FakeServer", "FakeOpenAIServer", "FakeAnthropicServer", "FakeServerProcess",
-           "echo_responder", "StepwiseModel"]
+           "echo_responder", "StepwiseModel", "with_faults"]
 
 
 @dataclass(frozen=True)
 class FakeReply:
-    """One scripted answer: text and tool calls, or an HTTP error ``status`` (with ``retry_after`` seconds)."""
+    """One scripted answer: text and tool calls, or an HTTP error ``status`` (with ``retry_after`` seconds; ``text``
+    becomes the error's message). ``body`` is sent as is instead of a reply (a broken server); ``usage`` replaces
+    the token counts the server claims."""
 
     text: str = ""
     tool_calls: Sequence[ToolCall] = ()
     status: int = 200
     retry_after: float | None = None
     delay_s: float = 0.0
+    body: str | None = None
+    usage: dict[str, Any] | None = None
 
 
 def _last_user_text(body: dict[str, Any]) -> str:
@@ -123,6 +129,25 @@ class StepwiseModel:
                     and not _text_of(content).startswith("<tool_response>"):
                 return count
         return count
+def with_faults(responder: Callable[[dict[str, Any]], FakeReply] = echo_responder, *, rate_limited: float = 0.0,
+                server_error: float = 0.0, garbage: float = 0.0, surrogate: float = 0.0,
+                seed: int = 0) -> Callable[[dict[str, Any]], FakeReply]:
+    """``responder`` with seeded shares of its replies replaced by faults: HTTP 429, HTTP 500, a 200 body that
+    is not JSON, and a reply whose text holds a lone surrogate (text no store can encode as it is)."""
+    rng, lock = random.Random(seed), threading.Lock()
+
+    def answer(body: dict[str, Any]) -> FakeReply:
+        with lock:
+            draw = rng.random()
+        for share, fault in ((rate_limited, FakeReply(status=429, retry_after=0)), (server_error, FakeReply(status=500)),
+                             (garbage, FakeReply(body="<html>502 Bad Gateway</html>"))):
+            if draw < share:
+                return fault
+            draw -= share
+        reply = responder(body)
+        return FakeReply(text=reply.text + " \ud800", tool_calls=reply.tool_calls) if draw < surrogate else reply
+
+    return answer
 
 
 def _count_words(body: dict[str, Any]) -> int:
@@ -210,7 +235,7 @@ class FakeServer:
     def success_body(self, body: dict[str, Any], reply: FakeReply) -> dict[str, Any]:
         raise NotImplementedError
 
-    def error_body(self, status: int) -> dict[str, Any]:
+    def error_body(self, status: int, message: str = "") -> dict[str, Any]:
         raise NotImplementedError
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
@@ -224,8 +249,8 @@ class FakeServer:
             def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
                 pass
 
-            def _send(self, status: int, payload: dict[str, Any], extra: dict[str, str] | None = None) -> None:
-                data = json.dumps(payload).encode()
+            def _send(self, status: int, payload: dict[str, Any] | str, extra: dict[str, str] | None = None) -> None:
+                data = (payload if isinstance(payload, str) else json.dumps(payload)).encode("utf-8", "surrogatepass")
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
@@ -257,9 +282,15 @@ class FakeServer:
                     time.sleep(delay)
                 if reply.status != 200:
                     extra = {} if reply.retry_after is None else {"Retry-After": f"{reply.retry_after:g}"}
-                    self._send(reply.status, server.error_body(reply.status), extra)
+                    self._send(reply.status, server.error_body(reply.status, reply.text), extra)
                     return
-                self._send(200, server.success_body(body, reply))
+                if reply.body is not None:
+                    self._send(200, reply.body)
+                    return
+                payload = server.success_body(body, reply)
+                if reply.usage is not None:
+                    payload["usage"] = {**payload["usage"], **reply.usage}
+                self._send(200, payload)
 
         return Handler
 
@@ -287,9 +318,9 @@ class FakeOpenAIServer(FakeServer):
                              "finish_reason": "tool_calls" if reply.tool_calls else "stop"}],
                 "usage": {"prompt_tokens": prompt, "completion_tokens": output, "total_tokens": prompt + output}}
 
-    def error_body(self, status: int) -> dict[str, Any]:
+    def error_body(self, status: int, message: str = "") -> dict[str, Any]:
         kind = "rate_limit_exceeded" if status == 429 else "server_error"
-        return {"error": {"message": f"fake {kind} ({status})", "type": kind, "code": kind}}
+        return {"error": {"message": message or f"fake {kind} ({status})", "type": kind, "code": kind}}
 
 
 class FakeAnthropicServer(FakeServer):
@@ -309,9 +340,9 @@ class FakeAnthropicServer(FakeServer):
                 "usage": {"input_tokens": _count_words(body),
                           "output_tokens": len(reply.text.split()) + 10 * len(reply.tool_calls)}}
 
-    def error_body(self, status: int) -> dict[str, Any]:
+    def error_body(self, status: int, message: str = "") -> dict[str, Any]:
         kind = {429: "rate_limit_error", 529: "overloaded_error"}.get(status, "api_error")
-        return {"type": "error", "error": {"type": kind, "message": f"fake {kind} ({status})"}}
+        return {"type": "error", "error": {"type": kind, "message": message or f"fake {kind} ({status})"}}
 
 
 _KINDS: dict[str, type[FakeServer]] = {"openai": FakeOpenAIServer, "anthropic": FakeAnthropicServer}

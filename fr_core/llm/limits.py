@@ -106,9 +106,11 @@ class RateLimiter:
             return 0.0 if self._level >= 0 else -self._level / self._rate
 
     def adjust(self, units: float) -> None:
-        """Give back (negative) or charge (positive) units once the true token count is known."""
+        """Give back (negative) or charge (positive) units once the true token count is known; at most a
+        minute's worth either way, so no reported count can stall the bucket for long."""
+        units = max(-self.per_minute, min(self.per_minute, units))
         with self._lock:
-            self._level = min(self.per_minute, self._level - units)
+            self._level = max(-self.per_minute, min(self.per_minute, self._level - units))
 
 
 @dataclass

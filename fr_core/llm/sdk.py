@@ -9,6 +9,7 @@ from typing import Any
 
 from fr_core.errors import LLMError
 from fr_core.llm.base import LLMRequest, LLMResponse, RetryableError, is_retryable_status, retry_after_seconds
+from fr_core.redact import scrub
 
 __all__ = ["SDKBackend"]
 
@@ -51,6 +52,12 @@ class SDKBackend:
         raise NotImplementedError
 
     def _error(self, exc: Exception) -> LLMError:
+        """Our error for an SDK error, its text scrubbed: a server may echo the key it was sent."""
+        error = self._classify(exc)
+        error.args = (scrub(str(error)),)
+        return error
+
+    def _classify(self, exc: Exception) -> LLMError:
         sdk = self._sdk
         if isinstance(exc, sdk.APITimeoutError):
             return RetryableError(f"{self.label} request to {self.where} timed out")
@@ -66,6 +73,20 @@ class SDKBackend:
             return LLMError(message)
         return LLMError(f"{self.label} SDK error from {self.where}: {exc}")
 
+    def _read(self, payload: Any, latency_s: float) -> LLMResponse:
+        """The response in a payload; a body the SDK could not read as its reply type is a transient failure."""
+        if isinstance(payload, (str, bytes)):  # the SDK hands back a body that was not JSON as it came
+            raise RetryableError(f"{self.label} server {self.where} answered HTTP 200 with a body that is not JSON "
+                                 f"({scrub(str(payload)[:80])!r})")
+        try:
+            return self._response(payload, latency_s)
+        except (AttributeError, TypeError, KeyError) as exc:
+            raise RetryableError(f"{self.label} server {self.where} answered HTTP 200 with a reply that is not a "
+                                 f"{self.label} reply ({type(exc).__name__}: {scrub(str(exc))[:120]})") from None
+
+    def _not_json(self, exc: ValueError) -> RetryableError:
+        return RetryableError(f"{self.label} server {self.where} answered with a body that is not JSON ({exc})")
+
     def complete(self, request: LLMRequest) -> LLMResponse:
         params = self._params(request)
         started = time.perf_counter()
@@ -73,7 +94,9 @@ class SDKBackend:
             payload = self._create(self._client, params)
         except self._sdk.APIError as exc:
             raise self._error(exc) from None
-        return self._response(payload, time.perf_counter() - started)
+        except ValueError as exc:  # the SDK's json.loads of a body the server said was JSON
+            raise self._not_json(exc) from None
+        return self._read(payload, time.perf_counter() - started)
 
     async def acomplete(self, request: LLMRequest) -> LLMResponse:
         loop = asyncio.get_running_loop()
@@ -86,4 +109,6 @@ class SDKBackend:
             payload = await self._create(client, params)
         except self._sdk.APIError as exc:
             raise self._error(exc) from None
-        return self._response(payload, time.perf_counter() - started)
+        except ValueError as exc:
+            raise self._not_json(exc) from None
+        return self._read(payload, time.perf_counter() - started)

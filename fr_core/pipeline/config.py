@@ -9,6 +9,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from fr_core.errors import ConfigError
+from fr_core.graph.limits import PROBE_CALL_TIMEOUT_S, PROBE_TIMEOUT_S
+from fr_core.store.store import MAX_SAMPLES
 
 __all__ = ["RunConfig", "load_run_config", "CONFIGS_DIR"]
 
@@ -24,7 +26,7 @@ class RunSection(_Frozen):
     """``[run]``: the run's seed (every sample's seed derives from it and its index), defaults for the CLI."""
 
     seed: int = Field(0, ge=0)
-    samples: int = Field(100, ge=1)
+    samples: int = Field(100, ge=1, le=MAX_SAMPLES)
     concurrency: int = Field(2, ge=1, le=1024)
 
 
@@ -49,6 +51,9 @@ class GenerateSection(_Frozen):
     leak_retries: int = Field(2, ge=0, le=20)
     # Seconds one sample may take (0 or None: no limit); past it the sample is stored as failed (SampleTimeout).
     sample_timeout_s: float | None = Field(300.0, ge=0)
+    # Limits of the execution probes that build the graph of a non-BFCL environment (see fr_core.graph.limits).
+    probe_call_timeout_s: float = Field(PROBE_CALL_TIMEOUT_S, gt=0)
+    probe_timeout_s: float = Field(PROBE_TIMEOUT_S, gt=0)
     # Shares of samples made into harder variants: miss_func, miss_param, long_context (see pipeline.variants).
     variants: dict[str, float] = Field(default_factory=dict)
 

@@ -21,13 +21,13 @@ _CONTEXTS: dict[str, tuple[Any, Any, Accounting]] = {}
 
 
 def _context(config: RunConfig) -> tuple[Any, Any, Accounting]:
-    from fr_core.pipeline.runner import _graphs, build_agents
+    from fr_core.pipeline.runner import build_agents, check_envs
 
     key = json.dumps(config.model_dump(), sort_keys=True)
     if key not in _CONTEXTS:
         accounting = Accounting()
         # The LLM cache lives in the driver's store, which workers neither see nor write: they call live.
-        _CONTEXTS[key] = (build_agents(config, "", accounting), _graphs(config), accounting)
+        _CONTEXTS[key] = (build_agents(config, "", accounting), check_envs(config), accounting)
     return _CONTEXTS[key]
 
 

@@ -1,6 +1,6 @@
 """The batch runner: ``generate_sample`` with a bounded number in flight, each sample stored in one transaction
-under an id from the run seed and its index, so a killed run resumes losing and duplicating nothing; a sample past
-its time limit is stored as failed and never holds up the run."""
+under an id from the run seed and its index, so a killed run resumes losing and duplicating nothing; a sample that
+fails in any way, or passes its time limit, is stored as failed with its reason and never holds up the run."""
 
 from __future__ import annotations
 
@@ -17,15 +17,19 @@ import networkx as nx
 
 from fr_core.agents import AgentSet, make_agents
 from fr_core.envs import BFCL_CLASSES
-from fr_core.errors import ConfigError, FrError
+from fr_core.errors import ConfigError, FrError, LLMTransportError, SampleTimeout
 from fr_core.llm import Accounting, LLMCache
 from fr_core.pipeline.config import RunConfig
 from fr_core.pipeline.generate import code_version, generate_sample
 from fr_core.pipeline.variants import choose_variant, make_variant, with_variant
-from fr_core.store import Store
+from fr_core.store import MAX_SAMPLES, Store, lease_owner
 from fr_core.types import Deadline
 
-__all__ = ["BatchProgress", "env_for", "build_agents", "run_batch"]
+__all__ = ["BatchProgress", "env_for", "build_agents", "check_envs", "failure_kind", "run_batch"]
+
+#: Seconds a runner's lease on a sample in flight lasts without renewal (a runner renews it twice a second).
+LEASE_S = 60.0
+_INTERNAL = "internal error"
 
 
 @dataclass
@@ -37,6 +41,7 @@ class BatchProgress:
     accepted: int = 0
     rejected: int = 0
     failed: int = 0
+    transport_failed: int = 0  # of ``failed``: the model server gave no usable answer (not the model's doing)
     skipped: int = 0  # stored before this invocation (resume)
     started: float = field(default_factory=time.perf_counter)
     llm_calls: int = 0
@@ -69,15 +74,47 @@ def build_agents(config: RunConfig, db_path: str, accounting: Accounting) -> Age
                        profiles_path=config.llm.profiles)
 
 
-def _graphs(config: RunConfig) -> dict[str, nx.DiGraph]:
-    """The API graph of every BFCL spec of the config, built once and shared (read-only) by all samples."""
-    from fr_core.graph import bfcl_graph
+def failure_kind(error: str) -> str:
+    """The kind of a failed sample's reason: ``transport`` (no usable answer from the model server), ``timeout``,
+    ``internal`` (a bug, or a tool ending the process) or ``error`` (a model reply or an environment that cannot
+    be used). Reasons begin with the error's class name."""
+    name = error.partition(":")[0]
+    if name == LLMTransportError.__name__:
+        return "transport"
+    if name == SampleTimeout.__name__:
+        return "timeout"
+    return "internal" if name.startswith(_INTERNAL) else "error"
 
-    out = {}
-    for spec in config.generate.envs:
-        classes = [c.strip() for c in spec.split("+")]
-        if all(c in BFCL_CLASSES for c in classes):
-            out[spec] = bfcl_graph(classes).output
+
+def _unparsed_replies(trajectory: Any, trace: Any) -> list[str]:
+    """The model replies of a sample that failed to parse: its attempts' raw text with a parse error, and the
+    reply that failed the sample (kept in its trace)."""
+    replies = [a.raw for record in (trajectory.turns if trajectory is not None else ())
+               for a in (record.outcome.attempts if record.outcome else ()) if a.parse_error and a.raw]
+    replies += [r["error_raw"] for r in (trace or {}).get("rounds", ()) if isinstance(r, dict) and r.get("error_raw")]
+    return replies
+
+
+def check_envs(config: RunConfig) -> dict[str, nx.DiGraph]:
+    """Build every environment of ``config.generate.envs`` and its API graph once, before a run starts, so a bad
+    spec or a hanging tool stops it with the spec's place in the config instead of failing each sample drawn
+    from it. Returns the graphs, shared (read-only) by all samples."""
+    from fr_core.envs import make_env
+    from fr_core.graph import bfcl_graph, build_graph
+
+    g, out = config.generate, {}
+    for i, spec in enumerate(g.envs):
+        try:
+            env = make_env(spec, seed=config.run.seed, size=g.size)
+            classes = [c.strip() for c in spec.split("+")]
+            if all(c in BFCL_CLASSES for c in classes):
+                out[spec] = bfcl_graph(classes).output
+            else:
+                out[spec] = build_graph(env.tools(), probe_envs=[env], seed=config.run.seed,
+                                        probe_call_timeout_s=g.probe_call_timeout_s,
+                                        probe_timeout_s=g.probe_timeout_s).output
+        except FrError as exc:
+            raise ConfigError(f"generate.envs[{i}] = {spec!r} cannot be used: {exc}") from None
     return out
 
 
@@ -99,8 +136,10 @@ def _one(config: RunConfig, agents: AgentSet, graphs: dict[str, nx.DiGraph], idx
         return idx, trajectory, result.trace, None, time.perf_counter() - started
     except FrError as exc:
         return idx, None, None, f"{type(exc).__name__}: {exc}", time.perf_counter() - started
-    except Exception as exc:  # noqa: BLE001 - a bug in one sample must not lose the rest of a long batch
-        return idx, None, None, f"internal error {type(exc).__name__}: {exc}", time.perf_counter() - started
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - a bug, or a tool's SystemExit, in one sample must not stop a batch
+        return idx, None, None, f"{_INTERNAL} {type(exc).__name__}: {exc}", time.perf_counter() - started
 
 
 def _in_thread(fn: Callable[..., Any], *args: Any) -> Future:
@@ -124,14 +163,20 @@ def run_batch(store: Store, config: RunConfig | None = None, n_samples: int | No
               resume: str | None = None, concurrency: int | None = None,
               on_progress: Callable[[BatchProgress], None] | None = None,
               stop: threading.Event | None = None, executor: str = "local",
-              ray_address: str | None = None, sample_timeout: float | None = None) -> BatchProgress:
+              ray_address: str | None = None, sample_timeout: float | None = None,
+              retry_failed: bool = False) -> BatchProgress:
     """Generate a run's samples into ``store``; returns the final counts.
 
     A new run needs ``config``; ``resume=RUN_ID`` continues a stored run with its stored config and seed, skipping
-    the indices already stored (``n_samples`` may raise its target). Ctrl-C (or setting ``stop``) lets the samples
-    in flight finish and be stored, marks the run ``interrupted`` and returns with ``interrupted=True``.
+    the indices already stored (``n_samples`` may raise its target; ``retry_failed`` first deletes the run's failed
+    samples so they are made again). Every environment of the config is built before the run starts. Ctrl-C (or
+    setting ``stop``) lets the samples in flight finish and be stored, marks the run ``interrupted`` and returns
+    with ``interrupted=True``; any other error marks it ``failed``: a run is never left ``running``.
     ``executor="ray"`` runs the same per-sample step as Ray tasks (on ``ray_address``, or a local Ray runtime);
     this process still writes every result.
+
+    Each sample is leased in the store before it starts, so two processes resuming one run share its samples
+    instead of making each one twice; a lease held by a process that died ends at once.
 
     A sample gets ``generate.sample_timeout_s`` seconds (``sample_timeout`` overrides it for this invocation, like
     ``concurrency``; 0 = no limit): it checks its deadline before each round and role call and stops with a
@@ -140,6 +185,9 @@ def run_batch(store: Store, config: RunConfig | None = None, n_samples: int | No
     """
     if executor not in ("local", "ray"):
         raise ConfigError(f"unknown executor {executor!r}; use 'local' or 'ray'")
+    if n_samples is not None and not 1 <= n_samples <= MAX_SAMPLES:
+        raise ConfigError(f"a run has 1 to {MAX_SAMPLES:,} samples, not {n_samples:,}; split a larger data set "
+                          "into several runs")
     if executor == "ray":
         from fr_core.pipeline.ray_executor import require_ray
 
@@ -153,91 +201,138 @@ def run_batch(store: Store, config: RunConfig | None = None, n_samples: int | No
         data = config.model_dump()
         data["generate"]["sample_timeout_s"] = sample_timeout
         config = RunConfig.from_dict(data, "--sample-timeout")
+    graphs = check_envs(config)
     if resume:
         run_id, total = resume, max(run.n_samples, n_samples or 0)
-        if total != run.n_samples:
-            store.set_run_target(run_id, total)
-        store.set_run_status(run_id, "running")
     else:
         total = n_samples or config.run.samples
         run_id = store.create_run(config.model_dump(), config.run.seed, total, code_version=code_version())
-    width = concurrency or config.run.concurrency
+    owner, outcome = lease_owner(), "failed"
     progress = BatchProgress(run_id, total)
-    for status in ("accepted", "rejected", "failed"):
-        setattr(progress, status, store.count_samples(run_id, status))
-    progress.skipped = progress.done
-    done = store.done_indices(run_id)
-    todo = iter([i for i in range(total) if i not in done])
     accounting = Accounting()
     pool: Any = None
-    if executor == "ray":
-        from fr_core.pipeline.ray_executor import RayPool
-
-        pool = RayPool(config, accounting, ray_address)
-        submit = pool.submit
-    else:
-        agents, graphs = build_agents(config, str(store.path), accounting), _graphs(config)
-        submit = partial(_in_thread, _one, config, agents, graphs)
-    # The watchdog, for a sample stuck where it cannot check its deadline. Only local samples: they start when
-    # submitted, while a Ray task may wait in the cluster's queue (Ray samples keep their own deadline).
-    timeout = config.generate.sample_timeout_s
-    watchdog = timeout * 1.1 + 5 if timeout and executor == "local" else None
-    stop = stop or threading.Event()
+    running: dict[Future, tuple[int, float]] = {}  # sample in flight -> its index and time.monotonic() at submission
     started = time.perf_counter()
-    if on_progress:
-        on_progress(progress)
+    stop = stop or threading.Event()
+    # From here on the run exists: whatever happens, the finally below marks it finished.
+    try:
+        if resume:
+            if total != run.n_samples:
+                store.set_run_target(run_id, total)
+            if retry_failed:
+                store.forget_failed(run_id)
+            store.set_run_status(run_id, "running")
+        for status in ("accepted", "rejected", "failed"):
+            setattr(progress, status, store.count_samples(run_id, status))
+        progress.transport_failed = store.run_stats(run_id).transport_failed
+        progress.skipped = progress.done
+        width = concurrency or config.run.concurrency
+        if executor == "ray":
+            from fr_core.pipeline.ray_executor import RayPool
 
-    def record(idx: int, trajectory: Any, trace: Any, error: str | None, seconds: float) -> None:
-        store.add_sample(run_id, idx, trajectory, error=error, seconds=seconds, trace=trace)
-        status = trajectory.status if trajectory is not None else "failed"
-        setattr(progress, status, getattr(progress, status) + 1)
-        totals = accounting.totals()
-        progress.llm_calls, progress.cost_usd = totals.requests, totals.cost_usd
+            pool = RayPool(config, accounting, ray_address)
+            submit = pool.submit
+        else:
+            agents = build_agents(config, str(store.path), accounting)
+            submit = partial(_in_thread, _one, config, agents, graphs)
+        # Replies that failed to parse are marked in the run's LLM cache, so a retry asks the model again.
+        rejects = LLMCache(store.path, "use") if config.agents.profile != "offline" and \
+            config.llm.cache_mode in ("use", "refresh") else None
+        # The watchdog, for a sample stuck where it cannot check its deadline. Only local samples: they start when
+        # submitted, while a Ray task may wait in the cluster's queue (Ray samples keep their own deadline).
+        timeout = config.generate.sample_timeout_s
+        watchdog = timeout * 1.1 + 5 if timeout and executor == "local" else None
         if on_progress:
             on_progress(progress)
 
-    running: dict[Future, tuple[int, float]] = {}  # sample in flight -> its index and time.monotonic() at submission
+        def record(idx: int, trajectory: Any, trace: Any, error: str | None, seconds: float) -> None:
+            error = error if trajectory is None else (error or trajectory.error)
+            failure = failure_kind(error) if error and (trajectory is None or trajectory.status == "failed") else None
+            try:
+                store.add_sample(run_id, idx, trajectory, error=error, seconds=seconds, trace=trace, failure=failure)
+            except Exception as exc:  # noqa: BLE001 - what cannot be stored becomes the sample's stored failure
+                trajectory, failure = None, "internal"
+                error = f"{_INTERNAL} {type(exc).__name__}: the sample could not be stored: {exc}"
+                store.add_sample(run_id, idx, None, error=error, seconds=seconds, failure=failure)
+            if rejects is not None:
+                for reply in _unparsed_replies(trajectory, trace):
+                    rejects.reject_text(reply, f"failed to parse in sample {idx} of run {run_id}")
+            status = trajectory.status if trajectory is not None else "failed"
+            setattr(progress, status, getattr(progress, status) + 1)
+            progress.transport_failed += failure == "transport"
+            totals = accounting.totals()
+            progress.llm_calls, progress.cost_usd = totals.requests, totals.cost_usd
+            if on_progress:
+                on_progress(progress)
 
-    def collect() -> None:
-        """Record the samples that finish within half a second, and the ones past the watchdog as failed."""
-        finished, _ = wait(list(running), timeout=0.5, return_when=FIRST_COMPLETED)
-        for future in finished:
-            del running[future]
-            record(*future.result())
-        if watchdog is None:
-            return
-        now = time.monotonic()
-        for future, (idx, since) in list(running.items()):
-            if now - since > watchdog:
-                del running[future]  # so a result it hands back later is never recorded
-                record(idx, None, None, f"SampleTimeout: timed out after {now - since:.0f} s in a worker that did not "
-                       f"return (limit {timeout:g} s: generate.sample_timeout_s or --sample-timeout); the worker "
-                       "thread is abandoned", now - since)
+        def collect() -> None:
+            """Record the samples that finish within half a second, and the ones past the watchdog as failed."""
+            finished, _ = wait(list(running), timeout=0.5, return_when=FIRST_COMPLETED)
+            for future in finished:
+                idx, since = running.pop(future)
+                try:
+                    record(*future.result())
+                except KeyboardInterrupt:
+                    raise
+                except BaseException as exc:  # noqa: BLE001 - the worker itself died: its sample fails, the run goes on
+                    record(idx, None, None, f"{_INTERNAL} {type(exc).__name__}: {exc}", time.monotonic() - since)
+            if running:
+                store.renew_claims(run_id, owner, LEASE_S)
+            if watchdog is None:
+                return
+            now = time.monotonic()
+            for future, (idx, since) in list(running.items()):
+                if now - since > watchdog:
+                    del running[future]  # so a result it hands back later is never recorded
+                    record(idx, None, None, f"SampleTimeout: timed out after {now - since:.0f} s in a worker that "
+                           f"did not return (limit {timeout:g} s: generate.sample_timeout_s or --sample-timeout); "
+                           "the worker thread is abandoned", now - since)
 
-    outcome = "done"
-    try:
+        def todo() -> Any:
+            """Indices this runner has leased, lowest first; then, while another runner holds leases on indices
+            still missing, the ones whose lease runs out (a runner that died)."""
+            done = store.done_indices(run_id)
+            for idx in range(total):
+                if idx not in done and store.claim(run_id, idx, owner, LEASE_S):
+                    yield idx
+            while not stop.is_set() and (waiting := store.claimed_elsewhere(run_id, owner)):
+                yield None  # nothing to lease now: the loop below collects what is in flight, then asks again
+                done = store.done_indices(run_id)
+                for idx in range(total):
+                    if idx not in done and idx not in waiting and store.claim(run_id, idx, owner, LEASE_S):
+                        yield idx
+
+        indices = todo()
         while not stop.is_set():
-            for idx in todo:
+            for idx in indices:
+                if idx is None:
+                    if not running:
+                        time.sleep(0.5)
+                    break
                 running[submit(idx)] = (idx, time.monotonic())
                 if len(running) >= width:
                     break
-            if not running:
-                break
-            collect()
+            else:
+                if not running:
+                    break
+            if running:
+                collect()
+        outcome = "done"
     except KeyboardInterrupt:
         stop.set()
-    except BaseException:
-        outcome = "failed"
-        raise
+        outcome = "done"
     finally:
         # Samples in flight finish (or pass the watchdog) and are stored; those not started stay for --resume.
-        while running:
-            collect()
-        if pool is not None:
-            pool.shutdown()
-        progress.interrupted = stop.is_set() and progress.done < total
-        if outcome == "done" and progress.done < total:
-            outcome = "interrupted"
-        store.finish_run(run_id, outcome, timings={"wall_s": round(time.perf_counter() - started, 3)},
-                         usage=asdict(accounting.totals()))
+        try:
+            while running:
+                collect()
+        finally:
+            if pool is not None:
+                pool.shutdown()
+            store.release_claims(run_id, owner)
+            progress.interrupted = stop.is_set() and progress.done < total
+            if outcome == "done" and store.count_samples(run_id) < total:
+                outcome = "interrupted"
+            store.finish_run(run_id, outcome, timings={"wall_s": round(time.perf_counter() - started, 3)},
+                             usage=asdict(accounting.totals()))
     return progress

@@ -13,7 +13,7 @@ from fr_core.agents.base import AgentSet, ReasoningAgent, ReasonTask, render
 from fr_core.agents.narrate import dirty_reasons
 from fr_core.agents.reasoning import FEEDBACK_PREFIX
 from fr_core.envs.base import Environment
-from fr_core.errors import ConfigError, FrError
+from fr_core.errors import ConfigError, FrError, LLMTransportError
 from fr_core.refine.validate import MAX_EXTRA_READS, Verdict, ground_truth, validate
 from fr_core.sampling import OutputLeaf
 from fr_core.types import AdvancedTool, Attempt, Deadline, Query, RefineOutcome, Step, StepResult, ToolSpec, Turn
@@ -136,7 +136,9 @@ def refine(query: Query, t_sub: Iterable[ToolSpec], adv_tool: AdvancedTool, grou
             critique = agents.critiquing.critique(attempt, ground_truth_turn, adv_tool, graph, tools, round_index)
             attempt = replace(attempt, critique=critique.output,
                               llm_events=attempt.llm_events + tuple((critique.trace or {}).get("events", ())))
-        except FrError as exc:  # an unavailable or unreadable critic leaves the attempt uncritiqued, not lost
+        except LLMTransportError:
+            raise  # a server failure fails the sample (counted apart), never the attempt
+        except FrError as exc:  # an unreadable critic leaves the attempt uncritiqued, not lost
             attempt = replace(attempt, llm_events=attempt.llm_events + (
                 {"kind": "llm_call", "role": "critiquing", "error": str(exc), "raw": getattr(exc, "raw", "")},))
         attempts.append(attempt)

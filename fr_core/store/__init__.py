@@ -4,17 +4,20 @@ from fr_core.store.schema import SCHEMA_VERSION, migrate, schema_version
 from fr_core.store.steps import STAGES, StepRow, find_llm_events, llm_calls, trajectory_cost, trajectory_steps
 from fr_core.store.store import (
     DEFAULT_DB,
+    MAX_SAMPLES,
     EditRow,
     RunRow,
     RunStats,
     SampleRow,
     Store,
+    lease_owner,
     sample_id,
     sanitize_config,
 )
 
 __all__ = [
     "DEFAULT_DB",
+    "MAX_SAMPLES",
     "SCHEMA_VERSION",
     "STAGES",
     "EditRow",
@@ -24,6 +27,7 @@ __all__ = [
     "StepRow",
     "Store",
     "find_llm_events",
+    "lease_owner",
     "llm_calls",
     "migrate",
     "sample_id",

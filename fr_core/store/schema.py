@@ -10,7 +10,7 @@ from fr_core.errors import StoreError
 __all__ = ["SCHEMA_VERSION", "schema_version", "migrate"]
 
 #: Bump when the schema changes, and add the step from the previous version to ``_MIGRATIONS``.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _V1 = """
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -74,6 +74,19 @@ ALTER TABLE samples ADD COLUMN leak_rewrites INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE samples ADD COLUMN variant TEXT
 """
 
+# v3: what kind of failure a failed sample met (transport, timeout, error, internal), counted apart in the run
+# figures; and claims, the lease on a sample in flight, so two processes resuming one run share its work.
+_V3 = """
+ALTER TABLE samples ADD COLUMN failure TEXT;
+CREATE TABLE IF NOT EXISTS claims (
+    run_id TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    owner TEXT NOT NULL,
+    expires REAL NOT NULL,
+    PRIMARY KEY (run_id, idx)
+)
+"""
+
 # _MIGRATIONS[v] upgrades a file at version v to v + 1 (v = 0 is an empty file).
 def _statements(script: str) -> Callable[[sqlite3.Connection], None]:
     # executescript would commit the open transaction, so a migration runs its DDL statement by statement.
@@ -87,6 +100,7 @@ def _statements(script: str) -> Callable[[sqlite3.Connection], None]:
 _MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     0: _statements(_V1),
     1: _statements(_V2),
+    2: _statements(_V3),
 }
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import socket
 import sqlite3
 import threading
 import time
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from fr_core.errors import StoreError
+from fr_core.redact import scrub
 from fr_core.serialize import to_dict, trajectory_from_dict
 from fr_core.store.schema import migrate
 from fr_core.store.steps import StepRow, trajectory_cost, trajectory_steps
@@ -29,11 +32,14 @@ __all__ = [
     "RunStats",
     "sanitize_config",
     "sample_id",
+    "lease_owner",
+    "MAX_SAMPLES",
 ]
 
-_ROOT = Path(__file__).resolve().parents[2]
-#: ``runs/workbench.db`` under the project.
-DEFAULT_DB = _ROOT / "runs" / "workbench.db"
+#: ``runs/workbench.db`` under the current folder (relative, so it follows the folder the command runs in).
+DEFAULT_DB = Path("runs") / "workbench.db"
+#: The most samples one run may have: more is a typing slip, and indices must fit SQLite's integers.
+MAX_SAMPLES = 10_000_000
 
 _SECRET_NAME = re.compile(r"key|token|secret|password|credential", re.IGNORECASE)
 # Names that match the pattern but hold no secret: an env var's *name*, or a token count such as max_tokens.
@@ -95,6 +101,7 @@ class SampleRow:
     data: dict[str, Any] | None = None
     leak_rewrites: int = 0  # hard queries rewritten because they leaked a tool name or a hidden value
     variant: str | None = None  # miss_func, miss_param, long_context (see fr_core.pipeline.variants)
+    failure: str | None = None  # a failed sample's kind of failure: transport, timeout, error or internal
 
     @property
     def trajectory(self) -> Trajectory | None:
@@ -134,6 +141,12 @@ class RunStats:
     cost_usd: float = 0.0
     leak_rewrites: int = 0
     variants: dict[str, int] = field(default_factory=dict)  # variant kind -> samples
+    failures: dict[str, int] = field(default_factory=dict)  # failure kind -> failed samples
+
+    @property
+    def transport_failed(self) -> int:
+        """Failed samples whose model server gave no usable answer: not the model's doing."""
+        return self.failures.get("transport", 0)
 
     @property
     def cost_per_accepted(self) -> float | None:
@@ -144,11 +157,12 @@ class RunStats:
 
 
 _SAMPLE_COLS = ("id, run_id, idx, status, classes, n_turns, n_attempts, cost_usd, seconds, error, created, "
-                "leak_rewrites, variant")
+                "leak_rewrites, variant, failure")
 
 
 def _dump(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":"))
+    """JSON text for a column, scrubbed of keys and unencodable text (a tool or a model may return either)."""
+    return scrub(json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":")))
 
 
 def _set_wal(conn: sqlite3.Connection, tries: int = 100) -> None:
@@ -267,11 +281,13 @@ class Store:
 
     # ------------------------------------------------------------------------------------------------- samples
     def add_sample(self, run_id: str, idx: int, trajectory: Trajectory | None = None, *, error: str | None = None,
-                   seconds: float = 0.0, trace: Any = None) -> bool:
+                   seconds: float = 0.0, trace: Any = None, failure: str | None = None) -> bool:
         """Store sample ``idx`` with its step rows in one transaction; ``False`` if it was already stored.
 
         Give a ``trajectory``, or ``error`` alone for a sample that failed before one existed; ``trace`` (the
         step result's trace) adds the LLM calls of the roles outside the attempts to the sample's cost.
+        ``failure`` names a failed sample's kind of failure (``error`` when not given). Every text is scrubbed
+        of keys and of unencodable characters first.
         """
         if trajectory is None and error is None:
             raise StoreError(f"sample {idx} of run {run_id}: give a trajectory or an error")
@@ -289,11 +305,13 @@ class Store:
             error = error or trajectory.error
             rewrites = int(trajectory.provenance.get("leak_rejections", 0) or 0)
             variant = (trajectory.provenance.get("variant") or {}).get("kind")
+        failure = (failure or "error") if status == "failed" else None
         with self._transaction() as conn:
             cur = conn.execute(f"INSERT OR IGNORE INTO samples ({_SAMPLE_COLS}, trajectory) "
-                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                               (sid, run_id, idx, status, _dump(classes), n_turns, n_attempts, cost, seconds, error,
-                                time.time(), rewrites, variant, data))
+                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                               (sid, run_id, idx, status, _dump(classes), n_turns, n_attempts, cost, seconds,
+                                None if error is None else scrub(error),
+                                time.time(), rewrites, variant, failure, data))
             if cur.rowcount != 1:
                 return False  # stored before (a resumed run redoing an in-flight sample): keep the first copy
             conn.executemany(
@@ -302,6 +320,48 @@ class Store:
                 [(sid, run_id, s.stage, s.round, s.attempt, None if s.ok is None else int(s.ok), _dump(s.inputs),
                   _dump(s.outputs), _dump(list(s.llm_calls))) for s in steps])
         return True
+
+    def forget_failed(self, run_id: str) -> int:
+        """Delete the run's failed samples (and their steps) so a resume makes them again; returns how many.
+
+        Failed samples a reviewer has edited are kept: their edits are data.
+        """
+        self.get_run(run_id)
+        where = ("run_id = ? AND status = 'failed' AND id NOT IN (SELECT sample_id FROM edits)")
+        with self._transaction() as conn:
+            conn.execute(f"DELETE FROM steps WHERE sample_id IN (SELECT id FROM samples WHERE {where})", (run_id,))
+            return conn.execute(f"DELETE FROM samples WHERE {where}", (run_id,)).rowcount
+
+    # ------------------------------------------------------------------------------------------------- claims
+    def claim(self, run_id: str, idx: int, owner: str, lease_s: float) -> bool:
+        """Take sample ``idx`` of the run for ``owner`` for ``lease_s`` seconds; ``False`` when it is stored, or
+        claimed by another owner that is alive and whose lease has not run out."""
+        now = time.time()
+        with self._transaction() as conn:
+            if conn.execute("SELECT 1 FROM samples WHERE run_id = ? AND idx = ?", (run_id, idx)).fetchone():
+                return False
+            row = conn.execute("SELECT owner, expires FROM claims WHERE run_id = ? AND idx = ?",
+                               (run_id, idx)).fetchone()
+            if row is not None and row[0] != owner and row[1] > now and _alive(row[0]):
+                return False
+            conn.execute("INSERT OR REPLACE INTO claims (run_id, idx, owner, expires) VALUES (?, ?, ?, ?)",
+                         (run_id, idx, owner, now + lease_s))
+        return True
+
+    def renew_claims(self, run_id: str, owner: str, lease_s: float) -> None:
+        """Extend every lease ``owner`` holds on the run (called while its samples are in flight)."""
+        self._write("UPDATE claims SET expires = ? WHERE run_id = ? AND owner = ?", (time.time() + lease_s, run_id,
+                                                                                   owner))
+
+    def release_claims(self, run_id: str, owner: str) -> None:
+        self._write("DELETE FROM claims WHERE run_id = ? AND owner = ?", (run_id, owner))
+
+    def claimed_elsewhere(self, run_id: str, owner: str) -> list[int]:
+        """Indices not stored yet that another live owner holds a lease on (work that may still come)."""
+        rows = self._query("SELECT idx, owner, expires FROM claims WHERE run_id = ? AND owner != ? AND idx NOT IN "
+                           "(SELECT idx FROM samples WHERE run_id = ?)", (run_id, owner, run_id))
+        now = time.time()
+        return sorted(idx for idx, who, expires in rows if expires > now and _alive(who))
 
     def done_indices(self, run_id: str) -> set[int]:
         """Indices of the run's samples already stored (whatever their status): what a resume skips."""
@@ -371,6 +431,8 @@ class Store:
                                      "FROM samples WHERE run_id = ?", (run_id,))[0]
         variants = dict(self._query("SELECT variant, COUNT(*) FROM samples WHERE run_id = ? AND variant IS NOT NULL "
                                     "GROUP BY variant", (run_id,)))
+        failures = dict(self._query("SELECT COALESCE(failure, 'error'), COUNT(*) FROM samples WHERE run_id = ? "
+                                    "AND status = 'failed' GROUP BY 1", (run_id,)))
         stage = {s: (n, ok or 0) for s, n, ok in self._query(
             "SELECT stage, COUNT(*), SUM(ok) FROM steps WHERE run_id = ? GROUP BY stage", (run_id,))}
         failed_calls = self._query("SELECT COALESCE(SUM(json_extract(outputs, '$.failed_calls')), 0) FROM steps "
@@ -384,7 +446,7 @@ class Store:
         return RunStats(run, sum(by_status.values()), by_status.get("accepted", 0), by_status.get("rejected", 0),
                         by_status.get("failed", 0), rounds, reached, int(failed_calls), queries, queries - query_ok,
                         refine_turns, passed_at, float(run.usage.get("cost_usd") or 0.0) or float(cost),
-                        int(rewrites), variants)
+                        int(rewrites), variants, failures)
 
     def list_runs(self) -> list[RunStats]:
         """Every run with its statistics, newest first."""
@@ -398,11 +460,32 @@ def _add_numbers(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def lease_owner() -> str:
+    """A name for one runner: host, process id and a token (two runners in one process differ)."""
+    return f"{socket.gethostname()}/{os.getpid()}/{uuid.uuid4().hex[:8]}"
+
+
+def _alive(owner: str) -> bool:
+    """Whether the runner ``owner`` may still be working: always for another host (its lease will run out);
+    on this host, whether its process exists (a killed run's leases end at once)."""
+    host, _, rest = owner.partition("/")
+    pid = rest.partition("/")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
+
+
 def _run_row(r: tuple[Any, ...]) -> RunRow:
     return RunRow(r[0], json.loads(r[1]), r[2], r[3], r[4], r[5], r[6], r[7], json.loads(r[8]), json.loads(r[9]))
 
 
 def _sample_row(r: tuple[Any, ...]) -> SampleRow:
-    data = json.loads(r[13]) if len(r) > 13 and r[13] is not None else None
+    data = json.loads(r[14]) if len(r) > 14 and r[14] is not None else None
     return SampleRow(r[0], r[1], r[2], r[3], tuple(json.loads(r[4])), r[5], r[6], r[7], r[8], r[9], r[10], data,
-                     r[11], r[12])
+                     r[11], r[12], r[13])

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from fr_core.errors import ConfigError
+from fr_core.errors import ConfigError, LLMTransportError
 from fr_core.llm import LLMCache, LLMCallError, LLMRequest, build_client, cache_key
 from fr_core.types import ToolSpec
 
@@ -29,16 +29,24 @@ def test_key_covers_what_changes_the_answer_and_nothing_else():
     assert cache_key("anthropic", "m", REQUEST) != base and cache_key("openai", "m2", REQUEST) != base
 
 
-def test_use_mode_serves_repeats_without_the_server_and_ignores_host_and_key(openai_server, make_profile, tmp_path):
+def test_use_mode_serves_repeats_from_the_same_server_whatever_the_key(openai_server, make_profile, tmp_path):
     cache = LLMCache(tmp_path / "cache.sqlite")
-    profile = make_profile("openai", openai_server.base_url)
-    first = build_client(profile, cache=cache, env={"OPENAI_API_KEY": "k1"}).complete(ask("a"))
-    other_host = make_profile("openai", "http://localhost:1/v1")  # same model, another address, another key
-    again = build_client(other_host, cache=cache, env={"OPENAI_API_KEY": "k2"}).complete(ask("a"))
+    profile = make_profile("openai", openai_server.base_url, api_key_env="FAKE_KEY")
+    first = build_client(profile, cache=cache, env={"FAKE_KEY": "k1"}).complete(ask("a"))
+    again = build_client(profile, cache=cache, env={"FAKE_KEY": "k2"}).complete(ask("a"))
     assert openai_server.request_count == 1 and not first.cached and again.cached
     assert again.text == first.text and again.cost_usd == 0 and again.event.cached and again.event.attempts == 0
-    sample2 = build_client(profile, cache=cache).complete(ask("a", sample_index=1))
+    sample2 = build_client(profile, cache=cache, env={"FAKE_KEY": "k1"}).complete(ask("a", sample_index=1))
     assert not sample2.cached and openai_server.request_count == 2
+
+
+def test_a_reply_of_one_server_is_never_served_for_another(openai_server, make_profile, tmp_path, fast_retry):
+    cache = LLMCache(tmp_path / "cache.sqlite")
+    build_client(make_profile("openai", openai_server.base_url), cache=cache).complete(ask("a"))
+    other_host = make_profile("openai", "http://127.0.0.1:1/v1")  # same model, another address
+    with pytest.raises(LLMTransportError, match="transport failure"):
+        build_client(other_host, cache=cache, retry=fast_retry).complete(ask("a"))
+    assert cache_key("openai", "m", REQUEST, "http://a/v1") != cache_key("openai", "m", REQUEST, "http://b/v1")
 
 
 def test_refresh_off_and_replay_only_modes(openai_server, make_profile, tmp_path):

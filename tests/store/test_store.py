@@ -115,16 +115,18 @@ def test_version_1_file_is_migrated_and_keeps_its_samples(tmp_path, trajectory) 
     run = store.create_run({}, seed=0, n_samples=2)
     store.add_sample(run, 0, trajectory)
     store.close()
-    conn = sqlite3.connect(path)  # make it a version-1 file, as written before the v2 columns existed
+    conn = sqlite3.connect(path)  # make it a version-1 file, as written before the v2 and v3 changes
     conn.execute("DROP INDEX samples_run_status")
     conn.execute("ALTER TABLE samples DROP COLUMN leak_rewrites")
     conn.execute("ALTER TABLE samples DROP COLUMN variant")
+    conn.execute("ALTER TABLE samples DROP COLUMN failure")
+    conn.execute("DROP TABLE claims")
     conn.execute("CREATE INDEX samples_run_status ON samples (run_id, status, idx)")
     conn.execute("UPDATE schema_version SET version = 1")
     conn.commit()
     conn.close()
     store = Store(path)
-    assert schema_version(store._conn) == SCHEMA_VERSION == 2
+    assert schema_version(store._conn) == SCHEMA_VERSION == 3
     (row,) = store.iter_samples(run)
     assert row.trajectory == trajectory and (row.leak_rewrites, row.variant) == (0, None)
     assert store.add_sample(run, 1, trajectory) and store.run_stats(run).stored == 2

@@ -23,7 +23,7 @@ __all__ = ["CHART_LIMIT", "store_path", "stored_runs", "stored_rows", "stored_tr
 
 
 def store_path() -> Path:
-    """``FR_STORE`` if set, else the default ``runs/workbench.db``."""
+    """``FR_STORE`` if set, else the default ``runs/workbench.db`` under the current folder."""
     return Path(os.environ.get("FR_STORE", DEFAULT_DB))
 
 

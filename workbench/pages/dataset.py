@@ -91,10 +91,12 @@ with show_errors("data set"):
         suffix = "parquet" if fmt == "parquet" else "jsonl"
         out = e2.text_input("Write to", f"runs/exports/{run_id}.{fmt}.{suffix}", key="dataset.export.out")
         if e3.button("Export run", key="dataset.export.run", help="Accepted samples, like `fr export`"):
-            report = export_run(Store(db), run_id, fmt, out)
-            st.success(f"{report.written} of {report.read} samples written to "
-                       f"{', '.join(str(p) for p in report.paths)}; dropped {report.contaminated} contaminated "
-                       f"(BFCL test overlap) and {report.duplicates} near-duplicates.")
+            # A path that is the store itself or a folder is refused with one line; nothing is written.
+            with show_errors("Export not written"):
+                report = export_run(Store(db), run_id, fmt, out)
+                st.success(f"{report.written} of {report.read} samples written to "
+                           f"{', '.join(str(p) for p in report.paths)}; dropped {report.contaminated} contaminated "
+                           f"(BFCL test overlap) and {report.duplicates} near-duplicates.")
 
     tab_view, tab_charts = st.tabs(["Open a sample", "Charts"])
     with tab_view:
