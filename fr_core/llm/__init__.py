@@ -10,6 +10,7 @@ from fr_core.llm.base import (
     LLMClient,
     LLMRequest,
     LLMResponse,
+    LLMTransportError,
     RetryableError,
     Usage,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "LLMClient",
     "LLMRequest",
     "LLMResponse",
+    "LLMTransportError",
     "ManagedClient",
     "ModelProfile",
     "PROVIDERS",

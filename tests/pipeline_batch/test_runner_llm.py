@@ -1,5 +1,6 @@
 """A batch run with LLM agents against a local fake OpenAI server: calls cached in the run's database, usage and
-cost recorded with the run, a repeated run answered from the cache, and no API key stored anywhere."""
+cost recorded with the run, a repeated run answered from the cache (but for replies that failed to parse), and no
+API key stored anywhere."""
 
 from __future__ import annotations
 
@@ -29,10 +30,12 @@ def test_llm_run_caches_calls_in_the_store_and_keeps_no_key(tmp_path, monkeypatc
         assert first.done == 2 and asked > 0 and first.llm_calls >= asked
         run = store.get_run(first.run_id)
         assert run.usage["requests"] >= asked and run.usage["cost_usd"] > 0
-        cached = sqlite3.connect(db).execute("SELECT COUNT(*) FROM llm_cache").fetchone()[0]
+        cached, rejected = sqlite3.connect(db).execute("SELECT COUNT(*), COUNT(rejected) FROM llm_cache").fetchone()
         assert cached > 0
         again = run_batch(store, config, 2, concurrency=1)
-        assert server.request_count == asked  # same seed, same prompts: every call answered from the cache
+        # Same seed, same prompts: every call answered from the cache but the replies that failed to parse (the
+        # fake server echoes), which are asked again.
+        assert server.request_count == asked + rejected
         assert [r.status for r in store.iter_samples(again.run_id)] == \
                [r.status for r in store.iter_samples(first.run_id)]
         assert store.run_stats(first.run_id).cost_usd > 0

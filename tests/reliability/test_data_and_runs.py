@@ -1,6 +1,7 @@
 """Issue 19, cases 1, 2 and 7: nothing a user or a tool does loses data or leaves a run ``running``: exports never
 overwrite the store, a sample failing in any way (a tool's SystemExit, unencodable text, a broken store write) is
-stored with its reason, bad arguments get one clear line, two resumes of one run share its samples."""
+stored with its reason, bad arguments get one clear line, two resumes of one run share its samples. (The app on
+127.0.0.1 from any folder: tests/app/test_app_server.py.)"""
 
 from __future__ import annotations
 
@@ -180,34 +181,3 @@ def test_7_two_resumes_of_one_run_share_its_samples(tmp_path) -> None:
         Store.add_sample = real
     assert sorted(made) == list(range(1, 16))  # each missing sample made once, by one of the two
     assert store.count_samples(run) == 16 and store.get_run(run).status == "done"
-
-
-def test_7_the_app_listens_on_this_machine_only_with_usage_statistics_off_from_any_folder(tmp_path) -> None:
-    import socket
-    import time
-    import urllib.request
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
-    proc = subprocess.Popen([FR, "app", "--port", str(port)], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    try:
-        deadline, body = time.monotonic() + 60, None
-        while time.monotonic() < deadline and body is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as resp:
-                    body = resp.read().decode()
-            except OSError:
-                time.sleep(0.3)
-        assert body == "ok"
-        listening = [line.split()[1] for line in Path("/proc/net/tcp").read_text().splitlines()[1:]
-                     if line.split()[3] == "0A"]  # state LISTEN
-        assert f"0100007F:{port:04X}" in listening and f"00000000:{port:04X}" not in listening
-        command = Path(f"/proc/{proc.pid}/cmdline").read_bytes().split(b"\0")
-        assert b"--browser.gatherUsageStats" in command
-        assert command[command.index(b"--browser.gatherUsageStats") + 1] == b"false"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
