@@ -190,6 +190,6 @@ def describe_outcome(steps: Sequence[Step], rng: random.Random) -> str:
             seen.add(key)
             unique.append((call, result))
     sentences = [_sentence(c, r, rng) for c, r in unique[-4:]]
-    text = (rng.choice(_LEADS) if rng.random() < 0.35 else "") + "; ".join(sentences)
-    text = text[:1].upper() + text[1:]
+    body = "; ".join(sentences)
+    text = (rng.choice(_LEADS) if rng.random() < 0.35 else "") + body[:1].upper() + body[1:]
     return text if text.endswith((".", "!", "?")) else text + "."
