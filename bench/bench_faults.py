@@ -16,7 +16,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from fr_core.llm.fakeserver import FakeOpenAIServer, FakeReply, with_faults
+from fr_core.llm.fakeserver import FakeOpenAIServer, FakeReply, StepwiseModel, with_faults
 from fr_core.pipeline.config import RunConfig
 from fr_core.pipeline.runner import run_batch
 from fr_core.store import Store
@@ -67,25 +67,8 @@ class Notes:
 '''
 
 
-def _role_reply(body: dict[str, Any]) -> FakeReply:
-    """A model that does each role plainly: JSON for A_T / A_Q / A_C, and for A_R the chain of calls that A_T
-    saw, which it wrote into the abstract tool's description (so the model keeps no state between requests)."""
-    messages = body.get("messages", [])
-    last, first = str(messages[-1].get("content", "")), str(messages[0].get("content", ""))
-    if "You are the tooling agent" in last:
-        chain = re.findall(r"^\d+\. \[\w+\] (.*?) -- ", last, re.M)
-        return FakeReply(text=json.dumps({"name": "do_task", "description": "Does the task: " + " ; ".join(chain),
-                                          "parameters": {}}))
-    if "You are the querying agent" in last:
-        return FakeReply(text=json.dumps({"query": "Please take care of this for me."}))
-    if "You are the critiquing agent" in last:
-        return FakeReply(text=json.dumps({"critique": "Follow the chain of calls in order."}))
-    if "solves user requests by calling tools" in first:
-        task = next((str(m.get("content", "")) for m in messages if m.get("role") == "user"), "")
-        chain = re.search(r"do_task: Does the task: (.*)", task)
-        calls = ", ".join(chain.group(1).split(" ; ")) if chain else ""
-        return FakeReply(text=f"<think>In order.</think><tool_call>[{calls}]</tool_call>")
-    return FakeReply(text="<answer>Done.</answer>")
+#: A model that does each role plainly and acts step by step (``StepwiseModel``: the chain A_T saw, one call a step).
+_role_reply = StepwiseModel()
 
 
 def fault_run(samples: int, folder: Path, *, concurrency: int = 8, hang_every: int = 50,
