@@ -235,8 +235,9 @@ def run_batch(store: Store, config: RunConfig | None = None, n_samples: int | No
         else:
             agents = build_agents(config, str(store.path), accounting)
             submit = partial(_in_thread, _one, config, agents, graphs)
-        # Replies that failed to parse are marked in the run's LLM cache, so a retry asks the model again.
-        rejects = LLMCache(store.path, "use") if config.agents.profile != "offline" and \
+        # Replies that failed to parse are marked in the run's LLM cache, so a retry asks the model again (Ray
+        # workers call live, with no cache).
+        rejects = LLMCache(store.path, "use") if executor == "local" and config.agents.profile != "offline" and \
             config.llm.cache_mode in ("use", "refresh") else None
         # The watchdog, for a sample stuck where it cannot check its deadline. Only local samples: they start when
         # submitted, while a Ray task may wait in the cluster's queue (Ray samples keep their own deadline).
