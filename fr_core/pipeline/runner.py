@@ -72,13 +72,12 @@ def build_agents(config: RunConfig, db_path: str, accounting: Accounting) -> Age
 def _graphs(config: RunConfig) -> dict[str, nx.DiGraph]:
     """The API graph of every BFCL spec of the config, built once and shared (read-only) by all samples."""
     from fr_core.graph import bfcl_graph
+    from fr_core.graph.build import warm_bfcl_graphs
 
-    out = {}
-    for spec in config.generate.envs:
-        classes = [c.strip() for c in spec.split("+")]
-        if all(c in BFCL_CLASSES for c in classes):
-            out[spec] = bfcl_graph(classes).output
-    return out
+    specs = {spec: [c.strip() for c in spec.split("+")] for spec in config.generate.envs}
+    specs = {spec: classes for spec, classes in specs.items() if all(c in BFCL_CLASSES for c in classes)}
+    warm_bfcl_graphs(c for classes in specs.values() for c in classes)  # uncached classes probed in parallel
+    return {spec: bfcl_graph(classes).output for spec, classes in specs.items()}
 
 
 def _one(config: RunConfig, agents: AgentSet, graphs: dict[str, nx.DiGraph], idx: int) -> tuple[Any, ...]:
