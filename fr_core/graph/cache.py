@@ -82,6 +82,7 @@ def _read(path: Path) -> Any:
 def _write(path: Path, value: Any) -> None:
     """Write ``value`` atomically (a temporary file renamed into place); a cache that cannot be written is skipped."""
     payload = marshal.dumps(value)
+    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
@@ -89,7 +90,8 @@ def _write(path: Path, value: Any) -> None:
             out.write(_MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n\n" + payload)
         os.replace(tmp, path)
     except OSError:
-        pass
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
 
 
 def _path(kind: str, cls: str, params: dict[str, Any]) -> Path:
