@@ -1,12 +1,14 @@
-"""Graph build time: 5,000 generated JSON tools (name flow only), and each BFCL class with execution probes
-(edges, then obstacles)."""
+"""Graph build time: 5,000 generated JSON tools (name flow only), each BFCL class with execution probes (edges,
+then obstacles; never from the graph cache), and reading one class's probes back from the cache."""
 
 from __future__ import annotations
 
 import random
 import time
 
-from fr_core.graph.build import CONTRAST_SEEDS, PROBE_SEEDS, _bfcl_class_edges, _bfcl_class_obstacles, build_graph
+from fr_core.graph import cache
+from fr_core.graph.build import (CONTRAST_SEEDS, EDGE_PROBES, OBSTACLE_PROBES, PROBE_SEEDS, _probe_class_edges,
+                                 _probe_class_obstacles, build_graph)
 from fr_core.types import ToolSpec
 
 # A vocabulary the size of a real API catalogue: 40 nouns × 25 qualifiers = 1,000 entity names.
@@ -51,12 +53,18 @@ def main() -> None:
 
     for cls in BFCL_CLASSES:
         t0 = time.perf_counter()
-        edges = _bfcl_class_edges(cls)
+        edges = _probe_class_edges(cls)
         t1 = time.perf_counter()
-        paths = _bfcl_class_obstacles(cls)
+        paths = _probe_class_obstacles(cls)
         t2 = time.perf_counter()
         print(f"probe {cls}: edges {t1 - t0:.2f} s ({len(edges)} pieces of evidence, {len(PROBE_SEEDS)} states), "
               f"obstacles {t2 - t1:.2f} s ({len(paths)} paths, {len(CONTRAST_SEEDS)} states)")
+    cache.cached("edges", cls, EDGE_PROBES, lambda: edges)
+    cache.cached("obstacles", cls, OBSTACLE_PROBES, lambda: paths)
+    t0 = time.perf_counter()
+    cache.cached("edges", cls, EDGE_PROBES, lambda: edges)
+    cache.cached("obstacles", cls, OBSTACLE_PROBES, lambda: paths)
+    print(f"read {cls}'s probes from the graph cache ({cache.cache_dir()}): {time.perf_counter() - t0:.3f} s")
 
 
 if __name__ == "__main__":

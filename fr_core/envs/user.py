@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from fr_core.envs.base import ObjectEnvironment, public_state, to_jsonable
+from fr_core.envs.base import ObjectEnvironment, copy_data, public_state, serialise, to_jsonable
 from fr_core.envs.validate import check_arguments, check_call
 from fr_core.errors import ConfigError, EnvError, ToolSpecError
 from fr_core.types import CallResult, ToolCall, ToolSpec
@@ -677,6 +677,7 @@ class JsonToolEnvironment:
         self.seed = seed
         self._log: list[dict[str, Any]] = []
         self._ids: dict[str, list[Any]] = {}
+        self._frozen: tuple[bytes, Any] | None = None  # the serialised state while no call has changed it
 
     def tools(self) -> list[ToolSpec]:
         return list(self._specs.values())
@@ -688,11 +689,11 @@ class JsonToolEnvironment:
         spec, rejected = check_call(self._specs, call, self.name)
         if rejected is not None:
             return rejected
-        arguments = copy.deepcopy(_with_defaults(spec, call.arguments))
+        arguments = copy_data(_with_defaults(spec, call.arguments))
         key = _canonical(arguments)
         recorded = self._replay.get((spec.name, key)) or self._replay.get((spec.name, "*"))
         if recorded is not None:
-            source, value, error = "replay", copy.deepcopy(recorded.get("response")), recorded.get("error")
+            source, value, error = "replay", copy_data(recorded.get("response")), recorded.get("error")
         elif spec.response:
             rng = random.Random(_seed_for(spec.name, key, str(self.seed)))
             source, value, error = "mock", _mock_value(spec.response, rng, "", arguments), None
@@ -700,11 +701,12 @@ class JsonToolEnvironment:
             source, value, error = "mock", {"status": "ok", **arguments}, None
         entry = {"tool": spec.name, "arguments": arguments, "source": source}
         entry.update({"error": error} if error is not None else {"value": value})
+        self._frozen = None
         self._log.append(entry)
         if error is not None:
             return CallResult(call, error=error)
         self._collect_ids(value)
-        return CallResult(call, value=copy.deepcopy(value))
+        return CallResult(call, value=copy_data(value))
 
     def _collect_ids(self, value: Any) -> None:
         keys: set[str] = set()
@@ -724,15 +726,21 @@ class JsonToolEnvironment:
             known = self._ids.setdefault(k, [])
             known.extend(v for v in field_values(value, k) if v not in known)
 
-    def snapshot(self) -> dict[str, Any]:
-        return {"calls": copy.deepcopy(self._log), "ids": copy.deepcopy(self._ids)}
+    def snapshot(self) -> tuple[bytes, Any]:
+        if self._frozen is None:
+            self._frozen = serialise((self._log, self._ids))
+        return self._frozen
 
-    def restore(self, snapshot: dict[str, Any]) -> None:
-        self._log = copy.deepcopy(snapshot["calls"])
-        self._ids = copy.deepcopy(snapshot["ids"])
+    def restore(self, snapshot: tuple[bytes, Any]) -> None:
+        if snapshot is not self._frozen:
+            data, loads = snapshot
+            self._log, self._ids = loads(data)
+            self._frozen = snapshot
 
     def state(self) -> dict[str, Any]:
-        return self.snapshot()
+        data, loads = self.snapshot()
+        log, ids = loads(data)
+        return {"calls": log, "ids": ids}
 
     def candidates(self, tool: str, param: str) -> list[Any]:
         """Values of fields named ``param`` in the answers so far, newest call first."""
@@ -743,6 +751,7 @@ class JsonToolEnvironment:
 
     def copy(self) -> "JsonToolEnvironment":
         clone = copy.copy(self)
+        clone._frozen = None
         clone.restore(self.snapshot())
         return clone
 

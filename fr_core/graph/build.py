@@ -9,10 +9,14 @@
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
 import random
 import re
+import threading
 import time
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -20,12 +24,13 @@ from typing import Any
 import networkx as nx
 
 from fr_core.envs.base import Environment, call_failed
+from fr_core.graph.cache import cached, is_cached
 from fr_core.graph.limits import PROBE_CALL_TIMEOUT_S, PROBE_TIMEOUT_S, ProbeBudgetSpent, TimedEnvironment
 from fr_core.graph.model import add_edge, new_graph, prune_to_density
 from fr_core.types import CallResult, StepResult, ToolCall, ToolSpec
 
 __all__ = ["GraphTrace", "annotate_obstacles", "build_graph", "error_gist", "flag_states", "mark_broken", "name_flow_edges", "probe_edges",
-           "probe_obstacles", "bfcl_graph", "tokens"]
+           "probe_obstacles", "bfcl_graph", "tokens", "warm_bfcl_graphs"]
 
 # Words that say nothing about *which* entity a field carries.
 GENERIC = frozenset(
@@ -794,32 +799,66 @@ def build_graph(
 
 
 PROBE_SEEDS = tuple(range(6))  # several generated states: some logged in, some not
+EDGE_PROBES = {"seeds": PROBE_SEEDS}
+OBSTACLE_PROBES = {"seeds": CONTRAST_SEEDS, "depth": 2}
 
 
-@lru_cache(maxsize=64)
-def _bfcl_class_edges(cls: str) -> tuple[dict[str, Any], ...]:
+def _probe_class_edges(cls: str) -> tuple[dict[str, Any], ...]:
     from fr_core.envs.bfcl import make_bfcl_env
     from fr_core.envs.states import generate_initial_config
 
     edges: list[dict[str, Any]] = []
-    for seed in PROBE_SEEDS:
+    for seed in EDGE_PROBES["seeds"]:
         env = make_bfcl_env([cls], generate_initial_config([cls], seed))
         edges.extend(probe_edges(env, seed=seed))
     return tuple(edges)
 
 
-@lru_cache(maxsize=64)
-def _bfcl_class_obstacles(cls: str) -> tuple[dict[str, Any], ...]:
+def _probe_class_obstacles(cls: str) -> tuple[dict[str, Any], ...]:
     """Obstacle paths over more generated states than the edge probes: the contrast needs states where each
     tool works (the six edge-probe states of TradingBot, for one, all have a closed market)."""
     from fr_core.envs.bfcl import make_bfcl_env
     from fr_core.envs.states import generate_initial_config
 
     paths: list[dict[str, Any]] = []
-    for seed in CONTRAST_SEEDS:
+    for seed in OBSTACLE_PROBES["seeds"]:
         env = make_bfcl_env([cls], generate_initial_config([cls], seed))
-        paths.extend(probe_obstacles(env, seed=seed))
+        paths.extend(probe_obstacles(env, seed=seed, depth=OBSTACLE_PROBES["depth"]))
     return tuple(paths)
+
+
+@lru_cache(maxsize=64)
+def _bfcl_class_edges(cls: str) -> tuple[dict[str, Any], ...]:
+    return cached("edges", cls, EDGE_PROBES, lambda: _probe_class_edges(cls))
+
+
+@lru_cache(maxsize=64)
+def _bfcl_class_obstacles(cls: str) -> tuple[dict[str, Any], ...]:
+    return cached("obstacles", cls, OBSTACLE_PROBES, lambda: _probe_class_obstacles(cls))
+
+
+def _warm_class(cls: str) -> str:
+    _bfcl_class_edges(cls)
+    _bfcl_class_obstacles(cls)
+    return cls
+
+
+def warm_bfcl_graphs(classes: Iterable[str], jobs: int | None = None) -> list[str]:
+    """Probe the BFCL classes whose results are not in the graph cache yet, up to ``jobs`` classes at once in
+    separate processes (default: one per core), so every later ``bfcl_graph`` reads them; returns those probed."""
+    from fr_core.envs.bfcl import bfcl_tool_specs
+
+    classes = list(dict.fromkeys(classes))
+    for c in classes:
+        bfcl_tool_specs(c)  # an unknown name fails here, before any process starts
+    todo = [c for c in classes if not (is_cached("edges", c, EDGE_PROBES) and is_cached("obstacles", c, OBSTACLE_PROBES))]
+    jobs = min(len(todo), jobs or os.cpu_count() or 1)
+    if jobs <= 1:
+        return [_warm_class(c) for c in todo]
+    # fork is the cheapest start (nothing to re-import) but unsafe in a process that already runs other threads
+    method = "fork" if threading.active_count() == 1 and "fork" in mp.get_all_start_methods() else "spawn"
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context(method)) as pool:
+        return list(pool.map(_warm_class, todo))
 
 
 def bfcl_graph(classes: Iterable[str] | str, *, overlay: Any = "default",

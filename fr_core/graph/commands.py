@@ -1,4 +1,4 @@
-"""``fr graph``: export G as node-link JSON and check it against BFCL's multi-turn ground truth."""
+"""``fr graph``: warm the probe cache, export G as node-link JSON, check G against BFCL's multi-turn ground truth."""
 
 from __future__ import annotations
 
@@ -35,6 +35,28 @@ def export(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(data, indent=1, default=str), encoding="utf-8")
     console.print(f"wrote {g.number_of_nodes()} tools and {g.number_of_edges()} edges to {out}")
+
+
+@graph_app.command("build")
+def build(
+    env: list[str] = typer.Option(None, "--env", help="BFCL class name; repeat for several (default: all eight)."),
+    jobs: int = typer.Option(0, "--jobs", help="Classes probed at once, each in its own process (0: one per core)."),
+) -> None:
+    """Probe BFCL classes into the graph cache, so the CLI, the app and notebooks start warm."""
+    import time
+
+    from fr_core.envs.bfcl import BFCL_CLASSES
+    from fr_core.graph.build import warm_bfcl_graphs
+    from fr_core.graph.cache import cache_dir
+
+    started = time.perf_counter()
+    try:
+        probed = warm_bfcl_graphs(env or list(BFCL_CLASSES), jobs=jobs or None)
+    except FrError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    console.print(f"probed {', '.join(probed) or 'nothing (all cached)'} in {time.perf_counter() - started:.1f} s; "
+                  f"cache: {cache_dir()}")
 
 
 @graph_app.command("check")

@@ -101,8 +101,10 @@ def check_envs(config: RunConfig) -> dict[str, nx.DiGraph]:
     from it. Returns the graphs, shared (read-only) by all samples."""
     from fr_core.envs import make_env
     from fr_core.graph import bfcl_graph, build_graph
+    from fr_core.graph.build import warm_bfcl_graphs
 
     g, out = config.generate, {}
+    warm_bfcl_graphs(c for spec in g.envs for c in (x.strip() for x in spec.split("+")) if c in BFCL_CLASSES)
     for i, spec in enumerate(g.envs):
         try:
             env = make_env(spec, seed=config.run.seed, size=g.size)

@@ -1,0 +1,113 @@
+"""Snapshots without deepcopy: restores give back the exact state (generators included), copies are independent."""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+from pathlib import Path
+
+import pytest
+
+from fr_core.envs import BFCL_CLASSES, make_env, make_python_env
+from fr_core.types import ToolCall
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "tools"
+
+
+def _calls(env, seed: int, n: int) -> list[ToolCall]:
+    """``n`` calls with arguments the state offers (or the first enum value, or a small string)."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        spec = rng.choice(env.tools())
+        args = {}
+        for name, schema in spec.properties.items():
+            options = env.candidates(spec.name, name) or schema.get("enum") or [
+                {"integer": 1, "number": 2.5, "boolean": True, "array": [], "object": {}}.get(schema.get("type"), "x")]
+            args[name] = rng.choice(options)
+        out.append(ToolCall(spec.name, args))
+    return out
+
+
+def _run(env, calls) -> str:
+    return json.dumps([(r.value, r.error) for r in map(env.execute, calls)], sort_keys=True, default=str)
+
+
+def _view(env) -> str:
+    return json.dumps(env.state(), sort_keys=True, default=str)
+
+
+SPECS = [*BFCL_CLASSES, "GorillaFileSystem+MessageAPI", f"{DATA / 'notes_app.py'}:NotesApp",
+         str(DATA / "weather_tools.json")]
+
+
+@pytest.mark.parametrize("spec", SPECS)
+def test_after_a_restore_the_same_calls_give_the_same_results(spec):
+    env = make_env(spec, seed=3)
+    _run(env, _calls(env, 1, 20))
+    snap, before = env.snapshot(), _view(env)
+    calls = _calls(env, 2, 30)
+    first = _run(env, calls)
+    env.restore(snap)
+    assert _view(env) == before
+    assert _run(env, calls) == first  # generators inside the state (ids, prices) were restored too
+
+
+@pytest.mark.parametrize("spec", SPECS)
+def test_a_copy_and_its_original_do_not_share_state(spec):
+    env = make_env(spec, seed=4)
+    before = _view(env)
+    clone = env.copy()
+    _run(clone, _calls(clone, 5, 30))
+    assert _view(env) == before
+    changed = _view(clone)
+    _run(env, _calls(env, 6, 30))
+    assert _view(clone) == changed
+
+
+def test_restore_after_a_call_to_one_class_keeps_the_other_instance():
+    env = make_env("GorillaFileSystem+TwitterAPI", seed=0)
+    files = env.instance("GorillaFileSystem")
+    snap, before = env.snapshot(), _view(env)
+    env.execute(ToolCall("post_tweet", {"content": "hello"}))
+    env.restore(snap)
+    assert _view(env) == before
+    assert env.instance("GorillaFileSystem") is files  # only the class a call can have changed was restored
+
+
+class Odd:
+    """A state pickle cannot take (a lock and a lambda), kept in slots."""
+
+    __slots__ = ("count", "lock", "key")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.lock = threading.Lock()
+        self.key = lambda x: x
+
+    def bump(self) -> int:
+        """Add one to the counter."""
+        self.count += 1
+        return self.count
+
+    def __deepcopy__(self, memo):
+        clone = Odd()
+        clone.count = self.count
+        return clone
+
+
+def test_a_state_that_cannot_be_serialised_is_still_snapshotted_and_copied():
+    env = make_python_env(Odd)
+    snap = env.snapshot()
+    assert env.execute(ToolCall("bump", {})).value == 1
+    clone = env.copy()
+    assert clone.execute(ToolCall("bump", {})).value == 2
+    env.restore(snap)
+    assert env.execute(ToolCall("bump", {})).value == 1
+
+
+def test_a_snapshot_of_other_classes_is_refused():
+    env = make_env("TwitterAPI", seed=0)
+    with pytest.raises(ValueError, match="cannot restore TwitterAPI"):
+        env.restore(make_env("TicketAPI", seed=0).snapshot())
