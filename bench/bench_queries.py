@@ -1,70 +1,81 @@
-"""Hard-query figures of the offline agents: length against the easy query, diversity by noise ε, flow chains.
+"""Hard queries of the offline agents beside BFCL v3 multi-turn base's, in one run (BFCL is read only to measure).
 
-    python bench/bench_queries.py [--samples 100] [--strategy uniform|deep]
+    python bench/bench_queries.py [--samples 200] [--config data/configs/offline.toml]
 
-Part 1 writes the hard queries of one fixed set of abstracted rounds at several ε (same tools, same seeds), so
-only the wording changes. Part 2 runs generate_sample per ε and reports acceptance and the accepted samples'
-data-flow chains.
+Prints: word-trigram overlap with the tools' descriptions (outside quoted values), distinct-2 at equal corpus size,
+grounding kinds of every argument of accepted turns, accepted turns with an arbitrary pick left hidden, the share
+of later turns that refer back to an earlier one, and acceptance; then three accepted samples' requests.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import statistics
+import random
 import time
+from collections import Counter
 
-from fr_core.agents import make_agents
-from fr_core.analysis import distinct_n, flow_share, longest_flow_chain, self_bleu
-from fr_core.analysis.views import view_trajectory
-from fr_core.envs import BFCL_CLASSES, make_env
+from fr_core.analysis import description_overlap, distinct_n, grounding_counts, hidden_picks, refer_back_share
+from fr_core.envs import bfcl_tool_specs, make_env
 from fr_core.graph import bfcl_graph
+from fr_core.graph.check import load_bfcl_entries
 from fr_core.pipeline import generate_sample
-from fr_core.synthesis import check_leak, write_query
+from fr_core.pipeline.config import load_run_config
+from fr_core.pipeline.runner import env_for
 
 
-def _words(texts: list[str]) -> float:
-    return statistics.mean(len(t.split()) for t in texts)
+def _bfcl_base() -> tuple[list[str], float]:
+    """BFCL base's user turns and their overlap with their own classes' tool descriptions."""
+    texts, grams = [], []
+    for entry in load_bfcl_entries("base"):
+        tools = [s for c in entry["involved_classes"] for s in bfcl_tool_specs(c)]
+        turns = [m["content"] for turn in entry["question"] for m in turn if m.get("role") == "user"]
+        texts += turns
+        grams.append((turns, tools))
+    words = sum(len(t.split()) for t, _ in grams for t in t)
+    overlap = sum(description_overlap(t, tools) * sum(len(x.split()) for x in t) for t, tools in grams) / words
+    return texts, overlap
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--samples", type=int, default=100)
-    parser.add_argument("--strategy", default="flow")
+    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--config", default="data/configs/offline.toml")
     args = parser.parse_args()
-    classes = list(BFCL_CLASSES)
-    graphs = {c: bfcl_graph([c]).output for c in classes}
-    tools = {c: tuple(make_env([c]).tools()) for c in classes}
-    agents = make_agents("offline")
-
-    def run(noise: float):
-        started = time.perf_counter()
-        trajs = [generate_sample([classes[i % len(classes)]], graphs[classes[i % len(classes)]], rounds=2, calls=4,
-                                 agents=agents, seed=i, noise=noise, strategy=args.strategy).output
-                 for i in range(args.samples)]
-        return trajs, time.perf_counter() - started
-
-    base, _ = run(0.0)
-    rounds = [(r.adv_tool, t.classes[0], r.easy_query.text) for t in base for r in t.turns if r.adv_tool is not None]
-    fixed = {}
-    for noise in (0.0, 0.5, 1.0):
-        queries = [write_query(adv, agents.querying, noise, k, tools=tools[c]).output
-                   for k, (adv, c, _) in enumerate(rounds)]
-        texts = [q.text for q in queries]
-        fixed[noise] = {"rounds": len(texts),
-                        "hard_easy_length": round(_words(texts) / _words([e for _, _, e in rounds]), 3),
-                        "distinct_2": round(distinct_n(texts, 2), 3), "self_bleu": round(self_bleu(texts, 100, 0), 3),
-                        "leaks": sum(not check_leak(q, tools[c], adv).ok for q, (adv, c, _) in zip(queries, rounds))}
-    print("fixed rounds, hard queries by ε:", json.dumps(fixed, indent=2))
-    runs = {}
-    for noise in (0.0, 0.5, 1.0):
-        trajs, elapsed = run(noise)
-        accepted = [view_trajectory(t) for t in trajs if t.status == "accepted"]
-        runs[noise] = {"acceptance": round(len(accepted) / len(trajs), 3),
-                       "accepted_per_s": round(len(accepted) / elapsed, 1),
-                       "mean_longest_flow_chain": round(statistics.mean(longest_flow_chain(v) for v in accepted), 3),
-                       "mean_flow_share": round(statistics.mean(flow_share(v) for v in accepted), 3)}
-    print(f"generate_sample ({args.strategy} targets), accepted samples:", json.dumps(runs, indent=2))
+    config = load_run_config(args.config)
+    g = config.generate
+    graphs = {spec: bfcl_graph([c.strip() for c in spec.split("+")]).output for spec in g.envs}
+    started = time.perf_counter()
+    trajs = [generate_sample(env_for(config, i), graphs[env_for(config, i)], g.rounds, g.calls, seed=config.run.seed,
+                             index=i, k_max=g.k_max, noise=g.noise, size=g.size, strategy=g.strategy).output
+             for i in range(args.samples)]
+    elapsed = time.perf_counter() - started
+    accepted = [t for t in trajs if t.status == "accepted"]
+    queries = [r.hard_query.text for t in accepted for r in t.turns]
+    weighted = [(r.hard_query.text, tuple(make_env("+".join(t.classes)).tools())) for t in accepted for r in t.turns]
+    ours_overlap = sum(description_overlap([q], tools) * len(q.split()) for q, tools in weighted) / max(
+        1, sum(len(q.split()) for q, _ in weighted))
+    bfcl_texts, bfcl_overlap = _bfcl_base()
+    n = min(len(queries), len(bfcl_texts))
+    rng = random.Random(0)
+    kinds = grounding_counts(trajs)
+    total = Counter()
+    for (_, kind), count in kinds.items():
+        total[kind] += count
+    share, later = refer_back_share(trajs)
+    print(f"{'figure':44} {'ours':>10} {'BFCL base':>10}")
+    print(f"{'description trigram overlap':44} {ours_overlap:10.3f} {bfcl_overlap:10.3f}")
+    print(f"{f'distinct-2 ({n} queries each)':44} {distinct_n(rng.sample(queries, n), 2):10.3f} "
+          f"{distinct_n(rng.sample(bfcl_texts, n), 2):10.3f}")
+    print(f"{'mean words per query':44} {sum(len(q.split()) for q in queries) / max(1, len(queries)):10.1f} "
+          f"{sum(len(q.split()) for q in bfcl_texts) / len(bfcl_texts):10.1f}")
+    print(f"{'later turns referring back':44} {share:10.3f} {'':>10}  ({later} later turns)")
+    print(f"{'accepted turns with a hidden arbitrary pick':44} {hidden_picks(trajs):10d}")
+    print(f"{'acceptance':44} {len(accepted) / len(trajs):10.3f}  ({len(trajs)} samples, {elapsed:.1f} s)")
+    all_args = sum(total.values())
+    print("grounding kinds of the accepted turns' arguments: " + ", ".join(
+        f"{k} {v / all_args:.3f}" for k, v in total.most_common()) + f" ({all_args} arguments)")
+    for t in accepted[:3]:
+        print("\n" + " | ".join(f"[{r.round + 1}] {r.hard_query.text}" for r in t.turns))
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ __all__ = [
     "Turn",
     "StepResult",
     "format_value",
+    "Grounding",
     "AdvancedTool",
     "Query",
     "LeakCheck",
@@ -151,6 +152,25 @@ class StepResult(Generic[T]):
 # -- Phases II and III --------------------------------------------------------------------------------
 
 
+GroundingKind = Literal["said", "derived", "visible", "default", "ungrounded"]
+
+
+@dataclass(frozen=True)
+class Grounding:
+    """How a model can know one argument of a ground-truth call: ``said`` by the user, ``derived`` from an earlier
+    output where it is the only candidate, ``visible`` among several values a tool showed and named by the request,
+    a ``default``, or ``ungrounded`` (nothing supports it: the turn is rejected). ``earlier`` is the earlier round
+    that said or produced it (a request may refer back to it)."""
+
+    call: int
+    tool: str
+    arg: str
+    value: Any
+    kind: GroundingKind
+    why: str
+    earlier: int | None = None
+
+
 @dataclass(frozen=True)
 class AdvancedTool:
     """Phase II ``T_adv``: one abstract tool standing for a whole turn, its inner calls hidden.
@@ -161,7 +181,8 @@ class AdvancedTool:
     values the request gives) or "implicit" (hidden: its output feeds a later call); ``bindings`` links each
     parameter to an inner call's argument as ``(param, call index, argument)``. ``serves`` gives per inner call the
     index of the later call a "context" call is there for (its prerequisite edge or data flow), else -1, so a
-    query can attach the context values to the goal they serve.
+    query can attach the context values to the goal they serve. ``grounding`` says, per argument of every inner
+    call, how a model can know it (see :class:`Grounding`).
     """
 
     spec: ToolSpec
@@ -172,6 +193,7 @@ class AdvancedTool:
     roles: tuple[str, ...] = ()
     bindings: tuple[tuple[str, int, str], ...] = ()
     serves: tuple[int, ...] = ()
+    grounding: tuple[Grounding, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ from fr_core.envs.base import Environment
 from fr_core.errors import LLMError, ParseError
 from fr_core.llm import LLMClient, LLMRequest, LLMResponse
 from fr_core.sampling import OutputLeaf
-from fr_core.types import AdvancedTool, Attempt, CallResult, Query, Step, StepResult, ToolCall, ToolSpec, Turn
+from fr_core.types import (AdvancedTool, Attempt, CallResult, Query, Step, StepResult, ToolCall, ToolSpec, Turn,
+                           TurnRecord)
 
 __all__ = [
     "OFFLINE_LABEL",
@@ -93,8 +94,8 @@ class ToolingAgent(Protocol):
     kind: str
     label: str
 
-    def abstract(self, turn: Turn, tools: tuple[ToolSpec, ...], graph: nx.DiGraph,
-                 round_index: int = 0) -> StepResult[AdvancedTool]: ...
+    def abstract(self, turn: Turn, tools: tuple[ToolSpec, ...], graph: nx.DiGraph, round_index: int = 0,
+                 earlier: tuple[TurnRecord, ...] = ()) -> StepResult[AdvancedTool]: ...
 
 
 @runtime_checkable

@@ -10,10 +10,11 @@ from pydantic import BaseModel
 
 from fr_core.agents.base import OFFLINE_LABEL, ask_json, render, role_event
 from fr_core.agents.lexicon import SYNONYMS, goal_phrase, param_words, render_value, words
+from fr_core.agents.phrasebook import FROM_BEFORE, REFER_BACK, WORKED_OUT, Phrasing, phrasings
 from fr_core.llm import LLMClient
 from fr_core.types import AdvancedTool, Query, StepResult, ToolSpec
 
-__all__ = ["OfflineQuerying", "LLMQuerying", "avoid_tool_names", "short_goal"]
+__all__ = ["OfflineQuerying", "LLMQuerying", "avoid_tool_names"]
 
 #: Plain wording used at ``ε = 0``; every other choice below is made only with probability ``ε``.
 _PLAIN_OPENER = "Please {x}."
@@ -35,18 +36,9 @@ _CLOSERS = ("Thanks!", "Thank you.", "Cheers.", "Much appreciated.", "Appreciate
             "Ta very much.", "Brilliant, thanks.", "Speak soon.", "Thanks, mate.")
 _PLAIN_MENTION = "{w} {v}"
 _MENTIONS = ("{w} {v}", "{v} as the {w}", "the {w} {v}", "{w} {v}")
-_RIDER_MENTIONS = ("{w} {v}", "{v} as the {w}")
 _JOINERS = (" with ", " for ", " using ", " — ", ", with ")
 _OWN = ("my ", "our ", "the ")
 _AGAIN = (" again", " once more", " one more time")
-#: Tools that only read (by name): two of them next to each other may be asked for in either order.
-_READ_ONLY = re.compile(r"^(?:\w+_)?(?:get|list|search|find|retrieve|view|display|check|estimate|ls|pwd|cat|tail|"
-                        r"wc|du|grep|diff)(?:_|$)|^(?:get|display|check)[A-Z]", re.I)
-#: Description fillers a person would not say (the goal stays recognisable without them).
-_FILLER = re.compile(r"\b(?:of any extension|from (?:the )?current directory|in the current directory|"
-                     r"at current directory|from currrent directory|for the authenticated user|"
-                     r"from one location to another|under specific path|of the current user|a specific|"
-                     r"the specified|specified|specific)\b", re.I)
 
 
 def avoid_tool_names(text: str, tool_names: set[str], rng: random.Random) -> str:
@@ -60,23 +52,6 @@ def avoid_tool_names(text: str, tool_names: set[str], rng: random.Random) -> str
 
     parts = re.split(r'("(?:[^"\\]|\\.)*")', text)
     return "".join(p if i % 2 else fix(p) for i, p in enumerate(parts))
-
-
-def _noisy(phrase: str, noise: float, rng: random.Random) -> str:
-    def swap(m: re.Match[str]) -> str:
-        w = m.group(0)
-        alts = SYNONYMS.get(w.lower())
-        return rng.choice(alts) if alts and rng.random() < 0.7 * noise else w
-    return re.sub(r"[A-Za-z]+", swap, phrase)
-
-
-def short_goal(spec: ToolSpec) -> str:
-    """The goal of a tool as a person says it: its goal phrase up to the first comma, without description filler."""
-    goal = re.split(r",\s|;\s|\s[-–]\s|\s\(", goal_phrase(spec))[0]
-    goal = re.sub(r"\s+(?:with |for |from )?(?:the |a )?given\b.*$", "", goal)
-    goal = _FILLER.sub(" ", goal)
-    goal = re.sub(r"\s+(?:with|for|from|of|in|on|at|to|and|that|by)\s*$", "", re.sub(r"\s+", " ", goal).strip())
-    return goal or goal_phrase(spec)
 
 
 def _pick(rng: random.Random, noise: float, plain: str, pool: tuple[str, ...]) -> str:
@@ -101,13 +76,74 @@ def _and(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-class OfflineQuerying:
-    """Writes requests from the goal phrases of the tool descriptions and the user's values, with seeded noise ``ε``.
+def _said(adv: AdvancedTool, index: int, *, refer: bool = True) -> dict[str, str]:
+    """The values the request gives for inner call ``index``, by argument, as written: the value itself, or (with
+    ``refer``) a reference back when an earlier request said it."""
+    back = {g.arg for g in adv.grounding if g.call == index and g.kind == "said" and g.earlier is not None}
+    return {arg: REFER_BACK.format(words=param_words(arg)) if refer and arg in back
+            else render_value(adv.user_values[param]) for param, i, arg in adv.bindings if i == index}
 
-    The hard request states only the goals (the inner calls whose role is "goal"), each with the values only the
-    user knows; "context" calls (logins, lookups, files a goal needs) are not described, their values ride along
-    with the goal they serve; "implicit" calls are left out. ``ε`` adds wording variety: synonyms, openers,
-    connectors, value phrasings, greetings and closers, each drawn with probability ``ε``.
+
+def _unsaid(adv: AdvancedTool, index: int) -> dict[str, str]:
+    """How a phrasing may point at the values call ``index`` works out (never the value itself)."""
+    return {g.arg: (FROM_BEFORE if g.earlier is not None else WORKED_OUT).format(words=param_words(g.arg))
+            for g in adv.grounding if g.call == index and g.kind == "derived"}
+
+
+def _from_before(adv: AdvancedTool, index: int, used: set[str]) -> list[str]:
+    """What call ``index`` takes from an earlier round's result and its phrasing did not point at, in words."""
+    return list(dict.fromkeys(param_words(g.arg) for g in adv.grounding if g.call == index and g.kind == "derived"
+                              and g.earlier is not None and g.arg not in used))
+
+
+def _fill(text: str, values: dict[str, str]) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], text)
+
+
+def _choose(options: tuple[Phrasing, ...], values: dict[str, str], rng: random.Random, noise: float) -> Phrasing | None:
+    """The phrasing that says the most of ``values`` and nothing else; ties broken by ``ε``."""
+    usable = [p for p in options if set(p.slots) <= set(values)]
+    if not usable:
+        return None
+    best = max(len(p.slots) for p in usable)
+    top = [p for p in usable if len(p.slots) == best]
+    return top[0] if rng.random() >= noise else rng.choice(top)
+
+
+def _phrase(spec: ToolSpec, values: dict[str, str], rng: random.Random, noise: float,
+            unsaid: dict[str, str] | None = None) -> tuple[str, set[str]]:
+    """A goal as a person asks for it (its phrasebook), with the values it needs; values no phrasing has a slot
+    for follow as "name value". A slot for a value the assistant works out may point at it (``unsaid``) when no
+    phrasing does without. Returns the text and the arguments it names."""
+    chosen = _choose(phrasings(spec), values, rng, noise)
+    if chosen is None and unsaid:
+        chosen = _choose(phrasings(spec), {**unsaid, **values}, rng, noise)
+    slots = set(chosen.slots) if chosen else set()
+    text = _fill(chosen.text, {**(unsaid or {}), **values}) if chosen else param_words(spec.name)
+    rest = [f"{param_words(a)} {v}" for a, v in values.items() if a not in slots]
+    if rest:
+        text += _pick(rng, noise, " with ", _JOINERS) + _and(rest)
+    return text, slots
+
+
+def _context(spec: ToolSpec, values: dict[str, str], rng: random.Random, noise: float) -> str:
+    """A prerequisite's values as a person gives them ("I'm dana_k on the feed, password ...")."""
+    chosen = _choose(phrasings(spec, context=True), values, rng, noise)
+    if chosen is not None and set(chosen.slots) == set(values):
+        return _fill(chosen.text, values)
+    return _pick(rng, noise, "my ", _OWN) + _and([f"{param_words(a)} {v}" for a, v in values.items()])
+
+
+class OfflineQuerying:
+    """Writes requests as a person would, from the environment's phrasebook and the turn's grounding table, with
+    seeded noise ``ε``; the easy request spells the steps out from the tool descriptions, for comparison.
+
+    The hard request states only the goals (the inner calls whose role is "goal"), each with the values the user
+    gives (said or visible in the grounding table; a value an earlier request said is referred back to); "context"
+    calls (logins, lookups a goal needs) are not described, their values ride along with the goal they serve as a
+    person gives them; "implicit" calls and derived values are left out (a value an earlier round produced is
+    pointed at: "the ticket id from before"). ``ε`` picks among phrasings, openers, connectors, greetings, closers
+    and a terse register.
     """
 
     kind = "offline"
@@ -162,58 +198,44 @@ class OfflineQuerying:
     def _hard_clauses(adv: AdvancedTool, specs: dict[str, ToolSpec], noise: float, rng: random.Random) -> list[str]:
         roles = adv.roles or tuple("goal" for _ in adv.inner_calls)
         serves = adv.serves or tuple(-1 for _ in adv.inner_calls)
-        riders: dict[int, list[tuple[str, str]]] = {}  # goal index → (param, argument) of the context it needs
+        # a prerequisite the phrasebook has a context line for (credentials) rides with the goal it serves;
+        # any other is asked for in its own words, like a goal
+        roles = tuple("goal" if r == "context" and not phrasings(specs.get(c.name) or ToolSpec(c.name, ""),
+                                                                   context=True) else r
+                      for c, r in zip(adv.inner_calls, roles))
+        riders: dict[int, list[int]] = {}  # goal index → the context calls whose values ride with it
         for i, role in enumerate(roles):
             if role == "context":
                 j = serves[i] if i < len(serves) else -1
-                j = j if 0 <= j < len(roles) and roles[j] == "goal" else i
-                riders.setdefault(j, []).extend((p, a) for p, k, a in adv.bindings if k == i)
+                riders.setdefault(j if 0 <= j < len(roles) and roles[j] == "goal" else i, []).append(i)
         clauses: list[str] = []
-        movable: list[bool] = []  # a read-only goal with no context riding along: its place may change
         last: tuple[str, Any] | None = None
-        shorts = {c.name: short_goal(specs[c.name]) for c, r in zip(adv.inner_calls, roles)
-                  if r == "goal" and c.name in specs}
         for i, (call, role) in enumerate(zip(adv.inner_calls, roles)):
-            own = [(p, a) for p, k, a in adv.bindings if k == i]
+            spec = specs.get(call.name) or ToolSpec(call.name, "")
             if role == "goal":
-                spec = specs.get(call.name)
-                goal = short_goal(spec) if spec else call.name.replace("_", " ")
-                if spec and sum(v == goal for v in shorts.values()) > 1:  # two tools, one phrase: say whose
-                    extra_words = [w for w in call.name.lower().split("_") if w not in goal.lower().split()]
-                    goal += " for " + " ".join(extra_words) if extra_words else ""
-                goal = _noisy(goal, noise, rng)
                 same = last == (call.name, call.arguments)
                 last = (call.name, call.arguments)
-                if same and not riders.get(i):  # context values still need saying
-                    clauses.append(goal + _pick(rng, noise, _AGAIN[0], _AGAIN))
-                    movable.append(False)
+                if same and not riders.get(i):
+                    clauses.append(_phrase(spec, _said(adv, i), rng, noise, _unsaid(adv, i))[0]
+                                   + _pick(rng, noise, _AGAIN[0], _AGAIN))
                     continue
-            elif role == "context" and i in riders and riders[i] == own:
-                goal = ""  # a context call with no goal after it to serve: only its values are said
+                text, used = _phrase(spec, _said(adv, i), rng, noise, _unsaid(adv, i))
+                earlier = _from_before(adv, i, used)
+                if earlier:
+                    text += _pick(rng, noise, ", using the ", (", with the ", ", for the ", " — the ")) + \
+                        _and(earlier) + " from before"
+            elif role == "context" and riders.get(i) == [i]:
+                text = ""  # a context call with no goal after it to serve: only its values are said
             else:
                 continue
-            said = dict.fromkeys(p for p, _ in own)
-            extra = [(p, a) for p, a in riders.get(i, []) if p not in said]
-            mentions = [_mention(adv, p, a, rng, noise) for p, a in own if p in said and said.pop(p) is None]
-            if len(mentions) > 1 and rng.random() < noise:
-                rng.shuffle(mentions)
-            ctx = [_mention(adv, p, a, rng, noise, _RIDER_MENTIONS) for p, a in dict.fromkeys(extra)]
-            movable.append(bool(goal) and not ctx and bool(_READ_ONLY.match(call.name)))
-            if not goal:
-                clauses.append(_pick(rng, noise, "my ", _OWN).lstrip() + _and(ctx or mentions))
-                continue
-            text = goal
-            if mentions:
-                text += _pick(rng, noise, " with ", _JOINERS) + _and(mentions)
-            if ctx:
-                text += (" — " if not mentions else ", ") + _pick(rng, noise, "my ", _OWN) + _and(ctx)
-            clauses.append(text)
-        k = 0
-        while k + 1 < len(clauses):  # independent read-only goals come in either order (same state, same results)
-            if movable[k] and movable[k + 1] and rng.random() < noise * 0.3:
-                clauses[k], clauses[k + 1] = clauses[k + 1], clauses[k]
-                k += 1
-            k += 1
+            context = [_context(specs.get(adv.inner_calls[k].name) or ToolSpec(adv.inner_calls[k].name, ""),
+                                _said(adv, k, refer=False), rng, noise) for k in riders.get(i, ())]
+            if not text:
+                clauses.append(_and(context))
+            elif context:
+                clauses.append(text + _pick(rng, noise, " — ", (" — ", "; ", ", and ")) + _and(context))
+            else:
+                clauses.append(text)
         return clauses or ["check that everything is in order"]
 
     @staticmethod
@@ -228,6 +250,12 @@ class OfflineQuerying:
                 mentions.append("the " + " and ".join(fed) + " from an earlier step")
             clauses.append(goal[:1].upper() + goal[1:] + (" with " + " and ".join(mentions) if mentions else ""))
         return clauses
+
+
+#: How the LLM querying prompt marks each grounding kind (and whether an earlier turn said or made it).
+_MARKS = {("said", False): "SAY", ("said", True): "EARLIER", ("visible", False): "SAY", ("visible", True): "SAY",
+          ("derived", False): "WORKED OUT", ("derived", True): "FROM BEFORE", ("default", False): "DEFAULT",
+          ("default", True): "DEFAULT", ("ungrounded", False): "SAY", ("ungrounded", True): "SAY"}
 
 
 class _QueryReply(BaseModel):
@@ -245,9 +273,10 @@ class LLMQuerying:
 
     def write(self, adv: AdvancedTool, tools: tuple[ToolSpec, ...], *, hard: bool = True, noise: float = 0.5,
               seed: int = 0, history: tuple[dict[str, Any], ...] = ()) -> StepResult[Query]:
-        prompt = render("querying.j2", tool=adv.spec.to_openai()["function"], values=adv.user_values,
-                        hidden=adv.hidden_values, hard=hard, noise=noise,
-                        history=[h.get("query", "") for h in history])
+        prompt = render("querying.j2", tool=adv.spec.to_openai()["function"], values=adv.user_values, hard=hard,
+                        noise=noise, history=[h.get("query", "") for h in history],
+                        grounding=[{"tool": g.tool, "arg": g.arg, "value": g.value, "why": g.why, "mark": _MARKS[
+                            (g.kind, g.earlier is not None)]} for g in adv.grounding])
         reply, text, events = ask_json(self.client, [{"role": "user", "content": prompt}], _QueryReply,
                                        role="querying", seed=seed, temperature=min(1.0, 0.3 + noise))
         query = Query(reply.query.strip(), "hard" if hard else "easy", noise, seed, dict(adv.user_values), self.label)

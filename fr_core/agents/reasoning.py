@@ -18,6 +18,7 @@ import random
 import re
 from collections.abc import Generator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel
@@ -26,6 +27,7 @@ from fr_core.agents.base import (OFFLINE_LABEL, Move, ReasonTask, ask, ask_json,
                                  role_event)
 from fr_core.agents.lexicon import find_values, goal_phrase, param_words, words
 from fr_core.agents.narrate import describe_outcome, dirty_reasons, narrate_step
+from fr_core.agents.phrasebook import phrasings
 from fr_core.envs.base import Environment, call_failed
 from fr_core.errors import LLMError, LLMTransportError, ParseError
 from fr_core.llm import LLMClient, parse_tool_calls
@@ -158,7 +160,17 @@ class _Planner:
 
     # -- running ------------------------------------------------------------------------------------------------
     def run(self) -> Plan:
-        for clause, values in self._clauses(self.task.query.text):
+        for clause, values, marked in self._clauses(self.task.query.text):
+            parsed = self._parse(marked, values)
+            if parsed:  # the request reads as the environment's phrasebook says: tools and values known
+                for tool, args, context in parsed:
+                    if context and self._slip("skip_prerequisite", tool):
+                        self.mistakes.append(f"skipped prerequisite {tool}")
+                        continue
+                    if not context:  # values said after the phrasing ("with unit ...") go to its tool
+                        args = {**self._assign(tool, [v for v in values if not v.used]), **args}
+                    yield from self._plan_known(tool, args)
+                continue
             tool = self._retrieve(clause, values)
             if tool is not None:
                 yield from self._plan(tool, values)
@@ -169,7 +181,9 @@ class _Planner:
             yield from self._call(call)  # "to be sure it took effect"
             yield from self._sync()
 
-    def _clauses(self, text: str) -> list[tuple[str, list[_Value]]]:
+    def _clauses(self, text: str) -> list[tuple[str, list[_Value], str]]:
+        """The request split into clauses: each as plain text (values blanked), its values, and the text with
+        ``§n§`` markers where value ``n`` of the clause stood."""
         found = find_values(text)
         masked, last = "", 0
         for n, (start, end, _) in enumerate(found):
@@ -186,8 +200,69 @@ class _Planner:
                 rest = part[m.end():]
                 after = _tokens(rest)[2:5] if re.match(r"\s*as the\b", rest) else []
                 values.append(_Value(found[int(m.group(1))][2], before, after))
-            out.append((re.sub(r"§\d+§", " ", part), values))
+            local = iter(range(len(values)))
+            marked = re.sub(r"§\d+§", lambda _: f"§{next(local)}§", part)
+            out.append((re.sub(r"§\d+§", " ", part), values, marked))
         return out
+
+    def _parse(self, marked: str, values: list[_Value]) -> list[tuple[str, dict[str, Any], bool]]:
+        """The tools a clause asks for by their phrasebook phrasings, with the values in their slots (a slot saying
+        "the same ... as before" takes the value of the latest earlier call's argument of that name); context
+        lines (credentials) first, then goals, left to right; [] when no phrasing matches."""
+        found: list[tuple[int, int, int, str, dict[str, Any], bool]] = []
+        for name, spec in self.specs.items():
+            if name in self.hints.ban:
+                continue
+            for phrasing in (*phrasings(spec, context=True), *phrasings(spec)):
+                if not phrasing.slots and len(phrasing.text) < 12:  # too short to tell a tool by
+                    continue
+                m = _phrasing_pattern(phrasing.text).search(marked)
+                if m is None:
+                    continue
+                args = {}
+                for slot in phrasing.slots:
+                    got = m.group(slot).strip()
+                    marker = re.fullmatch(r"§(\d+)§", got)
+                    if marker:
+                        args[slot] = values[int(marker.group(1))].value
+                    elif " as before" in got:
+                        args[slot] = self._earlier_value(slot)
+                        if args[slot] is None:
+                            break
+                    # "the ... from before", "the right ...": a value to work out from results, filled later
+                else:
+                    literal = len(_SLOT_TEXT.sub("", phrasing.text))
+                    found.append((m.start(), m.end(), literal, name, args, phrasing.context))
+        chosen: list[tuple[int, int, int, str, dict[str, Any], bool]] = []
+        for item in sorted(found, key=lambda f: -f[2]):
+            if all(item[1] <= c[0] or item[0] >= c[1] for c in chosen):
+                chosen.append(item)
+        for item in chosen:
+            for v in values:
+                if any(v.value == a for a in item[4].values()):
+                    v.used = True
+        return [(name, args, context) for *_, name, args, context in sorted(chosen, key=lambda c: (not c[5], c[0]))]
+
+    def _earlier_value(self, arg: str) -> Any:
+        """The value the latest call of an earlier turn gave argument ``arg`` (what "the same ..." points at)."""
+        for turn in reversed(self.task.history):
+            for step in reversed(turn.get("steps", ())):
+                for call in reversed(step.get("calls", ())):
+                    if arg in call.get("arguments", {}):
+                        return call["arguments"][arg]
+        return None
+
+    def _plan_known(self, tool: str, args: dict[str, Any]) -> Plan:
+        """Plan a call whose tool and said values are known: prerequisites the feedback named, then the rest of
+        its arguments from earlier outputs or the state."""
+        args = dict(args)
+        for p, v in args.items():
+            self.given.setdefault(p, v)
+        needed = set(self.hints.need_first.get(tool, set())) - set(c.name for c in self.calls)
+        if needed:
+            yield from self._prerequisites(tool, [], needed)
+        yield from self._fill(tool, args)
+        yield from self._call(ToolCall(tool, args))
 
     def _retrieve(self, clause: str, values: list[_Value]) -> str | None:
         cw = set(words(clause, canonical=True))
@@ -334,6 +409,31 @@ class _Planner:
         if "enum" in schema:
             return schema["enum"][0]
         return schema.get("default")
+
+
+_SLOT_TEXT = re.compile(r"\{\w+\}")
+_ARTICLE = re.compile(r"\b(?:the|a|an)\s+", re.I)
+
+
+@lru_cache(maxsize=4096)
+def _phrasing_pattern(text: str) -> re.Pattern[str]:
+    """A phrasing as a pattern over a clause with ``§n§`` value markers: each slot takes a marker or a reference
+    back; spacing is free and articles optional (a terse request drops them)."""
+    out, last = "", 0
+    for m in _SLOT_TEXT.finditer(text):
+        out += _literal(text[last:m.start()]) + rf"\s*(?P<{m.group(0)[1:-1]}>§\d+§|(?:the\s+)?(?:same [a-z ]+? as before|[a-z ]+? from before|right [a-z ]+?))\s*"
+        last = m.end()
+    out += _literal(text[last:])
+    return re.compile(out, re.I)
+
+
+def _literal(text: str) -> str:
+    parts = []
+    for word in re.split(r"\s+", text.strip()):
+        if not word:
+            continue
+        parts.append(rf"(?:{re.escape(word)}\s+)?" if _ARTICLE.fullmatch(word + " ") else re.escape(word) + r"\s*")
+    return "".join(parts)
 
 
 def history_context(history: tuple[dict[str, Any], ...]) -> str:

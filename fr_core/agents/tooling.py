@@ -14,7 +14,8 @@ from fr_core.agents.base import OFFLINE_LABEL, ask_json, render, role_event
 from fr_core.agents.lexicon import goal_phrase, words
 from fr_core.llm import LLMClient
 from fr_core.synthesis.flow import FlowStep, turn_flow
-from fr_core.types import AdvancedTool, StepResult, ToolSpec, Turn
+from fr_core.synthesis.grounding import ground_turn
+from fr_core.types import AdvancedTool, Grounding, StepResult, ToolSpec, Turn, TurnRecord
 
 __all__ = ["Abstraction", "plan_abstraction", "OfflineTooling", "LLMTooling"]
 
@@ -30,6 +31,7 @@ class Abstraction:
     hidden_values: tuple[str, ...]
     schemas: dict[str, dict[str, Any]]
     serves: tuple[int, ...] = ()
+    grounding: tuple[Grounding, ...] = ()
 
 
 def _scalars(value: Any) -> list[str]:
@@ -46,8 +48,12 @@ def _scalars(value: Any) -> list[str]:
 _LOOKUP = re.compile(r"^(?:get|search|find|list|retrieve|estimate|compute)_", re.I)
 
 
-def plan_abstraction(turn: Turn, tools: tuple[ToolSpec, ...], graph: nx.DiGraph, round_index: int = 0) -> Abstraction:
-    """Which calls the abstract tool hides, which values the user must give, from the recorded data flow and ``G``.
+def plan_abstraction(turn: Turn, tools: tuple[ToolSpec, ...], graph: nx.DiGraph, round_index: int = 0,
+                     earlier: tuple[TurnRecord, ...] = ()) -> Abstraction:
+    """Which calls the abstract tool hides, which values the user must give, from the grounding table of the turn
+    (see :func:`~fr_core.synthesis.grounding.ground_turn`) and ``G``: the user gives the *said* and *visible*
+    values (an arbitrary pick among listed values is named, never hidden), *derived* values and defaults stay
+    unsaid; ``earlier`` are the accepted rounds before this one.
 
     A call is "implicit" when it needs nothing from the user and feeds a later call, "context" when it is a hard
     prerequisite (graph edge) of a later call and the user gives its values (the request gives the values, not the
@@ -56,6 +62,9 @@ def plan_abstraction(turn: Turn, tools: tuple[ToolSpec, ...], graph: nx.DiGraph,
     """
     specs = {t.name: t for t in tools}
     steps = turn_flow(turn, round_index)
+    grounding = ground_turn(turn, round_index, tools, earlier)
+    spoken = [tuple(g.arg for g in grounding if g.call == i and g.kind in ("said", "visible"))
+              for i in range(len(steps))]
     roles, bindings, values, schemas = [], [], {}, {}
     served: list[list[int]] = []
     seen: dict[tuple[str, str], str] = {}
@@ -66,14 +75,14 @@ def plan_abstraction(turn: Turn, tools: tuple[ToolSpec, ...], graph: nx.DiGraph,
             or (_LOOKUP.match(step.call.name) and any(src.from_call == (round_index, step.index)
                                                       for src in steps[j].hidden)))]
         served.append(users)
-        if not step.user_args and step.feeds_later:
+        if not spoken[i] and step.feeds_later:
             roles.append("implicit")
-        elif step.user_args and users:
+        elif spoken[i] and users:
             roles.append("context")
         else:
             roles.append("goal")
         props = specs[step.call.name].properties if step.call.name in specs else {}
-        for arg in step.user_args:
+        for arg in spoken[i]:
             value = step.call.arguments[arg]
             key = (arg, json.dumps(value, sort_keys=True, default=str))
             if key not in seen:
@@ -89,7 +98,7 @@ def plan_abstraction(turn: Turn, tools: tuple[ToolSpec, ...], graph: nx.DiGraph,
                      if s not in shown and len(s) >= 2})
     serves = tuple(-1 if r != "context" else next((j for j in served[i] if roles[j] == "goal"), served[i][0])
                    for i, r in enumerate(roles))
-    return Abstraction(steps, tuple(roles), tuple(bindings), values, tuple(hidden), schemas, serves)
+    return Abstraction(steps, tuple(roles), tuple(bindings), values, tuple(hidden), schemas, serves, grounding)
 
 
 def _build(plan: Abstraction, name: str, description: str, param_docs: dict[str, str], label: str) -> AdvancedTool:
@@ -100,7 +109,7 @@ def _build(plan: Abstraction, name: str, description: str, param_docs: dict[str,
     spec = ToolSpec(name, description, {"type": "object", "properties": props, "required": sorted(props)},
                     owner="advanced")
     return AdvancedTool(spec, tuple(s.call for s in plan.steps), dict(plan.user_values), plan.hidden_values, label,
-                        plan.roles, plan.bindings, plan.serves)
+                        plan.roles, plan.bindings, plan.serves, plan.grounding)
 
 
 class OfflineTooling:
@@ -109,9 +118,9 @@ class OfflineTooling:
     kind = "offline"
     label = OFFLINE_LABEL
 
-    def abstract(self, turn: Turn, tools: tuple[ToolSpec, ...], graph: nx.DiGraph,
-                 round_index: int = 0) -> StepResult[AdvancedTool]:
-        plan = plan_abstraction(turn, tools, graph, round_index)
+    def abstract(self, turn: Turn, tools: tuple[ToolSpec, ...], graph: nx.DiGraph, round_index: int = 0,
+                 earlier: tuple[TurnRecord, ...] = ()) -> StepResult[AdvancedTool]:
+        plan = plan_abstraction(turn, tools, graph, round_index, earlier)
         specs = {t.name: t for t in tools}
         goals = [goal_phrase(specs[s.call.name]) for s, r in zip(plan.steps, plan.roles)
                  if r == "goal" and s.call.name in specs]
@@ -140,9 +149,9 @@ class LLMTooling:
         self.client = client
         self.label = f"llm:{model or getattr(client, 'model', 'model')}"
 
-    def abstract(self, turn: Turn, tools: tuple[ToolSpec, ...], graph: nx.DiGraph,
-                 round_index: int = 0) -> StepResult[AdvancedTool]:
-        plan = plan_abstraction(turn, tools, graph, round_index)
+    def abstract(self, turn: Turn, tools: tuple[ToolSpec, ...], graph: nx.DiGraph, round_index: int = 0,
+                 earlier: tuple[TurnRecord, ...] = ()) -> StepResult[AdvancedTool]:
+        plan = plan_abstraction(turn, tools, graph, round_index, earlier)
         specs = {t.name: t for t in tools}
         steps = [{"call": s.call.to_python(), "role": r,
                   "description": specs[s.call.name].description if s.call.name in specs else ""}

@@ -30,6 +30,13 @@ from fr_core.analysis.diversity import (
     tool_pair_counts,
     tool_sequence_counts,
 )
+from fr_core.analysis.queries import (
+    description_overlap,
+    grounding_counts,
+    hidden_picks,
+    refer_back_share,
+    refers_back,
+)
 from fr_core.analysis.views import (
     CallView,
     SampleView,
@@ -42,6 +49,11 @@ from fr_core.analysis.views import (
 )
 
 __all__ = [
+    "description_overlap",
+    "grounding_counts",
+    "hidden_picks",
+    "refer_back_share",
+    "refers_back",
     "attempts_needed",
     "calls_per_sample",
     "calls_per_turn",

@@ -26,7 +26,7 @@ from fr_core.refine import Limits, refine
 from fr_core.sampling import round_target, sample_turn, turn_leaves
 from fr_core.seeds import derive_seed
 from fr_core.serialize import to_dict
-from fr_core.synthesis import abstract_tool, check_leak, turn_flow, write_easy_query, write_query
+from fr_core.synthesis import abstract_tool, check_leak, turn_flow, ungrounded, write_easy_query, write_query
 from fr_core.types import Attempt, Deadline, Query, StepResult, Trajectory, TurnRecord
 
 __all__ = ["RoundSettings", "Conversation", "RoundOutcome", "run_round", "generate_sample", "sample_id_for",
@@ -98,11 +98,12 @@ class RoundSettings:
 @dataclass
 class Conversation:
     """What carries from round to round of one sample: the turns as the reasoner sees them, the tools called, the
-    output leaves of the ground truth so far."""
+    output leaves of the ground truth so far, and the accepted rounds (what earlier requests said and made)."""
 
     history: list[dict[str, Any]] = field(default_factory=list)
     called: set[str] = field(default_factory=set)
     leaves: list[Any] = field(default_factory=list)
+    records: list[TurnRecord] = field(default_factory=list)  # the accepted rounds so far
 
 
 @dataclass(frozen=True)
@@ -161,8 +162,14 @@ def run_round(env: Environment, graph: nx.DiGraph, agents: AgentSet, conversatio
     if not turn_flow(turn, r):
         return StepResult(RoundOutcome(TurnRecord(r, turn, state_after=env.state()),
                                        f"round {r}: the sampled turn has no successful call"), trace)
-    adv = abstract_tool(turn, agents.tooling, tools, graph, r)
+    adv = abstract_tool(turn, agents.tooling, tools, graph, r, conversation.records)
     events.extend((adv.trace or {}).get("events", ()))
+    trace["grounding"] = [to_dict(g) for g in adv.output.grounding]
+    missing = ungrounded(adv.output.grounding)
+    if missing:
+        record = TurnRecord(r, turn, adv.output, state_after=env.state())
+        return StepResult(RoundOutcome(record, f"round {r}: ungrounded ({', '.join(missing[:3])}: no model could "
+                                               "know these values)", tuple(events)), trace)
     hist = tuple(conversation.history)
     leaks = 0
     for attempt in range(s.leak_retries + 1):
@@ -203,6 +210,7 @@ def run_round(env: Environment, graph: nx.DiGraph, agents: AgentSet, conversatio
     conversation.called.update(st.call.name for st in turn.steps
                                if not st.deliberate_error and not call_failed(st.result))
     conversation.leaves.extend(turn_leaves(turn, r))
+    conversation.records.append(record)
     return StepResult(RoundOutcome(record, None, tuple(events), leaks), trace)
 
 

@@ -8,15 +8,16 @@ from collections.abc import Iterable
 import networkx as nx
 
 from fr_core.agents.base import QueryingAgent, ToolingAgent
-from fr_core.types import AdvancedTool, LeakCheck, Query, StepResult, ToolSpec, Turn
+from fr_core.types import AdvancedTool, LeakCheck, Query, StepResult, ToolSpec, Turn, TurnRecord
 
 __all__ = ["abstract_tool", "write_query", "write_easy_query", "check_leak"]
 
 
 def abstract_tool(turn: Turn, agent: ToolingAgent, tools: Iterable[ToolSpec], graph: nx.DiGraph,
-                  round_index: int = 0) -> StepResult[AdvancedTool]:
-    """``T_adv = A_T(Turn_i)``: one high-level tool for the turn; the inner calls and hidden values come with it."""
-    return agent.abstract(turn, tuple(tools), graph, round_index)
+                  round_index: int = 0, earlier: Iterable[TurnRecord] = ()) -> StepResult[AdvancedTool]:
+    """``T_adv = A_T(Turn_i)``: one high-level tool for the turn; the inner calls, hidden values and the grounding
+    table (how a model can know each argument, given the ``earlier`` accepted rounds) come with it."""
+    return agent.abstract(turn, tuple(tools), graph, round_index, tuple(earlier))
 
 
 def write_query(adv_tool: AdvancedTool, agent: QueryingAgent, noise: float, seed: int, *,

@@ -9,7 +9,7 @@ import pytest
 
 from fr_core.agents import make_agents
 from fr_core.agents.lexicon import render_value
-from fr_core.agents.querying import short_goal
+from fr_core.agents.phrasebook import phrasings
 from fr_core.analysis import distinct_n, longest_flow_chain, self_bleu
 from fr_core.analysis.views import view_turns
 from fr_core.envs import BFCL_CLASSES, make_env
@@ -56,26 +56,30 @@ def test_hard_queries_are_clearly_shorter_than_easy_ones(samples) -> None:
     assert ratio <= 0.8
 
 
+def _stems(spec, words: int = 2) -> set[str]:
+    """The words of a tool's phrasings before their first value slot (how its goal is worded), at least ``words``."""
+    return {stem for p in phrasings(spec) if len((stem := p.text.split("{")[0].strip().lower()).split()) >= words}
+
+
 @pytest.mark.parametrize("noise", [0.0, 1.0])
-def test_hard_queries_never_describe_hidden_or_context_steps_nor_leak(turns, noise) -> None:
+def test_hard_queries_never_describe_hidden_steps_nor_leak(turns, noise) -> None:
     written = _write(turns, noise)
     checked = 0
     for (adv, tools, _), result in zip(turns, written):
         assert check_leak(result.output, tools, adv).ok, result.output.text
-        if noise:
-            continue
         specs = {t.name: t for t in tools}
-        goals = {short_goal(specs[c.name]) for c, r in zip(adv.inner_calls, adv.roles) if r == "goal"}
+        goals = {s for c, r in zip(adv.inner_calls, adv.roles) if r != "implicit"
+                 for s in _stems(specs[c.name], 1)}
         for call, role in zip(adv.inner_calls, adv.roles):
-            phrase = short_goal(specs[call.name])
-            if role != "goal" and phrase not in goals and not any(phrase in g for g in goals):
-                assert phrase not in result.output.text, (role, call.name, result.output.text)
-                checked += 1
-    assert noise or checked >= 10
+            if role == "implicit":
+                for stem in _stems(specs[call.name], 3) - goals:
+                    assert stem not in result.output.text.lower(), (call.name, result.output.text)
+                    checked += 1
+    assert checked >= 5
 
 
-def test_context_values_go_with_the_goal_they_serve(turns) -> None:
-    """A login's credentials or a file a later step needs are said with that step, never with another goal."""
+def test_credentials_go_with_the_goal_they_serve(turns) -> None:
+    """A login's credentials are said in the clause of the goal they unlock, in the phrasebook's context words."""
     written = _write(turns, 0.0)
     checked = 0
     for (adv, tools, _), result in zip(turns, written):
@@ -83,16 +87,16 @@ def test_context_values_go_with_the_goal_they_serve(turns) -> None:
         clauses = result.trace["clauses"]
         for i, role in enumerate(adv.roles):
             j = adv.serves[i]
-            if role != "context" or j < 0 or adv.roles[j] != "goal":
+            if role != "context" or j < 0 or adv.roles[j] != "goal" or not phrasings(
+                    specs[adv.inner_calls[i].name], context=True):
                 continue
-            goal = short_goal(specs[adv.inner_calls[j].name])
+            stems = _stems(specs[adv.inner_calls[j].name])
             for param, k, _ in adv.bindings:
-                if k != i:
-                    continue
-                value = render_value(adv.user_values[param])  # as the request says it: "x", 3, false
-                holder = [c for c in clauses if value in c]
-                assert holder and any(c.startswith(goal) for c in holder), (goal, value, clauses)
-                checked += 1
+                if k == i:
+                    value = render_value(adv.user_values[param])  # as the request says it: "x", 3, false
+                    holder = [c for c in clauses if value in c]
+                    assert holder and any(stem in c.lower() for c in holder for stem in stems), (value, clauses)
+                    checked += 1
     assert checked >= 5
 
 
@@ -140,14 +144,14 @@ def _adv(calls, roles, values=None, bindings=(), serves=None):
                         tuple(bindings), tuple(serves or [-1] * len(calls)))
 
 
-def test_two_tools_with_one_goal_phrase_are_told_apart_and_reads_may_swap_only_with_noise() -> None:
+def test_two_similar_tools_are_asked_for_in_their_own_words() -> None:
     tools = tuple(make_env(["TwitterAPI", "MessageAPI"]).tools())
     querying = make_agents("offline").querying
     adv = _adv([("posting_get_login_status", {}), ("message_get_login_status", {})], ["goal", "goal"])
-    plain = {querying.write(adv, tools, noise=0.0, seed=s).output.text for s in range(20)}
-    assert plain == {"Please get the login status for posting, then get the login status for message."}
-    firsts = {querying.write(adv, tools, noise=1.0, seed=s).trace["clauses"][0] for s in range(40)}
-    assert any("posting" in f for f in firsts) and any("posting" not in f for f in firsts)  # both orders, ε = 1
+    for seed in range(20):
+        feed, chat = querying.write(adv, tools, noise=1.0, seed=seed).trace["clauses"]
+        assert feed in {p.text for p in phrasings(next(t for t in tools if t.name == "posting_get_login_status"))}
+        assert chat in {p.text for p in phrasings(next(t for t in tools if t.name == "message_get_login_status"))}
 
 
 def test_credentials_ride_with_the_goal_they_unlock_not_with_the_step_before() -> None:
@@ -161,4 +165,4 @@ def test_credentials_ride_with_the_goal_they_unlock_not_with_the_step_before() -
     result = querying.write(adv, tools, noise=0.0, seed=0)
     first, second = result.trace["clauses"]
     assert "mirela_mac" not in first and "mirela_mac" in second and "681" in second
-    assert short_goal(next(t for t in tools if t.name == "authenticate_twitter")) not in result.output.text
+    assert 'I\'m "mirela_mac" on the feed, password "pw1"' in second  # the phrasebook's context words

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -11,7 +12,7 @@ from fr_core.types import Attempt, CallResult, ToolCall
 from workbench.components.trace_view import show_value
 
 __all__ = ["calls_text", "show_messages", "compare_rows", "missing_calls", "step_rows", "show_attempt",
-           "llm_event_rows",
+           "llm_event_rows", "grounding_rows",
            "show_llm_events",
            "show_adv_tool"]
 
@@ -137,3 +138,14 @@ def show_adv_tool(adv: Any) -> None:
         st.caption("User values / hidden values")
         st.write({"user_values": adv.user_values, "hidden_values": list(adv.hidden_values)})
     st.code(calls_text(adv.inner_calls), language="python")
+    if adv.grounding:
+        st.caption("Grounding: how a model can know each argument (said by the user, derived from an earlier "
+                   "output, visible in a tool's output and named by the request, or a default)")
+        st.dataframe(grounding_rows(adv), hide_index=True, width="stretch")
+
+
+def grounding_rows(adv: Any) -> list[dict[str, Any]]:
+    """The grounding table of ``T_adv`` as rows: call, argument, value, kind, why (1-based rounds and calls)."""
+    return [{"call": g.call + 1, "tool": g.tool, "argument": g.arg, "value": json.dumps(g.value, ensure_ascii=False),
+             "kind": g.kind + (f" (round {g.earlier + 1})" if g.earlier is not None else ""), "why": g.why}
+            for g in adv.grounding]

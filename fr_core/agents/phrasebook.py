@@ -1,0 +1,84 @@
+"""How a person asks for what a tool does: phrasings per tool shipped as data (``data/phrasebook/<Class>.toml``),
+with a fallback built from the tool's name for tools no phrasebook knows; read by the query writer and, to
+understand requests, by the offline reasoner."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from fr_core.agents.lexicon import param_words
+from fr_core.errors import ConfigError
+from fr_core.types import ToolSpec
+
+__all__ = ["PHRASEBOOK_DIR", "Phrasing", "phrasings", "placeholders", "REFER_BACK", "FROM_BEFORE", "WORKED_OUT"]
+
+#: Where the phrasebooks live (one TOML file per environment class, named after it).
+PHRASEBOOK_DIR = Path(__file__).resolve().parents[2] / "data" / "phrasebook"
+
+#: How a request refers back to a value an earlier request said (the reasoner reads it back the same way).
+REFER_BACK = "the same {words} as before"
+#: How a request points at a value an earlier turn's result holds, without saying it.
+FROM_BEFORE = "the {words} from before"
+#: How a request points at a value the assistant works out in this turn, without saying it.
+WORKED_OUT = "the right {words}"
+
+_SLOT = re.compile(r"\{(\w+)\}")
+
+
+@dataclass(frozen=True)
+class Phrasing:
+    """One way to ask for a tool: ``text`` with ``{arg}`` slots; ``context`` phrasings give a prerequisite's
+    values (credentials) rather than a goal."""
+
+    tool: str
+    text: str
+    context: bool = False
+
+    @property
+    def slots(self) -> tuple[str, ...]:
+        return tuple(_SLOT.findall(self.text))
+
+
+def placeholders(text: str) -> tuple[str, ...]:
+    """The ``{arg}`` slots of a phrasing, in order."""
+    return tuple(_SLOT.findall(text))
+
+
+@cache
+def _book(owner: str) -> dict[str, dict[str, tuple[str, ...]]]:
+    file = PHRASEBOOK_DIR / f"{owner}.toml"
+    if not owner or not file.is_file():
+        return {}
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"phrasebook {file} is not valid TOML: {exc}; fix the file") from None
+    out: dict[str, dict[str, tuple[str, ...]]] = {}
+    for section in ("goals", "context"):
+        table = data.get(section, {})
+        if not isinstance(table, dict) or any(not isinstance(v, list) or not all(isinstance(x, str) for x in v)
+                                              for v in table.values()):
+            raise ConfigError(f"phrasebook {file}: [{section}] must map tool names to lists of strings")
+        out[section] = {k: tuple(v) for k, v in table.items()}
+    return out
+
+
+def _from_name(spec: ToolSpec) -> tuple[str, ...]:
+    """Phrasings for a tool no phrasebook knows, from its name alone (``borrow_book`` → "borrow book")."""
+    name = param_words(spec.name)
+    return (name, f"please {name}", f"I need to {name}")
+
+
+def phrasings(spec: ToolSpec, *, context: bool = False) -> tuple[Phrasing, ...]:
+    """The phrasings of a tool: its phrasebook's goals (or context lines), else ones built from its name."""
+    book = _book(spec.owner)
+    texts = book.get("context" if context else "goals", {}).get(spec.name, ())
+    if not texts and context:
+        return ()
+    if not texts:
+        texts = _from_name(spec)
+    return tuple(Phrasing(spec.name, t, context) for t in texts)

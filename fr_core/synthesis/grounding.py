@@ -1,0 +1,138 @@
+"""The grounding table of a turn: for every argument of its ground-truth calls, how a model can know the value
+(said by the user, derived from an earlier output, visible in a tool's output and picked by the user's words, or a
+default), so a hard query hides only what can be worked out and states every arbitrary pick."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from fr_core.sampling import output_leaves
+from fr_core.synthesis.flow import FlowStep, turn_flow
+from fr_core.types import ArgSource, Grounding, ToolSpec, Turn, TurnRecord
+
+__all__ = ["ground_turn", "ungrounded", "MAX_SAID_CHARS"]
+
+#: The longest value a user can be expected to type; a longer arbitrary pick cannot be stated and is ungrounded.
+MAX_SAID_CHARS = 80
+
+_INDEX = re.compile(r"\[\d+\]|\{key\}")
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _sayable(value: Any) -> bool:
+    if isinstance(value, (list, tuple)):
+        return len(value) <= 6 and all(_sayable(v) for v in value)
+    return isinstance(value, (int, float, str)) and "\n" not in _text(value) and len(_text(value)) <= MAX_SAID_CHARS
+
+
+def _producer(source: ArgSource, turn: Turn, round_index: int, earlier: Sequence[TurnRecord]) -> Any:
+    """The output value of the call that produced ``source`` (this turn or an earlier one), or ``None``."""
+    if source.from_call is None:
+        return None
+    r, step = source.from_call
+    record_turn = turn if r == round_index else next((e.turn for e in earlier if e.round == r), None)
+    if record_turn is None or step >= len(record_turn.steps):
+        return None
+    return record_turn.steps[step].result.value
+
+
+def _unique_in(source: ArgSource, output: Any, round_index: int) -> tuple[bool, int]:
+    """Whether ``source.value`` is the only candidate of its kind in ``output`` (the one leaf at its path, list
+    indices ignored), and how many candidates there are."""
+    _, _, path = source.detail.partition(" → ")
+    pattern = _INDEX.sub("", path)
+    same = [leaf for leaf in output_leaves(output, "", round_index, 0) if _INDEX.sub("", leaf.path) == pattern]
+    return len(same) <= 1, len(same)
+
+
+def _said_before(arg: str, value: Any, earlier: Sequence[TurnRecord]) -> int | None:
+    """The earlier round whose request said ``value`` for ``arg``, when that is the latest value any earlier call
+    gave an argument of that name (so "the same ... as before" points at it and nothing else); else ``None``."""
+    for record in reversed(earlier):
+        steps = [s for s in turn_flow(record.turn, record.round) if arg in s.call.arguments]
+        if not steps:
+            continue
+        if steps[-1].call.arguments[arg] != value or arg not in steps[-1].user_args:
+            return None
+        text = _text(value)
+        query = record.hard_query.text if record.hard_query else ""
+        return record.round if re.search(rf"(?<![\w.]){re.escape(text)}(?![\w])", query) else None
+    return None
+
+
+def _words(name: str) -> set[str]:
+    return set(re.sub(r"([a-z])([A-Z])", r"\1 \2", name).replace("_", " ").lower().split())
+
+
+def _latest_named(arg: str, value: Any, source: ArgSource, earlier: Sequence[TurnRecord]) -> bool:
+    """Whether an earlier round's output that ``source`` comes from is the latest earlier output with a field
+    named like ``arg``, and that field holds ``value`` (what "the ... from before" points at)."""
+    for record in reversed(earlier):
+        for step in reversed(record.turn.steps):
+            leaves = [leaf for leaf in output_leaves(step.result.value, "", record.round, 0)
+                      if _words(leaf.key) & _words(arg)]
+            if leaves:
+                return len({_text(leaf.value) for leaf in leaves}) == 1 and leaves[0].value == value
+    return False
+
+
+def _default(spec: ToolSpec | None, arg: str, value: Any) -> bool:
+    schema = spec.properties.get(arg, {}) if spec else {}
+    return arg not in (spec.required if spec else ()) and "default" in schema and schema["default"] == value
+
+
+def _row(step: FlowStep, n: int, arg: str, turn: Turn, round_index: int, specs: dict[str, ToolSpec],
+         earlier: Sequence[TurnRecord]) -> Grounding:
+    value = step.call.arguments[arg]
+    tool = step.call.name
+    source = next((s for s in step.hidden if s.name == arg), None)
+    if source is not None:
+        producer, _, path = source.detail.partition(" → ")
+        output = _producer(source, turn, round_index, earlier)
+        unique, count = _unique_in(source, output, round_index) if output is not None else (False, 0)
+        from_round = source.from_call[0] if source.from_call else round_index
+        later = from_round if from_round != round_index else None
+        if unique and later is not None and not _latest_named(arg, value, source, earlier):
+            unique = False  # "the ... from before" would not point at it: the request must say it
+        if unique:
+            return Grounding(n, tool, arg, value, "derived", f"the only {path or 'value'} that `{producer}` returned"
+                             + (f" in round {from_round + 1}" if later is not None else ""), later)
+        if _sayable(value):
+            return Grounding(n, tool, arg, value, "visible", f"`{producer}` lists it among {count}; the request "
+                             "names it", later)
+        return Grounding(n, tool, arg, value, "ungrounded", f"one of {count} values `{producer}` returned, too long "
+                         "to say and picked by no rule")
+    if _default(specs.get(tool), arg, value):
+        return Grounding(n, tool, arg, value, "default", "the tool's default")
+    before = _said_before(arg, value, earlier)
+    if before is not None:
+        return Grounding(n, tool, arg, value, "said", f"said in round {before + 1}", before)
+    return Grounding(n, tool, arg, value, "said", "the request gives it")
+
+
+def ground_turn(turn: Turn, round_index: int, tools: Sequence[ToolSpec],
+                earlier: Sequence[TurnRecord] = ()) -> tuple[Grounding, ...]:
+    """One row per argument of the turn's ground-truth calls (``turn_flow`` order), saying how a model can know it.
+
+    - *derived*: it comes from an earlier output where it is the only candidate (the id a call just returned);
+    - *visible*: an earlier output lists it among others: an arbitrary pick, so the request must name it;
+    - *default*: an optional argument at the schema's default; *said*: the user gives it, in this request or an
+      earlier one (``earlier`` set: the request may refer back to it);
+    - *ungrounded*: an arbitrary pick that cannot be said (too long, not a plain value).
+    """
+    specs = {t.name: t for t in tools}
+    rows = []
+    for n, step in enumerate(turn_flow(turn, round_index)):
+        rows.extend(_row(step, n, arg, turn, round_index, specs, earlier) for arg in step.call.arguments)
+    return tuple(rows)
+
+
+def ungrounded(rows: Sequence[Grounding]) -> list[str]:
+    """The arguments no model could know, as ``tool.arg`` (empty when every argument is grounded)."""
+    return [f"{g.tool}.{g.arg}" for g in rows if g.kind == "ungrounded"]
