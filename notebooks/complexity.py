@@ -188,6 +188,33 @@ else:
 display(Markdown("\n\n".join(parts)))
 
 # %% [markdown]
+# ## How a model can know each argument
+#
+# Every argument of every accepted turn has a grounding kind (Phase II's table): **said** by the user (in this
+# request or an earlier one), **derived** from an earlier output where it is the only candidate, **visible** among
+# several values a tool listed and named by the request (an arbitrary pick is always said, never hidden), or a
+# **default**. The share of each kind per environment:
+
+# %%
+from fr_core.analysis import grounding_counts, hidden_picks, refer_back_share
+
+counts = grounding_counts(generated.trajectories)
+grounding = pd.DataFrame([{"environment": env, "kind": kind, "arguments": n} for (env, kind), n in counts.items()])
+if len(grounding):
+    grounding["share"] = grounding["arguments"] / grounding.groupby("environment")["arguments"].transform("sum")
+    display(px.bar(grounding, x="environment", y="share", color="kind", barmode="stack",
+                   category_orders={"kind": ["said", "visible", "derived", "default"]},
+                   title="Grounding kinds of the accepted turns' arguments, per environment"))
+    share, later = refer_back_share(generated.trajectories)
+    kinds = grounding.groupby("kind")["arguments"].sum()
+    display(Markdown(
+        f"Over {int(kinds.sum())} arguments: " + ", ".join(f"{k} {v / kinds.sum():.0%}" for k, v in kinds.items())
+        + f". Accepted turns with an arbitrary pick left unsaid: {hidden_picks(generated.trajectories)}. "
+        f"Of {later} later turns, {share:.0%} refer back to something an earlier turn said or made."))
+else:
+    display(Markdown("These samples carry no grounding table (they were generated before Phase II recorded one)."))
+
+# %% [markdown]
 # ## Verdict
 #
 # For each structural metric, which data set has the highest mean (the harder data by that measure).

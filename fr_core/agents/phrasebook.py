@@ -14,7 +14,7 @@ from fr_core.agents.lexicon import param_words
 from fr_core.errors import ConfigError
 from fr_core.types import ToolSpec
 
-__all__ = ["PHRASEBOOK_DIR", "Phrasing", "phrasings", "placeholders", "REFER_BACK", "FROM_BEFORE", "WORKED_OUT"]
+__all__ = ["PHRASEBOOK_DIR", "Phrasing", "phrasings", "scenes", "placeholders", "REFER_BACK", "FROM_BEFORE", "WORKED_OUT"]
 
 #: Where the phrasebooks live (one TOML file per environment class, named after it).
 PHRASEBOOK_DIR = Path(__file__).resolve().parents[2] / "data" / "phrasebook"
@@ -24,7 +24,7 @@ REFER_BACK = "the same {words} as before"
 #: How a request points at a value an earlier turn's result holds, without saying it.
 FROM_BEFORE = "the {words} from before"
 #: How a request points at a value the assistant works out in this turn, without saying it.
-WORKED_OUT = "the right {words}"
+WORKED_OUT = "that {words}"
 
 _SLOT = re.compile(r"\{(\w+)\}")
 
@@ -58,11 +58,11 @@ def _book(owner: str) -> dict[str, dict[str, tuple[str, ...]]]:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"phrasebook {file} is not valid TOML: {exc}; fix the file") from None
     out: dict[str, dict[str, tuple[str, ...]]] = {}
-    for section in ("goals", "context"):
+    for section in ("goals", "context", "scenes"):
         table = data.get(section, {})
         if not isinstance(table, dict) or any(not isinstance(v, list) or not all(isinstance(x, str) for x in v)
                                               for v in table.values()):
-            raise ConfigError(f"phrasebook {file}: [{section}] must map tool names to lists of strings")
+            raise ConfigError(f"phrasebook {file}: [{section}] must map names to lists of strings")
         out[section] = {k: tuple(v) for k, v in table.items()}
     return out
 
@@ -71,6 +71,12 @@ def _from_name(spec: ToolSpec) -> tuple[str, ...]:
     """Phrasings for a tool no phrasebook knows, from its name alone (``borrow_book`` → "borrow book")."""
     name = param_words(spec.name)
     return (name, f"please {name}", f"I need to {name}")
+
+
+def scenes(owners: tuple[str, ...]) -> tuple[str, ...]:
+    """Who is asking and why ("I'm tidying my workspace before the review."): the ``[scenes]`` lines of the
+    owners' phrasebooks, to open a request in a persona's voice."""
+    return tuple(line for owner in owners for line in _book(owner).get("scenes", {}).get("lines", ()))
 
 
 def phrasings(spec: ToolSpec, *, context: bool = False) -> tuple[Phrasing, ...]:

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from fr_core.agents.base import OFFLINE_LABEL, ask_json, render, role_event
 from fr_core.agents.lexicon import SYNONYMS, goal_phrase, param_words, render_value, words
-from fr_core.agents.phrasebook import FROM_BEFORE, REFER_BACK, WORKED_OUT, Phrasing, phrasings
+from fr_core.agents.phrasebook import FROM_BEFORE, REFER_BACK, WORKED_OUT, Phrasing, phrasings, scenes
 from fr_core.llm import LLMClient
 from fr_core.types import AdvancedTool, Query, StepResult, ToolSpec
 
@@ -97,7 +97,8 @@ def _from_before(adv: AdvancedTool, index: int, used: set[str]) -> list[str]:
 
 
 def _fill(text: str, values: dict[str, str]) -> str:
-    return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], text)
+    filled = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], text)
+    return re.sub(r"\b(the|a|an) (?=the |that )", "", filled)  # "delete the the same ... folder"
 
 
 def _choose(options: tuple[Phrasing, ...], values: dict[str, str], rng: random.Random, noise: float) -> Phrasing | None:
@@ -186,6 +187,10 @@ class OfflineQuerying:
         if rng.random() < noise * 0.5:  # terse register: no articles, as in a hurried chat message
             parts = re.split(r'("(?:[^"\\]|\\.)*")', text)
             text = "".join(p if i % 2 else re.sub(r"(?<!\bas )\b(?:the|a|an) ", "", p, flags=re.I) for i, p in enumerate(parts))
+        owners = tuple(dict.fromkeys(spec.owner for spec in specs.values()))
+        scene = [line for line in scenes(owners) if quiet(line)]
+        if scene and rng.random() < noise * 1.2:  # a persona: who is asking and why
+            text = rng.choice(scene) + " " + text[:1].upper() + text[1:]
         if rng.random() < noise * 0.4 and ":" not in text:
             greeting = rng.choice([g for g in _GREETINGS if quiet(g)] or [""])
             text = (greeting + " " + text[:1].upper() + text[1:]).strip()

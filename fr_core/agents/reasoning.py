@@ -229,7 +229,7 @@ class _Planner:
                         args[slot] = self._earlier_value(slot)
                         if args[slot] is None:
                             break
-                    # "the ... from before", "the right ...": a value to work out from results, filled later
+                    # "the ... from before", "that ...": a value to work out from results, filled later
                 else:
                     literal = len(_SLOT_TEXT.sub("", phrasing.text))
                     found.append((m.start(), m.end(), literal, name, args, phrasing.context))
@@ -421,7 +421,7 @@ def _phrasing_pattern(text: str) -> re.Pattern[str]:
     back; spacing is free and articles optional (a terse request drops them)."""
     out, last = "", 0
     for m in _SLOT_TEXT.finditer(text):
-        out += _literal(text[last:m.start()]) + rf"\s*(?P<{m.group(0)[1:-1]}>§\d+§|(?:the\s+)?(?:same [a-z ]+? as before|[a-z ]+? from before|right [a-z ]+?))\s*"
+        out += _literal(text[last:m.start()]) + rf"\s*(?P<{m.group(0)[1:-1]}>§\d+§|(?:the\s+)?(?:same [a-z ]+? as before|[a-z ]+? from before)|that [a-z ]+?)\s*"
         last = m.end()
     out += _literal(text[last:])
     return re.compile(out, re.I)

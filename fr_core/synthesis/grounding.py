@@ -98,6 +98,9 @@ def _row(step: FlowStep, n: int, arg: str, turn: Turn, round_index: int, specs: 
         unique, count = _unique_in(source, output, round_index) if output is not None else (False, 0)
         from_round = source.from_call[0] if source.from_call else round_index
         later = from_round if from_round != round_index else None
+        key = path.rsplit(".", 1)[-1] if path else ""
+        if unique and not _words(_INDEX.sub("", key)) & _words(arg):
+            unique = False  # a field named otherwise ("result" → number): which one is meant, only saying tells
         if unique and later is not None and not _latest_named(arg, value, source, earlier):
             unique = False  # "the ... from before" would not point at it: the request must say it
         if unique:
@@ -120,7 +123,8 @@ def ground_turn(turn: Turn, round_index: int, tools: Sequence[ToolSpec],
                 earlier: Sequence[TurnRecord] = ()) -> tuple[Grounding, ...]:
     """One row per argument of the turn's ground-truth calls (``turn_flow`` order), saying how a model can know it.
 
-    - *derived*: it comes from an earlier output where it is the only candidate (the id a call just returned);
+    - *derived*: it comes from an earlier output where it is the only candidate, in a field named like the argument
+      (the ``id`` a call just returned for ``ticket_id``);
     - *visible*: an earlier output lists it among others: an arbitrary pick, so the request must name it;
     - *default*: an optional argument at the schema's default; *said*: the user gives it, in this request or an
       earlier one (``earlier`` set: the request may refer back to it);
