@@ -95,3 +95,26 @@ def test_offline_requests_hide_nothing_arbitrary_refer_back_and_paste_no_descrip
         for record in t.turns:
             assert all(g.kind in ("said", "derived", "visible", "default") for g in record.adv_tool.grounding)
             assert description_overlap([record.hard_query.text], tools) <= 0.15, record.hard_query.text
+
+
+def test_the_llm_querying_prompt_carries_the_grounding_table_and_the_conversation() -> None:
+    from fr_core.llm import ScriptedClient
+
+    env = make_env(["TicketAPI"], seed=2)
+    user = env.candidates("ticket_login", "username")[0]
+    env.execute(ToolCall("ticket_login", {"username": user, "password": "any-pass-1"}))
+    start = env.copy()
+    first = _traced(env, ToolCall("create_ticket", {"title": "Printer on fire", "description": "Smoke."}))
+    ticket = first.result.value["id"]
+    steps = (first, _traced(env, ToolCall("close_ticket", {"ticket_id": ticket}),
+                            ArgSource("ticket_id", ticket, "output", "create_ticket → id", (0, 0))))
+    client = ScriptedClient(['{"query": "Log that the printer is on fire, then close it again."}'])
+    agents = make_agents("s", client=client)
+    adv = abstract_tool(Turn("close_ticket", steps), make_agents("offline").tooling, tuple(start.tools()),
+                        bfcl_graph(["TicketAPI"]).output).output
+    history = ({"query": "Which tickets are open?", "steps": [], "answer": "Three."},)
+    query = write_query(adv, agents.querying, 0.5, 1, tools=tuple(start.tools()), history=history).output
+    prompt = client.requests[0].messages[0]["content"]
+    assert query.text.startswith("Log that the printer")
+    assert f"close_ticket.ticket_id = {ticket}: WORKED OUT" in prompt and 'create_ticket.title = "Printer on fire": SAY' in prompt
+    assert "Which tickets are open?" in prompt and "refer back" in prompt and "standup.md" in prompt
