@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from fr_core.agents.lexicon import param_words
+from fr_core.agents.phrasebook import report
 from fr_core.envs.base import call_failed
 from fr_core.types import CallResult, Step, ToolCall, ToolSpec
 
@@ -162,18 +163,26 @@ _LEADS = ("All set. ", "Done. ", "Here's what happened: ", "That's taken care of
           "OK. ", "Sure. ")
 
 
+def _unwrap(value: Any) -> Any:
+    """A result's one field, when it has one (``{"result": 638.6}`` → 638.6)."""
+    return next(iter(value.values())) if isinstance(value, dict) and len(value) == 1 else value
+
+
 def _sentence(call: ToolCall, result: CallResult, rng: random.Random) -> str:
-    what = summarize(result.value, 140)
+    what = summarize(_unwrap(result.value), 140)
+    template = report(call.name)
+    if template is not None:  # the phrasebook's report: "created the folder drafts", "the total is 638.6"
+        if not what:
+            template = re.sub(r"\s*\(\{result\}\)|:?\s*\{result\}", "", template)
+        values = {k: _short(v, 40) for k, v in call.arguments.items()}
+        try:
+            return re.sub(r"\{(\w+)\}", lambda m: what if m.group(1) == "result" else values[m.group(1)], template)
+        except KeyError:
+            pass  # an optional argument the call left out: say it the general way
     args = _and([f"{param_words(k)} {_short(v, 40)}" for k, v in call.arguments.items()]) if call.arguments else ""
-    name = call.name.replace("_", " ")
     if not what or what in ("yes",):
-        forms = ([f"{name} went through for {args}", f"I ran {name} with {args}", f"{args}: {name} is done"]
-                 if args else [f"{name} went through", f"I ran {name}"])
-        return rng.choice(forms)
-    forms = [f"{name} says {what}", f"{what} ({name})", f"the {name} result is {what}"]
-    if args:
-        forms.append(f"for {args}, {name} gave {what}")
-    return rng.choice(forms)
+        return rng.choice([f"that went through for {args}", f"done for {args}"] if args else ["that went through"])
+    return rng.choice([f"for {args}: {what}", f"{what}"] if args else [what])
 
 
 def describe_outcome(steps: Sequence[Step], rng: random.Random) -> str:

@@ -14,7 +14,7 @@ from fr_core.agents.lexicon import param_words
 from fr_core.errors import ConfigError
 from fr_core.types import ToolSpec
 
-__all__ = ["PHRASEBOOK_DIR", "Phrasing", "phrasings", "scenes", "placeholders", "REFER_BACK", "FROM_BEFORE", "WORKED_OUT"]
+__all__ = ["PHRASEBOOK_DIR", "Phrasing", "phrasings", "scenes", "report", "placeholders", "REFER_BACK", "FROM_BEFORE", "WORKED_OUT"]
 
 #: Where the phrasebooks live (one TOML file per environment class, named after it).
 PHRASEBOOK_DIR = Path(__file__).resolve().parents[2] / "data" / "phrasebook"
@@ -58,7 +58,7 @@ def _book(owner: str) -> dict[str, dict[str, tuple[str, ...]]]:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"phrasebook {file} is not valid TOML: {exc}; fix the file") from None
     out: dict[str, dict[str, tuple[str, ...]]] = {}
-    for section in ("goals", "context", "scenes"):
+    for section in ("goals", "context", "scenes", "done"):
         table = data.get(section, {})
         if not isinstance(table, dict) or any(not isinstance(v, list) or not all(isinstance(x, str) for x in v)
                                               for v in table.values()):
@@ -71,6 +71,22 @@ def _from_name(spec: ToolSpec) -> tuple[str, ...]:
     """Phrasings for a tool no phrasebook knows, from its name alone (``borrow_book`` → "borrow book")."""
     name = param_words(spec.name)
     return (name, f"please {name}", f"I need to {name}")
+
+
+@cache
+def _reports() -> dict[str, str]:
+    """Every phrasebook's ``[done]`` line per tool name (tool names are unique across the shipped classes)."""
+    out: dict[str, str] = {}
+    for file in sorted(PHRASEBOOK_DIR.glob("*.toml")):
+        for tool, lines in _book(file.stem).get("done", {}).items():
+            out.setdefault(tool, lines[0])
+    return out
+
+
+def report(tool: str) -> str | None:
+    """How the assistant reports a call of ``tool`` in its answer (``{arg}`` and ``{result}`` slots), if a
+    phrasebook says."""
+    return _reports().get(tool)
 
 
 def scenes(owners: tuple[str, ...]) -> tuple[str, ...]:
