@@ -189,7 +189,7 @@ class OfflineQuerying:
             text = "".join(p if i % 2 else re.sub(r"(?<!\bas )\b(?:the|a|an) ", "", p, flags=re.I) for i, p in enumerate(parts))
         owners = tuple(dict.fromkeys(spec.owner for spec in specs.values()))
         scene = [line for line in scenes(owners) if quiet(line)]
-        if scene and rng.random() < noise * 1.2:  # a persona: who is asking and why
+        if scene and not follow_up and rng.random() < noise * 1.2:  # a persona sets the scene once
             text = rng.choice(scene) + " " + text[:1].upper() + text[1:]
         if rng.random() < noise * 0.4 and ":" not in text:
             greeting = rng.choice([g for g in _GREETINGS if quiet(g)] or [""])
