@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from fr_core.agents.lexicon import param_words
+from fr_core.agents.lexicon import goal_phrase, param_words
 from fr_core.errors import ConfigError
 from fr_core.types import ToolSpec
 
@@ -67,9 +67,14 @@ def _book(owner: str) -> dict[str, dict[str, tuple[str, ...]]]:
     return out
 
 
-def _from_name(spec: ToolSpec) -> tuple[str, ...]:
-    """Phrasings for a tool no phrasebook knows, from its name alone (``borrow_book`` → "borrow book")."""
+def _from_spec(spec: ToolSpec) -> tuple[str, ...]:
+    """Phrasings for a tool no phrasebook knows: its name as words (``borrow_book`` → "borrow book"); a one-word
+    name would name the tool itself, so then the first words of its description's first sentence. Ship
+    ``data/phrasebook/<Class>.toml`` for requests that read like a person's."""
     name = param_words(spec.name)
+    if " " not in name:
+        first = re.split(r"[.,;:(]", goal_phrase(spec))[0].strip()
+        name = " ".join(first.split()[:6]) or name
     return (name, f"please {name}", f"I need to {name}")
 
 
@@ -102,5 +107,5 @@ def phrasings(spec: ToolSpec, *, context: bool = False) -> tuple[Phrasing, ...]:
     if not texts and context:
         return ()
     if not texts:
-        texts = _from_name(spec)
+        texts = _from_spec(spec)
     return tuple(Phrasing(spec.name, t, context) for t in texts)
