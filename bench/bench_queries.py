@@ -16,11 +16,9 @@ from collections import Counter
 
 from fr_core.analysis import description_overlap, distinct_n, grounding_counts, hidden_picks, refer_back_share
 from fr_core.envs import bfcl_tool_specs, make_env
-from fr_core.graph import bfcl_graph
 from fr_core.graph.check import load_bfcl_entries
-from fr_core.pipeline import generate_sample
 from fr_core.pipeline.config import load_run_config
-from fr_core.pipeline.runner import env_for
+from fr_core.pipeline.runner import config_samples
 
 
 def _bfcl_base() -> tuple[list[str], float]:
@@ -42,12 +40,8 @@ def main() -> None:
     parser.add_argument("--config", default="data/configs/offline.toml")
     args = parser.parse_args()
     config = load_run_config(args.config)
-    g = config.generate
-    graphs = {spec: bfcl_graph([c.strip() for c in spec.split("+")]).output for spec in g.envs}
     started = time.perf_counter()
-    trajs = [generate_sample(env_for(config, i), graphs[env_for(config, i)], g.rounds, g.calls, seed=config.run.seed,
-                             index=i, k_max=g.k_max, noise=g.noise, size=g.size, strategy=g.strategy).output
-             for i in range(args.samples)]
+    trajs = config_samples(config, args.samples)
     elapsed = time.perf_counter() - started
     accepted = [t for t in trajs if t.status == "accepted"]
     queries = [r.hard_query.text for t in accepted for r in t.turns]

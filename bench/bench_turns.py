@@ -20,10 +20,8 @@ from collections import Counter
 
 from fr_core.agents.narrate import dirty_reasons
 from fr_core.envs.base import call_failed
-from fr_core.graph import bfcl_graph
-from fr_core.pipeline import generate_sample
 from fr_core.pipeline.config import load_run_config
-from fr_core.pipeline.runner import env_for
+from fr_core.pipeline.runner import config_samples
 
 
 def _scalars(value) -> list[str]:
@@ -89,12 +87,8 @@ def main() -> None:
     parser.add_argument("--config", default="data/configs/offline.toml")
     args = parser.parse_args()
     config = load_run_config(args.config)
-    g = config.generate
-    graphs = {spec: bfcl_graph([c.strip() for c in spec.split("+")]).output for spec in g.envs}
     started = time.perf_counter()
-    trajectories = [generate_sample(env_for(config, i), graphs[env_for(config, i)], g.rounds, g.calls,
-                                    seed=config.run.seed, index=i, k_max=g.k_max, noise=g.noise, size=g.size,
-                                    strategy=g.strategy).output for i in range(args.samples)]
+    trajectories = config_samples(config, args.samples)
     figures = measure(trajectories)
     figures["seconds"] = round(time.perf_counter() - started, 1)
     for key, value in figures.items():

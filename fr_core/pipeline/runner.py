@@ -23,9 +23,9 @@ from fr_core.pipeline.config import RunConfig
 from fr_core.pipeline.generate import code_version, generate_sample
 from fr_core.pipeline.variants import choose_variant, make_variant, with_variant
 from fr_core.store import MAX_SAMPLES, Store, lease_owner
-from fr_core.types import Deadline
+from fr_core.types import Deadline, Trajectory
 
-__all__ = ["BatchProgress", "env_for", "build_agents", "check_envs", "failure_kind", "run_batch"]
+__all__ = ["BatchProgress", "env_for", "build_agents", "check_envs", "config_samples", "failure_kind", "run_batch"]
 
 #: Seconds a runner's lease on a sample in flight lasts without renewal (a runner renews it twice a second).
 LEASE_S = 60.0
@@ -118,6 +118,16 @@ def check_envs(config: RunConfig) -> dict[str, nx.DiGraph]:
         except FrError as exc:
             raise ConfigError(f"generate.envs[{i}] = {spec!r} cannot be used: {exc}") from None
     return out
+
+
+def config_samples(config: RunConfig, n: int) -> list[Trajectory]:
+    """The first ``n`` samples of a run config, made here one after another with no store (benches, notebooks):
+    the same samples ``run_batch`` would make, variants aside."""
+    graphs = check_envs(config)
+    g = config.generate
+    return [generate_sample(env_for(config, i), graphs.get(env_for(config, i)), g.rounds, g.calls, seed=config.run.seed,
+                            index=i, k_max=g.k_max, noise=g.noise, size=g.size, strategy=g.strategy,
+                            error_share=g.error_share, leak_retries=g.leak_retries).output for i in range(n)]
 
 
 def _one(config: RunConfig, agents: AgentSet, graphs: dict[str, nx.DiGraph], idx: int) -> tuple[Any, ...]:
