@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sqlite3
 import tempfile
 import time
@@ -16,7 +15,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from fr_core.llm.fakeserver import FakeOpenAIServer, FakeReply, StepwiseModel, with_faults
+from fr_core.llm.fakeserver import FakeOpenAIServer, StepwiseModel, with_faults
 from fr_core.pipeline.config import RunConfig
 from fr_core.pipeline.runner import run_batch
 from fr_core.store import Store

@@ -32,7 +32,7 @@ from fr_core.envs.base import Environment, call_failed
 from fr_core.errors import LLMError, LLMTransportError, ParseError
 from fr_core.llm import LLMClient, parse_tool_calls
 from fr_core.sampling import OutputLeaf, output_leaves
-from fr_core.types import CallResult, Query, Step, StepResult, ToolCall, ToolSpec
+from fr_core.types import CallResult, Query, Step, StepResult, ToolCall
 
 __all__ = ["Hints", "read_feedback", "OfflineReasoning", "LLMReasoning", "FEEDBACK_PREFIX", "history_context"]
 
