@@ -62,8 +62,9 @@ def _record(store: Store, sid: str, round_no: int, before: Trajectory, after: di
     generated = _generated(store, sid)
     eid = store.add_edit(sid, "round", _before(before, round_no), after, author, round_no=round_no)
     now = current(generated, store.edits(sid), store.review(sid))
-    stale = stale_rounds(before, now, round_no)
-    store.clear_stale(sid, round_no)
+    stale = stale_rounds(now, round_no)
+    for n in range(round_no, len(now.turns) + 1):
+        store.clear_stale(sid, n)
     if stale:
         store.mark_stale(sid, stale)
     return Saved(eid, checked, stale)

@@ -98,6 +98,7 @@ class Checked:
     warnings: tuple[str, ...]
     verdict: Verdict
     truth: tuple[ToolCall, ...]  # the round's ground-truth calls
+    expected: dict[str, Any]  # the state the ground truth leaves, replayed from the same start
 
     @property
     def calls(self) -> tuple[ToolCall, ...]:
@@ -116,10 +117,11 @@ def check_edit(trajectory: Trajectory, round_no: int, text: str, start: Environm
     start = start if start is not None else start_env(trajectory, round_no)
     parsed, warnings = parse_steps(text, {t.name: t for t in start.tools()})
     calls = [c for _, cs in parsed for c in cs]
-    verdict = validate(calls, start, ground_truth(start, record.turn, record.round))
+    truth = ground_truth(start, record.turn, record.round)
+    verdict = validate(calls, start, truth)
     results = iter(verdict.results)
     steps = tuple(Step(reasoning, tuple(cs), tuple(next(results) for _ in cs)) for reasoning, cs in parsed)
-    return Checked(steps, tuple(warnings), verdict, tuple(c for c in record.turn.calls))
+    return Checked(steps, tuple(warnings), verdict, record.turn.calls, truth.state)
 
 
 def revision_after(checked: Checked, text: str, attempt: Attempt, note: str = "") -> dict[str, Any]:
@@ -162,22 +164,18 @@ def current(trajectory: Trajectory, edits: Sequence[EditRow], review: ReviewRow 
     return replace(trajectory, turns=tuple(turns), provenance=provenance)
 
 
-def stale_rounds(before: Trajectory, after: Trajectory, round_no: int) -> dict[int, str]:
-    """Rounds after ``round_no`` whose check changes when their ground truth is replayed from the edited state
-    instead of the earlier one: round (1-based) -> why."""
+def stale_rounds(trajectory: Trajectory, round_no: int) -> dict[int, str]:
+    """Rounds after ``round_no`` whose current attempt, checked against its ground truth replayed from the state the
+    edited rounds now leave, no longer gives the verdict it was kept with: round (1-based) -> why."""
     out = {}
-    for n in range(round_no + 1, len(after.turns) + 1):
-        attempt = current_attempt(record_of(after, n))
+    for n in range(round_no + 1, len(trajectory.turns) + 1):
+        record = record_of(trajectory, n)
+        attempt = current_attempt(record)
         if attempt is None:
             continue
-        was, now = (_recheck(t, n, attempt.calls) for t in (before, after))
-        if (was.passed, was.reason) != (now.passed, now.reason):
-            out[n] = (f"after the edit of round {round_no}, round {n} "
-                      f"{'passes' if now.passed else 'fails'}: {now.reason} (it {'passed' if was.passed else 'failed'}"
-                      " before)")
+        start = start_env(trajectory, n)
+        now = validate(attempt.calls, start, ground_truth(start, record.turn, record.round))
+        if now.passed != attempt.passed:
+            out[n] = (f"after the edit of round {round_no}, round {n} {'passes' if now.passed else 'fails'}: "
+                      f"{now.reason} (it {'passed' if attempt.passed else 'failed'} before)")
     return out
-
-
-def _recheck(trajectory: Trajectory, round_no: int, calls: Sequence[ToolCall]) -> Verdict:
-    start = start_env(trajectory, round_no)
-    return validate(calls, start, ground_truth(start, record_of(trajectory, round_no).turn, round_no - 1))
