@@ -4,14 +4,13 @@ shortcuts, and readable diffs (state diff table, word diffs)."""
 from __future__ import annotations
 
 import html
-from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
 from fr_core.review import queue_rows, state_diff, word_diff_html
 from fr_core.store import Store
-from workbench.components.dataset import store_path
+from workbench.components.dataset import stamp, store_path
 
 __all__ = ["SHORTCUTS", "open_store", "cached_queue", "keyboard", "state_diff_table", "word_diff_block",
            "clear_queue_cache"]
@@ -32,19 +31,15 @@ def open_store() -> Store:
     return _store(str(store_path()))
 
 
-def _stamp(path: Path) -> float:
-    return sum(p.stat().st_mtime_ns for p in (path, Path(f"{path}-wal")) if p.exists())
-
-
 @st.cache_data(show_spinner="Reading the run's queue…", max_entries=8)
-def _queue(path: str, run_id: str, stamp: float) -> list[dict[str, Any]]:
+def _queue(path: str, run_id: str, version: float) -> list[dict[str, Any]]:
     return queue_rows(_store(path), run_id)
 
 
 def cached_queue(run_id: str) -> list[dict[str, Any]]:
     """The run's queue rows, read again whenever the store changed (a decision, an edit, a new sample)."""
     path = store_path()
-    return _queue(str(path), run_id, _stamp(path))
+    return _queue(str(path), run_id, stamp(path))
 
 
 def clear_queue_cache() -> None:
