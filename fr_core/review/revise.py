@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -23,7 +23,7 @@ __all__ = ["Checked", "parse_steps", "steps_text", "calls_text", "record_of", "c
            "check_edit", "revision_after", "current", "revised_rounds", "stale_rounds"]
 
 
-def calls_text(calls: Sequence[ToolCall]) -> str:
+def calls_text(calls: Iterable[ToolCall]) -> str:
     """Calls in the FunReason python-call form ``[f(a=1), g()]``."""
     return "[" + ", ".join(c.to_python() for c in calls) + "]"
 
