@@ -198,6 +198,7 @@ with show_errors("Review"):
             decide(store, sid, action, who, note, anyway=anyway and action == "accepted")
             flash = st.session_state.pop("review.flash", "")
             _after_decision(f"{action.capitalize()} {sid}" + (f" · {flash}" if flash else ""))
+        st.session_state.pop(f"review.note.{sid}", None)  # a note belongs to one save or decision
         st.rerun()
 
     edits = [e for e in store.edits(sid) if e.round == round_no and e.field == "round"]
