@@ -27,7 +27,7 @@ class Revision:
     """One saved edit: which sample/turn, who, when, the content before and after, and the verdict after it."""
 
     sample_id: str
-    round: int
+    round: int  # 1-based, as people count rounds
     before: dict[str, Any]
     after: dict[str, Any]
     verdict: dict[str, Any] = field(default_factory=dict)

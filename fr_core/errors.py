@@ -16,6 +16,7 @@ __all__ = [
     "ParseError",
     "StoreError",
     "SampleTimeout",
+    "ReviewError",
 ]
 
 
@@ -79,3 +80,8 @@ class StoreError(FrError):
 
 class SampleTimeout(FrError):
     """A sample ran past ``generate.sample_timeout_s``: it is stored as failed and the run goes on."""
+
+
+class ReviewError(FrError):
+    """A review action that would make bad data: an edit that does not parse, a failing edit accepted without
+    "accept anyway" and a reason, a round that does not exist."""

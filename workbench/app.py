@@ -29,6 +29,7 @@ st.navigation([
     st.Page("pages/sampler.py", title="Sampler", icon="🎲", url_path="sampler"),
     st.Page("pages/critique.py", title="Critique loop", icon="🔁", url_path="critique"),
     st.Page("pages/cot_editor.py", title="CoT editor", icon="✍️", url_path="cot"),
+    st.Page("pages/review.py", title="Review queue", icon="✅", url_path="review"),
     st.Page("pages/dataset.py", title="Data set", icon="📚", url_path="dataset"),
     st.Page("pages/runs.py", title="Runs & metrics", icon="📈", url_path="runs"),
 ]).run()

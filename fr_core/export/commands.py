@@ -20,14 +20,20 @@ def export_command(
     fmt: str = typer.Option(..., "--format", "-f", help="openai, sharegpt, hermes, funreason, bfcl or parquet."),
     out: Path = typer.Option(..., "--out", "-o", help="Output file (.jsonl, or .parquet)."),
     db: Path = typer.Option(None, "--db", help="SQLite store (default runs/workbench.db under this folder)."),
-    status: str = typer.Option("accepted", help="Samples to export: accepted, rejected, failed or all."),
+    status: str = typer.Option("accepted", help="Samples to export by generation status: accepted, rejected, failed "
+                                                "or all."),
+    review: str = typer.Option("not-rejected", "--review",
+                               help="Reviewers' decisions: not-rejected (drop reviewer-rejected samples, add "
+                                    "reviewer-accepted ones as rescued), accepted (reviewer-accepted only) or any."),
+    original: bool = typer.Option(False, "--original", help="Write the generated text, not reviewers' revisions."),
     keep_contaminated: bool = typer.Option(False, help="Keep samples too close to BFCL's multi-turn test set."),
     keep_duplicates: bool = typer.Option(False, help="Keep near-duplicates of earlier samples of the run."),
     show: bool = typer.Option(False, "--preview", help="Also print the first record through a ChatML template."),
     cot: str = typer.Option("inline", "--cot", help="Reasoning in chat formats: inline (<think> in the text), "
                                                    "field (a reasoning_content key) or none."),
 ) -> None:
-    """Export a run's samples (accepted ones by default) to a file, one sample at a time."""
+    """Export a run's samples (accepted ones by default, reviewers' revisions and decisions applied) to a file, one
+    sample at a time."""
     from fr_core.export import export_run
     from fr_core.store import DEFAULT_DB, Store
 
@@ -36,7 +42,8 @@ def export_command(
         if not Path(path).exists():
             raise FrError(f"no store at {path}; run `fr generate` first or pass --db")
         report = export_run(Store(path), run, fmt, out, status=None if status == "all" else status,
-                            guard=not keep_contaminated, dedup=not keep_duplicates, cot=cot)
+                            guard=not keep_contaminated, dedup=not keep_duplicates, cot=cot, review=review,
+                            original=original)
     except FrError as exc:
         console.print("[red]error:[/red]", scrub(str(exc)), highlight=False)
         raise typer.Exit(2) from None

@@ -112,7 +112,7 @@ def to_openai(trajectory: Trajectory, cot: str = "inline") -> dict[str, Any] | N
     for r in parts.rounds:
         messages += [_message(m["role"], m["content"], cot=cot) for m in _opening(r, parts.added.get(r.index, ()))]
         for n, (reasoning, step) in enumerate(zip(r.reasoning, r.steps)):
-            ids = [f"call_{r.index}_{n}_{i}" for i in range(len(step.calls))]
+            ids = [f"call_{r.index + 1}_{n}_{i}" for i in range(len(step.calls))]
             messages.append(_message("assistant", _think(reasoning, cot) or None, tool_calls=[
                 {"id": cid, "type": "function", "function": {"name": c.name, "arguments": _json(c.arguments)}}
                 for cid, c in zip(ids, step.calls)], reasoning=reasoning, cot=cot))

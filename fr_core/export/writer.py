@@ -17,10 +17,11 @@ from fr_core.export.bfcl import bfcl_category, to_bfcl
 from fr_core.export.formats import COT_MODES, to_funreason, to_hermes, to_openai, to_sharegpt
 from fr_core.export.quality import Contamination, ContaminationGuard, NearDuplicateFilter, sample_text
 from fr_core.redact import scrub
+from fr_core.serialize import to_dict
 from fr_core.store import SampleRow, Store, sanitize_config
 from fr_core.types import Trajectory
 
-__all__ = ["FORMATS", "ExportReport", "export_run", "answers_path"]
+__all__ = ["FORMATS", "REVIEW_MODES", "ExportReport", "export_run", "answers_path"]
 
 _CHAT: dict[str, Callable[[Any], dict[str, Any] | None]] = {
     "openai": to_openai,
@@ -31,7 +32,14 @@ _CHAT: dict[str, Callable[[Any], dict[str, Any] | None]] = {
 #: Every format ``fr export --format`` writes.
 FORMATS: tuple[str, ...] = (*_CHAT, "bfcl", "parquet")
 
+#: Which review decisions an export honours: ``not-rejected`` (the default) drops samples a reviewer rejected and
+#: adds the ones a reviewer accepted although generation rejected them (rescued); ``accepted`` writes reviewer-accepted
+#: samples only; ``any`` ignores review decisions and selects by generation status alone.
+REVIEW_MODES: tuple[str, ...] = ("not-rejected", "accepted", "any")
+
 _PARQUET_BATCH = 128
+
+Selected = tuple[SampleRow, Trajectory | None]
 
 
 @dataclass(frozen=True)
@@ -108,18 +116,33 @@ def _staged(targets: tuple[Path, ...]) -> Iterator[tuple[Path, ...]]:
             temp.unlink(missing_ok=True)
 
 
-def _rows(store: Store, run_id: str, status: str | None) -> Iterator[SampleRow]:
+def _rows(store: Store, run_id: str, status: str | None, review: str, original: bool) -> Iterator[Selected]:
+    """The selected samples, each with its trajectory as it now stands (revisions applied) or, with ``original``,
+    as generated."""
+    from fr_core.review import current
+
     store.get_run(run_id)  # a clear error for an unknown run
-    return store.iter_samples(run_id, status)
+    reviews = {} if review == "any" else store.reviews(run_id)
+    edits = {} if original else store.run_edits(run_id)
+    for row in store.iter_samples(run_id, status if review == "any" else None):
+        decision = reviews[row.id].decision if row.id in reviews else None
+        if review == "accepted" and decision != "accepted":
+            continue
+        if review == "not-rejected" and (decision == "rejected" or decision is None and status not in (None,
+                                                                                                          row.status)):
+            continue
+        trajectory = row.trajectory
+        if trajectory is not None and not original:
+            trajectory = current(trajectory, edits.get(row.id, ()), reviews.get(row.id))
+        yield row, trajectory
 
 
-def _jsonl(rows: Iterator[SampleRow], fmt: str, out: Path, filters: _Filters, cot: str) -> ExportReport:
+def _jsonl(rows: Iterator[Selected], fmt: str, out: Path, filters: _Filters, cot: str) -> ExportReport:
     convert = partial(_CHAT[fmt], cot=cot)
     read = written = 0
     with _staged((out,)) as (temp,), temp.open("w", encoding="utf-8") as fh:
-        for row in rows:
+        for _, trajectory in rows:
             read += 1
-            trajectory = row.trajectory
             record = convert(trajectory) if trajectory is not None and filters.keep(trajectory) else None
             if record is not None:
                 fh.write(_line(record))
@@ -127,15 +150,14 @@ def _jsonl(rows: Iterator[SampleRow], fmt: str, out: Path, filters: _Filters, co
     return filters.report(read, written, (out,))
 
 
-def _bfcl(rows: Iterator[SampleRow], out: Path, filters: _Filters) -> ExportReport:
+def _bfcl(rows: Iterator[Selected], out: Path, filters: _Filters) -> ExportReport:
     answers = answers_path(out)
     read = written = 0
     numbers: dict[str, int] = {}  # entries are numbered per category, as in BFCL's files
     with _staged((out, answers)) as (q_temp, a_temp), q_temp.open("w", encoding="utf-8") as q, \
             a_temp.open("w", encoding="utf-8") as a:
-        for row in rows:
+        for _, trajectory in rows:
             read += 1
-            trajectory = row.trajectory
             keep = trajectory is not None and filters.keep(trajectory)
             pair = to_bfcl(trajectory, numbers.get(bfcl_category(trajectory), 0)) if keep else None
             if pair is not None:
@@ -146,22 +168,23 @@ def _bfcl(rows: Iterator[SampleRow], out: Path, filters: _Filters) -> ExportRepo
     return filters.report(read, written, (out, answers))
 
 
-def _parquet(rows: Iterator[SampleRow], out: Path, filters: _Filters) -> ExportReport:
+def _parquet(rows: Iterator[Selected], out: Path, filters: _Filters) -> ExportReport:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     schema = pa.schema([("id", pa.string()), ("run_id", pa.string()), ("idx", pa.int64()), ("status", pa.string()),
                         ("classes", pa.list_(pa.string())), ("n_turns", pa.int64()), ("n_attempts", pa.int64()),
                         ("cost_usd", pa.float64()), ("seconds", pa.float64()), ("error", pa.string()),
-                        ("created", pa.float64()), ("queries", pa.list_(pa.string())), ("bfcl_overlap", pa.float64()),
+                        ("created", pa.float64()), ("edited", pa.bool_()), ("review", pa.string()), ("queries", pa.list_(pa.string())), ("bfcl_overlap", pa.float64()),
                         ("contaminated", pa.bool_()), ("near_duplicate", pa.bool_()), ("trajectory", pa.string())])
     read = 0
     batch: list[dict[str, Any]] = []
     with _staged((out,)) as (temp,), pq.ParquetWriter(str(temp), schema) as writer:
-        for row in rows:
+        for row, trajectory in rows:
             read += 1
-            found, duplicate = filters.verdict(row.trajectory)
-            data = row.data or {}
+            found, duplicate = filters.verdict(trajectory)
+            data = to_dict(trajectory) if trajectory is not None else {}
+            provenance = data.get("provenance", {})
             queries = [(t.get("hard_query") or {}).get("text", "") for t in data.get("turns", ())]
             if data:
                 data = {**data, "provenance": sanitize_config(data.get("provenance", {}))}
@@ -169,7 +192,8 @@ def _parquet(rows: Iterator[SampleRow], out: Path, filters: _Filters) -> ExportR
                           "classes": list(row.classes), "n_turns": row.n_turns, "n_attempts": row.n_attempts,
                           "cost_usd": row.cost_usd, "seconds": row.seconds,
                           "error": None if row.error is None else scrub(row.error),
-                          "created": row.created, "queries": queries,
+                          "created": row.created, "edited": bool(provenance.get("edited")),
+                          "review": (provenance.get("review") or {}).get("decision"), "queries": queries,
                           "bfcl_overlap": found.overlap if found else None,
                           "contaminated": found.flagged if found else None, "near_duplicate": duplicate,
                           "trajectory": scrub(json.dumps(data, ensure_ascii=False)) if data else None})
@@ -182,8 +206,13 @@ def _parquet(rows: Iterator[SampleRow], out: Path, filters: _Filters) -> ExportR
 
 
 def export_run(store: Store, run_id: str, fmt: str, out: str | Path, *, status: str | None = "accepted",
-               guard: bool = True, dedup: bool = True, cot: str = "inline") -> ExportReport:
+               guard: bool = True, dedup: bool = True, cot: str = "inline", review: str = "not-rejected",
+               original: bool = False) -> ExportReport:
     """Write run ``run_id``'s samples (``status`` only; ``None`` for all) to ``out`` in format ``fmt``.
+
+    Each sample is written as it now stands: a round's latest reviewer revision replaces its attempt, and the record's
+    provenance says ``edited`` with the revision ids (``original`` writes the generated text instead). ``review``
+    (see :data:`REVIEW_MODES`) says how reviewers' decisions select samples.
 
     Chat formats and BFCL keep the accepted rounds of each sample and skip samples with none, samples the
     contamination ``guard`` flags and near-duplicates of an earlier sample (``dedup``). Parquet writes every
@@ -194,6 +223,8 @@ def export_run(store: Store, run_id: str, fmt: str, out: str | Path, *, status: 
         raise ConfigError(f"export format {fmt!r} is unknown; choose one of {', '.join(FORMATS)}")
     if cot not in COT_MODES:
         raise ConfigError(f"cot mode {cot!r} is unknown; choose one of {', '.join(COT_MODES)}")
+    if review not in REVIEW_MODES:
+        raise ConfigError(f"review mode {review!r} is unknown; choose one of {', '.join(REVIEW_MODES)}")
     if status not in (None, "accepted", "rejected", "failed"):
         raise ConfigError(f"export status {status!r} is unknown; choose accepted, rejected, failed or all")
     out = Path(out)
@@ -202,7 +233,7 @@ def export_run(store: Store, run_id: str, fmt: str, out: str | Path, *, status: 
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StoreError(f"cannot create the folder of {out}: {exc}") from None
-    rows = _rows(store, run_id, status)
+    rows = _rows(store, run_id, status, review, original)
     filters = _Filters(guard, dedup)
     try:
         if fmt == "bfcl":

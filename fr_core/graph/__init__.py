@@ -12,7 +12,14 @@ from fr_core.graph.model import (
     new_graph,
     prerequisite_groups,
 )
-from fr_core.graph.overlay import apply_overlay, edit_overlay, load_overlay, save_overlay
+from fr_core.graph.overlay import (
+    apply_overlay,
+    edit_overlay,
+    load_overlay,
+    merge_overlays,
+    save_overlay,
+    user_overlay_path,
+)
 
 __all__ = [
     "GraphTrace",
@@ -32,5 +39,7 @@ __all__ = [
     "apply_overlay",
     "edit_overlay",
     "load_overlay",
+    "merge_overlays",
+    "user_overlay_path",
     "save_overlay",
 ]

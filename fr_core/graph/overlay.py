@@ -1,8 +1,12 @@
-"""Manual edits to G kept in a JSON overlay: edges added or removed by a person, each with a reason."""
+"""Manual edits to G kept in JSON overlays: edges added or removed by a person, each with a reason, who and when; the
+shipped overlay first, then the user's own (in their data folder, never a tracked file)."""
 
 from __future__ import annotations
 
+import getpass
 import json
+import os
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +15,19 @@ import networkx as nx
 from fr_core.errors import GraphError
 from fr_core.graph.model import add_edge
 
-__all__ = ["DEFAULT_OVERLAY", "default_overlay", "load_overlay", "save_overlay", "apply_overlay", "edit_overlay"]
+__all__ = ["DEFAULT_OVERLAY", "default_overlay", "user_overlay_path", "load_overlay", "save_overlay", "apply_overlay",
+           "edit_overlay", "merge_overlays"]
 
 DEFAULT_OVERLAY = Path(__file__).resolve().parents[2] / "data" / "graph" / "overlay.json"
+
+
+def user_overlay_path() -> Path:
+    """Where a person's own graph edits go: ``$FR_GRAPH_OVERLAY``, else ``$XDG_DATA_HOME/funreason-mt/
+    graph_overlay.json``, else ``~/.local/share/funreason-mt/graph_overlay.json``."""
+    if os.environ.get("FR_GRAPH_OVERLAY"):
+        return Path(os.environ["FR_GRAPH_OVERLAY"])
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "funreason-mt" / "graph_overlay.json"
 
 
 def _empty() -> dict[str, Any]:
@@ -55,19 +69,31 @@ def save_overlay(overlay: dict[str, Any], path: str | Path) -> None:
 
 
 def edit_overlay(overlay: dict[str, Any], action: str, source: str, target: str, reason: str,
-                 hard: bool = False) -> dict[str, Any]:
-    """A new overlay with one edge added or removed (a later edit of the same pair replaces an earlier one)."""
+                 hard: bool = False, author: str = "") -> dict[str, Any]:
+    """A new overlay with one edge added or removed, with who and when (a later edit of the same pair replaces an
+    earlier one); removing an edge this overlay added drops that addition instead."""
     if action not in ("add", "remove"):
         raise GraphError(f"overlay action must be 'add' or 'remove', not {action!r}")
     if not reason.strip():
         raise GraphError("an overlay edit needs a reason, so others can see why the edge changed")
+    added = any((e["source"], e["target"]) == (source, target) for e in overlay.get("add", []))
     out = {k: [e for e in overlay.get(k, []) if (e["source"], e["target"]) != (source, target)]
            for k in ("add", "remove")}
-    item: dict[str, Any] = {"source": source, "target": target, "reason": reason}
+    if action == "remove" and added:
+        return out
+    item: dict[str, Any] = {"source": source, "target": target, "reason": reason, "author": author or getpass.getuser(),
+                            "when": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     if action == "add":
         item["hard"] = hard
     out[action].append(item)
     return out
+
+
+def merge_overlays(base: dict[str, Any], mine: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``mine`` on top: an edge ``mine`` adds or removes replaces ``base``'s edit of that pair."""
+    pairs = {(e["source"], e["target"]) for k in ("add", "remove") for e in mine.get(k, [])}
+    return {k: [e for e in base.get(k, []) if (e["source"], e["target"]) not in pairs] + list(mine.get(k, []))
+            for k in ("add", "remove")}
 
 
 def apply_overlay(g: nx.DiGraph, overlay: dict[str, Any] | str | Path) -> list[dict[str, Any]]:

@@ -146,12 +146,12 @@ def run_round(env: Environment, graph: nx.DiGraph, agents: AgentSet, conversatio
     distances = distances if distances is not None else {t: distances_to(graph, t) for t in names}
     events: list[dict[str, Any]] = []
     if deadline:
-        deadline.check(f"before round {r}")
+        deadline.check(f"before round {r + 1}")
     start = env.copy()
     picked = round_target(graph, env, conversation.called, conversation.leaves, s.strategy,
                           random.Random(derive_seed(seed, "target", r)), distances, max_hops=s.calls - 1)
     if picked is None:
-        return StepResult(RoundOutcome(None, f"round {r}: no tool is reachable from the current state"),
+        return StepResult(RoundOutcome(None, f"round {r + 1}: no tool is reachable from the current state"),
                           {"round": r})
     target, why = picked
     sampled = sample_turn(env, graph, target, s.calls, seed=derive_seed(seed, "sample", r),
@@ -161,20 +161,20 @@ def run_round(env: Environment, graph: nx.DiGraph, agents: AgentSet, conversatio
     trace: dict[str, Any] = {"round": r, "sampling": sampled.trace}
     if not turn_flow(turn, r):
         return StepResult(RoundOutcome(TurnRecord(r, turn, state_after=env.state()),
-                                       f"round {r}: the sampled turn has no successful call"), trace)
+                                       f"round {r + 1}: the sampled turn has no successful call"), trace)
     adv = abstract_tool(turn, agents.tooling, tools, graph, r, conversation.records)
     events.extend((adv.trace or {}).get("events", ()))
     trace["grounding"] = [to_dict(g) for g in adv.output.grounding]
     missing = ungrounded(adv.output.grounding)
     if missing:
         record = TurnRecord(r, turn, adv.output, state_after=env.state())
-        return StepResult(RoundOutcome(record, f"round {r}: ungrounded ({', '.join(missing[:3])}: no model could "
+        return StepResult(RoundOutcome(record, f"round {r + 1}: ungrounded ({', '.join(missing[:3])}: no model could "
                                                "know these values)", tuple(events)), trace)
     hist = tuple(conversation.history)
     leaks = 0
     for attempt in range(s.leak_retries + 1):
         if deadline:
-            deadline.check(f"in round {r} before hard query {attempt + 1}")
+            deadline.check(f"in round {r + 1} before hard query {attempt + 1}")
         hard = write_query(adv.output, agents.querying, s.noise, derive_seed(seed, "hard", r, attempt),
                            tools=tools, history=hist)
         events.extend((hard.trace or {}).get("events", ()))
@@ -183,13 +183,13 @@ def run_round(env: Environment, graph: nx.DiGraph, agents: AgentSet, conversatio
             break
         leaks += 1
     if deadline:
-        deadline.check(f"in round {r} before the easy query")
+        deadline.check(f"in round {r + 1} before the easy query")
     easy = write_easy_query(adv.output, agents.querying, derive_seed(seed, "easy", r), tools=tools)
     events.extend((easy.trace or {}).get("events", ()))
     trace.update(abstraction=adv.trace, query=hard.trace, easy_query=easy.trace)
     if not leak.ok:
         record = TurnRecord(r, turn, adv.output, hard.output, easy.output, leak, state_after=env.state())
-        return StepResult(RoundOutcome(record, f"round {r}: every hard query leaked ({', '.join(leak.leaks[:3])})",
+        return StepResult(RoundOutcome(record, f"round {r + 1}: every hard query leaked ({', '.join(leak.leaks[:3])})",
                                        tuple(events), leaks), trace)
     outcome = refine(hard.output, tools, adv.output, turn, start, agents, s.k_max, graph=graph, round_index=r,
                      history=hist, observations=tuple(conversation.leaves), seed=derive_seed(seed, "refine", r),
@@ -199,13 +199,13 @@ def run_round(env: Environment, graph: nx.DiGraph, agents: AgentSet, conversatio
     answer = ""
     if passing is not None:
         if deadline:
-            deadline.check(f"in round {r} before the answer")
+            deadline.check(f"in round {r + 1} before the answer")
         answer, answer_events = _final_answer(agents, hard.output, passing)
         events.extend(answer_events)
     record = TurnRecord(r, turn, adv.output, hard.output, easy.output, leak, outcome.output, answer, env.state())
     if passing is None:
-        return StepResult(RoundOutcome(record, f"round {r}: no attempt passed within k_max={s.k_max}", tuple(events),
-                                       leaks), trace)
+        return StepResult(RoundOutcome(record, f"round {r + 1}: no attempt passed within k_max={s.k_max}",
+                                       tuple(events), leaks), trace)
     conversation.history.append(_history_entry(hard.output.text, passing, answer))
     conversation.called.update(st.call.name for st in turn.steps
                                if not st.deliberate_error and not call_failed(st.result))

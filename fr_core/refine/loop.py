@@ -66,7 +66,7 @@ def run_attempt(agent: ReasoningAgent, task: ReasonTask, prompt: tuple[dict[str,
     calls = 0
     for n in range(task.max_steps + 1):
         if deadline:
-            deadline.check(f"in round {task.round_index} at step {n + 1} of attempt {k}")
+            deadline.check(f"in round {task.round_index + 1} at step {n + 1} of attempt {k}")
         move = session.next(results)
         events.extend(move.events)
         if move.parse_error is not None:
@@ -131,7 +131,7 @@ def refine(query: Query, t_sub: Iterable[ToolSpec], adv_tool: AdvancedTool, grou
             attempts.append(_kept_clean(attempt, agents, task, deadline))
             break
         if deadline:
-            deadline.check(f"in round {round_index} before the critique of attempt {k}")
+            deadline.check(f"in round {round_index + 1} before the critique of attempt {k}")
         try:
             critique = agents.critiquing.critique(attempt, ground_truth_turn, adv_tool, graph, tools, round_index)
             attempt = replace(attempt, critique=critique.output,
@@ -156,7 +156,7 @@ def _kept_clean(attempt: Attempt, agents: AgentSet, task: ReasonTask, deadline: 
     if attempt.k == 1 and not any(dirty_reasons(s.reasoning) for s in attempt.steps):
         return attempt
     if deadline:
-        deadline.check(f"in round {task.round_index} before the clean rewrite")
+        deadline.check(f"in round {task.round_index + 1} before the clean rewrite")
     rewrite = agents.reasoning.rewrite(task, attempt.steps)
     return replace(attempt, clean=rewrite.output,
                    llm_events=attempt.llm_events + tuple((rewrite.trace or {}).get("events", ())))

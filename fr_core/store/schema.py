@@ -10,7 +10,7 @@ from fr_core.errors import StoreError
 __all__ = ["SCHEMA_VERSION", "schema_version", "migrate"]
 
 #: Bump when the schema changes, and add the step from the previous version to ``_MIGRATIONS``.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _V1 = """
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -87,6 +87,33 @@ CREATE TABLE IF NOT EXISTS claims (
 )
 """
 
+# v4: review. An edit of a round names its round (1-based; older "round0" fields become round 1); a sample's
+# review decisions (who, when, why, accepted anyway) beside its generation status; rounds an earlier edit made stale.
+_V4 = """
+ALTER TABLE edits ADD COLUMN round INTEGER;
+UPDATE edits SET round = CAST(substr(field, 6) AS INTEGER) + 1, field = 'round' WHERE field GLOB 'round[0-9]*';
+CREATE TABLE IF NOT EXISTS reviews (
+    id INTEGER PRIMARY KEY,
+    sample_id TEXT NOT NULL REFERENCES samples(id),
+    run_id TEXT NOT NULL,
+    decision TEXT NOT NULL CHECK (decision IN ('accepted', 'rejected')),
+    author TEXT NOT NULL,
+    created REAL NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    forced INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS reviews_run ON reviews (run_id, sample_id);
+CREATE TABLE IF NOT EXISTS stale (
+    sample_id TEXT NOT NULL REFERENCES samples(id),
+    run_id TEXT NOT NULL,
+    round INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    created REAL NOT NULL,
+    PRIMARY KEY (sample_id, round)
+);
+CREATE INDEX IF NOT EXISTS stale_run ON stale (run_id)
+"""
+
 # _MIGRATIONS[v] upgrades a file at version v to v + 1 (v = 0 is an empty file).
 def _statements(script: str) -> Callable[[sqlite3.Connection], None]:
     # executescript would commit the open transaction, so a migration runs its DDL statement by statement.
@@ -101,6 +128,7 @@ _MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     0: _statements(_V1),
     1: _statements(_V2),
     2: _statements(_V3),
+    3: _statements(_V4),
 }
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "RunRow",
     "SampleRow",
     "EditRow",
+    "ReviewRow",
     "RunStats",
     "sanitize_config",
     "sample_id",
@@ -111,7 +112,8 @@ class SampleRow:
 
 @dataclass(frozen=True)
 class EditRow:
-    """A human edit of one field of a sample: before, after, who and when."""
+    """A human edit of one field of a sample: before, after, who and when; ``round`` (1-based) for a round's
+    revision (``field`` is then ``"round"``)."""
 
     id: int
     sample_id: str
@@ -120,6 +122,20 @@ class EditRow:
     after: Any
     author: str
     created: float
+    round: int | None = None
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    """A reviewer's decision on a sample (``accepted`` or ``rejected``): who, when, why, and whether a failing edit
+    was accepted anyway."""
+
+    sample_id: str
+    decision: str
+    author: str
+    created: float
+    reason: str = ""
+    forced: bool = False
 
 
 @dataclass(frozen=True)
@@ -324,10 +340,11 @@ class Store:
     def forget_failed(self, run_id: str) -> int:
         """Delete the run's failed samples (and their steps) so a resume makes them again; returns how many.
 
-        Failed samples a reviewer has edited are kept: their edits are data.
+        Failed samples a reviewer has edited or decided on are kept: their edits and decisions are data.
         """
         self.get_run(run_id)
-        where = ("run_id = ? AND status = 'failed' AND id NOT IN (SELECT sample_id FROM edits)")
+        where = ("run_id = ? AND status = 'failed' AND id NOT IN (SELECT sample_id FROM edits) "
+                 "AND id NOT IN (SELECT sample_id FROM reviews)")
         with self._transaction() as conn:
             conn.execute(f"DELETE FROM steps WHERE sample_id IN (SELECT id FROM samples WHERE {where})", (run_id,))
             return conn.execute(f"DELETE FROM samples WHERE {where}", (run_id,)).rowcount
@@ -402,23 +419,98 @@ class Store:
                         tuple(json.loads(r[6]))) for r in rows]
 
     # --------------------------------------------------------------------------------------------------- edits
-    def add_edit(self, sid: str, field_name: str, before: Any, after: Any, author: str = "") -> int:
-        """Record a human edit of ``field_name`` of sample ``sid``; returns the edit's id."""
-        if not self._query("SELECT 1 FROM samples WHERE id = ?", (sid,)):
-            raise StoreError(f"cannot record an edit: store {self.path} has no sample {sid!r}")
-        if not author:
-            import getpass
+    def _check_sample(self, sid: str, what: str) -> str:
+        rows = self._query("SELECT run_id FROM samples WHERE id = ?", (sid,))
+        if not rows:
+            raise StoreError(f"cannot record {what}: store {self.path} has no sample {sid!r}")
+        return str(rows[0][0])
 
-            author = getpass.getuser()
-        cur = self._write("INSERT INTO edits (sample_id, field, before, after, author, created) "
-                          "VALUES (?, ?, ?, ?, ?, ?)", (sid, field_name, _dump(before), _dump(after), author,
-                                                        time.time()))
+    def add_edit(self, sid: str, field_name: str, before: Any, after: Any, author: str = "", *,
+                 round_no: int | None = None) -> int:
+        """Record a human edit of ``field_name`` of sample ``sid`` (of its round ``round_no``, 1-based, for a
+        revision of a round); returns the edit's id."""
+        self._check_sample(sid, "an edit")
+        if round_no is not None and round_no < 1:
+            raise StoreError(f"sample {sid}: rounds are numbered from 1, got round {round_no}")
+        cur = self._write("INSERT INTO edits (sample_id, field, before, after, author, created, round) "
+                          "VALUES (?, ?, ?, ?, ?, ?, ?)", (sid, field_name, _dump(before), _dump(after),
+                                                           _author(author), time.time(), round_no))
         return int(cur.lastrowid or 0)
 
+    _EDIT_COLS = "e.id, e.sample_id, e.field, e.before, e.after, e.author, e.created, e.round"
+
     def edits(self, sid: str) -> list[EditRow]:
-        rows = self._query("SELECT id, sample_id, field, before, after, author, created FROM edits "
-                           "WHERE sample_id = ? ORDER BY id", (sid,))
-        return [EditRow(r[0], r[1], r[2], json.loads(r[3]), json.loads(r[4]), r[5], r[6]) for r in rows]
+        """The sample's edits, oldest first."""
+        return [_edit_row(r) for r in self._query(f"SELECT {self._EDIT_COLS} FROM edits e WHERE e.sample_id = ? "
+                                                  "ORDER BY e.id", (sid,))]
+
+    def run_edits(self, run_id: str) -> dict[str, list[EditRow]]:
+        """Every edit of the run's samples, by sample id, oldest first (one query, for exports and the queue)."""
+        out: dict[str, list[EditRow]] = {}
+        for r in self._query(f"SELECT {self._EDIT_COLS} FROM edits e JOIN samples s ON s.id = e.sample_id "
+                             "WHERE s.run_id = ? ORDER BY e.id", (run_id,)):
+            out.setdefault(r[1], []).append(_edit_row(r))
+        return out
+
+    def search(self, run_id: str, text: str) -> set[str]:
+        """Ids of the run's samples whose stored text (queries, reasoning, calls, results) or revisions contain
+        ``text``, ignoring case."""
+        needle = text.strip().lower()
+        if not needle:
+            return {r[0] for r in self._query("SELECT id FROM samples WHERE run_id = ?", (run_id,))}
+        rows = self._query("SELECT id FROM samples WHERE run_id = ? AND instr(lower(trajectory), ?) > 0 UNION "
+                           "SELECT e.sample_id FROM edits e JOIN samples s ON s.id = e.sample_id "
+                           "WHERE s.run_id = ? AND instr(lower(e.after), ?) > 0", (run_id, needle, run_id, needle))
+        return {r[0] for r in rows}
+
+    # ------------------------------------------------------------------------------------------------- reviews
+    def set_review(self, sample_ids: str | list[str], decision: str, author: str = "", reason: str = "", *,
+                   forced: bool = False) -> int:
+        """Record a reviewer's decision (``accepted`` or ``rejected``, who, when, why) on one sample or several in
+        one transaction; ``forced`` marks a failing edit accepted anyway. Returns how many were recorded."""
+        if decision not in ("accepted", "rejected"):
+            raise StoreError(f"a review decision is 'accepted' or 'rejected', not {decision!r}")
+        if forced and not reason.strip():
+            raise StoreError("accepting a failing edit anyway needs a reason: say why it is right despite the check")
+        ids = [sample_ids] if isinstance(sample_ids, str) else list(sample_ids)
+        runs = [self._check_sample(sid, "a review") for sid in ids]
+        who, now = _author(author), time.time()
+        with self._transaction() as conn:
+            conn.executemany("INSERT INTO reviews (sample_id, run_id, decision, author, created, reason, forced) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                             [(sid, run, decision, who, now, reason, int(forced)) for sid, run in zip(ids, runs)])
+        return len(ids)
+
+    def reviews(self, run_id: str) -> dict[str, ReviewRow]:
+        """The latest review decision of each decided sample of the run."""
+        rows = self._query("SELECT sample_id, decision, author, created, reason, forced FROM reviews WHERE id IN "
+                           "(SELECT MAX(id) FROM reviews WHERE run_id = ? GROUP BY sample_id)", (run_id,))
+        return {r[0]: ReviewRow(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows}
+
+    def review(self, sid: str) -> ReviewRow | None:
+        """The sample's latest review decision, ``None`` when nobody decided yet."""
+        rows = self._query("SELECT sample_id, decision, author, created, reason, forced FROM reviews "
+                           "WHERE sample_id = ? ORDER BY id DESC LIMIT 1", (sid,))
+        return ReviewRow(rows[0][0], rows[0][1], rows[0][2], rows[0][3], rows[0][4], bool(rows[0][5])) \
+            if rows else None
+
+    def mark_stale(self, sid: str, rounds: Mapping[int, str]) -> None:
+        """Mark rounds (1-based) of a sample stale, each with why (an earlier round's edit changed its check)."""
+        run = self._check_sample(sid, "a stale round")
+        now = time.time()
+        with self._transaction() as conn:
+            conn.executemany("INSERT OR REPLACE INTO stale (sample_id, run_id, round, reason, created) "
+                             "VALUES (?, ?, ?, ?, ?)", [(sid, run, r, why, now) for r, why in rounds.items()])
+
+    def clear_stale(self, sid: str, round_no: int) -> None:
+        self._write("DELETE FROM stale WHERE sample_id = ? AND round = ?", (sid, round_no))
+
+    def stale(self, run_id: str) -> dict[str, dict[int, str]]:
+        """The run's stale rounds: sample id -> {round (1-based): why}."""
+        out: dict[str, dict[int, str]] = {}
+        for sid, r, why in self._query("SELECT sample_id, round, reason FROM stale WHERE run_id = ?", (run_id,)):
+            out.setdefault(sid, {})[r] = why
+        return out
 
     # --------------------------------------------------------------------------------------------------- stats
     def run_stats(self, run_id: str) -> RunStats:
@@ -479,6 +571,19 @@ def _alive(owner: str) -> bool:
     except OSError:  # exists, owned by someone else
         return True
     return True
+
+
+def _author(author: str) -> str:
+    """The given name, else the user running this process."""
+    if author.strip():
+        return author.strip()
+    import getpass
+
+    return getpass.getuser()
+
+
+def _edit_row(r: tuple[Any, ...]) -> EditRow:
+    return EditRow(r[0], r[1], r[2], json.loads(r[3]), json.loads(r[4]), r[5], r[6], r[7])
 
 
 def _run_row(r: tuple[Any, ...]) -> RunRow:

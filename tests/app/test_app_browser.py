@@ -3,55 +3,20 @@ loads offline, the graph and critique pages render, screenshots land in tmp_path
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service as ChromeService
 from selenium.webdriver.common.by import By
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-pytestmark = pytest.mark.skipif(CHROMIUM is None or CHROMEDRIVER is None,
-                                reason="needs Debian's chromium and chromium-driver (make test installs them)")
+from tests.app.browser import chrome, needs_chromium, serve, wait_text
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_http(url: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(url)
+pytestmark = needs_chromium
 
 
 @pytest.fixture
 def server(app_file):
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
-    proc = subprocess.Popen([str(Path(sys.executable).with_name("streamlit")), "run", str(app_file),
-                             "--server.port", str(port), "--server.headless", "true"],
-                            cwd=app_file.parents[1], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        _wait_http(f"http://127.0.0.1:{port}/_stcore/health", 30)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with serve(app_file) as base:
+        yield base
 
 
 def _open(driver, url: str, wait_for: str, timeout: float = 40) -> str:
@@ -61,29 +26,11 @@ def _open(driver, url: str, wait_for: str, timeout: float = 40) -> str:
 
 
 def _wait_text(driver, wait_for: str, timeout: float = 40, where: str = "page") -> str:
-    deadline = time.monotonic() + timeout
-    text = ""
-    while time.monotonic() < deadline:
-        text = driver.execute_script("return document.body ? document.body.innerText : ''")
-        if wait_for in text:
-            time.sleep(2)  # let the graph iframe draw before a screenshot
-            return driver.execute_script("return document.body.innerText")
-        time.sleep(0.3)
-    raise AssertionError(f"{where}: {wait_for!r} never appeared; page text: {text[:300]!r}")
+    return wait_text(driver, wait_for, timeout, where, settle=2)  # let the graph iframe draw before a screenshot
 
 
 def _tour(base: str, out: Path) -> dict[str, str]:
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-quic",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--window-size=1500,1000"):
-        options.add_argument(flag)
-    profile = tempfile.mkdtemp()
-    options.add_argument(f"--user-data-dir={profile}")
-    # The system driver, named explicitly: Selenium Manager would try to download one, and there is no internet.
-    driver = webdriver.Chrome(service=ChromeService(executable_path=CHROMEDRIVER), options=options)
-    try:
+    with chrome() as driver:
         texts = {"home": _open(driver, base + "/", "Inspect and steer")}
         texts["graph"] = _open(driver, base + "/graph", "BFCL check")
         driver.save_screenshot(str(out / "graph.png"))
@@ -94,9 +41,6 @@ def _tour(base: str, out: Path) -> dict[str, str]:
         texts["critique_run"] = _wait_text(driver, "Hard query")
         driver.save_screenshot(str(out / "critique_run.png"))
         return texts
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def test_app_in_headless_chromium(server, tmp_path):

@@ -28,16 +28,3 @@ def test_dataset_generates_filters_and_opens_samples(app_file, tmp_path, monkeyp
     assert not at.exception
     labels = at.selectbox(key="cot.item").options
     assert any("round 1" in o for o in labels)
-
-
-def test_review_queue_lists_rejected_and_retried_turns(app_file, tmp_path, monkeypatch):
-    monkeypatch.setenv("FR_STORE", str(tmp_path / "none.db"))
-    at = AppTest.from_file(str(app_file), default_timeout=60).run()
-    at.switch_page("pages/dataset.py").run()
-    at.number_input(key="dataset.n").set_value(6)
-    at.button(key="dataset.generate").click().run()
-    at.switch_page("pages/cot_editor.py").run()
-    at.toggle(key="cot.queue").set_value(True).run()
-    assert not at.exception and not at.error
-    options = at.selectbox(key="cot.item").options
-    assert options and all(" — " in o for o in options)

@@ -2,6 +2,7 @@
 
 import json
 import re
+from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
@@ -49,8 +50,23 @@ def test_graph_edit_is_saved_to_overlay(isolated_overlay, open_page):
     at.button[1].click().run()  # noqa: the form submit buttons follow the check button
     assert not at.exception
     saved = json.loads(isolated_overlay.read_text())
-    assert saved["add"][0] == {"source": "ls", "target": "wc", "reason": "wc counts what ls shows", "hard": False}
+    added = saved["add"][0]
+    assert {k: added[k] for k in ("source", "target", "reason", "hard")} == {
+        "source": "ls", "target": "wc", "reason": "wc counts what ls shows", "hard": False}
+    assert added["author"] and added["when"].startswith("20")
     assert any("saved" in s.value for s in at.success)
+    shipped = Path(__file__).resolve().parents[2] / "data" / "graph" / "overlay.json"
+    assert "wc counts what ls shows" not in shipped.read_text()
+
+
+def test_removing_an_edge_you_added_drops_the_addition(isolated_overlay, monkeypatch, tmp_path):
+    from fr_core.graph import edit_overlay, user_overlay_path
+
+    mine = edit_overlay({"add": [], "remove": []}, "add", "ls", "wc", "wc counts what ls shows", author="ana")
+    assert edit_overlay(mine, "remove", "ls", "wc", "no after all") == {"add": [], "remove": []}
+    monkeypatch.delenv("FR_GRAPH_OVERLAY")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert user_overlay_path() == tmp_path / "data" / "funreason-mt" / "graph_overlay.json"
 
 
 def test_graph_edit_without_reason_shows_error(isolated_overlay, open_page):

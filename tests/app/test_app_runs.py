@@ -70,7 +70,7 @@ def test_stored_sample_opens_in_data_set_and_edits_go_to_the_store(app_file, tmp
         edits = store.edits(sid)
     finally:
         store.close()
-    assert len(edits) == 1 and edits[0].field == "round0" and "verdict" in edits[0].after
+    assert len(edits) == 1 and (edits[0].field, edits[0].round) == ("round", 1) and "verdict" in edits[0].after
 
 
 def test_stored_run_exports_from_the_data_set_page(app_file, tmp_path, monkeypatch):

@@ -80,7 +80,7 @@ def test_a_sample_past_its_deadline_stops_between_attempts_and_is_stored_failed(
     assert time.monotonic() - started < 3  # stopped by its own deadline, long before the watchdog's 5.2 s
     assert (progress.done, progress.failed) == (2, 2)
     for row in store.iter_samples(progress.run_id):
-        assert row.error.startswith("SampleTimeout: the sample timed out in round 0 before the critique of attempt 1,")
+        assert row.error.startswith("SampleTimeout: the sample timed out in round 1 before the critique of attempt 1,")
         assert "(limit 0.2 s: generate.sample_timeout_s" in row.error
         assert row.trajectory is not None and row.trajectory.status == "failed"  # what it did before is kept
     assert store.get_run(progress.run_id).status == "done"

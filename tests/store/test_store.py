@@ -114,8 +114,14 @@ def test_version_1_file_is_migrated_and_keeps_its_samples(tmp_path, trajectory) 
     store = Store(path)
     run = store.create_run({}, seed=0, n_samples=2)
     store.add_sample(run, 0, trajectory)
+    sid = next(store.iter_samples(run)).id
     store.close()
-    conn = sqlite3.connect(path)  # make it a version-1 file, as written before the v2 and v3 changes
+    conn = sqlite3.connect(path)  # make it a version-1 file, as written before the v2, v3 and v4 changes
+    conn.execute("DROP TABLE reviews")
+    conn.execute("DROP TABLE stale")
+    conn.execute("ALTER TABLE edits DROP COLUMN round")
+    conn.execute("INSERT INTO edits (sample_id, field, before, after, author, created) "
+                 "VALUES (?, 'round0', '{}', '{}', 'ana', 1.0)", (sid,))
     conn.execute("DROP INDEX samples_run_status")
     conn.execute("ALTER TABLE samples DROP COLUMN leak_rewrites")
     conn.execute("ALTER TABLE samples DROP COLUMN variant")
@@ -126,9 +132,11 @@ def test_version_1_file_is_migrated_and_keeps_its_samples(tmp_path, trajectory) 
     conn.commit()
     conn.close()
     store = Store(path)
-    assert schema_version(store._conn) == SCHEMA_VERSION == 3
+    assert schema_version(store._conn) == SCHEMA_VERSION == 4
     (row,) = store.iter_samples(run)
     assert row.trajectory == trajectory and (row.leak_rewrites, row.variant) == (0, None)
+    (edit,) = store.edits(sid)
+    assert (edit.field, edit.round) == ("round", 1)  # a 0-based "round0" of old is round 1
     assert store.add_sample(run, 1, trajectory) and store.run_stats(run).stored == 2
 
 

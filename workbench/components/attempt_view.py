@@ -8,6 +8,7 @@ from typing import Any
 
 import streamlit as st
 
+from fr_core.review import calls_text
 from fr_core.types import Attempt, CallResult, ToolCall
 from workbench.components.trace_view import show_value
 
@@ -15,11 +16,6 @@ __all__ = ["calls_text", "show_messages", "compare_rows", "missing_calls", "step
            "llm_event_rows", "grounding_rows",
            "show_llm_events",
            "show_adv_tool"]
-
-
-def calls_text(calls: Iterable[ToolCall]) -> str:
-    """Calls in the FunReason python-call form ``[f(a=1), g()]``."""
-    return "[" + ", ".join(c.to_python() for c in calls) + "]"
 
 
 def show_messages(messages: Sequence[dict[str, Any]]) -> None:

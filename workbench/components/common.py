@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,8 +12,8 @@ import streamlit as st
 
 from fr_core.envs import BFCL_CLASSES
 from fr_core.errors import FrError
-from fr_core.graph import bfcl_graph, load_overlay
-from fr_core.graph.overlay import DEFAULT_OVERLAY
+from fr_core.graph import bfcl_graph, load_overlay, merge_overlays, user_overlay_path
+from fr_core.graph.overlay import default_overlay
 
 __all__ = [
     "TRACE_PATH",
@@ -35,8 +34,8 @@ OFFLINE_LABEL = "offline heuristic (no key, no network)"
 
 
 def overlay_path() -> Path:
-    """The manual-edit overlay the app reads and writes (``FR_GRAPH_OVERLAY`` overrides the shipped one)."""
-    return Path(os.environ.get("FR_GRAPH_OVERLAY", DEFAULT_OVERLAY))
+    """The user's own overlay, the one the app writes (see :func:`fr_core.graph.user_overlay_path`)."""
+    return user_overlay_path()
 
 
 @contextmanager
@@ -63,8 +62,9 @@ def class_picker(key: str, *, default: tuple[str, ...] = ("GorillaFileSystem",),
 
 @st.cache_data(show_spinner=False)
 def cached_overlay(path: str, mtime: float) -> dict[str, Any]:
-    """The overlay file's content (keyed by its modification time, so a save is seen at once)."""
-    return load_overlay(path)
+    """The shipped overlay with the user's file on top (keyed by its modification time, so a save is seen at
+    once)."""
+    return merge_overlays(default_overlay(), load_overlay(path))
 
 
 @st.cache_resource(show_spinner="Building the API graph…")

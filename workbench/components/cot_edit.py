@@ -1,44 +1,40 @@
-"""Hand edits of a turn's CoT and calls: the list of editable turns, draft keeping, checking and saving revisions."""
+"""Hand edits of a turn's CoT and calls: the list of editable turns, draft keeping, and saving revisions (into the
+sample's store, where they become its current version, or into the edits JSONL file for session samples)."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
 import streamlit as st
 
+from fr_core import review
 from fr_core.edits import Revision, load_revisions, save_revision
 from fr_core.envs.base import Environment
-from fr_core.envs.validate import check_arguments
-from fr_core.errors import FrError, ToolSpecError
-from fr_core.llm import parse_tool_calls
+from fr_core.errors import FrError
 from fr_core.store import Store
 from fr_core.synthesis import turn_flow
-from fr_core.types import Attempt, ToolCall, ToolSpec, Trajectory, Turn
-from workbench.components.attempt_view import calls_text
-from workbench.components.phases import TurnRun, start_env_for
+from fr_core.types import Attempt, ToolCall, Trajectory, Turn
+from workbench.components.phases import TurnRun
 
-__all__ = ["Editable", "editables", "review_reason", "steps_text", "draft_area", "parse_edit", "save_edit",
-           "revision_rows"]
+__all__ = ["Editable", "editables", "item_text", "draft_area", "save_edit", "revision_rows"]
 
 DRAFTS = "cot.drafts"  # item id -> {"steps": str}; survives switching items and failed checks
 
 
-def steps_text(item: Editable) -> str:
-    """An attempt's steps as editable text: one ``<think>…</think><tool_call>[…]</tool_call>`` block per step,
-    blocks separated by a blank line (a turn with no attempt shows its ground-truth calls as one step)."""
+def item_text(item: Editable) -> str:
+    """The item's current steps as editable text (a turn with no attempt shows its ground-truth calls as one
+    step)."""
     if item.attempt is None:
-        return f"<think></think><tool_call>{calls_text(item.turn.calls)}</tool_call>"
-    return "\n\n".join(f"<think>{text}</think><tool_call>{calls_text(step.calls)}</tool_call>"
-                        for text, step in zip(item.attempt.reasoning, item.attempt.steps))
+        return f"<think></think><tool_call>{review.calls_text(item.turn.calls)}</tool_call>"
+    return review.steps_text(item.attempt.steps, item.attempt.reasoning)
 
 
 @dataclass
 class Editable:
-    """One turn a person can edit: where it comes from, its start environment, ground truth and starting attempt."""
+    """One turn a person can edit: where it comes from, its start environment, ground truth and starting attempt.
+    ``round`` is 0-based (as in ``TurnRecord.round``); people see ``round + 1``."""
 
     item_id: str
     label: str
@@ -57,13 +53,14 @@ class Editable:
     def start_env(self) -> Environment:
         if self.start is None:
             assert self.trajectory is not None
-            self.start = start_env_for(self.trajectory, self.round)
+            self.start = review.start_env(self.trajectory, self.round + 1)
         return self.start
 
 
 def editables(run: TurnRun | None, samples: list[Trajectory] | None,
               stored: tuple[str, str, Trajectory] | None = None) -> list[Editable]:
-    """Every attempt of the last critique run, every round of the session's samples and of the opened stored one."""
+    """Every attempt of the last critique run, every round of the session's samples and of the opened stored one
+    (as it now stands: its latest revisions applied)."""
     out: list[Editable] = []
     if run is not None and run.outcome is not None:
         sid = f"critique:{'+'.join(run.classes)}:seed{run.seed}:{run.turn.target}"
@@ -76,29 +73,15 @@ def editables(run: TurnRun | None, samples: list[Trajectory] | None,
     for sid, t, store in sources:
         where = " · stored" if store else ""
         for r in t.turns:
-            a = r.outcome.passing or r.outcome.attempts[-1] if r.outcome and r.outcome.attempts else None
-            out.append(Editable(f"{sid}:r{r.round}{where}", f"{sid} ({t.status}) · round {r.round + 1}{where}",
-                                sid, r.round, r.turn, None, a, t, store))
+            out.append(Editable(f"{sid}:r{r.round + 1}{where}", f"{sid} ({t.status}) · round {r.round + 1}{where}",
+                                sid, r.round, r.turn, None, review.current_attempt(r), t, store))
     return out
-
-
-def review_reason(item: Editable) -> str:
-    """Why the item needs a human look ("" when it does not): its sample was rejected, or its turn needed retries."""
-    record = item.trajectory.turns[item.round] if item.trajectory is not None else None
-    outcome = record.outcome if record is not None else None
-    if outcome is not None and not outcome.accepted:
-        return f"no attempt passed in {len(outcome.attempts)}"
-    if outcome is not None and outcome.passed_index:
-        return f"passed only at attempt {outcome.passed_index + 1} (low confidence)"
-    if item.trajectory is not None and item.trajectory.status != "accepted":
-        return f"sample {item.trajectory.status}"
-    return ""
 
 
 def draft_area(item: Editable, field: str, label: str, height: int) -> str:
     """A text area whose content is kept in ``st.session_state`` per item, so no edit is ever lost."""
     drafts = st.session_state.setdefault(DRAFTS, {})
-    original = {"steps": steps_text(item)}
+    original = {"steps": item_text(item)}
     draft = drafts.setdefault(item.item_id, dict(original))
     key = f"cot.{field}.{item.item_id}"
     if key not in st.session_state:
@@ -110,69 +93,45 @@ def draft_area(item: Editable, field: str, label: str, height: int) -> str:
     return st.text_area(label, key=key, height=height, on_change=keep)
 
 
-def parse_edit(text: str, specs: Mapping[str, ToolSpec]) -> tuple[list[tuple[str, list[ToolCall]]], list[str]]:
-    """The edited steps, each ``(reasoning, calls)`` (FunReason blocks separated by blank lines; calls in JSON or
-    python-call form, never evaluated), and argument warnings; raises ``FrError`` with a readable message for
-    unparsable text, a step without calls or an unknown tool."""
-    steps = []
-    for n, block in enumerate((b for b in re.split(r"\n\s*\n", text.strip()) if b.strip()), 1):
-        try:
-            parsed = parse_tool_calls(block, specs)
-        except FrError as exc:
-            raise FrError(f"step {n}: {exc}") from None
-        if not parsed.calls:
-            raise FrError(f"step {n} has no calls: write them as <tool_call>[f(a=1)]</tool_call>")
-        steps.append((parsed.think, list(parsed.calls)))
-    calls = [c for _, step in steps for c in step]
-    unknown = [c.name for c in calls if c.name not in specs]
-    if unknown:
-        raise ToolSpecError(f"unknown tool(s) {', '.join(sorted(set(unknown)))}: this environment has "
-                            f"{', '.join(sorted(specs))}")
-    warnings = [f"{c.name}: {msg}" for c in calls if (msg := check_arguments(specs[c.name], c.arguments))]
-    return steps, warnings
-
-
 def save_edit(item: Editable, text: str, verdict: Any, who: str, note: str, decision: str) -> Revision:
-    """Save the edited steps as a revision with provenance (before/after, verdict, who, when): into the sample's
-    store when it came from one, else appended to the edits JSONL file."""
-    steps, _ = parse_edit(text, _specs(item))
+    """Save the edited steps as a revision with provenance (before/after, verdict, who, when). A stored sample's
+    revision goes to its store and becomes its current version, and accept / reject there is the sample's review
+    decision (a failing edit is refused for accept); a session sample's goes to the edits JSONL file."""
+    steps, _ = review.parse_steps(text, {t.name: t for t in item.start_env().tools()})
     if any(not reasoning.strip() for reasoning, _ in steps):
         raise FrError("a step has no reasoning: write it inside <think>…</think> before saving (the draft is kept)")
-    before = {"steps": steps_text(item)}
-    after = {"steps": text, "cot": "\n\n".join(r for r, _ in steps),
-             "calls": calls_text([c for _, cs in steps for c in cs])}
-    revision = Revision(item.sample_id, item.round, before, after,
+    revision = Revision(item.sample_id, item.round + 1, {"steps": item_text(item)},
+                        {"steps": text, "cot": "\n\n".join(r for r, _ in steps),
+                         "calls": review.calls_text([c for _, cs in steps for c in cs])},
                         {"passed": verdict.passed, "reason": verdict.reason, "rule": verdict.rule}, who=who.strip(),
                         note=note, decision=decision)
     if item.store is None:
         return save_revision(revision)
     store = Store(item.store)
     try:
-        after = {**revision.after, "verdict": revision.verdict, "note": note, "decision": decision}
-        store.add_edit(item.sample_id, f"round{item.round}", before, after, revision.who)
-        row = store.edits(item.sample_id)[-1]
+        saved = review.save_revision(store, item.sample_id, item.round + 1, text, who, note)
+        if decision:
+            review.decide(store, item.sample_id, "accepted" if decision == "accept" else "rejected", who, note)
+        row = next(e for e in store.edits(item.sample_id) if e.id == saved.id)
     finally:
         store.close()
     return replace(revision, who=row.author,
                    when=datetime.fromtimestamp(row.created, timezone.utc).isoformat(timespec="seconds"))
 
 
-def _specs(item: Editable) -> dict[str, ToolSpec]:
-    return {t.name: t for t in item.start_env().tools()}
-
-
 def revision_rows(item: Editable) -> list[dict[str, Any]]:
     """The saved revisions of the item's sample, from its store or the JSONL file, oldest first."""
     if item.store is None:
-        return [{"when": r.when, "who": r.who, "round": r.round + 1, "decision": r.decision,
+        return [{"when": r.when, "who": r.who, "round": r.round, "decision": r.decision,
                  "passed": r.verdict.get("passed"), "note": r.note, "before": r.before, "after": r.after}
                 for r in load_revisions(sample_id=item.sample_id)]
     store = Store(item.store)
     try:
-        edits = store.edits(item.sample_id)
+        edits = [e for e in store.edits(item.sample_id) if e.field == "round"]
+        decision = store.review(item.sample_id)
     finally:
         store.close()
     return [{"when": datetime.fromtimestamp(e.created, timezone.utc).isoformat(timespec="seconds"), "who": e.author,
-             "round": e.field, "decision": (e.after or {}).get("decision", ""),
-             "passed": ((e.after or {}).get("verdict") or {}).get("passed"), "note": (e.after or {}).get("note", ""),
+             "round": e.round, "decision": decision.decision if decision and e is edits[-1] else "",
+             "passed": (e.after.get("verdict") or {}).get("passed"), "note": e.after.get("note", ""),
              "before": e.before, "after": e.after} for e in edits]

@@ -14,11 +14,13 @@ import streamlit as st
 
 from fr_core.analysis import complexity_rows, tool_counts, view_trajectory
 from fr_core.envs import BFCL_CLASSES, bfcl_tool_specs
+from fr_core.review import load_current
 from fr_core.serialize import to_dict
 from fr_core.store import DEFAULT_DB, Store
 from fr_core.types import Trajectory
 
-__all__ = ["CHART_LIMIT", "store_path", "stored_runs", "stored_rows", "stored_trajectory", "stored_trajectories",
+__all__ = ["CHART_LIMIT", "stamp", "store_path",
+           "stored_runs", "stored_rows", "stored_trajectory", "stored_trajectories",
            "filter_rows", "uses_tool", "attempts_figure", "calls_figure", "coverage_figure", "to_jsonl"]
 
 
@@ -27,12 +29,13 @@ def store_path() -> Path:
     return Path(os.environ.get("FR_STORE", DEFAULT_DB))
 
 
-def _stamp(path: Path) -> float:
-    return sum(p.stat().st_mtime for p in (path, Path(f"{path}-wal")) if p.exists())
+def stamp(path: Path) -> float:
+    """A number that changes whenever the store file is written (its and its WAL's modification times)."""
+    return sum(p.stat().st_mtime_ns for p in (path, Path(f"{path}-wal")) if p.exists())
 
 
 @st.cache_data(show_spinner=False, ttl=5)
-def _runs(path: str, stamp: float) -> list[dict[str, Any]]:
+def _runs(path: str, version: float) -> list[dict[str, Any]]:
     store = Store(path)
     try:
         return [{"run": s.run.id, "status": s.run.status, "samples": s.stored, "accepted": s.accepted,
@@ -46,14 +49,14 @@ def stored_runs(path: Path) -> list[dict[str, Any]]:
     """Summary rows of the runs in an existing store (newest first); an absent file has none (and is not created)."""
     if not path.exists():
         return []
-    return sorted(_runs(str(path), _stamp(path)), key=lambda r: -r["created"])
+    return sorted(_runs(str(path), stamp(path)), key=lambda r: -r["created"])
 
 
 CHART_LIMIT = 300  # trajectories loaded for a stored run's charts: the page stays fast on a 10,000-sample store
 
 
 @st.cache_data(show_spinner="Reading the run's samples…", max_entries=8)
-def _rows(path: str, run_id: str, stamp: float) -> list[dict[str, Any]]:
+def _rows(path: str, run_id: str, version: float) -> list[dict[str, Any]]:
     store = Store(path)
     try:
         return [{"sample": r.id, "status": r.status, "env": "+".join(r.classes), "turns": r.n_turns,
@@ -65,21 +68,22 @@ def _rows(path: str, run_id: str, stamp: float) -> list[dict[str, Any]]:
 
 def stored_rows(path: Path, run_id: str) -> list[dict[str, Any]]:
     """Summary rows of a stored run's samples (no trajectories loaded), cached until the store changes."""
-    return _rows(str(path), run_id, _stamp(path))
+    return _rows(str(path), run_id, stamp(path))
 
 
 @st.cache_data(show_spinner=False, max_entries=2048)
-def _trajectory(path: str, sid: str) -> Trajectory | None:
+def _trajectory(path: str, sid: str, version: float) -> Trajectory | None:
     store = Store(path)
     try:
-        return store.get_sample(sid).trajectory
+        return None if store.get_sample(sid).data is None else load_current(store, sid)
     finally:
         store.close()
 
 
 def stored_trajectory(path: Path, sid: str) -> Trajectory | None:
-    """One stored sample's trajectory (``None`` for a failure stored without one), cached."""
-    return _trajectory(str(path), sid)
+    """One stored sample's trajectory as it now stands, reviewers' revisions applied (``None`` for a failure stored
+    without one); cached until the store changes."""
+    return _trajectory(str(path), sid, stamp(path))
 
 
 def stored_trajectories(path: Path, sample_ids: Iterable[str], limit: int = CHART_LIMIT) -> list[Trajectory]:

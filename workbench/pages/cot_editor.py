@@ -6,16 +6,10 @@ import getpass
 import streamlit as st
 
 from fr_core.edits import edits_path, load_revisions
+from fr_core.review import parse_steps
 from workbench.components.attempt_view import compare_rows, missing_calls
 from workbench.components.common import show_errors
-from workbench.components.cot_edit import (
-    draft_area,
-    editables,
-    parse_edit,
-    review_reason,
-    revision_rows,
-    save_edit,
-)
+from workbench.components.cot_edit import draft_area, editables, revision_rows, save_edit
 from workbench.components.phases import revalidate
 
 st.title("CoT editor (human in the loop)")
@@ -26,16 +20,11 @@ if not items:
     st.stop()
 
 by_id = {i.item_id: i for i in items}
-queue = {i.item_id: why for i in items if (why := review_reason(i))}
 if st.session_state.get("cot.item") not in by_id:
-    st.session_state["cot.item"] = next(iter(queue), items[0].item_id)
-only_queue = st.toggle(f"Review queue only ({len(queue)} rejected or low-confidence turns)", key="cot.queue",
-                       disabled=not queue)
-choices = [i for i in by_id if i in queue or not only_queue]
-if st.session_state["cot.item"] not in choices:
-    st.session_state["cot.item"] = choices[0]
-item = by_id[st.selectbox("Turn to edit", choices, key="cot.item",
-                          format_func=lambda i: by_id[i].label + (f" — {queue[i]}" if i in queue else ""))]
+    st.session_state["cot.item"] = items[0].item_id
+st.page_link("pages/review.py", label="Reviewing a stored run? The Review queue steps through it with filters and "
+                                      "shortcuts.", icon="✅")
+item = by_id[st.selectbox("Turn to edit", list(by_id), key="cot.item", format_func=lambda i: by_id[i].label)]
 st.caption(f"Target `{item.turn.target}` · ground truth: " + ", ".join(c.to_python() for c in item.turn.calls))
 
 with show_errors("CoT editor"):
@@ -50,7 +39,7 @@ with show_errors("CoT editor"):
     verdict = None
     with right:
         with show_errors("steps"):
-            steps, warnings = parse_edit(text, specs)
+            steps, warnings = parse_steps(text, specs)
             for w in warnings:
                 st.warning(f"Argument check: {w}")
             calls = [c for _, step in steps for c in step]
@@ -82,8 +71,13 @@ with show_errors("CoT editor"):
         else:
             with show_errors("save"):
                 rev = save_edit(item, text, verdict, who, note, decision)
-                st.success(f"Revision saved to {item.store or edits_path()} by {rev.who} at {rev.when}"
-                           + (f" ({rev.decision})" if rev.decision else ""))
+                st.session_state["cot.flash"] = (f"Revision of round {rev.round} saved to {item.store or edits_path()}"
+                                                 f" by {rev.who} at {rev.when}"
+                                                 + (f" ({rev.decision})" if rev.decision else ""))
+                st.session_state.pop("cot.note", None)  # a note belongs to one save
+                st.rerun()
+    if "cot.flash" in st.session_state:
+        st.success(st.session_state.pop("cot.flash"))
 
     with show_errors("revisions"):
         revisions = revision_rows(item)

@@ -46,12 +46,13 @@ with show_errors("critique loop"):
         if run.outcome is not None:
             attempts = run.outcome.output.attempts
             shown = min(st.session_state.get("critique.shown", 1), len(attempts))
-            st.subheader(f"Phase III: attempt {shown} of {len(attempts)} (K_max {run.outcome.trace['k_max']})")
+            heading = st.empty()  # filled after the buttons, so it names the attempt they just showed
             c1, c2 = st.columns(2)
             if c1.button("Next attempt ▶", key="critique.next", disabled=shown >= len(attempts)):
                 shown = st.session_state["critique.shown"] = shown + 1
             if c2.button("Show all ⏭", key="critique.all"):
                 shown = st.session_state["critique.shown"] = len(attempts)
+            heading.subheader(f"Phase III: attempt {shown} of {len(attempts)} (K_max {run.outcome.trace['k_max']})")
             for attempt in attempts[:shown]:
                 with st.container(border=True):
                     show_attempt(attempt, run.truth)

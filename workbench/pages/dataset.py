@@ -29,7 +29,7 @@ backend = role_backend_selector(side)
 db = store_path()
 runs = stored_runs(db)
 source = side.radio("Samples from", ["Generate in session"] + ([f"Store ({db.name})"] if runs else []),
-                    key="dataset.source")
+                    key="dataset.source", persist_state="session")
 in_session = source == "Generate in session"
 
 with show_errors("data set"):

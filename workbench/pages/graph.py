@@ -76,7 +76,9 @@ with show_errors("API graph"):
         st.dataframe(edge_rows(view, kinds, matches), width="stretch", hide_index=True)
     with tab_edit:
         path_file = overlay_path()
-        st.caption(f"Edits go to {path_file} and apply to every graph that has both tools.")
+        st.caption(f"Your edits go to {path_file} (your data folder; the shipped data/graph/overlay.json stays as it "
+                   "is) with who and when, and apply to every graph that has both tools. Removing an edge you added "
+                   "drops your addition.")
         add_col, remove_col = st.columns(2)
         with add_col.form("graph.add"):
             st.write("**Add an edge** (source prepares target)")
