@@ -50,7 +50,7 @@ def make_env(
     if len(set(names)) != len(names):
         raise ConfigError(f"environment spec {spec!r} names a class twice")
     if initial_config is None:
-        from fr_core.envs.states import generate_initial_config  # our seeded states; imported when needed
+        from fr_core.envs.bfcl.states import generate_initial_config  # our seeded states; imported when needed
 
         initial_config = generate_initial_config(names, seed, size)
     return make_bfcl_env(names, initial_config)

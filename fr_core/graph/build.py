@@ -805,7 +805,7 @@ OBSTACLE_PROBES = {"seeds": CONTRAST_SEEDS, "depth": 2}
 
 def _probe_class_edges(cls: str) -> tuple[dict[str, Any], ...]:
     from fr_core.envs.bfcl import make_bfcl_env
-    from fr_core.envs.states import generate_initial_config
+    from fr_core.envs.bfcl.states import generate_initial_config
 
     edges: list[dict[str, Any]] = []
     for seed in EDGE_PROBES["seeds"]:
@@ -818,7 +818,7 @@ def _probe_class_obstacles(cls: str) -> tuple[dict[str, Any], ...]:
     """Obstacle paths over more generated states than the edge probes: the contrast needs states where each
     tool works (the six edge-probe states of TradingBot, for one, all have a closed market)."""
     from fr_core.envs.bfcl import make_bfcl_env
-    from fr_core.envs.states import generate_initial_config
+    from fr_core.envs.bfcl.states import generate_initial_config
 
     paths: list[dict[str, Any]] = []
     for seed in OBSTACLE_PROBES["seeds"]:

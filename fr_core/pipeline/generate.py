@@ -225,7 +225,7 @@ def generate_sample(env_spec: Any, graph: nx.DiGraph | None = None, rounds: int 
     bfcl = all(c in BFCL_CLASSES for c in classes)
     sample_seed = derive_seed(seed, "sample", index)
     if bfcl:
-        from fr_core.envs.states import generate_initial_config
+        from fr_core.envs.bfcl.states import generate_initial_config
 
         initial_config: dict[str, Any] = generate_initial_config(classes, sample_seed, size)
         env = make_env(list(classes), initial_config=initial_config)

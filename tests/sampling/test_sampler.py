@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from fr_core.envs import BFCL_CLASSES
 from fr_core.envs.factory import make_env
+from fr_core.envs.knowledge import KnowledgeHooks
 from fr_core.errors import ConfigError, SamplingError
 from fr_core.graph import bfcl_graph
 from fr_core.graph.check import class_combinations
@@ -248,7 +249,7 @@ def test_broken_tool_is_never_a_target():
         assert all(t.target != tool for t in ep.trace.turns)
 
 
-class _Broken:
+class _Broken(KnowledgeHooks):
     """An environment whose every tool fails."""
 
     name = "broken"
@@ -268,8 +269,8 @@ class _Broken:
     def state(self):
         return {}
 
-    def candidates(self, tool, param):
-        return []
+    def _knowing(self, tool):
+        return None  # an environment that knows nothing about its arguments
 
     def copy(self):
         return self
