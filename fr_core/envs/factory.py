@@ -26,7 +26,8 @@ def make_env(
 
     - BFCL classes (``"MathAPI"``, ``"GorillaFileSystem+TwitterAPI"`` or a list of names): loaded from
       ``initial_config`` or, when it is ``None``, from our seeded state generator (``seed``, ``size``).
-    - ``"path/to/file.py:Class"``: the user's class; ``initial_config`` goes to its ``load_state``.
+    - ``"path/to/file.py:Class"``: the user's class; ``initial_config`` goes to its ``load_state`` (when it is
+      ``None`` and the class has ``generate_state(seed)``, that state).
     - ``"path/to/tools.json"``: JSON tool specs with the mock backend seeded by ``seed``;
       ``initial_config`` may be ``{"replay": path | dict | list}`` of recorded responses.
     """
@@ -37,7 +38,7 @@ def make_env(
         if text.lower().endswith(".json"):
             return _json_env(text, seed, initial_config)
         if ".py:" in text:
-            return load_python_env(text, initial_state=initial_config)
+            return load_python_env(text, initial_state=initial_config, seed=seed)
         names = [n.strip() for n in text.split("+")]
     else:
         raise ConfigError(f"environment spec must be a string or a list of class names, got {type(spec).__name__}")

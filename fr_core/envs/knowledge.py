@@ -20,7 +20,7 @@ from fr_core.envs.validate import argument_constraints
 from fr_core.types import ToolCall, ToolSpec
 
 __all__ = ["ArgumentHint", "ClassKnowledge", "FreshContext", "KnowledgeHooks", "Pair", "field_values",
-           "is_text", "public_state", "state_words", "to_jsonable"]
+           "is_text", "public_state", "state_amounts", "state_words", "to_jsonable"]
 
 Pair = tuple[str, str, tuple[tuple[Any, Any], ...]]
 
@@ -131,9 +131,22 @@ def _is_record(value: Any) -> bool:
     return isinstance(value, dict) and bool(value)
 
 
+def _record_id(record: Any, subject: str) -> Any:
+    """A record's own id: its ``id`` or ``<subject>_id`` field, else that of a record it holds (``{"meta": {"id":
+    ...}}``); ``None`` when it has none."""
+    if not _is_record(record):
+        return None
+    for key in ("id", f"{subject}_id"):
+        if key in record and not isinstance(record[key], (dict, list, bool)):
+            return record[key]
+    inner = [_record_id(v, subject) for v in record.values() if isinstance(v, dict)]
+    return next((i for i in inner if i is not None), None)
+
+
 def _collection_ids(data: Any, subject: str) -> list[Any]:
     """Ids of the records of collections named for ``subject`` anywhere in ``data``: the keys of a map of records
-    (``loans = {"L-3": {...}}``) or the ``id`` field of a list of records (``loans = [{"id": "L-3"}, ...]``)."""
+    (``loans = {"L-3": {...}}``) or the ids of a list of records (``loans = [{"id": "L-3"}, ...]``, also one level
+    down: ``documents = [{"meta": {"id": "doc-1"}}]``)."""
     found: list[Any] = []
 
     def named(key: str) -> bool:
@@ -150,8 +163,7 @@ def _collection_ids(data: Any, subject: str) -> list[Any]:
                 walk(v, str(k), depth + 1)
         elif isinstance(node, list):
             if key and named(key):
-                found.extend(r["id"] for r in node if _is_record(r) and not isinstance(r.get("id"), (dict, list))
-                             and "id" in r and r["id"] not in found)
+                found.extend(i for i in (_record_id(r, subject) for r in node) if i is not None and i not in found)
             for v in node:
                 walk(v, key, depth + 1)
 
@@ -177,6 +189,55 @@ def state_words(data: Any, limit: int = 40) -> list[str]:
                 word = raw.strip(".,;:!?()[]{}\"'#@").lower()
                 if len(word) >= 4 and word.isalpha():
                     found[word] = None
+
+    walk(data, 0)
+    return sorted(found)[:limit]
+
+
+_MAX_RECORDS = 2000  # records looked at for pairs: a state view is small, a long answer log is cut here
+
+
+def _record_pairs(data: Any, first: str, second: str) -> tuple[tuple[Any, Any], ...]:
+    """``(a, b)`` for every smallest record holding exactly one value under ``first`` and one under ``second``
+    (``{"card": {"card_number": "C-1"}, "pin": "4821"}`` → ``("C-1", "4821")``); none when any record holds
+    several (a list of transfers is not a pairing)."""
+    found: list[tuple[Any, Any]] = []
+    budget = [_MAX_RECORDS]
+
+    def walk(node: Any, depth: int) -> bool:
+        """Whether ``node`` holds a pair (then its parents are not the smallest record)."""
+        if depth > 30 or budget[0] <= 0:
+            return False
+        budget[0] -= 1
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        inner = [walk(c, depth + 1) for c in children]
+        if any(inner) or not isinstance(node, dict):
+            return any(inner)
+        a, b = field_values(node, first), field_values(node, second)
+        if len(a) == 1 and len(b) == 1:
+            found.append((a[0], b[0]))
+            return True
+        return False
+
+    walk(data, 0)
+    return tuple(dict.fromkeys(found))
+
+
+def state_amounts(data: Any, limit: int = 12) -> list[float]:
+    """Distinct positive non-integral numbers in ``data`` (balances, fines, prices), smallest first: the amounts an
+    amount parameter the state names nothing for may take."""
+    found: set[float] = set()
+
+    def walk(node: Any, depth: int) -> None:
+        if depth > 30 or len(found) > 4 * limit:
+            return
+        if isinstance(node, dict):
+            node = list(node.values())
+        if isinstance(node, list):
+            for v in node:
+                walk(v, depth + 1)
+        elif isinstance(node, float) and node > 0 and not node.is_integer():
+            found.add(node)
 
     walk(data, 0)
     return sorted(found)[:limit]
@@ -216,7 +277,7 @@ class ClassKnowledge:
         """Values the state holds for ``param``: stored under its name anywhere (nested maps, fields of records);
         else the ids of a collection it names (``loan_id`` → the keys of ``loans``); else the entries of a
         mapping it names (``username`` → the keys of ``users``) or the values paired with them (``password``);
-        else, for a search parameter, words of the state's texts."""
+        else, for a search parameter, words of the state's texts, and for a number, the state's amounts."""
         state = self.state_view(instance)
         found = field_values(state, param)
         if found:
@@ -235,6 +296,8 @@ class ClassKnowledge:
             return paired
         if param in _SEARCH_PARAMS and schema.get("type", "string") == "string":
             return state_words(state)
+        if schema.get("type") == "number":
+            return state_amounts(state)
         return []
 
     def argument_hint(self, spec: ToolSpec, param: str) -> ArgumentHint:
@@ -251,10 +314,17 @@ class ClassKnowledge:
         return phrases.text_for(phrases.TEXT_KINDS.get(param), rng)
 
     def pairs(self, instance: object, spec: ToolSpec) -> list[Pair]:
-        """``(key param, value param, the mapping's items)`` when a tool names an entry of a mapping and takes one
-        other required argument the state holds nothing for: ``login(username, password)`` over ``users``."""
+        """Two required arguments the state keeps together: both fields of one record (a card number and its
+        PIN), or an entry of a mapping the tool names and one other argument the state holds nothing for
+        (``login(username, password)`` over ``users = {name: password}``)."""
         state = self.state_view(instance)
         out = []
+        held = [p for p in spec.required if field_values(state, p)]
+        for i, first in enumerate(held):
+            for second in held[i + 1:]:
+                together = _record_pairs(state, first, second)
+                if together:
+                    out.append((first, second, together))
         for attr, mapping in _mappings(state):
             keys = [p for p, schema in spec.properties.items() if _names_entry(attr, p, schema)]
             others = [p for p in spec.required if p not in keys and not field_values(state, p)]

@@ -37,6 +37,9 @@ __all__ = [
 
 # Methods a tool class may define to load a state; they are hooks, not tools.
 _STATE_HOOKS = ("load_state", "_load_scenario")
+# A class may also make seeded states itself (``generate_state(seed) -> dict`` for ``load_state``): the sampler and
+# the graph's probes then see several states, as they do for BFCL's classes.
+_GENERATOR = "generate_state"
 _TOOL_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 _JSON_TYPE_WORDS = {"string", "integer", "number", "boolean", "array", "object", "null"}
 _PY_TYPE_WORDS = {"str": "string", "int": "integer", "float": "number", "bool": "boolean", "list": "array",
@@ -184,7 +187,7 @@ def _tool_functions(cls: type) -> list[tuple[str, Any, bool]]:
         if klass is object:
             continue
         for name, raw in vars(klass).items():
-            if name.startswith("_") or name in _STATE_HOOKS:
+            if name.startswith("_") or name in _STATE_HOOKS or name == _GENERATOR:
                 continue
             if isinstance(raw, staticmethod):
                 found[name] = (raw.__func__, False)
@@ -268,11 +271,13 @@ def specs_from_class(cls: type) -> list[ToolSpec]:
 
 
 def make_python_env(
-    cls_or_instance: type | object, initial_state: dict[str, Any] | None = None, name: str | None = None
+    cls_or_instance: type | object, initial_state: dict[str, Any] | None = None, name: str | None = None,
+    *, seed: int | None = None,
 ) -> ObjectEnvironment:
     """An environment over the public methods of a class (instantiated with no arguments) or of a copy of an instance.
 
-    ``initial_state`` is passed to the class's ``load_state(dict)`` or ``_load_scenario(dict)``.
+    ``initial_state`` is passed to the class's ``load_state(dict)`` or ``_load_scenario(dict)``; without one, a
+    ``seed`` asks the class's own ``generate_state(seed)`` (when it has one) for the state to load.
     """
     if inspect.isclass(cls_or_instance):
         cls = cls_or_instance
@@ -287,6 +292,15 @@ def make_python_env(
         cls = type(cls_or_instance)
         instance = copy.deepcopy(cls_or_instance)  # the environment owns its state; the caller's object stays as is
     specs = specs_from_class(cls)
+    generator = getattr(cls, _GENERATOR, None)
+    if initial_state is None and seed is not None and callable(generator):
+        try:
+            initial_state = generator(seed)
+        except Exception as exc:
+            raise EnvError(f"{cls.__name__}.{_GENERATOR}({seed}) failed ({type(exc).__name__}: {exc})") from exc
+        if not isinstance(initial_state, dict):
+            raise EnvError(f"{cls.__name__}.{_GENERATOR}({seed}) returned {type(initial_state).__name__}, not a dict "
+                           "for load_state")
     if initial_state is not None:
         hook = next((getattr(instance, h) for h in _STATE_HOOKS if callable(getattr(instance, h, None))), None)
         if hook is None:
@@ -322,7 +336,8 @@ def _import_file(path: Path) -> types.ModuleType:
     return module
 
 
-def load_python_env(target: str, initial_state: dict[str, Any] | None = None) -> ObjectEnvironment:
+def load_python_env(target: str, initial_state: dict[str, Any] | None = None, *,
+                    seed: int | None = None) -> ObjectEnvironment:
     """``"path/to/file.py:ClassName"`` → :func:`make_python_env` of that class."""
     file_part, sep, cls_name = target.rpartition(":")
     if not sep or not file_part.endswith(".py") or not cls_name.isidentifier():
@@ -335,7 +350,7 @@ def load_python_env(target: str, initial_state: dict[str, Any] | None = None) ->
     if not inspect.isclass(cls):
         classes = sorted(n for n, v in vars(module).items() if inspect.isclass(v) and v.__module__ == module.__name__)
         raise ConfigError(f"{file_part} defines no class '{cls_name}'; classes there: {', '.join(classes) or 'none'}")
-    return make_python_env(cls, initial_state)
+    return make_python_env(cls, initial_state, seed=seed)
 
 
 # -- JSON tool specs ------------------------------------------------------------------------------------------

@@ -179,6 +179,10 @@ def _probe_args(env: Environment, spec: ToolSpec, rng: random.Random,
                 args[pname] = [_DUMMY.get(item, "probe")]
             else:
                 args[pname] = _DUMMY.get(typ, "probe")
+    for first, second, valid in env.pairs(spec.name):  # arguments that only work together (a card and its PIN)
+        if first in args and second in args and valid and (args[first], args[second]) not in valid \
+                and not (fixed and (first in fixed or second in fixed)):
+            args[first], args[second] = valid[rng.randrange(len(valid))]
     return args
 
 
@@ -287,6 +291,17 @@ def _gist(error: str | None, args: dict[str, Any] | None = None) -> str:
     return next((p for p in phrases if len(re.findall(r"[A-Za-z]{2,}", p)) >= 2), phrases[0])
 
 
+def _works_with_other_values(env: Environment, after: Any, v: ToolSpec, rng: random.Random) -> bool:
+    """Whether ``v`` works in the state ``after`` with some other draw of the values that state offers."""
+    for _ in range(VARIANTS):
+        env.restore(after)
+        ok = not call_failed(env.execute(ToolCall(v.name, _probe_args(env, v, rng))))
+        env.restore(after)
+        if ok:
+            return True
+    return False
+
+
 def probe_edges(env: Environment, *, seed: int = 0) -> list[dict[str, Any]]:
     """Execute every ordered tool pair (u, v) from the env's current state and record the dependencies seen."""
     env = _Recording(env)
@@ -313,6 +328,7 @@ def probe_edges(env: Environment, *, seed: int = 0) -> list[dict[str, Any]]:
     runs = []  # (tool, result) for up to VARIANTS distinct successful argument draws per tool
     for u in specs:
         seen: list[dict[str, Any]] = []
+        outcomes: set[bool] = set()
         for _ in range(VARIANTS):
             env.restore(base)
             args = _probe_args(env, u, rng)
@@ -320,10 +336,14 @@ def probe_edges(env: Environment, *, seed: int = 0) -> list[dict[str, Any]]:
                 continue
             seen.append(args)
             ru = env.execute(ToolCall(u.name, args))
+            outcomes.add(call_failed(ru))
             if not call_failed(ru):
                 if env.state() == base_state:
                     read_only.add(u.name)
                 runs.append((u, ru, env.snapshot()))
+        if outcomes == {True, False}:
+            edges.append(dict(u=u.name, kind="probe_picky",
+                              reason=f"{u.name} accepted some of the values the state offers and refused others"))
     for u, ru, after in runs:
         env.restore(after)
         scalars_after = _scalars(env)
@@ -371,6 +391,8 @@ def probe_edges(env: Environment, *, seed: int = 0) -> list[dict[str, Any]]:
                 failed = call_failed(rv)
                 settled = _settled(scalars_before, scalars_after, v.owner)
                 owner_flags = [a for c, a in raised if c == v.owner]
+                if failed and owner_flags:  # the first draw's own value may be what is refused now (no copy left)
+                    failed = not _works_with_other_values(env, after, v, rng)
                 now = _error_text(rv)
                 # From an error about v's own arguments back to a state obstacle (a logout) is no progress.
                 moved = (failed and _gist(now, args) != _gist(error, args) and v.owner == u.owner
@@ -708,14 +730,19 @@ def annotate_obstacles(g: nx.DiGraph, paths: Iterable[dict[str, Any]]) -> None:
             del g.nodes[v]["blocked_when"]
 
 
+# Per-tool probe outcomes, counted on the tool's node: it worked; it never worked; it accepted some of the state's
+# values and refused others in one state (``picky``: the sampler tries such a call on a copy first).
+_NODE_COUNTS = {"probe_ok": "probe_successes", "probe_failed": "probe_failures", "probe_picky": "picky"}
+
+
 def _apply(g: nx.DiGraph, edges: Iterable[dict[str, Any]], trace: GraphTrace) -> None:
     for e in edges:
-        if e["kind"] in ("probe_ok", "probe_failed"):
+        if e["kind"] in _NODE_COUNTS:
             if e["u"] in g:
                 node = g.nodes[e["u"]]
-                key = "probe_successes" if e["kind"] == "probe_ok" else "probe_failures"
+                key = _NODE_COUNTS[e["kind"]]
                 node[key] = node.get(key, 0) + 1
-                if e["reason"]:
+                if e["reason"] and e["kind"] == "probe_failed":
                     node["probe_error"] = e["reason"]
             continue
         if e["u"] not in g or e["v"] not in g:
@@ -887,3 +914,31 @@ def bfcl_graph(classes: Iterable[str] | str, *, overlay: Any = "default",
     return StepResult(g, trace)
 
 
+def _distinct_states(spec: str, seeds: Iterable[int], size: str) -> list[Environment]:
+    """The environment of ``spec`` in the state each seed makes, each distinct state once (a class without its
+    own state generator has one state whatever the seed)."""
+    from fr_core.envs.factory import make_env
+
+    envs: list[Environment] = []
+    seen: list[Any] = []
+    for seed in seeds:
+        env = make_env(spec, seed=seed, size=size)
+        state = env.state()
+        if state not in seen:
+            seen.append(state)
+            envs.append(env)
+    return envs
+
+
+def spec_graph(spec: str, *, seed: int = 0, size: str = "medium", probe_call_timeout_s: float = PROBE_CALL_TIMEOUT_S,
+               probe_timeout_s: float = PROBE_TIMEOUT_S) -> StepResult[nx.DiGraph]:
+    """G for an environment spec (see :func:`fr_core.envs.make_env`): the cached graph of BFCL classes, else name
+    flow plus probes on the distinct states the environment makes for :data:`PROBE_SEEDS` (after ``seed``)."""
+    from fr_core.envs.bfcl import BFCL_CLASSES
+
+    names = [n.strip() for n in spec.split("+")]
+    if all(n in BFCL_CLASSES for n in names):
+        return bfcl_graph(names)
+    envs = _distinct_states(spec, (seed + s for s in PROBE_SEEDS), size)
+    return build_graph(envs[0].tools(), probe_envs=envs, seed=seed, probe_call_timeout_s=probe_call_timeout_s,
+                       probe_timeout_s=probe_timeout_s)

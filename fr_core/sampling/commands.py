@@ -15,19 +15,7 @@ from fr_core.errors import FrError
 from fr_core.sampling.config import SamplerConfig
 from fr_core.sampling.sampler import EpisodeTrace, sample_episode
 
-__all__ = ["sample_command", "graph_for", "render_episode"]
-
-
-def graph_for(spec: str, env: Environment) -> nx.DiGraph:
-    """G for an environment spec: the cached BFCL graph for BFCL classes, else built from the env's own tools
-    (name flow plus execution probes on a copy, so ``env`` itself is untouched)."""
-    from fr_core.envs import BFCL_CLASSES
-    from fr_core.graph import bfcl_graph, build_graph
-
-    names = [n.strip() for n in spec.split("+")]
-    if all(n in BFCL_CLASSES for n in names):
-        return bfcl_graph(names).output
-    return build_graph(env.tools(), probe_envs=[env.copy()]).output
+__all__ = ["sample_command", "render_episode"]
 
 
 def _args_text(step: Any) -> str:
@@ -78,13 +66,14 @@ def sample_command(
 ) -> None:
     """Sample one episode of N rounds × M calls with the directed sampler and show its trace."""
     from fr_core.envs.factory import make_env
+    from fr_core.graph import spec_graph
 
     console = Console()
     try:
         config = SamplerConfig(calls=calls, rounds=rounds, seed=seed, strategy=strategy, policy=policy,
                                error_share=error_share)
         environment = make_env(env, seed=seed)
-        graph = graph_for(env, environment)
+        graph = spec_graph(env).output
         trace = sample_episode(environment, graph, config).trace
     except FrError as exc:
         console.print(f"[red]error:[/red] {exc}")

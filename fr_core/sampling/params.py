@@ -18,7 +18,8 @@ from fr_core.envs.phrases import DIR_NAMES, NAMES
 from fr_core.graph.build import GENERIC, tokens
 from fr_core.types import ArgSource, CallResult, ToolSpec
 
-__all__ = ["OutputLeaf", "flow_links", "output_leaves", "sample_arguments", "corrupt_arguments", "call_failed"]
+__all__ = ["OutputLeaf", "flow_links", "output_leaves", "sample_arguments", "schema_value", "corrupt_arguments",
+           "call_failed"]
 
 _MAX_LEAVES = 200
 _NONE_WORDS = (None, "None", "none", "")
@@ -154,8 +155,9 @@ def flow_links(graph: Any, tool: str) -> dict[str, frozenset[tuple[str, str]]]:
     return {p: frozenset(x) for p, x in out.items()}
 
 
-def _schema_value(env: Environment, schema: dict[str, Any], param: str, rng: random.Random,
-                  tool: str) -> tuple[Any, str]:
+def schema_value(env: Environment, schema: dict[str, Any], param: str, rng: random.Random,
+                 tool: str) -> tuple[Any, str]:
+    """A value from the schema alone (enum, default, free text, a typed draw) and how it was made."""
     if schema.get("enum"):
         return rng.choice(list(schema["enum"])), "enum"
     if schema.get("default") not in _NONE_WORDS and "default" in schema:
@@ -171,7 +173,7 @@ def _schema_value(env: Environment, schema: dict[str, Any], param: str, rng: ran
     if typ == "boolean":
         return rng.random() < 0.5, "type boolean"
     if typ == "array":
-        item, how = _schema_value(env, schema.get("items") or {"type": "string"}, param, rng, tool)
+        item, how = schema_value(env, schema.get("items") or {"type": "string"}, param, rng, tool)
         return [item], how
     if typ == "object":
         return {}, "type object"
@@ -229,7 +231,7 @@ def sample_arguments(
             value = cands[rng.randrange(len(cands))]
             src = ArgSource(param, value, "state", f"one of {len(cands)} values the state offers")
         else:
-            value, how = _schema_value(env, schema, param, rng, spec.name)
+            value, how = schema_value(env, schema, param, rng, spec.name)
             kind = "random" if how == "free text" else "schema"
             src = ArgSource(param, value, kind, how)
         args[param] = value

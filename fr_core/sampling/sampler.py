@@ -18,7 +18,7 @@ import networkx as nx
 
 from fr_core.envs.base import Environment
 from fr_core.errors import ConfigError, SamplingError
-from fr_core.graph import blocked_reason, distances_to, legal_tools, missing_prerequisites
+from fr_core.graph import blocked_reason, distances_to, is_legal, legal_tools, missing_prerequisites
 from fr_core.graph.model import condition_holds
 from fr_core.graph.build import error_gist
 from fr_core.sampling.choose import choose_next_tool, choose_random_tool
@@ -30,6 +30,7 @@ from fr_core.sampling.params import (
     flow_links,
     output_leaves,
     sample_arguments,
+    schema_value,
 )
 from fr_core.sampling.targets import Coverage, pick_target
 from fr_core.types import ArgSource, StepResult, ToolCall, TracedCall, Turn
@@ -256,6 +257,51 @@ def _settle(env: Environment, graph: nx.DiGraph, spec: Any, args: dict[str, Any]
     return args, sources
 
 
+def _uncertain(node: Mapping[str, Any]) -> bool:
+    """The probes saw the tool refuse some of the values the state offers (``picky``), or fail in some states and
+    work in others: its call is tried on a copy first."""
+    return bool(node.get("picky") or (node.get("probe_failures") and node.get("probe_successes")))
+
+
+def _refuses_all(env: Environment, graph: nx.DiGraph, spec: Any, seed: int) -> str | None:
+    """Why an :func:`_uncertain` target cannot work now: on a copy it refused every value the state offers (a
+    fine when nothing is owed). Only a target callable now is tried; its draws use their own seeded rng."""
+    if not _uncertain(graph.nodes[spec.name]) or not is_legal(graph, spec.name, frozenset(), env):
+        return None
+    rng = random.Random(seed)
+    args, sources = sample_arguments(env, spec, (), rng)
+    args, sources = _check_first(env, spec, args, sources, rng)
+    result = env.copy().execute(ToolCall(spec.name, args))
+    return f"on a copy {spec.name} refused every value the state offers ({error_gist(result)})" \
+        if call_failed(result) else None
+
+
+def _check_first(env: Environment, spec: Any, args: dict[str, Any], sources: tuple[ArgSource, ...],
+                 rng: random.Random) -> tuple[dict[str, Any], tuple[ArgSource, ...]]:
+    """For a tool the graph's probes found :func:`_uncertain`: try the call on a private copy, and when it fails, the other values the state offers for one argument at a time
+    (a loan of the member signed in, a book with a copy left); keep the first that works."""
+    if not call_failed(env.copy().execute(ToolCall(spec.name, args))):
+        return args, sources
+    for src in sorted(sources, key=lambda x: x.name):
+        if src.kind not in ("state", "output", "schema"):
+            continue
+        options = [v for v in env.candidates(spec.name, src.name) if v != args[src.name]]
+        rng.shuffle(options)
+        options = options[:SETTLE_OPTIONS]
+        schema = spec.properties.get(src.name) or {}
+        if schema.get("type") in ("number", "integer"):  # an amount the state does not hold: a few typed draws
+            options += [schema_value(env, schema, src.name, rng, spec.name)[0] for _ in range(3)]
+        for value in options:
+            trial = {**args, src.name: value}
+            if not call_failed(env.copy().execute(ToolCall(spec.name, trial))):
+                by_name = {s.name: s for s in sources}
+                kind = "state" if value in env.candidates(spec.name, src.name) else "schema"
+                by_name[src.name] = ArgSource(src.name, value, kind, f"a value {spec.name} accepts (tried on a copy; "
+                                                                     f"{args[src.name]!r} was refused)")
+                return trial, tuple(by_name[p] for p in trial)
+    return args, sources
+
+
 def _apply_enabling(spec: Any, args: dict[str, Any], sources: tuple[ArgSource, ...], enabling: Mapping[str, Any],
                     then: str) -> tuple[dict[str, Any], tuple[ArgSource, ...]]:
     """Put the probe-evidenced values into the call (where the tool has such a parameter), with their provenance."""
@@ -307,7 +353,7 @@ def sample_turn(
         trace = TurnTrace(round_index, target, policy, target_reason, calls, None, (),
                           f"target {target!r} is not a tool of this environment/graph")
         return StepResult(Turn(target, (), False, trace.end_reason), trace)
-    blocked = blocked_reason(graph, target, env)
+    blocked = blocked_reason(graph, target, env) or _refuses_all(env, graph, specs[target], seed)
     if blocked:
         reason = f"target {target} unreachable: {blocked}"
         trace = TurnTrace(round_index, target, policy, target_reason, calls, None, (), reason)
@@ -376,6 +422,8 @@ def sample_turn(
                 args, sources = _apply_enabling(spec, args, sources, enabling, then)
             if rule == "toward":
                 args, sources = _settle(env, graph, spec, args, sources, dist, distance, rng)
+            if not deliberate and _uncertain(graph.nodes[tool]):
+                args, sources = _check_first(env, spec, args, sources, rng)
         retried, recovered = again, recover
         retry_tool = again = recover = None
         detail = ""
