@@ -332,6 +332,10 @@ class ClassKnowledge:
                 out.append((keys[0], others[0], tuple(mapping.items())))
         return out
 
+    def probe_pairs(self, instance: object, spec: ToolSpec) -> list[Pair]:
+        """The pairs the graph's probes keep together (by default all of :meth:`pairs`)."""
+        return self.pairs(instance, spec)
+
     def distinct(self, spec: ToolSpec) -> tuple[tuple[str, str], ...]:
         """Pairs of arguments that must not be equal (a copy onto itself)."""
         return ()
@@ -384,6 +388,10 @@ class KnowledgeHooks:
         such arguments paired."""
         known = self._knowing(tool)
         return [] if known is None else known[1].pairs(known[2], known[0])
+
+    def probe_pairs(self, tool: str) -> list[Pair]:
+        known = self._knowing(tool)
+        return [] if known is None else known[1].probe_pairs(known[2], known[0])
 
     def distinct(self, tool: str) -> Sequence[tuple[str, str]]:
         known = self._knowing(tool)

@@ -179,10 +179,12 @@ def _probe_args(env: Environment, spec: ToolSpec, rng: random.Random,
                 args[pname] = [_DUMMY.get(item, "probe")]
             else:
                 args[pname] = _DUMMY.get(typ, "probe")
-    for first, second, valid in env.pairs(spec.name):  # arguments that only work together (a card and its PIN)
+    for first, second, valid in env.probe_pairs(spec.name):  # arguments that only work together (a card and its PIN)
         if first in args and second in args and valid and (args[first], args[second]) not in valid \
                 and not (fixed and (first in fixed or second in fixed)):
-            args[first], args[second] = valid[rng.randrange(len(valid))]
+            # A draw of its own, so the probes' other draws stay as they were.
+            pick = random.Random(f"{spec.name}:{args[first]}:{args[second]}")
+            args[first], args[second] = valid[pick.randrange(len(valid))]
     return args
 
 
@@ -391,8 +393,6 @@ def probe_edges(env: Environment, *, seed: int = 0) -> list[dict[str, Any]]:
                 failed = call_failed(rv)
                 settled = _settled(scalars_before, scalars_after, v.owner)
                 owner_flags = [a for c, a in raised if c == v.owner]
-                if failed and owner_flags:  # the first draw's own value may be what is refused now (no copy left)
-                    failed = not _works_with_other_values(env, after, v, rng)
                 now = _error_text(rv)
                 # From an error about v's own arguments back to a state obstacle (a logout) is no progress.
                 moved = (failed and _gist(now, args) != _gist(error, args) and v.owner == u.owner
@@ -412,6 +412,13 @@ def probe_edges(env: Environment, *, seed: int = 0) -> list[dict[str, Any]]:
                                            {x.name: [a for a, _ in views.get(x.name, ())] for x in specs
                                             if x.name in read_only and x.owner == v.owner})
                     hard = bool(settled and chain)
+                    if not hard and owner_flags and _works_with_other_values(env, after, v, random.Random(f"{u.name}>{v.name}")):
+                        # What is refused now is the first draw's own value (a book with no copy left): with
+                        # other values the state offers, v works behind the flag u raised.
+                        edges.append(dict(u=u.name, v=v.name, kind="state", hard=True,
+                                          condition={"type": "truthy", "owner": v.owner, "attrs": owner_flags},
+                                          reason=f"{v.name} failed before {u.name} and worked after it set "
+                                                 f"{', '.join(owner_flags)}, with other values the state offers"))
                     edges.append(dict(u=u.name, v=v.name, kind="state", hard=hard,
                                       condition={"type": "equals", "owner": v.owner, "values": settled} if hard else None,
                                       reason=f"{u.name} removed one obstacle of {v.name}: its error went from "

@@ -265,15 +265,20 @@ def _uncertain(node: Mapping[str, Any]) -> bool:
 
 def _refuses_all(env: Environment, graph: nx.DiGraph, spec: Any, seed: int) -> str | None:
     """Why an :func:`_uncertain` target cannot work now: on a copy it refused every value the state offers (a
-    fine when nothing is owed). Only a target callable now is tried; its draws use their own seeded rng."""
+    fine when nothing is owed), with an error no tool is seen clearing. Only a target callable now is tried; its
+    draws use their own seeded rng."""
     if not _uncertain(graph.nodes[spec.name]) or not is_legal(graph, spec.name, frozenset(), env):
         return None
     rng = random.Random(seed)
     args, sources = sample_arguments(env, spec, (), rng)
     args, sources = _check_first(env, spec, args, sources, rng)
     result = env.copy().execute(ToolCall(spec.name, args))
-    return f"on a copy {spec.name} refused every value the state offers ({error_gist(result)})" \
-        if call_failed(result) else None
+    if not call_failed(result):
+        return None
+    gist = error_gist(result)
+    if any(gist in (data.get("clears") or ()) for _, _, data in graph.in_edges(spec.name, data=True)):
+        return None  # a tool clears this error: a recovery turn, not a dead end
+    return f"on a copy {spec.name} refused every value the state offers ({gist})"
 
 
 def _check_first(env: Environment, spec: Any, args: dict[str, Any], sources: tuple[ArgSource, ...],

@@ -59,6 +59,11 @@ class BFCLKnowledge(ClassKnowledge):
                             self.candidates(instance, spec, second) or pool)
         return [(first, second, valid)] if valid else []
 
+    def probe_pairs(self, instance: object, spec: ToolSpec) -> list[Pair]:
+        """None: BFCL's graph evidence was measured with free draws (our pairs come from asking the class itself,
+        and the probes' evidence and its cache stay as measured)."""
+        return []
+
     def distinct(self, spec: ToolSpec) -> tuple[tuple[str, str], ...]:
         pair = DISTINCT.get((self.cls, spec.name))
         return (pair,) if pair else ()
