@@ -20,7 +20,7 @@ from fr_core.envs.validate import argument_constraints
 from fr_core.types import ToolCall, ToolSpec
 
 __all__ = ["ArgumentHint", "ClassKnowledge", "FreshContext", "KnowledgeHooks", "Pair", "field_values",
-           "is_text", "public_state", "state_amounts", "state_words", "to_jsonable"]
+           "described_examples", "is_text", "public_state", "state_amounts", "state_words", "to_jsonable"]
 
 Pair = tuple[str, str, tuple[tuple[Any, Any], ...]]
 
@@ -223,6 +223,20 @@ def _record_pairs(data: Any, first: str, second: str) -> tuple[tuple[Any, Any], 
     return tuple(dict.fromkeys(found))
 
 
+_EXAMPLE = re.compile(r"""(?:e\.g\.|for example|such as|like)\s*:?\s*((?:['"][^'"]{1,60}['"](?:\s*(?:,|or|and)\s*)?)+)""",
+                      re.I)
+
+
+def described_examples(schema: dict[str, Any]) -> list[str]:
+    """Example values the tool's author quotes in a parameter's description (``"A city name, e.g. 'Spring'"``).
+
+    >>> described_examples({"description": "A city name or part of one, e.g. 'Spring' or 'Paris'."})
+    ['Spring', 'Paris']
+    """
+    text = str(schema.get("description") or "")
+    return [v for m in _EXAMPLE.finditer(text) for v in re.findall(r"""['"]([^'"]{1,60})['"]""", m.group(1))]
+
+
 def state_amounts(data: Any, limit: int = 12) -> list[float]:
     """Distinct positive non-integral numbers in ``data`` (balances, fines, prices), smallest first: the amounts an
     amount parameter the state names nothing for may take."""
@@ -277,7 +291,8 @@ class ClassKnowledge:
         """Values the state holds for ``param``: stored under its name anywhere (nested maps, fields of records);
         else the ids of a collection it names (``loan_id`` → the keys of ``loans``); else the entries of a
         mapping it names (``username`` → the keys of ``users``) or the values paired with them (``password``);
-        else, for a search parameter, words of the state's texts, and for a number, the state's amounts."""
+        else, for a search parameter, words of the state's texts; for a string, the examples its description
+        quotes; for a number, the state's amounts."""
         state = self.state_view(instance)
         found = field_values(state, param)
         if found:
@@ -295,7 +310,13 @@ class ClassKnowledge:
         if paired:
             return paired
         if param in _SEARCH_PARAMS and schema.get("type", "string") == "string":
-            return state_words(state)
+            found = state_words(state)
+            if found:
+                return found
+        if schema.get("type", "string") == "string":
+            found = described_examples(schema)
+            if found:
+                return found
         if schema.get("type") == "number":
             return state_amounts(state)
         return []
