@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from fr_core.agents.base import OFFLINE_LABEL, ask_json, render, role_event
 from fr_core.agents.lexicon import goal_phrase, words
 from fr_core.llm import LLMClient
-from fr_core.synthesis.flow import FlowStep, turn_flow
+from fr_core.sampling.flow import FlowStep, turn_flow
 from fr_core.types import AdvancedTool, StepResult, ToolSpec, Turn
 
 __all__ = ["Abstraction", "plan_abstraction", "OfflineTooling", "LLMTooling"]

@@ -28,7 +28,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
         "Trying a new sourdough recipe today, wish me luck.",
         "Great turnout at the meetup tonight, thanks everyone!",
     ),
-    "comment": (
+    "reply": (
         "Totally agree with this.", "Great point, thanks for sharing!", "Could you say more about the second part?",
         "This made my day.", "Bookmarking this for later.", "Interesting take, I see it differently.",
     ),
@@ -89,7 +89,7 @@ DIR_NAMES = ("archive", "drafts", "reports", "backup", "old", "projects", "share
 
 # A parameter's name → which phrase pool its free text comes from.
 TEXT_KINDS = {
-    "message": "message", "content": "post", "comment_content": "comment", "title": "title",
+    "message": "message", "content": "post", "comment_content": "reply", "title": "title",
     "description": "description", "resolution": "resolution", "messages": "log", "destination": "destination",
     "body": "note", "text": "note", "note": "note", "pattern": "word", "keyword": "word",
 }

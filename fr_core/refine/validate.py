@@ -10,7 +10,7 @@ from typing import Any
 
 from fr_core.envs.base import Environment, call_failed
 from fr_core.envs.validate import check_arguments
-from fr_core.synthesis.flow import turn_flow
+from fr_core.sampling.flow import turn_flow
 from fr_core.types import CallResult, ToolCall, Turn
 
 __all__ = ["RULES", "Truth", "Verdict", "validate", "execute_calls", "ground_truth", "MAX_EXTRA_READS"]

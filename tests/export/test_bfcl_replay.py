@@ -15,7 +15,7 @@ from fr_core.export import answers_path, export_run
 from fr_core.pipeline.config import RunConfig
 from fr_core.pipeline.runner import run_batch
 from fr_core.store import Store
-from fr_core.synthesis.flow import turn_flow
+from fr_core.sampling.flow import turn_flow
 
 multi_turn_utils = pytest.importorskip("bfcl_eval.eval_checker.multi_turn_eval.multi_turn_utils")
 

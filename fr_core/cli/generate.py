@@ -121,7 +121,7 @@ def runs_command(db: Path = typer.Option(None, "--db",
 
 def register(app: typer.Typer) -> None:
     """Add ``generate``, ``runs`` and ``export`` to the ``fr`` command line."""
-    from fr_core.export.commands import export_command
+    from fr_core.cli.export import export_command
 
     app.command("generate")(generate_command)
     app.command("runs")(runs_command)
