@@ -202,7 +202,9 @@ def graph_coverage(samples: Iterable[SampleView], graph: nx.DiGraph) -> tuple[fl
     """(share of the graph's nodes called, share of its edges walked as consecutive calls within a round).
 
     >>> from fr_core.analysis.views import example_sample
-    >>> graph_coverage([example_sample()], nx.DiGraph([("open_folder", "list_files"), ("list_files", "read_file"), ("read_file", "count_words"), ("open_folder", "delete_file")]))
+    >>> g = nx.DiGraph([("open_folder", "list_files"), ("list_files", "read_file"), ("read_file", "count_words"),
+    ...                 ("open_folder", "delete_file")])
+    >>> graph_coverage([example_sample()], g)
     (0.8, 0.5)
     """
     samples = list(samples)
@@ -218,7 +220,8 @@ def coverage_matrix(samples: Iterable[SampleView], graph: nx.DiGraph) -> tuple[l
     ``[from, to]`` within a round, for a heat map of how the data walks the graph.
 
     >>> from fr_core.analysis.views import example_sample
-    >>> names, m = coverage_matrix([example_sample()], nx.DiGraph([("open_folder", "list_files"), ("list_files", "read_file")]))
+    >>> g = nx.DiGraph([("open_folder", "list_files"), ("list_files", "read_file")])
+    >>> names, m = coverage_matrix([example_sample()], g)
     >>> names, m.tolist()
     (['list_files', 'open_folder', 'read_file'], [[0, 0, 1], [1, 0, 0], [0, 0, 0]])
     """

@@ -185,8 +185,9 @@ def view_bfcl_entry(entry: Mapping[str, Any], *, source: str = "BFCL v3 base") -
 
 
 def example_sample() -> SampleView:
-    """A small hand-made sample for examples and tests: ``open_folder``, ``list_files``, then ``read_file`` fed by ``list_files``'s output; next
-    round ``count_words`` fed by ``read_file``'s output, then ``post_update``. The first round saw one error and needed 2 attempts.
+    """A small hand-made sample for examples and tests: ``open_folder``, ``list_files``, then ``read_file`` fed by
+    ``list_files``'s output; next round ``count_words`` fed by ``read_file``'s output, then ``post_update``. The first
+    round saw one error and needed 2 attempts.
 
     >>> [c.name for c in example_sample().calls]
     ['open_folder', 'list_files', 'read_file', 'count_words', 'post_update']

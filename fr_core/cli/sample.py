@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import networkx as nx
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from fr_core.envs.base import Environment
 from fr_core.errors import FrError
 from fr_core.sampling.config import SamplerConfig
 from fr_core.sampling.sampler import EpisodeTrace, sample_episode
@@ -32,7 +30,11 @@ def render_episode(trace: EpisodeTrace, console: Console) -> None:
     console.print(f"[bold]{trace.env}[/bold]  rounds={cfg.rounds} calls={cfg.calls} seed={cfg.seed} "
                   f"strategy={cfg.strategy} policy={cfg.policy} error_share={cfg.error_share}")
     for turn in trace.turns:
-        status = "[green]reached[/green]" if any(s.ok and s.tool == turn.target for s in turn.steps) else "[yellow]not reached[/yellow]"
+        status = (
+            "[green]reached[/green]"
+            if any(s.ok and s.tool == turn.target for s in turn.steps)
+            else "[yellow]not reached[/yellow]"
+        )
         table = Table(title=f"Round {turn.round}: target [bold]{turn.target}[/bold] ({turn.target_reason}) — {status}",
                       show_lines=True, title_justify="left")
         table.add_column("#", justify="right")
@@ -59,7 +61,9 @@ def sample_command(
     rounds: int = typer.Option(3, help="N: rounds (user turns)."),
     calls: int = typer.Option(4, help="M: calls per round."),
     seed: int = typer.Option(0, help="Seed of the state and of every choice."),
-    strategy: str = typer.Option("flow", help="Target strategy: flow (tools that can take earlier outputs), uniform, deep or coverage."),
+    strategy: str = typer.Option(
+        "flow", help="Target strategy: flow (tools that can take earlier outputs), uniform, deep or coverage."
+    ),
     policy: str = typer.Option("directed", help="directed (Eq. 2) or random (baseline walk)."),
     error_share: float = typer.Option(0.0, help="Share of calls made to fail on purpose (0–1)."),
     as_json: bool = typer.Option(False, "--json", help="Print the full trace as JSON."),

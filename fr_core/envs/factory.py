@@ -12,7 +12,8 @@ from fr_core.errors import ConfigError
 
 __all__ = ["make_env"]
 
-_FORMS = "BFCL class names joined by '+' (e.g. 'GorillaFileSystem+TwitterAPI'), 'path/to/file.py:Class' or 'path/to/tools.json'"
+_FORMS = ("BFCL class names joined by '+' (e.g. 'GorillaFileSystem+TwitterAPI'), 'path/to/file.py:Class' or "
+          "'path/to/tools.json'")
 
 
 def make_env(
@@ -63,5 +64,7 @@ def _json_env(path: str, seed: int, initial_config: dict[str, Any] | None) -> En
     config = dict(initial_config or {})
     replay = config.pop("replay", None)
     if config:
-        raise ConfigError(f"{path}: a JSON tool environment takes only 'replay' as initial_config, got {sorted(config)}")
+        raise ConfigError(
+            f"{path}: a JSON tool environment takes only 'replay' as initial_config, got {sorted(config)}"
+        )
     return make_json_env(path, replay=replay, seed=seed)

@@ -223,8 +223,9 @@ def _record_pairs(data: Any, first: str, second: str) -> tuple[tuple[Any, Any], 
     return tuple(dict.fromkeys(found))
 
 
-_EXAMPLE = re.compile(r"""(?:e\.g\.|for example|such as|like)\s*:?\s*((?:['"][^'"]{1,60}['"](?:\s*(?:,|or|and)\s*)?)+)""",
-                      re.I)
+_EXAMPLE = re.compile(
+    r"""(?:e\.g\.|for example|such as|like)\s*:?\s*((?:['"][^'"]{1,60}['"](?:\s*(?:,|or|and)\s*)?)+)""", re.I
+)
 
 
 def described_examples(schema: dict[str, Any]) -> list[str]:

@@ -468,7 +468,9 @@ def load_json_specs(source: str | Path | list[Any], owner: str = "json") -> list
         if not _TOOL_NAME.match(name):
             raise ToolSpecError(f"{where}.name '{name}' must be 1-64 letters, digits, '_', '-' or '.'")
         if name in first_seen:
-            raise ToolSpecError(f"{where}.name: duplicate tool name '{name}' (first defined at tools[{first_seen[name]}])")
+            raise ToolSpecError(
+                f"{where}.name: duplicate tool name '{name}' (first defined at tools[{first_seen[name]}])"
+            )
         description = entry.get("description", "")
         if not isinstance(description, str):
             raise ToolSpecError(f"{where}.description must be a string")

@@ -29,8 +29,20 @@ from fr_core.graph.limits import PROBE_CALL_TIMEOUT_S, PROBE_TIMEOUT_S, ProbeBud
 from fr_core.graph.model import add_edge, new_graph, prune_to_density
 from fr_core.types import CallResult, StepResult, ToolCall, ToolSpec
 
-__all__ = ["GraphTrace", "annotate_obstacles", "build_graph", "error_gist", "flag_states", "mark_broken", "name_flow_edges", "probe_edges",
-           "probe_obstacles", "bfcl_graph", "tokens", "warm_bfcl_graphs"]
+__all__ = [
+    "GraphTrace",
+    "annotate_obstacles",
+    "build_graph",
+    "error_gist",
+    "flag_states",
+    "mark_broken",
+    "name_flow_edges",
+    "probe_edges",
+    "probe_obstacles",
+    "bfcl_graph",
+    "tokens",
+    "warm_bfcl_graphs",
+]
 
 # Words that say nothing about *which* entity a field carries.
 GENERIC = frozenset(
@@ -382,8 +394,14 @@ def probe_edges(env: Environment, *, seed: int = 0) -> list[dict[str, Any]]:
                     env.restore(after)
                     if not call_failed(rv) and rv.value != value:
                         shown = f"({', '.join(f'{k}={x!r}' for k, x in args.items())})" if args else ""
-                        edges.append(dict(u=u.name, v=v.name, kind="observe",
-                                          reason=f"{v.name}{shown} shows what {u.name} changed (same call, new output)"))
+                        edges.append(
+                            dict(
+                                u=u.name,
+                                v=v.name,
+                                kind="observe",
+                                reason=f"{v.name}{shown} shows what {u.name} changed (same call, new output)",
+                            )
+                        )
                         break
             if v.name in failed_before:
                 args, error = failed_before[v.name]
@@ -412,17 +430,28 @@ def probe_edges(env: Environment, *, seed: int = 0) -> list[dict[str, Any]]:
                                            {x.name: [a for a, _ in views.get(x.name, ())] for x in specs
                                             if x.name in read_only and x.owner == v.owner})
                     hard = bool(settled and chain)
-                    if not hard and owner_flags and _works_with_other_values(env, after, v, random.Random(f"{u.name}>{v.name}")):
+                    if (
+                        not hard
+                        and owner_flags
+                        and _works_with_other_values(env, after, v, random.Random(f"{u.name}>{v.name}"))
+                    ):
                         # What is refused now is the first draw's own value (a book with no copy left): with
                         # other values the state offers, v works behind the flag u raised.
                         edges.append(dict(u=u.name, v=v.name, kind="state", hard=True,
                                           condition={"type": "truthy", "owner": v.owner, "attrs": owner_flags},
                                           reason=f"{v.name} failed before {u.name} and worked after it set "
                                                  f"{', '.join(owner_flags)}, with other values the state offers"))
-                    edges.append(dict(u=u.name, v=v.name, kind="state", hard=hard,
-                                      condition={"type": "equals", "owner": v.owner, "values": settled} if hard else None,
-                                      reason=f"{u.name} removed one obstacle of {v.name}: its error went from "
-                                             f"{error[:60]!r} to {now[:60]!r}"))
+                    edges.append(
+                        dict(
+                            u=u.name,
+                            v=v.name,
+                            kind="state",
+                            hard=hard,
+                            condition={"type": "equals", "owner": v.owner, "values": settled} if hard else None,
+                            reason=f"{u.name} removed one obstacle of {v.name}: its error went from "
+                            f"{error[:60]!r} to {now[:60]!r}",
+                        )
+                    )
                     edges.extend(chain)
                 elif not failed:
                     if owner_flags:
@@ -449,7 +478,12 @@ def probe_edges(env: Environment, *, seed: int = 0) -> list[dict[str, Any]]:
         if u.name not in read_only or not u.required:
             continue
         for v in specs:
-            if v.owner == u.owner and v.name not in read_only and v.name != u.name and set(u.required) <= set(v.properties):
+            if (
+                v.owner == u.owner
+                and v.name not in read_only
+                and v.name != u.name
+                and set(u.required) <= set(v.properties)
+            ):
                 edges.append(dict(u=u.name, v=v.name, kind="param_flow", param=",".join(u.required),
                                   reason=f"{u.name} inspects what {v.name} changes: same arguments "
                                          f"({', '.join(u.required)}), and {u.name} leaves the state unchanged"))
@@ -559,9 +593,16 @@ def _next_obstacle(env: Environment, specs: list[ToolSpec], after: Any, u: ToolS
                 continue
             env.restore(reached)
             if not call_failed(env.execute(ToolCall(x.name, failed_before[x.name][0]))):
-                edges.append(dict(u=v.name, v=x.name, kind="state", hard=bool(settled),
-                                  condition={"type": "equals", "owner": v.owner, "values": settled} if settled else None,
-                                  reason=f"{x.name} failed until {v.name} succeeded (after {u.name} and {w.name})"))
+                edges.append(
+                    dict(
+                        u=v.name,
+                        v=x.name,
+                        kind="state",
+                        hard=bool(settled),
+                        condition={"type": "equals", "owner": v.owner, "values": settled} if settled else None,
+                        reason=f"{x.name} failed until {v.name} succeeded (after {u.name} and {w.name})",
+                    )
+                )
     env.restore(after)
     return edges
 
@@ -885,7 +926,9 @@ def warm_bfcl_graphs(classes: Iterable[str], jobs: int | None = None) -> list[st
     classes = list(dict.fromkeys(classes))
     for c in classes:
         bfcl_tool_specs(c)  # an unknown name fails here, before any process starts
-    todo = [c for c in classes if not (is_cached("edges", c, EDGE_PROBES) and is_cached("obstacles", c, OBSTACLE_PROBES))]
+    todo = [
+        c for c in classes if not (is_cached("edges", c, EDGE_PROBES) and is_cached("obstacles", c, OBSTACLE_PROBES))
+    ]
     jobs = min(len(todo), jobs or os.cpu_count() or 1)
     if jobs <= 1:
         return [_warm_class(c) for c in todo]

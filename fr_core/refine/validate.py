@@ -77,11 +77,11 @@ def _repeats(calls: Sequence[ToolCall], results: Sequence[CallResult], changed: 
     seen: set[str] = set()
     answers: set[tuple[str, str]] = set()
     count = 0
-    for call, result, changed in zip(calls, results, changed):
+    for call, result, did_change in zip(calls, results, changed):
         if call_failed(result):  # a retry after a failure repeats nothing that worked
             continue
         key = call.to_python()
-        if key in seen and ((key, result.to_text()) in answers or changed):
+        if key in seen and ((key, result.to_text()) in answers or did_change):
             count += 1
         seen.add(key)
         answers.add((key, result.to_text()))

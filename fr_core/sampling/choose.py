@@ -59,8 +59,12 @@ def choose_next_tool(
         # Exploration skips tools the graph flags as broken (no arguments, failed in every probe) or blocked.
         working = [t for t in pool if not graph.nodes[t].get("broken") and t not in blocked]
         tool = rng.choice(working or pool)
-        return Choice(tool, "explore", f"target {target} already called: random legal tool among {len(working or pool)}",
-                      distances.get(tool))
+        return Choice(
+            tool,
+            "explore",
+            f"target {target} already called: random legal tool among {len(working or pool)}",
+            distances.get(tool),
+        )
     if target in pool:
         return Choice(target, "target", f"target {target} is legal and not called yet", 0)
     reachable = [t for t in pool if t in distances]

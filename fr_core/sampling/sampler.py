@@ -124,7 +124,9 @@ def _short(value: Any) -> Any:
     return value if len(text) <= 160 else text[:157] + "..."
 
 
-def state_diff(before: Any, after: Any, path: str = "", out: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+def state_diff(
+    before: Any, after: Any, path: str = "", out: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
     """A compact JSON diff: ``{"op": add|remove|change, "path": "a.b", "before": ..., "after": ...}`` (≤ 20 ops).
 
     >>> state_diff({"cwd": "/a", "n": 1}, {"cwd": "/a/b", "n": 1})
@@ -234,8 +236,13 @@ def _settle(env: Environment, graph: nx.DiGraph, spec: Any, args: dict[str, Any]
         return args, sources
     for _, x, data in sorted(graph.out_edges(spec.name, data=True), key=lambda e: e[1]):
         cond = data.get("condition")
-        if (not data.get("hard") or dist.get(x) != distance - 1 or not cond or cond.get("type") not in ("equals", "truthy")
-                or condition_holds(cond, x, env)):
+        if (
+            not data.get("hard")
+            or dist.get(x) != distance - 1
+            or not cond
+            or cond.get("type") not in ("equals", "truthy")
+            or condition_holds(cond, x, env)
+        ):
             continue
         for param in spec.properties:
             options = env.candidates(spec.name, param)
@@ -283,8 +290,9 @@ def _refuses_all(env: Environment, graph: nx.DiGraph, spec: Any, seed: int) -> s
 
 def _check_first(env: Environment, spec: Any, args: dict[str, Any], sources: tuple[ArgSource, ...],
                  rng: random.Random) -> tuple[dict[str, Any], tuple[ArgSource, ...]]:
-    """For a tool the graph's probes found :func:`_uncertain`: try the call on a private copy, and when it fails, the other values the state offers for one argument at a time
-    (a loan of the member signed in, a book with a copy left); keep the first that works."""
+    """For a tool the graph's probes found :func:`_uncertain`: try the call on a private copy, and when it fails,
+    the other values the state offers for one argument at a time (a loan of the member signed in, a book with a
+    copy left); keep the first that works."""
     if not call_failed(env.copy().execute(ToolCall(spec.name, args))):
         return args, sources
     for src in sorted(sources, key=lambda x: x.name):
@@ -397,7 +405,11 @@ def sample_turn(
             reason = f"call of step {failed_step} again, as it was, after the recovery at step {step - 1}"
         elif retry_tool is not None:
             tool, failed_step = retry_tool
-            rule, reason, distance = "retry", f"retry of the failed call at step {failed_step} with other arguments", dist.get(tool)
+            rule, reason, distance = (
+                "retry",
+                f"retry of the failed call at step {failed_step} with other arguments",
+                dist.get(tool),
+            )
         else:
             failed_step = None
             if policy == "directed":

@@ -112,7 +112,9 @@ def bfcl_tool_specs(name: str) -> list[ToolSpec]:
 _FS_VIEW_BUDGET = 50_000  # nodes one state view may show
 
 
-def _walk_dir(directory: Any, ancestors: frozenset[int] = frozenset(), budget: list[int] | None = None) -> dict[str, Any]:
+def _walk_dir(
+    directory: Any, ancestors: frozenset[int] = frozenset(), budget: list[int] | None = None
+) -> dict[str, Any]:
     # BFCL's cp copies a folder's contents shallowly, so folders can share children (and cp of a folder into
     # itself links it into its own tree). Show such a link as a loop, and cap the view of a shared, exploding tree.
     budget = [_FS_VIEW_BUDGET] if budget is None else budget
@@ -163,7 +165,7 @@ def make_bfcl_env(
 
     >>> env = make_bfcl_env("MathAPI")
     >>> env.execute(ToolCall("add", {"a": 1, "b": 2})).value
-    {'result': 3.0}
+    {'result': 3}
     """
     if isinstance(classes, str):
         classes = [classes]
@@ -172,7 +174,9 @@ def make_bfcl_env(
     config = initial_config or {}
     unknown = set(config) - set(classes)
     if unknown:
-        raise ConfigError(f"initial_config has states for {sorted(unknown)}, which are not among classes {list(classes)}")
+        raise ConfigError(
+            f"initial_config has states for {sorted(unknown)}, which are not among classes {list(classes)}"
+        )
     instances: dict[str, object] = {}
     specs: list[ToolSpec] = []
     for name in classes:

@@ -11,7 +11,6 @@ once by asking the class itself on a private copy, never copied from its source.
 from __future__ import annotations
 
 import copy
-import random
 from collections.abc import Callable
 from typing import Any
 
@@ -120,7 +119,9 @@ Fresh = Callable[[FreshContext], Any]
 FRESH: dict[tuple[str, str, str], Fresh] = {
     # file system
     ("GorillaFileSystem", "touch", "file_name"): _new_file,
-    ("GorillaFileSystem", "echo", "file_name"): lambda c: c.rng.choice(c.env.candidates("cat", "file_name") or [_new_file(c)]),
+    ("GorillaFileSystem", "echo", "file_name"): lambda c: c.rng.choice(
+        c.env.candidates("cat", "file_name") or [_new_file(c)]
+    ),
     ("GorillaFileSystem", "mkdir", "dir_name"): lambda c: new_name(c.rng, DIR_NAMES, _taken_names(c)),
     ("GorillaFileSystem", "cp", "destination"): _rename_or_folder,
     ("GorillaFileSystem", "mv", "destination"): _rename_or_folder,
@@ -169,7 +170,9 @@ FRESH: dict[tuple[str, str, str], Fresh] = {
     ("TravelAPI", "verify_traveler_information", "date_of_birth"): lambda c: date(c.rng, (1955, 2000)),
     ("TravelAPI", "verify_traveler_information", "passport_number"): lambda c: f"US{digits(c.rng, 7)}",
     ("TravelAPI", "register_credit_card", "card_number"): lambda c: c.rng.choice("45") + digits(c.rng, 15),
-    ("TravelAPI", "register_credit_card", "expiration_date"): lambda c: f"{c.rng.randint(1, 12):02d}/{c.rng.randint(2026, 2031)}",
+    ("TravelAPI", "register_credit_card", "expiration_date"): lambda c: (
+        f"{c.rng.randint(1, 12):02d}/{c.rng.randint(2026, 2031)}"
+    ),
     ("TravelAPI", "register_credit_card", "cardholder_name"): lambda c: f"{c.rng.choice(NAMES)} {c.rng.choice(LAST)}",
     ("TravelAPI", "register_credit_card", "card_verification_number"): lambda c: c.rng.randint(100, 999),
     ("TravelAPI", "*", "travel_date"): lambda c: date(c.rng, (2025, 2026)),
@@ -185,7 +188,9 @@ FRESH: dict[tuple[str, str, str], Fresh] = {
     ("VehicleControlAPI", "fillFuelTank", "fuelAmount"): _fuel,
     ("VehicleControlAPI", "gallon_to_liter", "gallon"): lambda c: float(c.rng.randint(1, 30)),
     ("VehicleControlAPI", "liter_to_gallon", "liter"): lambda c: float(c.rng.randint(5, 120)),
-    ("VehicleControlAPI", "pressBrakePedal", "pedalPosition"): lambda c: 1.0 if c.rng.random() < 0.7 else round(c.rng.uniform(0.2, 0.9), 1),
+    ("VehicleControlAPI", "pressBrakePedal", "pedalPosition"): lambda c: (
+        1.0 if c.rng.random() < 0.7 else round(c.rng.uniform(0.2, 0.9), 1)
+    ),
     ("VehicleControlAPI", "setCruiseControl", "speed"): lambda c: float(5 * c.rng.randint(6, 24)),
     ("VehicleControlAPI", "setCruiseControl", "activate"): lambda c: c.rng.random() < 0.8,
     ("VehicleControlAPI", "setCruiseControl", "distanceToNextVehicle"): lambda c: float(c.rng.randint(20, 150)),
@@ -221,7 +226,8 @@ def _traveler_name(part: str) -> Fresh:
 FRESH[("TravelAPI", "verify_traveler_information", "first_name")] = _traveler_name("first")
 FRESH[("TravelAPI", "verify_traveler_information", "last_name")] = _traveler_name("last")
 PREFER_FRESH = PREFER_FRESH | {
-    ("TravelAPI", "verify_traveler_information", "first_name"), ("TravelAPI", "verify_traveler_information", "last_name"),
+    ("TravelAPI", "verify_traveler_information", "first_name"),
+    ("TravelAPI", "verify_traveler_information", "last_name"),
 }
 
 # (owner, tool) → two arguments that must not be equal.
@@ -235,14 +241,27 @@ DISTINCT: dict[tuple[str, str], tuple[str, str]] = {
 
 # (owner, tool) → (first, second, the tool whose answers decide validity, fixed arguments for that probe).
 PAIRS: dict[tuple[str, str], tuple[str, str, str, dict[str, Any]]] = {
-    ("TravelAPI", "get_flight_cost"): ("travel_from", "travel_to", "get_flight_cost",
-                                       {"travel_date": "2025-01-01", "travel_class": "economy"}),
-    ("TravelAPI", "book_flight"): ("travel_from", "travel_to", "get_flight_cost",
-                                   {"travel_date": "2025-01-01", "travel_class": "economy"}),
+    ("TravelAPI", "get_flight_cost"): (
+        "travel_from",
+        "travel_to",
+        "get_flight_cost",
+        {"travel_date": "2025-01-01", "travel_class": "economy"},
+    ),
+    ("TravelAPI", "book_flight"): (
+        "travel_from",
+        "travel_to",
+        "get_flight_cost",
+        {"travel_date": "2025-01-01", "travel_class": "economy"},
+    ),
     ("VehicleControlAPI", "estimate_distance"): ("cityA", "cityB", "estimate_distance", {}),
     ("MathAPI", "imperial_si_conversion"): ("unit_in", "unit_out", "imperial_si_conversion", {"value": 1.0}),
     ("MathAPI", "si_unit_conversion"): ("unit_in", "unit_out", "si_unit_conversion", {"value": 1.0}),
-    ("TravelAPI", "compute_exchange_rate"): ("base_currency", "target_currency", "compute_exchange_rate", {"value": 1.0}),
+    ("TravelAPI", "compute_exchange_rate"): (
+        "base_currency",
+        "target_currency",
+        "compute_exchange_rate",
+        {"value": 1.0},
+    ),
 }
 
 # (owner, tool) → the vocabulary a pair's fresh values come from (units), when the state offers none.
