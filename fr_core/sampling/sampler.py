@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import re
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -270,22 +271,28 @@ def _uncertain(node: Mapping[str, Any]) -> bool:
     return bool(node.get("picky") or (node.get("probe_failures") and node.get("probe_successes")))
 
 
-def _refuses_all(env: Environment, graph: nx.DiGraph, spec: Any, seed: int) -> str | None:
+def _refuses_all(env: Environment, graph: nx.DiGraph, spec: Any) -> str | None:
     """Why an :func:`_uncertain` target cannot work now: on a copy it refused every value the state offers (a
-    fine when nothing is owed), with an error no tool is seen clearing. Only a target callable now is tried; its
-    draws use their own seeded rng."""
-    if not _uncertain(graph.nodes[spec.name]) or not is_legal(graph, spec.name, frozenset(), env):
+    fine when nothing is owed), with an error about those values that no tool is seen clearing. Only a target callable now is tried; its
+    draws use an rng of their own (seeded by the tool's name), so the round's other draws stay as they were."""
+    if not graph.nodes[spec.name].get("picky") or not is_legal(graph, spec.name, frozenset(), env):
         return None
-    rng = random.Random(seed)
+    rng = random.Random(spec.name)
     args, sources = sample_arguments(env, spec, (), rng)
     args, sources = _check_first(env, spec, args, sources, rng)
     result = env.copy().execute(ToolCall(spec.name, args))
-    if not call_failed(result):
-        return None
+    if not call_failed(result) or not _names_an_argument(result.to_text(), args):
+        return None  # it works, or what stops it is a state obstacle (an engine to start): a turn toward it
     gist = error_gist(result)
     if any(gist in (data.get("clears") or ()) for _, _, data in graph.in_edges(spec.name, data=True)):
         return None  # a tool clears this error: a recovery turn, not a dead end
     return f"on a copy {spec.name} refused every value the state offers ({gist})"
+
+
+def _names_an_argument(error: str, args: Mapping[str, Any]) -> bool:
+    """The error is about the call's own values: it names one of them ("1.5 is not between 0 and the 0.00 owed")."""
+    return any(re.search(rf"(?<![\w.]){re.escape(str(v))}(?![\w]|\.\d)", error)
+               for v in args.values() if isinstance(v, (str, int, float)) and not isinstance(v, bool) and str(v))
 
 
 def _check_first(env: Environment, spec: Any, args: dict[str, Any], sources: tuple[ArgSource, ...],
@@ -366,7 +373,7 @@ def sample_turn(
         trace = TurnTrace(round_index, target, policy, target_reason, calls, None, (),
                           f"target {target!r} is not a tool of this environment/graph")
         return StepResult(Turn(target, (), False, trace.end_reason), trace)
-    blocked = blocked_reason(graph, target, env) or _refuses_all(env, graph, specs[target], seed)
+    blocked = blocked_reason(graph, target, env)
     if blocked:
         reason = f"target {target} unreachable: {blocked}"
         trace = TurnTrace(round_index, target, policy, target_reason, calls, None, (), reason)
@@ -502,7 +509,8 @@ def round_target(graph: nx.DiGraph, env: Environment, called: Iterable[str], lea
                  last_tool: str | None = None) -> tuple[str, str] | None:
     """A round's target and why, by ``strategy`` (:func:`~fr_core.sampling.targets.pick_target`), among the tools
     reachable from the current state within ``max_hops`` (``distances``: tool → :func:`distances_to` of it) and
-    not blocked in it (a closed market blocks a withdrawal); ``None`` when no tool is reachable."""
+    not blocked in it (a closed market blocks a withdrawal) nor refusing every value the state offers
+    (:func:`_refuses_all`); ``None`` when no tool is reachable."""
     legal = legal_tools(graph, set(called), env)
     reachable = {t: h for t, dist in distances.items()
                  if (h := _reach(dist, legal, t)) is not None and (max_hops is None or h <= max_hops)}
@@ -514,7 +522,12 @@ def round_target(graph: nx.DiGraph, env: Environment, called: Iterable[str], lea
         produced = {leaf.tool for leaf in leaves}
         fed = {t: sum(any(u in produced for u, _ in links) for links in flow_links(graph, t).values())
                for t in reachable}
-    return pick_target(strategy, reachable, rng, coverage=coverage, last_tool=last_tool, fed=fed)
+    specs = {s.name: s for s in env.tools()}
+    while True:  # a target that refuses every value the state offers now (nothing owed to pay) is picked again
+        picked = pick_target(strategy, reachable, rng, coverage=coverage, last_tool=last_tool, fed=fed)
+        if picked is None or len(reachable) == 1 or not _refuses_all(env, graph, specs[picked[0]]):
+            return picked
+        del reachable[picked[0]]
 
 
 def sample_episode(

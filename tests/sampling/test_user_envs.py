@@ -44,10 +44,11 @@ def test_probes_run_on_the_class_generated_states():
 
 @pytest.mark.parametrize("spec", USER_ENVS, ids=lambda s: s.rsplit("/", 1)[-1])
 def test_directed_sampler_on_user_environments(spec):
-    """The bench (bench/bench_sampler.py, 100 episodes) shows ≥ 0.9 success and reach; 40 episodes here."""
+    """A guard on the figures bench/bench_sampler.py prints (100 episodes: success and reach about 0.9 to 1.0); 40
+    episodes here, so the bars leave room for the smaller sample."""
     g = spec_graph(spec).output
     stats = summarize(sample_episodes(lambda s: make_env(spec, seed=s), g, 40, SamplerConfig(rounds=3, calls=4)))
-    assert stats.success_rate >= 0.88, stats.top_failures()
+    assert stats.success_rate >= 0.85, stats.top_failures()
     assert stats.reach_rate >= 0.9, stats.reach_rate
     assert stats.args_by_kind.get("output", 0) > 0, stats.args_by_kind  # ids flow from one call to the next
 
