@@ -68,7 +68,8 @@ _NUMPY_ITEM = re.compile(r"^(\w+)\s*:\s*(.*)$")
 
 
 def _split_sections(doc: str) -> tuple[str, dict[str, tuple[bool, list[str]]]]:
-    """Summary text and, per named section, (numpy style?, raw lines): Google ``Args:`` or numpy ``Parameters\\n---``."""
+    """Summary text and, per named section, (numpy style?, raw lines): Google ``Args:`` or numpy
+    ``Parameters\\n---``."""
     lines = doc.splitlines()
     summary: list[str] = []
     sections: dict[str, tuple[bool, list[str]]] = {}

@@ -280,8 +280,8 @@ def _about(error: str, args: dict[str, Any]) -> bool:
 
 
 def _gist(error: str | None, args: dict[str, Any] | None = None) -> str:
-    """The first phrase of an error, after leading ``tool:``/``file:`` prefixes: 'doors must be locked. Unlocked: driver'
-    and '...: rear' are one error; 'cat: No such file' is 'No such file'.
+    """The first phrase of an error, after leading ``tool:``/``file:`` prefixes: 'doors must be locked. Unlocked:
+    driver' and '...: rear' are one error; 'cat: No such file' is 'No such file'.
 
     >>> _gist("cat: report.txt: No such file or directory")
     'No such file or directory'
@@ -739,7 +739,8 @@ def annotate_obstacles(g: nx.DiGraph, paths: Iterable[dict[str, Any]]) -> None:
         worked = [p["status"][-1] for p in tool_paths if p["gists"][-1] is None]
         for p in tool_paths:
             if p["gists"][-1] is not None:
-                continue  # an error that only moves (a logout turns 'market closed' into 'not logged in') is no clearing
+                # An error that only moves (a logout turns 'market closed' into 'not logged in') is no clearing.
+                continue
             for (w, w_args), before, after in zip(p["steps"], p["gists"], p["gists"][1:]):
                 if before is not None and before != after:
                     cleared.add(before)

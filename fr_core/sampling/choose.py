@@ -47,8 +47,9 @@ def choose_next_tool(
     Candidates are sorted first, so the result never depends on set order.
 
     >>> g = nx.DiGraph([("cd", "cat")]); g.add_node("ls")
-    >>> choose_next_tool(g, ["cd", "ls"], set(), "cat", random.Random(0))
-    Choice(tool='cd', rule='toward', reason='target cat not legal yet: cd is the legal tool nearest to it, 1 hop(s)', distance=1)
+    >>> choose_next_tool(g, ["cd", "ls"], set(), "cat", random.Random(0))  # doctest: +NORMALIZE_WHITESPACE
+    Choice(tool='cd', rule='toward', reason='target cat not legal yet: cd is the legal tool nearest to it, 1 hop(s)',
+           distance=1)
     """
     if distances is None:
         distances = distances_to(graph, target) if target in graph else {}

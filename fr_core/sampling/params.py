@@ -232,8 +232,7 @@ def sample_arguments(
             src = ArgSource(param, value, "state", f"one of {len(cands)} values the state offers")
         else:
             value, how = schema_value(env, schema, param, rng, spec.name)
-            kind = "random" if how == "free text" else "schema"
-            src = ArgSource(param, value, kind, how)
+            src = ArgSource(param, value, "random" if how == "free text" else "schema", how)
         args[param] = value
         sources[param] = src
     _fix_pairs(env, spec, args, sources, rng)

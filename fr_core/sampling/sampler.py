@@ -272,9 +272,10 @@ def _uncertain(node: Mapping[str, Any]) -> bool:
 
 
 def _refuses_all(env: Environment, graph: nx.DiGraph, spec: Any) -> str | None:
-    """Why an :func:`_uncertain` target cannot work now: on a copy it refused every value the state offers (a
-    fine when nothing is owed), with an error about those values that no tool is seen clearing. Only a target callable now is tried; its
-    draws use an rng of their own (seeded by the tool's name), so the round's other draws stay as they were."""
+    """Why a target the probes saw ``picky`` cannot work now: on a copy it refused every value the state offers (a
+    fine when nothing is owed), with an error about those values that no tool is seen clearing. Only a target
+    callable now is tried; its draws use an rng of their own (seeded by the tool's name), so the round's other draws
+    stay as they were."""
     if not graph.nodes[spec.name].get("picky") or not is_legal(graph, spec.name, frozenset(), env):
         return None
     rng = random.Random(spec.name)
@@ -315,9 +316,9 @@ def _check_first(env: Environment, spec: Any, args: dict[str, Any], sources: tup
             trial = {**args, src.name: value}
             if not call_failed(env.copy().execute(ToolCall(spec.name, trial))):
                 by_name = {s.name: s for s in sources}
-                kind = "state" if value in env.candidates(spec.name, src.name) else "schema"
-                by_name[src.name] = ArgSource(src.name, value, kind, f"a value {spec.name} accepts (tried on a copy; "
-                                                                     f"{args[src.name]!r} was refused)")
+                why = f"a value {spec.name} accepts (tried on a copy; {args[src.name]!r} was refused)"
+                held = value in env.candidates(spec.name, src.name)
+                by_name[src.name] = ArgSource(src.name, value, "state" if held else "schema", why)
                 return trial, tuple(by_name[p] for p in trial)
     return args, sources
 
@@ -542,8 +543,8 @@ def sample_episode(
 
     Settings come from ``config`` with keyword ``overrides`` (``rounds=3, calls=4, seed=7, strategy="coverage",
     policy="random", error_share=0.1`` ...), validated by :class:`SamplerConfig`. Each round's target is picked
-    by the strategy among tools reachable from the current state and not blocked in it; ``coverage`` (shared across episodes if
-    given) is updated in place. Raises :class:`SamplingError` listing the failures when no call succeeded
+    by the strategy among tools reachable from the current state and not blocked in it; ``coverage`` (shared across
+    episodes if given) is updated in place. Raises :class:`SamplingError` listing the failures when no call succeeded
     (its ``trace`` attribute keeps the episode's trace).
     """
     try:
