@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.setup-stamp
 # bfcl-eval's declared dependencies are gigabytes and broken: we install it alone (its classes need only mpmath).
 BFCL   := bfcl-eval==2026.3.23
 
-.PHONY: setup browser app test bench clean
+.PHONY: setup browser app test lint bench clean
 
 setup: $(STAMP)
 
@@ -34,6 +34,12 @@ test: setup browser
 	@$(BIN)/python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: no tests were collected, which counts as a failure"; exit 1; fi; \
 	exit $$rc
+
+# ruff and mypy on fr_core (configured in pyproject.toml). Not yet a step of `make test`: issue 18's report lists
+# what is left (agents/ and a few modules of other stages) before it can be.
+lint: setup
+	$(BIN)/ruff check fr_core
+	$(BIN)/mypy
 
 bench: setup
 	for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -7,6 +7,9 @@ Run: ``.venv/bin/python bench/bench_sampler.py [--episodes 500] [--speed-only] [
 * figures: per BFCL class and per class combination of BFCL's base category, N seeded episodes of
   3 rounds × 4 calls, directed vs random walk: success of non-deliberate calls, target reach in turns where
   it was reachable, data-flow share (arguments taken from earlier outputs).
+* user environments: the same figures (``--user-episodes``, default 100) on the shipped examples in ``data/tools/``
+  and the test environments in ``tests/data/tools/`` (ids nested in records, a login, a resource that runs out),
+  whose graphs come from probes on their generated states. ``--user-only`` skips the BFCL part.
 """
 
 from __future__ import annotations
@@ -14,9 +17,11 @@ from __future__ import annotations
 import argparse
 import time
 
+from pathlib import Path
+
 from fr_core.envs import BFCL_CLASSES
 from fr_core.envs.factory import make_env
-from fr_core.graph import bfcl_graph
+from fr_core.graph import bfcl_graph, spec_graph
 from fr_core.graph.check import class_combinations
 from fr_core.sampling import STRATEGIES, SamplerConfig, sample_episode, sample_episodes, summarize
 from fr_core.types import ToolCall
@@ -44,13 +49,43 @@ def measure_speed(specs: list[str], episodes: int, diff_state: bool) -> tuple[fl
     return n / sampler_s, n / bare_s, n
 
 
+ROOT = Path(__file__).resolve().parents[1]
+USER_ENVS = (
+    f"{ROOT}/data/tools/notes_app.py:NotesApp",
+    f"{ROOT}/data/tools/weather_tools.json",
+    f"{ROOT}/tests/data/tools/library.py:LendingLibrary",
+    f"{ROOT}/tests/data/tools/print_shop.py:PrintShop",
+)
+
+
+def user_figures(episodes: int) -> None:
+    """Directed-sampler figures on the user environments (graphs probed on their own generated states)."""
+    print(f"== user environments: {episodes} episodes × 3 rounds × 4 calls, directed, flow targets ==")
+    for spec in USER_ENVS:
+        g = spec_graph(spec).output
+        t0 = time.perf_counter()
+        st = summarize(sample_episodes(lambda s, spec=spec: make_env(spec, seed=s), g, episodes,
+                                       SamplerConfig(rounds=3, calls=4, seed=0)))
+        dt = time.perf_counter() - t0
+        name = spec.rsplit("/", 1)[-1]
+        print(f"{name:34s} success {st.success_rate:.3f}  reach {st.reach_rate:.3f}  flow {st.flow_share:.3f}  "
+              f"{st.calls / dt:6.0f} calls/s")
+        for failure, count in st.top_failures(3):
+            print(f"{'':36s}{count:5d}  {failure}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--episodes", type=int, default=500)
     ap.add_argument("--speed-episodes", type=int, default=60)
     ap.add_argument("--speed-only", action="store_true")
     ap.add_argument("--strategy", default="flow", choices=STRATEGIES, help="target strategy for the figures")
+    ap.add_argument("--user-episodes", type=int, default=100)
+    ap.add_argument("--user-only", action="store_true")
     opts = ap.parse_args()
+    user_figures(opts.user_episodes)
+    if opts.user_only:
+        return
     specs = list(BFCL_CLASSES) + class_combinations("base")
 
     print("== speed (sampler alone vs bare env.execute of the same calls) ==")

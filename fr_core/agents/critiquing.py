@@ -18,7 +18,7 @@ from fr_core.agents.lexicon import goal_phrase, param_words
 from fr_core.errors import ParseError
 from fr_core.llm import LLMClient
 from fr_core.sampling import output_leaves
-from fr_core.synthesis.flow import FlowStep, turn_flow
+from fr_core.sampling.flow import FlowStep, turn_flow
 from fr_core.types import AdvancedTool, ArgSource, Attempt, StepResult, ToolCall, ToolSpec, Turn
 
 __all__ = ["OfflineCritiquing", "LLMCritiquing", "MAX_POINTS"]

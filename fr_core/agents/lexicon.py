@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
+from pathlib import Path
 from typing import Any
 
 from fr_core.types import ToolSpec
@@ -13,26 +15,12 @@ __all__ = ["words", "stem", "SYNONYMS", "goal_phrase", "param_words", "render_va
 _STOP = frozenset("a an the of to from in on at for by with and or is are be it its this that any all given "
                   "specified specific current then also please using use".split())
 
-#: Everyday synonyms used by the query writer for noise and by the reasoner to read them back (both "know English").
+#: Everyday synonyms used by the query writer for noise and by the reasoner to read them back (both "know English"),
+#: shipped as data (``data/phrasebook/synonyms.toml``).
 SYNONYMS: dict[str, tuple[str, ...]] = {
-    "display": ("show", "print out"), "contents": ("content",), "change": ("switch",), "directory": ("folder",),
-    "create": ("make", "set up"), "remove": ("delete", "get rid of"), "copy": ("duplicate",),
-    "move": ("relocate",), "compare": ("contrast",), "estimate": ("work out",), "write": ("put",),
-    "search": ("look through",), "find": ("locate", "look up"), "list": ("enumerate",), "count": ("tally",),
-    "sort": ("order",), "calculate": ("work out", "figure out"), "compute": ("work out",), "add": ("sum up",),
-    "divide": ("split",), "multiply": ("scale",), "subtract": ("take away",), "mean": ("average",),
-    "logarithm": ("log",), "maximum": ("largest",), "minimum": ("smallest",), "convert": ("translate",),
-    "round": ("trim",), "get": ("fetch", "obtain"), "retrieve": ("fetch", "pull up"), "send": ("deliver",),
-    "delete": ("erase",), "view": ("check",), "post": ("publish",), "comment": ("reply",),
-    "follow": ("subscribe to",), "unfollow": ("stop following",), "mention": ("tag",), "modify": ("update",),
-    "close": ("shut",), "resolve": ("settle",), "cancel": ("call off",), "place": ("put in",),
-    "withdraw": ("take out",), "fund": ("top up",), "book": ("reserve",), "purchase": ("buy",),
-    "register": ("add",), "verify": ("check",), "contact": ("reach",), "authenticate": ("sign in",),
-    "log": ("record",), "sets": ("puts",), "set": ("put",), "fills": ("tops up",), "starts": ("fires up",),
-    "locks": ("secures",), "checks": ("inspects",), "echo": ("repeat",), "touch": ("create",),
-    "cat": ("show",), "tail": ("end",), "diff": ("difference",), "power": ("exponent",),
-    "percentage": ("share",), "retweet": ("repost", "share"), "handle": ("take care of",), "message": ("note",), "notify": ("alert",),
-}
+    word: tuple(alts) for word, alts in tomllib.loads(
+        (Path(__file__).resolve().parents[2] / "data" / "phrasebook" / "synonyms.toml").read_text(encoding="utf-8")
+    )["synonyms"].items()}
 
 _REVERSE: dict[str, str] = {}
 for _word, _alts in SYNONYMS.items():

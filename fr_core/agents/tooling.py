@@ -13,8 +13,8 @@ from pydantic import BaseModel
 from fr_core.agents.base import OFFLINE_LABEL, ask_json, render, role_event
 from fr_core.agents.lexicon import goal_phrase, words
 from fr_core.llm import LLMClient
-from fr_core.synthesis.flow import FlowStep, turn_flow
-from fr_core.synthesis.grounding import ground_turn
+from fr_core.sampling.flow import FlowStep, turn_flow
+from fr_core.sampling.grounding import ground_turn
 from fr_core.types import AdvancedTool, Grounding, StepResult, ToolSpec, Turn, TurnRecord
 
 __all__ = ["Abstraction", "plan_abstraction", "OfflineTooling", "LLMTooling"]
@@ -51,7 +51,7 @@ _LOOKUP = re.compile(r"^(?:get|search|find|list|retrieve|estimate|compute)_", re
 def plan_abstraction(turn: Turn, tools: tuple[ToolSpec, ...], graph: nx.DiGraph, round_index: int = 0,
                      earlier: tuple[TurnRecord, ...] = ()) -> Abstraction:
     """Which calls the abstract tool hides, which values the user must give, from the grounding table of the turn
-    (see :func:`~fr_core.synthesis.grounding.ground_turn`) and ``G``: the user gives the *said* and *visible*
+    (see :func:`~fr_core.sampling.grounding.ground_turn`) and ``G``: the user gives the *said* and *visible*
     values (an arbitrary pick among listed values is named, never hidden), *derived* values and defaults stay
     unsaid; ``earlier`` are the accepted rounds before this one.
 

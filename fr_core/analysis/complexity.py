@@ -7,7 +7,7 @@ from typing import Any
 
 import networkx as nx
 
-from fr_core.analysis.views import SampleView, example_sample
+from fr_core.analysis.views import SampleView, example_sample  # noqa: F401  (the doctests use example_sample)
 
 __all__ = [
     "turns_per_sample",
@@ -76,7 +76,7 @@ def longest_flow_chain(sample: SampleView) -> int:
 
     Links follow ``CallView.flow_from`` back to the producing call, across rounds.
 
-    >>> longest_flow_chain(example_sample())  # ls → cat → wc
+    >>> longest_flow_chain(example_sample())  # list_files → read_file → count_words
     2
     """
     depth: dict[tuple[int, int], int] = {}
@@ -88,9 +88,11 @@ def longest_flow_chain(sample: SampleView) -> int:
 def graph_depth(sample: SampleView, graph: nx.DiGraph) -> int:
     """Edges on the longest chain of calls, in call order, where each hands over to the next along an API-graph edge.
 
-    It says how deep into the graph's dependency structure a sample reaches (``cd → ls → cat`` is 2).
+    It says how deep into the graph's dependency structure a sample reaches (``open_folder → list_files →
+    read_file`` is 2).
 
-    >>> g = nx.DiGraph([("cd", "ls"), ("ls", "cat"), ("cat", "wc"), ("cd", "cat")])
+    >>> g = nx.DiGraph([("open_folder", "list_files"), ("list_files", "read_file"), ("read_file", "count_words"),
+    ...                 ("open_folder", "read_file")])
     >>> graph_depth(example_sample(), g)
     3
     """

@@ -172,7 +172,7 @@ def tool_counts(samples: Iterable[SampleView]) -> Counter:
     """How often each tool is called.
 
     >>> from fr_core.analysis.views import example_sample
-    >>> tool_counts([example_sample()])["cd"]
+    >>> tool_counts([example_sample()])["open_folder"]
     1
     """
     return Counter(c.name for s in samples for c in s.calls)
@@ -183,7 +183,7 @@ def tool_pair_counts(samples: Iterable[SampleView]) -> Counter:
 
     >>> from fr_core.analysis.views import example_sample
     >>> sorted(tool_pair_counts([example_sample()]))
-    [('cd', 'ls'), ('ls', 'cat'), ('wc', 'post_tweet')]
+    [('count_words', 'post_update'), ('list_files', 'read_file'), ('open_folder', 'list_files')]
     """
     return Counter((a.name, b.name) for s in samples for t in s.turns for a, b in zip(t.calls, t.calls[1:]))
 
@@ -192,7 +192,7 @@ def tool_sequence_counts(samples: Iterable[SampleView]) -> Counter:
     """How often each round's whole call sequence occurs.
 
     >>> from fr_core.analysis.views import example_sample
-    >>> tool_sequence_counts([example_sample()])[("cd", "ls", "cat")]
+    >>> tool_sequence_counts([example_sample()])[("open_folder", "list_files", "read_file")]
     1
     """
     return Counter(tuple(c.name for c in t.calls) for s in samples for t in s.turns if t.calls)
@@ -202,7 +202,9 @@ def graph_coverage(samples: Iterable[SampleView], graph: nx.DiGraph) -> tuple[fl
     """(share of the graph's nodes called, share of its edges walked as consecutive calls within a round).
 
     >>> from fr_core.analysis.views import example_sample
-    >>> graph_coverage([example_sample()], nx.DiGraph([("cd", "ls"), ("ls", "cat"), ("cat", "wc"), ("cd", "rm")]))
+    >>> g = nx.DiGraph([("open_folder", "list_files"), ("list_files", "read_file"), ("read_file", "count_words"),
+    ...                 ("open_folder", "delete_file")])
+    >>> graph_coverage([example_sample()], g)
     (0.8, 0.5)
     """
     samples = list(samples)
@@ -218,9 +220,10 @@ def coverage_matrix(samples: Iterable[SampleView], graph: nx.DiGraph) -> tuple[l
     ``[from, to]`` within a round, for a heat map of how the data walks the graph.
 
     >>> from fr_core.analysis.views import example_sample
-    >>> names, m = coverage_matrix([example_sample()], nx.DiGraph([("cd", "ls"), ("ls", "cat")]))
+    >>> g = nx.DiGraph([("open_folder", "list_files"), ("list_files", "read_file")])
+    >>> names, m = coverage_matrix([example_sample()], g)
     >>> names, m.tolist()
-    (['cat', 'cd', 'ls'], [[0, 0, 0], [0, 0, 1], [1, 0, 0]])
+    (['list_files', 'open_folder', 'read_file'], [[0, 0, 1], [1, 0, 0], [0, 0, 0]])
     """
     names = sorted(graph.nodes, key=lambda n: (graph.nodes[n].get("owner", ""), n))
     index = {n: i for i, n in enumerate(names)}
@@ -259,7 +262,7 @@ def diversity_row(samples: Sequence[SampleView], graph: nx.DiGraph, *, limit: in
     with no texts are ``None``; ``embedding`` is ``None`` unless ``embeddings`` and a local model are available.
 
     >>> from fr_core.analysis.views import example_sample
-    >>> row = diversity_row([example_sample()], nx.DiGraph([("cd", "ls")]))
+    >>> row = diversity_row([example_sample()], nx.DiGraph([("open_folder", "list_files")]))
     >>> row["queries"], row["distinct_1"], row["node_coverage"], row["cot_distinct_2"]
     (2, 0.75, 1.0, None)
     """

@@ -12,7 +12,7 @@ import networkx as nx
 
 from fr_core.analysis.views import SampleView, view_bfcl_entry, view_trajectory, view_turns
 from fr_core.envs.bfcl import BFCL_CLASSES, make_bfcl_env
-from fr_core.envs.states import generate_initial_config
+from fr_core.envs.bfcl.states import generate_initial_config
 from fr_core.graph import bfcl_graph
 from fr_core.graph.check import load_bfcl_entries
 from fr_core.sampling import call_failed, sample_episode

@@ -185,19 +185,20 @@ def view_bfcl_entry(entry: Mapping[str, Any], *, source: str = "BFCL v3 base") -
 
 
 def example_sample() -> SampleView:
-    """A small hand-made sample for examples and tests: ``cd``, ``ls``, then ``cat`` fed by ``ls``'s output; next
-    round ``wc`` fed by ``cat``'s output, then ``post_tweet``. The first round saw one error and needed 2 attempts.
+    """A small hand-made sample for examples and tests: ``open_folder``, ``list_files``, then ``read_file`` fed by
+    ``list_files``'s output; next round ``count_words`` fed by ``read_file``'s output, then ``post_update``. The first
+    round saw one error and needed 2 attempts.
 
     >>> [c.name for c in example_sample().calls]
-    ['cd', 'ls', 'cat', 'wc', 'post_tweet']
+    ['open_folder', 'list_files', 'read_file', 'count_words', 'post_update']
     """
     t0 = TurnView("open the docs folder and show the first file", (
-        CallView(0, 0, "cd", "GorillaFileSystem", 1),
-        CallView(0, 1, "ls", "GorillaFileSystem", 0),
-        CallView(0, 2, "cat", "GorillaFileSystem", 1, ((0, 1),)),
+        CallView(0, 0, "open_folder", "Files", 1),
+        CallView(0, 1, "list_files", "Files", 0),
+        CallView(0, 2, "read_file", "Files", 1, ((0, 1),)),
     ), error_responses=1, attempts=2)
     t1 = TurnView("count its words and post the count", (
-        CallView(1, 0, "wc", "GorillaFileSystem", 2, ((0, 2),)),
-        CallView(1, 1, "post_tweet", "TwitterAPI", 1),
+        CallView(1, 0, "count_words", "Files", 2, ((0, 2),)),
+        CallView(1, 1, "post_update", "Posts", 1),
     ), attempts=1)
-    return SampleView("ex", "example", ("GorillaFileSystem", "TwitterAPI"), (t0, t1))
+    return SampleView("ex", "example", ("Files", "Posts"), (t0, t1))

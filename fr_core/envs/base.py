@@ -6,10 +6,12 @@ import copy
 import marshal
 import pickle
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+from fr_core.envs.knowledge import (GENERAL, ArgumentHint, ClassKnowledge, KnowledgeHooks, Pair, public_state,
+                                    to_jsonable)
 from fr_core.envs.validate import check_call
 from fr_core.errors import ToolSpecError
 from fr_core.types import CallResult, ToolCall, ToolSpec
@@ -20,7 +22,10 @@ __all__ = ["Environment", "Frozen", "ObjectEnvironment", "call_failed", "copy_da
 
 @runtime_checkable
 class Environment(Protocol):
-    """An executable tool environment with a snapshot-able state."""
+    """An executable tool environment with a snapshot-able state, and what it knows about its tools' arguments.
+
+    The knowledge hooks (``candidates`` … ``check_constraints``) are all the sampler, the graph and validation
+    know about particular tools: an adapter answers them (see :mod:`fr_core.envs.knowledge`)."""
 
     name: str
 
@@ -34,29 +39,23 @@ class Environment(Protocol):
 
     def state(self) -> dict[str, Any]: ...
 
-    def candidates(self, tool: str, param: str) -> list[Any]: ...
-
     def copy(self) -> "Environment": ...
 
+    def candidates(self, tool: str, param: str) -> list[Any]: ...
 
-def to_jsonable(value: Any, _depth: int = 0) -> Any:
-    """Turn a tool's return value into plain JSON data (tuples→lists, sets→sorted lists, objects→str)."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if _depth > 50:
-        return repr(value)
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v, _depth + 1) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(v, _depth + 1) for v in value]
-    if isinstance(value, (set, frozenset)):
-        return sorted((to_jsonable(v, _depth + 1) for v in value), key=repr)
-    return repr(value)
+    def argument_hint(self, tool: str, param: str) -> ArgumentHint: ...
 
+    def fresh_value(self, tool: str, param: str, args: dict[str, Any], rng: random.Random) -> Any: ...
 
-def public_state(instance: object) -> dict[str, Any]:
-    """The public attributes of an instance as JSON: the default state view of a class."""
-    return {k: to_jsonable(v) for k, v in vars(instance).items() if not k.startswith("_")}
+    def free_text(self, tool: str, param: str, rng: random.Random) -> str | None: ...
+
+    def pairs(self, tool: str) -> list[Pair]: ...
+
+    def probe_pairs(self, tool: str) -> list[Pair]: ...
+
+    def distinct(self, tool: str) -> Sequence[tuple[str, str]]: ...
+
+    def check_constraints(self, call: ToolCall) -> str | None: ...
 
 
 def call_failed(result: CallResult) -> bool:
@@ -153,17 +152,14 @@ def thaw(frozen: Frozen, into: object | None = None) -> object:
     return instance
 
 
-StateView = Callable[[object], dict[str, Any]]
-CandidateFn = Callable[[object, str, str], list[Any]]
-PairFn = Callable[[object, ToolSpec], list[tuple[str, str, list[tuple[Any, Any]]]]]
-
-
-class ObjectEnvironment:
+class ObjectEnvironment(KnowledgeHooks):
     """Tools are bound methods of owned Python instances; calls are validated, then dispatched with ``getattr``.
 
     ``instances`` maps a class name to the instance this environment owns (never shared with anyone).
     ``specs`` gives one ToolSpec per tool, its ``owner`` naming the instance that runs it.
     Nothing is ever evaluated: a call is a name looked up in the spec table plus keyword arguments.
+    ``knowledge`` maps a class name to what its adapter knows (:class:`ClassKnowledge`); other classes get the
+    general evidence of the defaults.
 
     A snapshot is one :class:`Frozen` state per class. The environment remembers which frozen state each instance
     still equals (a call changes only its owner's instance): ``restore`` thaws only the classes that changed, and
@@ -176,9 +172,7 @@ class ObjectEnvironment:
         instances: dict[str, object],
         specs: Iterable[ToolSpec],
         *,
-        state_views: dict[str, StateView] | None = None,
-        candidate_fns: dict[str, CandidateFn] | None = None,
-        pair_fns: dict[str, PairFn] | None = None,
+        knowledge: dict[str, ClassKnowledge] | None = None,
     ) -> None:
         self.name = name
         self._instances = instances
@@ -196,9 +190,7 @@ class ObjectEnvironment:
                 raise ToolSpecError(f"{spec.owner} has no method '{spec.name}' for the tool of that name")
             self._specs[spec.name] = spec
         self._frozen: dict[str, Frozen] = {}  # class → the frozen state its instance still equals
-        self._state_views = state_views or {}
-        self._candidate_fns = candidate_fns or {}
-        self._pair_fns = pair_fns or {}
+        self._knowledge = knowledge or {}
 
     # -- protocol -----------------------------------------------------------------
     def tools(self) -> list[ToolSpec]:
@@ -246,26 +238,13 @@ class ObjectEnvironment:
                 current[cls] = frozen
 
     def state(self) -> dict[str, Any]:
-        return {
-            cls: self._state_views.get(cls, public_state)(inst) for cls, inst in self._instances.items()
-        }
+        return {cls: self._knowledge.get(cls, GENERAL).state_view(inst) for cls, inst in self._instances.items()}
 
-    def candidates(self, tool: str, param: str) -> list[Any]:
-        """Values the current state offers for ``param`` of ``tool`` (existing files, user ids ...)."""
+    def _knowing(self, tool: str) -> tuple[ToolSpec, ClassKnowledge, object] | None:
         spec = self._specs.get(tool)
         if spec is None:
-            return []
-        fn = self._candidate_fns.get(spec.owner)
-        if fn is None:
-            return []
-        return fn(self._instances[spec.owner], tool, param)
-
-    def pairs(self, tool: str) -> list[tuple[str, str, list[tuple[Any, Any]]]]:
-        """Arguments of ``tool`` that only work together, as ``(first, second, valid pairs)`` from the current
-        state (a username and its password); the sampler keeps such arguments paired."""
-        spec = self._specs.get(tool)
-        fn = self._pair_fns.get(spec.owner) if spec is not None else None
-        return fn(self._instances[spec.owner], spec) if fn is not None else []
+            return None
+        return spec, self._knowledge.get(spec.owner, GENERAL), self._instances[spec.owner]
 
     def instance(self, cls: str) -> object:
         return self._instances[cls]

@@ -12,7 +12,8 @@ from fr_core.errors import ConfigError
 
 __all__ = ["make_env"]
 
-_FORMS = "BFCL class names joined by '+' (e.g. 'GorillaFileSystem+TwitterAPI'), 'path/to/file.py:Class' or 'path/to/tools.json'"
+_FORMS = ("BFCL class names joined by '+' (e.g. 'GorillaFileSystem+TwitterAPI'), 'path/to/file.py:Class' or "
+          "'path/to/tools.json'")
 
 
 def make_env(
@@ -26,7 +27,8 @@ def make_env(
 
     - BFCL classes (``"MathAPI"``, ``"GorillaFileSystem+TwitterAPI"`` or a list of names): loaded from
       ``initial_config`` or, when it is ``None``, from our seeded state generator (``seed``, ``size``).
-    - ``"path/to/file.py:Class"``: the user's class; ``initial_config`` goes to its ``load_state``.
+    - ``"path/to/file.py:Class"``: the user's class; ``initial_config`` goes to its ``load_state`` (when it is
+      ``None`` and the class has ``generate_state(seed)``, that state).
     - ``"path/to/tools.json"``: JSON tool specs with the mock backend seeded by ``seed``;
       ``initial_config`` may be ``{"replay": path | dict | list}`` of recorded responses.
     """
@@ -37,7 +39,7 @@ def make_env(
         if text.lower().endswith(".json"):
             return _json_env(text, seed, initial_config)
         if ".py:" in text:
-            return load_python_env(text, initial_state=initial_config)
+            return load_python_env(text, initial_state=initial_config, seed=seed)
         names = [n.strip() for n in text.split("+")]
     else:
         raise ConfigError(f"environment spec must be a string or a list of class names, got {type(spec).__name__}")
@@ -50,7 +52,7 @@ def make_env(
     if len(set(names)) != len(names):
         raise ConfigError(f"environment spec {spec!r} names a class twice")
     if initial_config is None:
-        from fr_core.envs.states import generate_initial_config  # our seeded states; imported when needed
+        from fr_core.envs.bfcl.states import generate_initial_config  # our seeded states; imported when needed
 
         initial_config = generate_initial_config(names, seed, size)
     return make_bfcl_env(names, initial_config)
@@ -62,5 +64,7 @@ def _json_env(path: str, seed: int, initial_config: dict[str, Any] | None) -> En
     config = dict(initial_config or {})
     replay = config.pop("replay", None)
     if config:
-        raise ConfigError(f"{path}: a JSON tool environment takes only 'replay' as initial_config, got {sorted(config)}")
+        raise ConfigError(
+            f"{path}: a JSON tool environment takes only 'replay' as initial_config, got {sorted(config)}"
+        )
     return make_json_env(path, replay=replay, seed=seed)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import enum
-import functools
 import hashlib
 import importlib.util
 import inspect
@@ -20,7 +19,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from fr_core.envs.base import ObjectEnvironment, copy_data, public_state, serialise, to_jsonable
+from fr_core.envs.base import ObjectEnvironment, copy_data, serialise, to_jsonable
+from fr_core.envs.knowledge import ClassKnowledge, KnowledgeHooks, field_values
 from fr_core.envs.validate import check_arguments, check_call
 from fr_core.errors import ConfigError, EnvError, ToolSpecError
 from fr_core.types import CallResult, ToolCall, ToolSpec
@@ -33,11 +33,13 @@ __all__ = [
     "load_replay",
     "make_json_env",
     "JsonToolEnvironment",
-    "field_values",
 ]
 
 # Methods a tool class may define to load a state; they are hooks, not tools.
 _STATE_HOOKS = ("load_state", "_load_scenario")
+# A class may also make seeded states itself (``generate_state(seed) -> dict`` for ``load_state``): the sampler and
+# the graph's probes then see several states, as they do for BFCL's classes.
+_GENERATOR = "generate_state"
 _TOOL_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 _JSON_TYPE_WORDS = {"string", "integer", "number", "boolean", "array", "object", "null"}
 _PY_TYPE_WORDS = {"str": "string", "int": "integer", "float": "number", "bool": "boolean", "list": "array",
@@ -45,41 +47,6 @@ _PY_TYPE_WORDS = {"str": "string", "int": "integer", "float": "number", "bool": 
 
 
 # -- shared helpers -------------------------------------------------------------------------------------------
-def field_values(data: Any, key: str) -> list[Any]:
-    """Every non-object value stored under ``key`` anywhere in ``data``, first occurrence first, no repeats.
-
-    >>> field_values({"notes": [{"note_id": "n1"}, {"note_id": "n2"}], "note_id": "n1"}, "note_id")
-    ['n1', 'n2']
-    """
-    found: list[Any] = []
-    seen: set[str] = set()
-
-    def add(value: Any) -> None:
-        items = value if isinstance(value, list) else [value]
-        for item in items:
-            if isinstance(item, (dict, list)):
-                continue
-            mark = json.dumps(item, sort_keys=True, default=str)
-            if mark not in seen:
-                seen.add(mark)
-                found.append(item)
-
-    def walk(node: Any, depth: int) -> None:
-        if depth > 50:
-            return
-        if isinstance(node, dict):
-            for k, v in node.items():
-                if k == key:
-                    add(v)
-                walk(v, depth + 1)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v, depth + 1)
-
-    walk(data, 0)
-    return found
-
-
 def _canonical(arguments: dict[str, Any]) -> str:
     return json.dumps(arguments, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
@@ -101,7 +68,8 @@ _NUMPY_ITEM = re.compile(r"^(\w+)\s*:\s*(.*)$")
 
 
 def _split_sections(doc: str) -> tuple[str, dict[str, tuple[bool, list[str]]]]:
-    """Summary text and, per named section, (numpy style?, raw lines): Google ``Args:`` or numpy ``Parameters\\n---``."""
+    """Summary text and, per named section, (numpy style?, raw lines): Google ``Args:`` or numpy
+    ``Parameters\\n---``."""
     lines = doc.splitlines()
     summary: list[str] = []
     sections: dict[str, tuple[bool, list[str]]] = {}
@@ -220,7 +188,7 @@ def _tool_functions(cls: type) -> list[tuple[str, Any, bool]]:
         if klass is object:
             continue
         for name, raw in vars(klass).items():
-            if name.startswith("_") or name in _STATE_HOOKS:
+            if name.startswith("_") or name in _STATE_HOOKS or name == _GENERATOR:
                 continue
             if isinstance(raw, staticmethod):
                 found[name] = (raw.__func__, False)
@@ -303,61 +271,14 @@ def specs_from_class(cls: type) -> list[ToolSpec]:
     return specs
 
 
-def _mappings(instance: object) -> list[tuple[str, dict[str, Any]]]:
-    """Public dict attributes that map names to plain values (``users = {"alice": "wonderland"}``)."""
-    return [(attr, value) for attr, value in vars(instance).items()
-            if not attr.startswith("_") and isinstance(value, dict) and value
-            and all(isinstance(k, str) for k in value)
-            and all(isinstance(x, (str, int, float)) and not isinstance(x, bool) for x in value.values())]
-
-
-def _names_entry(attr: str, param: str, schema: dict[str, Any]) -> bool:
-    """A string parameter naming an entry of ``attr``: ``username``/``user``/``user_id`` for ``users``."""
-    singular = attr[:-1] if attr.endswith("s") else attr
-    name = param.lower().replace("_", "")
-    return schema.get("type", "string") == "string" and name in {singular, f"{singular}name", f"{singular}id"}
-
-
-@functools.lru_cache(maxsize=256)
-def _specs_of(cls: type) -> dict[str, ToolSpec]:
-    return {s.name: s for s in specs_from_class(cls)}
-
-
-def _mapping_pairs(instance: object, spec: ToolSpec) -> list[tuple[str, str, list[tuple[Any, Any]]]]:
-    """``(key param, value param, the mapping's items)`` when a tool names an entry of a mapping and takes one
-    other required argument the state offers nothing for: ``login(username, password)`` over ``users``."""
-    out = []
-    for attr, mapping in _mappings(instance):
-        keys = [p for p, schema in spec.properties.items() if _names_entry(attr, p, schema)]
-        others = [p for p in spec.required if p not in keys and not field_values(public_state(instance), p)]
-        if len(keys) == 1 and len(others) == 1:
-            out.append((keys[0], others[0], list(mapping.items())))
-    return out
-
-
-def _state_candidates(instance: object, tool: str, param: str) -> list[Any]:
-    """Values stored under the parameter's name anywhere in the state; else the entries of a mapping it names
-    (``username`` → the keys of ``users``) or the values paired with them (``password``)."""
-    found = field_values(public_state(instance), param)
-    if found:
-        return found
-    spec = _specs_of(type(instance)).get(tool)
-    if spec is None or param not in spec.properties:
-        return []
-    for attr, mapping in _mappings(instance):
-        if _names_entry(attr, param, spec.properties[param]):
-            return list(mapping)
-    return [b for _, second, pairs in _mapping_pairs(instance, spec) if second == param for _, b in pairs]
-
-
-
-
 def make_python_env(
-    cls_or_instance: type | object, initial_state: dict[str, Any] | None = None, name: str | None = None
+    cls_or_instance: type | object, initial_state: dict[str, Any] | None = None, name: str | None = None,
+    *, seed: int | None = None,
 ) -> ObjectEnvironment:
     """An environment over the public methods of a class (instantiated with no arguments) or of a copy of an instance.
 
-    ``initial_state`` is passed to the class's ``load_state(dict)`` or ``_load_scenario(dict)``.
+    ``initial_state`` is passed to the class's ``load_state(dict)`` or ``_load_scenario(dict)``; without one, a
+    ``seed`` asks the class's own ``generate_state(seed)`` (when it has one) for the state to load.
     """
     if inspect.isclass(cls_or_instance):
         cls = cls_or_instance
@@ -372,6 +293,15 @@ def make_python_env(
         cls = type(cls_or_instance)
         instance = copy.deepcopy(cls_or_instance)  # the environment owns its state; the caller's object stays as is
     specs = specs_from_class(cls)
+    generator = getattr(cls, _GENERATOR, None)
+    if initial_state is None and seed is not None and callable(generator):
+        try:
+            initial_state = generator(seed)
+        except Exception as exc:
+            raise EnvError(f"{cls.__name__}.{_GENERATOR}({seed}) failed ({type(exc).__name__}: {exc})") from exc
+        if not isinstance(initial_state, dict):
+            raise EnvError(f"{cls.__name__}.{_GENERATOR}({seed}) returned {type(initial_state).__name__}, not a dict "
+                           "for load_state")
     if initial_state is not None:
         hook = next((getattr(instance, h) for h in _STATE_HOOKS if callable(getattr(instance, h, None))), None)
         if hook is None:
@@ -380,10 +310,7 @@ def make_python_env(
             hook(copy.deepcopy(initial_state))
         except Exception as exc:
             raise EnvError(f"{cls.__name__}: could not load initial state ({type(exc).__name__}: {exc})") from exc
-    return ObjectEnvironment(
-        name or cls.__name__, {cls.__name__: instance}, specs, candidate_fns={cls.__name__: _state_candidates},
-        pair_fns={cls.__name__: _mapping_pairs},
-    )
+    return ObjectEnvironment(name or cls.__name__, {cls.__name__: instance}, specs)
 
 
 _MODULES: dict[Path, tuple[float, types.ModuleType]] = {}
@@ -410,7 +337,8 @@ def _import_file(path: Path) -> types.ModuleType:
     return module
 
 
-def load_python_env(target: str, initial_state: dict[str, Any] | None = None) -> ObjectEnvironment:
+def load_python_env(target: str, initial_state: dict[str, Any] | None = None, *,
+                    seed: int | None = None) -> ObjectEnvironment:
     """``"path/to/file.py:ClassName"`` → :func:`make_python_env` of that class."""
     file_part, sep, cls_name = target.rpartition(":")
     if not sep or not file_part.endswith(".py") or not cls_name.isidentifier():
@@ -423,7 +351,7 @@ def load_python_env(target: str, initial_state: dict[str, Any] | None = None) ->
     if not inspect.isclass(cls):
         classes = sorted(n for n, v in vars(module).items() if inspect.isclass(v) and v.__module__ == module.__name__)
         raise ConfigError(f"{file_part} defines no class '{cls_name}'; classes there: {', '.join(classes) or 'none'}")
-    return make_python_env(cls, initial_state)
+    return make_python_env(cls, initial_state, seed=seed)
 
 
 # -- JSON tool specs ------------------------------------------------------------------------------------------
@@ -541,7 +469,9 @@ def load_json_specs(source: str | Path | list[Any], owner: str = "json") -> list
         if not _TOOL_NAME.match(name):
             raise ToolSpecError(f"{where}.name '{name}' must be 1-64 letters, digits, '_', '-' or '.'")
         if name in first_seen:
-            raise ToolSpecError(f"{where}.name: duplicate tool name '{name}' (first defined at tools[{first_seen[name]}])")
+            raise ToolSpecError(
+                f"{where}.name: duplicate tool name '{name}' (first defined at tools[{first_seen[name]}])"
+            )
         description = entry.get("description", "")
         if not isinstance(description, str):
             raise ToolSpecError(f"{where}.description must be a string")
@@ -663,7 +593,19 @@ def _fits(value: Any, schema: dict[str, Any]) -> bool:
     return check_arguments(probe, {"v": value}) is None
 
 
-class JsonToolEnvironment:
+class _Answers(ClassKnowledge):
+    """A JSON tool environment's state is what its tools answered: the general evidence reads the answers,
+    newest first."""
+
+    def state_view(self, instance: object) -> dict[str, Any]:
+        assert isinstance(instance, JsonToolEnvironment)
+        return {"answers": [e["value"] for e in reversed(instance._log) if "value" in e]}
+
+
+_ANSWERS = _Answers()
+
+
+class JsonToolEnvironment(KnowledgeHooks):
     """Tools from JSON specs; each call is validated, then answered from a recording or a seeded mock.
 
     The answer depends only on (tool, arguments with defaults, seed), so a run replays exactly. The state is the
@@ -742,12 +684,9 @@ class JsonToolEnvironment:
         log, ids = loads(data)
         return {"calls": log, "ids": ids}
 
-    def candidates(self, tool: str, param: str) -> list[Any]:
-        """Values of fields named ``param`` in the answers so far, newest call first."""
-        if tool not in self._specs or param not in self._specs[tool].properties:
-            return []
-        outputs = [e["value"] for e in reversed(self._log) if "value" in e]
-        return field_values(outputs, param)
+    def _knowing(self, tool: str) -> tuple[ToolSpec, ClassKnowledge, object] | None:
+        spec = self._specs.get(tool)
+        return None if spec is None else (spec, _ANSWERS, self)
 
     def copy(self) -> "JsonToolEnvironment":
         clone = copy.copy(self)

@@ -7,7 +7,7 @@ from typing import Any
 
 from fr_core.export.conversation import tools_for
 from fr_core.pipeline.variants import variant_of
-from fr_core.synthesis.flow import turn_flow
+from fr_core.sampling.flow import turn_flow
 from fr_core.types import Trajectory
 
 __all__ = ["bfcl_category", "to_bfcl"]

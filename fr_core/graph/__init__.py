@@ -1,6 +1,6 @@
 """The API relation graph G=(T,R,P): build it from evidence, edit it, ask legality and distances."""
 
-from fr_core.graph.build import GraphTrace, bfcl_graph, build_graph, name_flow_edges, probe_edges
+from fr_core.graph.build import GraphTrace, bfcl_graph, build_graph, name_flow_edges, probe_edges, spec_graph
 from fr_core.graph.model import (
     add_edge,
     blocked_reason,
@@ -27,6 +27,7 @@ __all__ = [
     "build_graph",
     "name_flow_edges",
     "probe_edges",
+    "spec_graph",
     "add_edge",
     "blocked_reason",
     "class_density",

@@ -29,8 +29,20 @@ from fr_core.graph.limits import PROBE_CALL_TIMEOUT_S, PROBE_TIMEOUT_S, ProbeBud
 from fr_core.graph.model import add_edge, new_graph, prune_to_density
 from fr_core.types import CallResult, StepResult, ToolCall, ToolSpec
 
-__all__ = ["GraphTrace", "annotate_obstacles", "build_graph", "error_gist", "flag_states", "mark_broken", "name_flow_edges", "probe_edges",
-           "probe_obstacles", "bfcl_graph", "tokens", "warm_bfcl_graphs"]
+__all__ = [
+    "GraphTrace",
+    "annotate_obstacles",
+    "build_graph",
+    "error_gist",
+    "flag_states",
+    "mark_broken",
+    "name_flow_edges",
+    "probe_edges",
+    "probe_obstacles",
+    "bfcl_graph",
+    "tokens",
+    "warm_bfcl_graphs",
+]
 
 # Words that say nothing about *which* entity a field carries.
 GENERIC = frozenset(
@@ -179,6 +191,12 @@ def _probe_args(env: Environment, spec: ToolSpec, rng: random.Random,
                 args[pname] = [_DUMMY.get(item, "probe")]
             else:
                 args[pname] = _DUMMY.get(typ, "probe")
+    for first, second, valid in env.probe_pairs(spec.name):  # arguments that only work together (a card and its PIN)
+        if first in args and second in args and valid and (args[first], args[second]) not in valid \
+                and not (fixed and (first in fixed or second in fixed)):
+            # A draw of its own, so the probes' other draws stay as they were.
+            pick = random.Random(f"{spec.name}:{args[first]}:{args[second]}")
+            args[first], args[second] = valid[pick.randrange(len(valid))]
     return args
 
 
@@ -262,8 +280,8 @@ def _about(error: str, args: dict[str, Any]) -> bool:
 
 
 def _gist(error: str | None, args: dict[str, Any] | None = None) -> str:
-    """The first phrase of an error, after leading ``tool:``/``file:`` prefixes: 'doors must be locked. Unlocked: driver'
-    and '...: rear' are one error; 'cat: No such file' is 'No such file'.
+    """The first phrase of an error, after leading ``tool:``/``file:`` prefixes: 'doors must be locked. Unlocked:
+    driver' and '...: rear' are one error; 'cat: No such file' is 'No such file'.
 
     >>> _gist("cat: report.txt: No such file or directory")
     'No such file or directory'
@@ -285,6 +303,17 @@ def _gist(error: str | None, args: dict[str, Any] | None = None) -> str:
     phrases = [p.strip() for p in _PHRASE_END.split(_PREFIXES.sub("", text, count=1))]
     # A phrase of masked values ('… or …: No such file') names nothing: the next one says what went wrong.
     return next((p for p in phrases if len(re.findall(r"[A-Za-z]{2,}", p)) >= 2), phrases[0])
+
+
+def _works_with_other_values(env: Environment, after: Any, v: ToolSpec, rng: random.Random) -> bool:
+    """Whether ``v`` works in the state ``after`` with some other draw of the values that state offers."""
+    for _ in range(VARIANTS):
+        env.restore(after)
+        ok = not call_failed(env.execute(ToolCall(v.name, _probe_args(env, v, rng))))
+        env.restore(after)
+        if ok:
+            return True
+    return False
 
 
 def probe_edges(env: Environment, *, seed: int = 0) -> list[dict[str, Any]]:
@@ -313,6 +342,7 @@ def probe_edges(env: Environment, *, seed: int = 0) -> list[dict[str, Any]]:
     runs = []  # (tool, result) for up to VARIANTS distinct successful argument draws per tool
     for u in specs:
         seen: list[dict[str, Any]] = []
+        outcomes: set[bool] = set()
         for _ in range(VARIANTS):
             env.restore(base)
             args = _probe_args(env, u, rng)
@@ -320,10 +350,14 @@ def probe_edges(env: Environment, *, seed: int = 0) -> list[dict[str, Any]]:
                 continue
             seen.append(args)
             ru = env.execute(ToolCall(u.name, args))
+            outcomes.add(call_failed(ru))
             if not call_failed(ru):
                 if env.state() == base_state:
                     read_only.add(u.name)
                 runs.append((u, ru, env.snapshot()))
+        if outcomes == {True, False}:
+            edges.append(dict(u=u.name, kind="probe_picky",
+                              reason=f"{u.name} accepted some of the values the state offers and refused others"))
     for u, ru, after in runs:
         env.restore(after)
         scalars_after = _scalars(env)
@@ -360,8 +394,14 @@ def probe_edges(env: Environment, *, seed: int = 0) -> list[dict[str, Any]]:
                     env.restore(after)
                     if not call_failed(rv) and rv.value != value:
                         shown = f"({', '.join(f'{k}={x!r}' for k, x in args.items())})" if args else ""
-                        edges.append(dict(u=u.name, v=v.name, kind="observe",
-                                          reason=f"{v.name}{shown} shows what {u.name} changed (same call, new output)"))
+                        edges.append(
+                            dict(
+                                u=u.name,
+                                v=v.name,
+                                kind="observe",
+                                reason=f"{v.name}{shown} shows what {u.name} changed (same call, new output)",
+                            )
+                        )
                         break
             if v.name in failed_before:
                 args, error = failed_before[v.name]
@@ -390,10 +430,28 @@ def probe_edges(env: Environment, *, seed: int = 0) -> list[dict[str, Any]]:
                                            {x.name: [a for a, _ in views.get(x.name, ())] for x in specs
                                             if x.name in read_only and x.owner == v.owner})
                     hard = bool(settled and chain)
-                    edges.append(dict(u=u.name, v=v.name, kind="state", hard=hard,
-                                      condition={"type": "equals", "owner": v.owner, "values": settled} if hard else None,
-                                      reason=f"{u.name} removed one obstacle of {v.name}: its error went from "
-                                             f"{error[:60]!r} to {now[:60]!r}"))
+                    if (
+                        not hard
+                        and owner_flags
+                        and _works_with_other_values(env, after, v, random.Random(f"{u.name}>{v.name}"))
+                    ):
+                        # What is refused now is the first draw's own value (a book with no copy left): with
+                        # other values the state offers, v works behind the flag u raised.
+                        edges.append(dict(u=u.name, v=v.name, kind="state", hard=True,
+                                          condition={"type": "truthy", "owner": v.owner, "attrs": owner_flags},
+                                          reason=f"{v.name} failed before {u.name} and worked after it set "
+                                                 f"{', '.join(owner_flags)}, with other values the state offers"))
+                    edges.append(
+                        dict(
+                            u=u.name,
+                            v=v.name,
+                            kind="state",
+                            hard=hard,
+                            condition={"type": "equals", "owner": v.owner, "values": settled} if hard else None,
+                            reason=f"{u.name} removed one obstacle of {v.name}: its error went from "
+                            f"{error[:60]!r} to {now[:60]!r}",
+                        )
+                    )
                     edges.extend(chain)
                 elif not failed:
                     if owner_flags:
@@ -420,7 +478,12 @@ def probe_edges(env: Environment, *, seed: int = 0) -> list[dict[str, Any]]:
         if u.name not in read_only or not u.required:
             continue
         for v in specs:
-            if v.owner == u.owner and v.name not in read_only and v.name != u.name and set(u.required) <= set(v.properties):
+            if (
+                v.owner == u.owner
+                and v.name not in read_only
+                and v.name != u.name
+                and set(u.required) <= set(v.properties)
+            ):
                 edges.append(dict(u=u.name, v=v.name, kind="param_flow", param=",".join(u.required),
                                   reason=f"{u.name} inspects what {v.name} changes: same arguments "
                                          f"({', '.join(u.required)}), and {u.name} leaves the state unchanged"))
@@ -530,9 +593,16 @@ def _next_obstacle(env: Environment, specs: list[ToolSpec], after: Any, u: ToolS
                 continue
             env.restore(reached)
             if not call_failed(env.execute(ToolCall(x.name, failed_before[x.name][0]))):
-                edges.append(dict(u=v.name, v=x.name, kind="state", hard=bool(settled),
-                                  condition={"type": "equals", "owner": v.owner, "values": settled} if settled else None,
-                                  reason=f"{x.name} failed until {v.name} succeeded (after {u.name} and {w.name})"))
+                edges.append(
+                    dict(
+                        u=v.name,
+                        v=x.name,
+                        kind="state",
+                        hard=bool(settled),
+                        condition={"type": "equals", "owner": v.owner, "values": settled} if settled else None,
+                        reason=f"{x.name} failed until {v.name} succeeded (after {u.name} and {w.name})",
+                    )
+                )
     env.restore(after)
     return edges
 
@@ -669,7 +739,8 @@ def annotate_obstacles(g: nx.DiGraph, paths: Iterable[dict[str, Any]]) -> None:
         worked = [p["status"][-1] for p in tool_paths if p["gists"][-1] is None]
         for p in tool_paths:
             if p["gists"][-1] is not None:
-                continue  # an error that only moves (a logout turns 'market closed' into 'not logged in') is no clearing
+                # An error that only moves (a logout turns 'market closed' into 'not logged in') is no clearing.
+                continue
             for (w, w_args), before, after in zip(p["steps"], p["gists"], p["gists"][1:]):
                 if before is not None and before != after:
                     cleared.add(before)
@@ -708,14 +779,19 @@ def annotate_obstacles(g: nx.DiGraph, paths: Iterable[dict[str, Any]]) -> None:
             del g.nodes[v]["blocked_when"]
 
 
+# Per-tool probe outcomes, counted on the tool's node: it worked; it never worked; it accepted some of the state's
+# values and refused others in one state (``picky``: the sampler tries such a call on a copy first).
+_NODE_COUNTS = {"probe_ok": "probe_successes", "probe_failed": "probe_failures", "probe_picky": "picky"}
+
+
 def _apply(g: nx.DiGraph, edges: Iterable[dict[str, Any]], trace: GraphTrace) -> None:
     for e in edges:
-        if e["kind"] in ("probe_ok", "probe_failed"):
+        if e["kind"] in _NODE_COUNTS:
             if e["u"] in g:
                 node = g.nodes[e["u"]]
-                key = "probe_successes" if e["kind"] == "probe_ok" else "probe_failures"
+                key = _NODE_COUNTS[e["kind"]]
                 node[key] = node.get(key, 0) + 1
-                if e["reason"]:
+                if e["reason"] and e["kind"] == "probe_failed":
                     node["probe_error"] = e["reason"]
             continue
         if e["u"] not in g or e["v"] not in g:
@@ -805,7 +881,7 @@ OBSTACLE_PROBES = {"seeds": CONTRAST_SEEDS, "depth": 2}
 
 def _probe_class_edges(cls: str) -> tuple[dict[str, Any], ...]:
     from fr_core.envs.bfcl import make_bfcl_env
-    from fr_core.envs.states import generate_initial_config
+    from fr_core.envs.bfcl.states import generate_initial_config
 
     edges: list[dict[str, Any]] = []
     for seed in EDGE_PROBES["seeds"]:
@@ -818,7 +894,7 @@ def _probe_class_obstacles(cls: str) -> tuple[dict[str, Any], ...]:
     """Obstacle paths over more generated states than the edge probes: the contrast needs states where each
     tool works (the six edge-probe states of TradingBot, for one, all have a closed market)."""
     from fr_core.envs.bfcl import make_bfcl_env
-    from fr_core.envs.states import generate_initial_config
+    from fr_core.envs.bfcl.states import generate_initial_config
 
     paths: list[dict[str, Any]] = []
     for seed in OBSTACLE_PROBES["seeds"]:
@@ -851,7 +927,9 @@ def warm_bfcl_graphs(classes: Iterable[str], jobs: int | None = None) -> list[st
     classes = list(dict.fromkeys(classes))
     for c in classes:
         bfcl_tool_specs(c)  # an unknown name fails here, before any process starts
-    todo = [c for c in classes if not (is_cached("edges", c, EDGE_PROBES) and is_cached("obstacles", c, OBSTACLE_PROBES))]
+    todo = [
+        c for c in classes if not (is_cached("edges", c, EDGE_PROBES) and is_cached("obstacles", c, OBSTACLE_PROBES))
+    ]
     jobs = min(len(todo), jobs or os.cpu_count() or 1)
     if jobs <= 1:
         return [_warm_class(c) for c in todo]
@@ -887,3 +965,31 @@ def bfcl_graph(classes: Iterable[str] | str, *, overlay: Any = "default",
     return StepResult(g, trace)
 
 
+def _distinct_states(spec: str, seeds: Iterable[int], size: str) -> list[Environment]:
+    """The environment of ``spec`` in the state each seed makes, each distinct state once (a class without its
+    own state generator has one state whatever the seed)."""
+    from fr_core.envs.factory import make_env
+
+    envs: list[Environment] = []
+    seen: list[Any] = []
+    for seed in seeds:
+        env = make_env(spec, seed=seed, size=size)
+        state = env.state()
+        if state not in seen:
+            seen.append(state)
+            envs.append(env)
+    return envs
+
+
+def spec_graph(spec: str, *, seed: int = 0, size: str = "medium", probe_call_timeout_s: float = PROBE_CALL_TIMEOUT_S,
+               probe_timeout_s: float = PROBE_TIMEOUT_S) -> StepResult[nx.DiGraph]:
+    """G for an environment spec (see :func:`fr_core.envs.make_env`): the cached graph of BFCL classes, else name
+    flow plus probes on the distinct states the environment makes for :data:`PROBE_SEEDS` (after ``seed``)."""
+    from fr_core.envs.bfcl import BFCL_CLASSES
+
+    names = [n.strip() for n in spec.split("+")]
+    if all(n in BFCL_CLASSES for n in names):
+        return bfcl_graph(names)
+    envs = _distinct_states(spec, (seed + s for s in PROBE_SEEDS), size)
+    return build_graph(envs[0].tools(), probe_envs=envs, seed=seed, probe_call_timeout_s=probe_call_timeout_s,
+                       probe_timeout_s=probe_timeout_s)

@@ -21,8 +21,9 @@ __all__ = ["CACHE_ENV", "cache_dir", "cached", "entry_key", "is_cached"]
 CACHE_ENV = "FR_GRAPH_CACHE"
 _MAGIC = b"fr-graph-cache 1\n"
 # The code whose change can change a probe's result: the probes, the environments and their state generators.
-_CODE = ("graph/build.py", "types.py", "envs/base.py", "envs/bfcl.py", "envs/validate.py", "envs/values.py")
-_STATES = "envs/states.py"
+_CODE = ("graph/build.py", "types.py", "envs/base.py", "envs/knowledge.py", "envs/phrases.py", "envs/validate.py",
+         "envs/bfcl/classes.py", "envs/bfcl/fresh.py", "envs/bfcl/knowledge.py", "envs/bfcl/values.py")
+_STATES = "envs/bfcl/states.py"
 
 
 def cache_dir() -> Path:
@@ -49,7 +50,7 @@ def _code_digests() -> tuple[str, str]:
 
 @lru_cache(maxsize=64)
 def _class_source(cls: str) -> str:
-    from fr_core.envs.bfcl import BFCL_CLASSES, _SRC
+    from fr_core.envs.bfcl.classes import BFCL_CLASSES, _SRC
 
     spec = importlib.util.find_spec(f"{_SRC}.{BFCL_CLASSES[cls].module}")
     return _digest([Path(spec.origin)])

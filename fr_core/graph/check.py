@@ -42,7 +42,8 @@ def load_bfcl_entries(category: str = "base") -> list[dict[str, Any]]:
 
 
 def class_combinations(category: str = "base") -> list[str]:
-    """The multi-class environments of a category (``"A+B"``, in first-seen order): only ``involved_classes`` is read."""
+    """The multi-class environments of a category (``"A+B"``, in first-seen order): only ``involved_classes`` is
+    read."""
     combos = {"+".join(e["involved_classes"]): None for e in load_bfcl_entries(category)}
     return [c for c in combos if "+" in c]
 

@@ -219,7 +219,9 @@ def class_density(g: nx.DiGraph) -> dict[str, float]:
 
 def edge_score(data: dict[str, Any]) -> float:
     """Strength of an edge's evidence: manual > hard state > state > data flow, plus repeated sightings."""
-    base = {"manual": 10.0, "state": 3.0, "param_flow": 2.0, "observe": 1.5, "topic": 1.2}.get(data.get("kind", ""), 1.0)
+    base = {"manual": 10.0, "state": 3.0, "param_flow": 2.0, "observe": 1.5, "topic": 1.2}.get(
+        data.get("kind", ""), 1.0
+    )
     return base + (2.0 if data.get("hard") else 0.0) + 0.1 * min(data.get("evidence", 1), 10)
 
 

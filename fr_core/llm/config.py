@@ -101,7 +101,9 @@ def load_profiles(path: str | Path | None = None) -> dict[str, ModelProfile]:
     try:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"model profiles file {file} does not exist; copy data/models.toml or set FR_MODELS") from None
+        raise ConfigError(
+            f"model profiles file {file} does not exist; copy data/models.toml or set FR_MODELS"
+        ) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"model profiles file {file} is not valid TOML: {exc}") from None
     tables = data.get("profiles")

@@ -139,8 +139,11 @@ def with_faults(responder: Callable[[dict[str, Any]], FakeReply] = echo_responde
     def answer(body: dict[str, Any]) -> FakeReply:
         with lock:
             draw = rng.random()
-        for share, fault in ((rate_limited, FakeReply(status=429, retry_after=0)), (server_error, FakeReply(status=500)),
-                             (garbage, FakeReply(body="<html>502 Bad Gateway</html>"))):
+        for share, fault in (
+            (rate_limited, FakeReply(status=429, retry_after=0)),
+            (server_error, FakeReply(status=500)),
+            (garbage, FakeReply(body="<html>502 Bad Gateway</html>")),
+        ):
             if draw < share:
                 return fault
             draw -= share

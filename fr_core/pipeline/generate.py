@@ -27,7 +27,7 @@ from fr_core.sampling import round_target, sample_turn, turn_leaves
 from fr_core.seeds import derive_seed
 from fr_core.serialize import to_dict
 from fr_core.synthesis import abstract_tool, check_leak, turn_flow, ungrounded, write_easy_query, write_query
-from fr_core.types import Attempt, Deadline, Query, StepResult, Trajectory, TurnRecord
+from fr_core.types import Attempt, Deadline, Query, StepResult, Trajectory, Turn, TurnRecord
 
 __all__ = ["RoundSettings", "Conversation", "RoundOutcome", "run_round", "generate_sample", "sample_id_for",
            "code_version"]
@@ -135,30 +135,37 @@ def _final_answer(agents: AgentSet, query: Query, attempt: Attempt) -> tuple[str
 def run_round(env: Environment, graph: nx.DiGraph, agents: AgentSet, conversation: Conversation, round_index: int,
               *, settings: RoundSettings = RoundSettings(), seed: int = 0,
               distances: dict[str, dict[str, int]] | None = None,
-              deadline: Deadline | None = None) -> StepResult[RoundOutcome]:
+              deadline: Deadline | None = None, turn: Turn | None = None) -> StepResult[RoundOutcome]:
     """One round, Phases I→III: pick a target, sample the ground-truth turn in ``env`` (mutated: the state carries
     on), abstract it, write the hard query (rewritten while it leaks) and the easy one, then the refine loop and the
     answer. ``conversation`` is updated when the round is accepted. Used by ``generate_sample``, the app and the
-    notebooks alike; every random choice derives from ``seed`` and the round's index."""
+    notebooks alike; every random choice derives from ``seed`` and the round's index.
+
+    ``turn``: a ground-truth turn already sampled from ``env``'s current state (the app's sampler page): Phase I
+    replays its calls on ``env`` instead of sampling one."""
     r, s = round_index, settings
     tools = tuple(env.tools())
-    names = sorted(n for n in graph.nodes if n in {t.name for t in tools})
-    distances = distances if distances is not None else {t: distances_to(graph, t) for t in names}
     events: list[dict[str, Any]] = []
     if deadline:
         deadline.check(f"before round {r + 1}")
     start = env.copy()
-    picked = round_target(graph, env, conversation.called, conversation.leaves, s.strategy,
-                          random.Random(derive_seed(seed, "target", r)), distances, max_hops=s.calls - 1)
-    if picked is None:
-        return StepResult(RoundOutcome(None, f"round {r + 1}: no tool is reachable from the current state"),
-                          {"round": r})
-    target, why = picked
-    sampled = sample_turn(env, graph, target, s.calls, seed=derive_seed(seed, "sample", r),
-                          called=conversation.called, round_index=r, history=conversation.leaves,
-                          error_share=s.error_share, target_reason=why)
-    turn = sampled.output
-    trace: dict[str, Any] = {"round": r, "sampling": sampled.trace}
+    trace: dict[str, Any] = {"round": r}
+    if turn is None:
+        names = sorted(n for n in graph.nodes if n in {t.name for t in tools})
+        distances = distances if distances is not None else {t: distances_to(graph, t) for t in names}
+        picked = round_target(graph, env, conversation.called, conversation.leaves, s.strategy,
+                              random.Random(derive_seed(seed, "target", r)), distances, max_hops=s.calls - 1)
+        if picked is None:
+            return StepResult(RoundOutcome(None, f"round {r + 1}: no tool is reachable from the current state"), trace)
+        target, why = picked
+        sampled = sample_turn(env, graph, target, s.calls, seed=derive_seed(seed, "sample", r),
+                              called=conversation.called, round_index=r, history=conversation.leaves,
+                              error_share=s.error_share, target_reason=why)
+        turn = sampled.output
+        trace["sampling"] = sampled.trace
+    else:
+        for call in turn.calls:
+            env.execute(call)
     if not turn_flow(turn, r):
         return StepResult(RoundOutcome(TurnRecord(r, turn, state_after=env.state()),
                                        f"round {r + 1}: the sampled turn has no successful call"), trace)
@@ -233,7 +240,7 @@ def generate_sample(env_spec: Any, graph: nx.DiGraph | None = None, rounds: int 
     bfcl = all(c in BFCL_CLASSES for c in classes)
     sample_seed = derive_seed(seed, "sample", index)
     if bfcl:
-        from fr_core.envs.states import generate_initial_config
+        from fr_core.envs.bfcl.states import generate_initial_config
 
         initial_config: dict[str, Any] = generate_initial_config(classes, sample_seed, size)
         env = make_env(list(classes), initial_config=initial_config)

@@ -100,21 +100,16 @@ def check_envs(config: RunConfig) -> dict[str, nx.DiGraph]:
     spec or a hanging tool stops it with the spec's place in the config instead of failing each sample drawn
     from it. Returns the graphs, shared (read-only) by all samples."""
     from fr_core.envs import make_env
-    from fr_core.graph import bfcl_graph, build_graph
+    from fr_core.graph import spec_graph
     from fr_core.graph.build import warm_bfcl_graphs
 
     g, out = config.generate, {}
     warm_bfcl_graphs(c for spec in g.envs for c in (x.strip() for x in spec.split("+")) if c in BFCL_CLASSES)
     for i, spec in enumerate(g.envs):
         try:
-            env = make_env(spec, seed=config.run.seed, size=g.size)
-            classes = [c.strip() for c in spec.split("+")]
-            if all(c in BFCL_CLASSES for c in classes):
-                out[spec] = bfcl_graph(classes).output
-            else:
-                out[spec] = build_graph(env.tools(), probe_envs=[env], seed=config.run.seed,
-                                        probe_call_timeout_s=g.probe_call_timeout_s,
-                                        probe_timeout_s=g.probe_timeout_s).output
+            make_env(spec, seed=config.run.seed, size=g.size)  # the run's own first state must load
+            out[spec] = spec_graph(spec, seed=config.run.seed, size=g.size, probe_call_timeout_s=g.probe_call_timeout_s,
+                                   probe_timeout_s=g.probe_timeout_s).output
         except FrError as exc:
             raise ConfigError(f"generate.envs[{i}] = {spec!r} cannot be used: {exc}") from None
     return out

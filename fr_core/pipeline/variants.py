@@ -10,7 +10,7 @@ from typing import Any
 
 from fr_core.errors import ConfigError
 from fr_core.serialize import from_dict, to_dict
-from fr_core.synthesis.flow import turn_flow
+from fr_core.sampling.flow import turn_flow
 from fr_core.types import Trajectory
 
 __all__ = ["VARIANTS", "Variant", "choose_variant", "make_variant", "with_variant", "variant_of"]

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from fr_core.envs.base import Environment, call_failed
-from fr_core.envs.validate import argument_constraints, check_arguments
-from fr_core.synthesis.flow import turn_flow
+from fr_core.envs.validate import check_arguments
+from fr_core.sampling.flow import turn_flow
 from fr_core.types import CallResult, ToolCall, Turn
 
 __all__ = ["RULES", "Truth", "Verdict", "validate", "execute_calls", "ground_truth", "MAX_EXTRA_READS"]
@@ -77,11 +77,11 @@ def _repeats(calls: Sequence[ToolCall], results: Sequence[CallResult], changed: 
     seen: set[str] = set()
     answers: set[tuple[str, str]] = set()
     count = 0
-    for call, result, changed in zip(calls, results, changed):
+    for call, result, did_change in zip(calls, results, changed):
         if call_failed(result):  # a retry after a failure repeats nothing that worked
             continue
         key = call.to_python()
-        if key in seen and ((key, result.to_text()) in answers or changed):
+        if key in seen and ((key, result.to_text()) in answers or did_change):
             count += 1
         seen.add(key)
         answers.add((key, result.to_text()))
@@ -136,13 +136,12 @@ def validate(calls: Sequence[ToolCall], start: Environment, truth: Truth, *,
     if not calls:
         return fail("no_calls", "no calls were made")
     specs = {t.name: t for t in start.tools()}
-    checker = getattr(start, "check_constraints", None)
     for n, call in enumerate(calls):
         spec = specs.get(call.name)
         problem = f"unknown tool '{call.name}'" if spec is None else check_arguments(spec, call.arguments)
         if problem:
             return fail("schema", f"call {n + 1} `{call.to_python()}`: {problem}")
-        problem = argument_constraints(spec, call.arguments) or (checker(call) if checker else None)
+        problem = start.check_constraints(call)
         if problem:
             return fail("constraint", f"call {n + 1} `{call.to_python()}`: {problem}")
     for n, result in enumerate(run.results):

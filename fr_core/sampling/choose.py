@@ -47,8 +47,9 @@ def choose_next_tool(
     Candidates are sorted first, so the result never depends on set order.
 
     >>> g = nx.DiGraph([("cd", "cat")]); g.add_node("ls")
-    >>> choose_next_tool(g, ["cd", "ls"], set(), "cat", random.Random(0))
-    Choice(tool='cd', rule='toward', reason='target cat not legal yet: cd is the legal tool nearest to it, 1 hop(s)', distance=1)
+    >>> choose_next_tool(g, ["cd", "ls"], set(), "cat", random.Random(0))  # doctest: +NORMALIZE_WHITESPACE
+    Choice(tool='cd', rule='toward', reason='target cat not legal yet: cd is the legal tool nearest to it, 1 hop(s)',
+           distance=1)
     """
     if distances is None:
         distances = distances_to(graph, target) if target in graph else {}
@@ -59,8 +60,12 @@ def choose_next_tool(
         # Exploration skips tools the graph flags as broken (no arguments, failed in every probe) or blocked.
         working = [t for t in pool if not graph.nodes[t].get("broken") and t not in blocked]
         tool = rng.choice(working or pool)
-        return Choice(tool, "explore", f"target {target} already called: random legal tool among {len(working or pool)}",
-                      distances.get(tool))
+        return Choice(
+            tool,
+            "explore",
+            f"target {target} already called: random legal tool among {len(working or pool)}",
+            distances.get(tool),
+        )
     if target in pool:
         return Choice(target, "target", f"target {target} is legal and not called yet", 0)
     reachable = [t for t in pool if t in distances]

@@ -38,7 +38,9 @@ class SamplerConfig:
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ConfigError(f"sampler config: '{name}' must be an integer, got {value!r}")
         if not 1 <= self.calls <= 100:
-            raise ConfigError(f"sampler config: 'calls' (M, calls per round) must be between 1 and 100, got {self.calls}")
+            raise ConfigError(
+                f"sampler config: 'calls' (M, calls per round) must be between 1 and 100, got {self.calls}"
+            )
         if not 1 <= self.rounds <= 100:
             raise ConfigError(f"sampler config: 'rounds' (N) must be between 1 and 100, got {self.rounds}")
         if self.seed < 0:

@@ -13,14 +13,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from fr_core.envs.base import Environment, call_failed
+from fr_core.envs.knowledge import ArgumentHint
+from fr_core.envs.phrases import DIR_NAMES, NAMES
 from fr_core.graph.build import GENERIC, tokens
-from fr_core.sampling import hints
-from fr_core.types import ArgSource, CallResult, ToolSpec
+from fr_core.types import ArgSource, ToolSpec
 
-__all__ = ["OutputLeaf", "flow_links", "output_leaves", "sample_arguments", "corrupt_arguments", "call_failed"]
+__all__ = ["OutputLeaf", "flow_links", "output_leaves", "sample_arguments", "schema_value", "corrupt_arguments",
+           "call_failed"]
 
 _MAX_LEAVES = 200
-_MATH_CHAIN = frozenset({"a", "b", "number", "value", "part", "whole"})  # operands a result may feed
 _NONE_WORDS = (None, "None", "none", "")
 
 
@@ -93,15 +94,17 @@ def _type_fits(value: Any, schema: dict[str, Any]) -> bool:
     return want is None
 
 
-def _matching_leaves(history: Sequence[OutputLeaf], owner: str, param: str, schema: dict[str, Any],
-                     cands: list[Any], exact: bool,
+def _matching_leaves(history: Sequence[OutputLeaf], param: str, schema: dict[str, Any], cands: list[Any],
+                     hint: ArgumentHint,
                      linked: frozenset[tuple[str, str]] = frozenset()) -> list[tuple[OutputLeaf, Any]]:
     """Leaves that fit ``param``: a value the state accepts (best with a similar name), or, when the state
-    offers nothing, a similar name and the right type (a math ``result`` feeds any number). ``exact``: only
-    a leaf of the very same name counts (for parameters whose values obey rules an output may break).
+    offers nothing, a similar name and the right type (or a number from a field the hint's ``chain`` names:
+    a computed result feeds an operand). For a fresh parameter only a leaf of the very same name counts (its
+    values obey rules an output may break); free text never comes from an output.
     A leaf from a ``(tool, field)`` in ``linked`` (the graph's data-flow edges into this parameter) ranks
     first, still only with a value the state accepts (``get_nearest_airport_by_city`` → ``travel_from``)."""
-    if not history or (param in hints._TEXT_KINDS and param not in ("keyword", "pattern")):
+    exact = hint.fresh
+    if not history or hint.text:
         return []
     if schema.get("type") == "boolean":
         return []
@@ -125,8 +128,7 @@ def _matching_leaves(history: Sequence[OutputLeaf], owner: str, param: str, sche
             if score == 1 and not (isinstance(v, str) and len(v) >= 4):
                 continue  # a number that happens to be a valid id (a priority 2 as ticket 2) is no data flow
         else:
-            numeric_chain = (owner == "MathAPI" and leaf.key == "result" and param in _MATH_CHAIN
-                             and isinstance(v, (int, float)))
+            numeric_chain = leaf.key in hint.chain and isinstance(v, (int, float))
             if numeric_chain:
                 if not 0 < v < 1e6 or is_array:
                     continue
@@ -153,14 +155,16 @@ def flow_links(graph: Any, tool: str) -> dict[str, frozenset[tuple[str, str]]]:
     return {p: frozenset(x) for p, x in out.items()}
 
 
-def _schema_value(schema: dict[str, Any], param: str, rng: random.Random, tool: str) -> tuple[Any, str]:
+def schema_value(env: Environment, schema: dict[str, Any], param: str, rng: random.Random,
+                 tool: str) -> tuple[Any, str]:
+    """A value from the schema alone (enum, default, free text, a typed draw) and how it was made."""
     if schema.get("enum"):
         return rng.choice(list(schema["enum"])), "enum"
     if schema.get("default") not in _NONE_WORDS and "default" in schema:
         return schema["default"], "default"
     typ = schema.get("type", "string")
     if typ == "string":
-        text = hints.free_text(param, rng, tool)
+        text = env.free_text(tool, param, rng)
         return (text, "free text") if text else (f"{param}_{rng.randint(1, 99)}", "type string")
     if typ == "integer":
         return rng.randint(1, 10), "type integer"
@@ -169,18 +173,11 @@ def _schema_value(schema: dict[str, Any], param: str, rng: random.Random, tool: 
     if typ == "boolean":
         return rng.random() < 0.5, "type boolean"
     if typ == "array":
-        item, how = _schema_value(schema.get("items") or {"type": "string"}, param, rng, tool)
+        item, how = schema_value(env, schema.get("items") or {"type": "string"}, param, rng, tool)
         return [item], how
     if typ == "object":
         return {}, "type object"
     return None, "no type"
-
-
-def _instance(env: Environment, owner: str) -> Any:
-    try:
-        return env.instance(owner)  # type: ignore[attr-defined]
-    except (AttributeError, KeyError):
-        return None
 
 
 def sample_arguments(
@@ -201,8 +198,6 @@ def sample_arguments(
     meaningful value exists; never with a made-up placeholder. ``links``: per parameter, the ``(tool, field)``
     outputs the graph says feed it (see :func:`flow_links`).
     """
-    owner = spec.owner
-    instance = _instance(env, owner)
     required = set(spec.required)
     args: dict[str, Any] = {}
     sources: dict[str, ArgSource] = {}
@@ -210,14 +205,15 @@ def sample_arguments(
     for param in ordered:
         schema = spec.properties[param] or {}
         cands = env.candidates(spec.name, param)
-        fresh = hints.has_fresh(owner, spec.name, param)
-        new_only = (owner, spec.name, param) in hints.NEW_ONLY
-        fits = [] if new_only else _matching_leaves(history, owner, param, schema, cands, exact=fresh,
-                                                     linked=(links or {}).get(param, frozenset()))
-        if new_only:
+        hint = env.argument_hint(spec.name, param)
+        fresh = hint.fresh
+        fits = [] if hint.new_only else _matching_leaves(history, param, schema, cands, hint,
+                                                          linked=(links or {}).get(param, frozenset()))
+        if hint.new_only:
             cands = []
         if param not in required:
-            has_value = cands or fits or fresh or schema.get("enum") or hints.free_text(param, random.Random(0), spec.name)
+            has_value = (cands or fits or fresh or schema.get("enum")
+                         or env.free_text(spec.name, param, random.Random(0)) is not None)
             empty_default = schema.get("default") in _NONE_WORDS
             if not has_value or not ((empty_default and (cands or fits)) or rng.random() < 0.5):
                 continue
@@ -225,9 +221,8 @@ def sample_arguments(
             leaf, value = fits[rng.randrange(len(fits))]
             src = ArgSource(param, value, "output", f"{leaf.tool} → {leaf.path or leaf.key}",
                             from_call=(leaf.round, leaf.step))
-        elif fresh and (not cands or (owner, spec.name, param) in hints.PREFER_FRESH):
-            ctx = hints.HintContext(env, spec.name, param, schema, args, rng, instance)
-            value = hints.fresh_value(owner, ctx)
+        elif fresh and (not cands or hint.prefer_fresh):
+            value = env.fresh_value(spec.name, param, args, rng)
             if value in cands:
                 src = ArgSource(param, value, "state", "the value the state holds for this call")
             else:
@@ -236,70 +231,37 @@ def sample_arguments(
             value = cands[rng.randrange(len(cands))]
             src = ArgSource(param, value, "state", f"one of {len(cands)} values the state offers")
         else:
-            value, how = _schema_value(schema, param, rng, spec.name)
-            kind = "random" if how == "free text" else "schema"
-            src = ArgSource(param, value, kind, how)
+            value, how = schema_value(env, schema, param, rng, spec.name)
+            src = ArgSource(param, value, "random" if how == "free text" else "schema", how)
         args[param] = value
         sources[param] = src
-    _fix_pair(env, spec, instance, args, sources, rng)
+    _fix_pairs(env, spec, args, sources, rng)
     _keep_distinct(env, spec, args, sources, rng)
     return args, tuple(sources[p] for p in args)
 
 
-def _fix_pair(env: Environment, spec: ToolSpec, instance: Any, args: dict[str, Any],
-              sources: dict[str, ArgSource], rng: random.Random) -> None:
-    """Make two arguments that only work together agree (a served route, a known distance, a unit pair)."""
-    pair = hints.PAIRS.get((spec.owner, spec.name))
-    if pair is None:
-        _state_pair(env, spec, args, sources, rng)
-        return
-    if instance is None:
-        return
-    first, second = pair[0], pair[1]
-    if first not in args or second not in args:
-        return
-
-    def options(param: str) -> list[Any]:
-        return env.candidates(spec.name, param) or _pool_of(spec.owner, spec.name, param)
-
-    valid = hints.valid_pairs(env, spec.owner, spec.name, instance, options(first), options(second))
-    if not valid or (args[first], args[second]) in valid:
-        return
-    partners = [b for a, b in valid if a == args[first]]
-    if partners:
-        value = partners[rng.randrange(len(partners))]
-        args[second] = value
-        sources[second] = ArgSource(second, value, "state", f"one of {len(partners)} values that go with "
-                                                             f"{first}={args[first]!r}")
-        return
-    partners = [a for a, b in valid if b == args[second]]
-    if partners and sources[second].kind == "output":
-        value = partners[rng.randrange(len(partners))]
-        args[first] = value
-        sources[first] = ArgSource(first, value, "state", f"one of {len(partners)} values that go with "
-                                                           f"{second}={args[second]!r}")
-        return
-    a, b = valid[rng.randrange(len(valid))]
-    args[first], args[second] = a, b
-    detail = f"one of {len(valid)} ({first}, {second}) pairs the tool serves"
-    sources[first] = ArgSource(first, a, "state", detail)
-    sources[second] = ArgSource(second, b, "state", detail)
-
-
-def _state_pair(env: Environment, spec: ToolSpec, args: dict[str, Any], sources: dict[str, ArgSource],
-                rng: random.Random) -> None:
-    """Pairs the environment's state declares (``env.pairs``: a username and its password): the second argument
-    follows the first, or both are drawn together when the first has no partner."""
-    for first, second, valid in getattr(env, "pairs", lambda tool: [])(spec.name):
+def _fix_pairs(env: Environment, spec: ToolSpec, args: dict[str, Any], sources: dict[str, ArgSource],
+               rng: random.Random) -> None:
+    """Make two arguments that only work together agree (``env.pairs``: a served route, a username and its
+    password): the second follows the first; or, when the second came from an output, the first follows it;
+    else both are drawn together."""
+    for first, second, valid in env.pairs(spec.name):
         if first not in args or second not in args or not valid or (args[first], args[second]) in valid:
             continue
         partners = [b for a, b in valid if a == args[first]]
         if partners:
             args[second] = partners[rng.randrange(len(partners))]
-            sources[second] = ArgSource(second, args[second], "state", f"the value that goes with {first}={args[first]!r}")
+            sources[second] = ArgSource(second, args[second], "state", f"one of {len(partners)} values that go "
+                                                                       f"with {first}={args[first]!r}")
+            continue
+        partners = [a for a, b in valid if b == args[second]]
+        if partners and sources[second].kind == "output":
+            args[first] = partners[rng.randrange(len(partners))]
+            sources[first] = ArgSource(first, args[first], "state", f"one of {len(partners)} values that go "
+                                                                    f"with {second}={args[second]!r}")
             continue
         args[first], args[second] = valid[rng.randrange(len(valid))]
-        detail = f"one of {len(valid)} ({first}, {second}) pairs the state holds"
+        detail = f"one of {len(valid)} ({first}, {second}) pairs the tool serves"
         sources[first] = ArgSource(first, args[first], "state", detail)
         sources[second] = ArgSource(second, args[second], "state", detail)
 
@@ -307,23 +269,14 @@ def _state_pair(env: Environment, spec: ToolSpec, args: dict[str, Any], sources:
 def _keep_distinct(env: Environment, spec: ToolSpec, args: dict[str, Any], sources: dict[str, ArgSource],
                    rng: random.Random) -> None:
     """Two arguments that must differ (``cp x x`` copies a folder into itself and makes the tree cyclic)."""
-    pair = hints.DISTINCT.get((spec.owner, spec.name))
-    if pair is None or pair[0] not in args or args.get(pair[0]) != args.get(pair[1]):
-        return
-    others = [c for c in env.candidates(spec.name, pair[1]) if c != args[pair[0]]]
-    if others:
-        value = others[rng.randrange(len(others))]
-        args[pair[1]] = value
-        sources[pair[1]] = ArgSource(pair[1], value, "state", f"one of {len(others)} values ≠ {pair[0]}")
-
-
-def _pool_of(owner: str, tool: str, param: str) -> list[Any]:
-    """The vocabulary a fresh-value rule draws from (units), for finding valid pairs."""
-    if owner == "MathAPI" and tool == "si_unit_conversion":
-        return list(hints.UNITS_SI)
-    if owner == "MathAPI" and tool == "imperial_si_conversion":
-        return list(hints.UNITS_IMPERIAL)
-    return []
+    for first, second in env.distinct(spec.name):
+        if first not in args or args.get(first) != args.get(second):
+            continue
+        others = [c for c in env.candidates(spec.name, second) if c != args[first]]
+        if others:
+            value = others[rng.randrange(len(others))]
+            args[second] = value
+            sources[second] = ArgSource(second, value, "state", f"one of {len(others)} values ≠ {first}")
 
 
 # -- deliberate errors -----------------------------------------------------------------------------------------
@@ -355,7 +308,7 @@ def _wrong_value(value: Any, cands: list[Any], rng: random.Random) -> Any:
         elif value.isupper():
             wrong = value[:-1] + rng.choice("QXZ")
         else:
-            wrong = rng.choice(hints.NAMES + tuple(hints.DIR_NAMES))
+            wrong = rng.choice(NAMES + DIR_NAMES)
         if wrong != value and wrong not in taken:
             return wrong
     return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import re
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ import networkx as nx
 
 from fr_core.envs.base import Environment
 from fr_core.errors import ConfigError, SamplingError
-from fr_core.graph import blocked_reason, distances_to, legal_tools, missing_prerequisites
+from fr_core.graph import blocked_reason, distances_to, is_legal, legal_tools, missing_prerequisites
 from fr_core.graph.model import condition_holds
 from fr_core.graph.build import error_gist
 from fr_core.sampling.choose import choose_next_tool, choose_random_tool
@@ -30,6 +31,7 @@ from fr_core.sampling.params import (
     flow_links,
     output_leaves,
     sample_arguments,
+    schema_value,
 )
 from fr_core.sampling.targets import Coverage, pick_target
 from fr_core.types import ArgSource, StepResult, ToolCall, TracedCall, Turn
@@ -123,7 +125,9 @@ def _short(value: Any) -> Any:
     return value if len(text) <= 160 else text[:157] + "..."
 
 
-def state_diff(before: Any, after: Any, path: str = "", out: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+def state_diff(
+    before: Any, after: Any, path: str = "", out: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
     """A compact JSON diff: ``{"op": add|remove|change, "path": "a.b", "before": ..., "after": ...}`` (≤ 20 ops).
 
     >>> state_diff({"cwd": "/a", "n": 1}, {"cwd": "/a/b", "n": 1})
@@ -233,8 +237,13 @@ def _settle(env: Environment, graph: nx.DiGraph, spec: Any, args: dict[str, Any]
         return args, sources
     for _, x, data in sorted(graph.out_edges(spec.name, data=True), key=lambda e: e[1]):
         cond = data.get("condition")
-        if (not data.get("hard") or dist.get(x) != distance - 1 or not cond or cond.get("type") not in ("equals", "truthy")
-                or condition_holds(cond, x, env)):
+        if (
+            not data.get("hard")
+            or dist.get(x) != distance - 1
+            or not cond
+            or cond.get("type") not in ("equals", "truthy")
+            or condition_holds(cond, x, env)
+        ):
             continue
         for param in spec.properties:
             options = env.candidates(spec.name, param)
@@ -253,6 +262,64 @@ def _settle(env: Environment, graph: nx.DiGraph, spec: Any, args: dict[str, Any]
                                                                    f"meet {x}'s condition (tried on a copy)")
                 args = {**args, param: value}
                 return args, tuple(by_name[p] for p in args)
+    return args, sources
+
+
+def _uncertain(node: Mapping[str, Any]) -> bool:
+    """The probes saw the tool refuse some of the values the state offers (``picky``), or fail in some states and
+    work in others: its call is tried on a copy first."""
+    return bool(node.get("picky") or (node.get("probe_failures") and node.get("probe_successes")))
+
+
+def _refuses_all(env: Environment, graph: nx.DiGraph, spec: Any) -> str | None:
+    """Why a target the probes saw ``picky`` cannot work now: on a copy it refused every value the state offers (a
+    fine when nothing is owed), with an error about those values that no tool is seen clearing. Only a target
+    callable now is tried; its draws use an rng of their own (seeded by the tool's name), so the round's other draws
+    stay as they were."""
+    if not graph.nodes[spec.name].get("picky") or not is_legal(graph, spec.name, frozenset(), env):
+        return None
+    rng = random.Random(spec.name)
+    args, sources = sample_arguments(env, spec, (), rng)
+    args, sources = _check_first(env, spec, args, sources, rng)
+    result = env.copy().execute(ToolCall(spec.name, args))
+    if not call_failed(result) or not _names_an_argument(result.to_text(), args):
+        return None  # it works, or what stops it is a state obstacle (an engine to start): a turn toward it
+    gist = error_gist(result)
+    if any(gist in (data.get("clears") or ()) for _, _, data in graph.in_edges(spec.name, data=True)):
+        return None  # a tool clears this error: a recovery turn, not a dead end
+    return f"on a copy {spec.name} refused every value the state offers ({gist})"
+
+
+def _names_an_argument(error: str, args: Mapping[str, Any]) -> bool:
+    """The error is about the call's own values: it names one of them ("1.5 is not between 0 and the 0.00 owed")."""
+    return any(re.search(rf"(?<![\w.]){re.escape(str(v))}(?![\w]|\.\d)", error)
+               for v in args.values() if isinstance(v, (str, int, float)) and not isinstance(v, bool) and str(v))
+
+
+def _check_first(env: Environment, spec: Any, args: dict[str, Any], sources: tuple[ArgSource, ...],
+                 rng: random.Random) -> tuple[dict[str, Any], tuple[ArgSource, ...]]:
+    """For a tool the graph's probes found :func:`_uncertain`: try the call on a private copy, and when it fails,
+    the other values the state offers for one argument at a time (a loan of the member signed in, a book with a
+    copy left); keep the first that works."""
+    if not call_failed(env.copy().execute(ToolCall(spec.name, args))):
+        return args, sources
+    for src in sorted(sources, key=lambda x: x.name):
+        if src.kind not in ("state", "output", "schema"):
+            continue
+        options = [v for v in env.candidates(spec.name, src.name) if v != args[src.name]]
+        rng.shuffle(options)
+        options = options[:SETTLE_OPTIONS]
+        schema = spec.properties.get(src.name) or {}
+        if schema.get("type") in ("number", "integer"):  # an amount the state does not hold: a few typed draws
+            options += [schema_value(env, schema, src.name, rng, spec.name)[0] for _ in range(3)]
+        for value in options:
+            trial = {**args, src.name: value}
+            if not call_failed(env.copy().execute(ToolCall(spec.name, trial))):
+                by_name = {s.name: s for s in sources}
+                why = f"a value {spec.name} accepts (tried on a copy; {args[src.name]!r} was refused)"
+                held = value in env.candidates(spec.name, src.name)
+                by_name[src.name] = ArgSource(src.name, value, "state" if held else "schema", why)
+                return trial, tuple(by_name[p] for p in trial)
     return args, sources
 
 
@@ -346,7 +413,11 @@ def sample_turn(
             reason = f"call of step {failed_step} again, as it was, after the recovery at step {step - 1}"
         elif retry_tool is not None:
             tool, failed_step = retry_tool
-            rule, reason, distance = "retry", f"retry of the failed call at step {failed_step} with other arguments", dist.get(tool)
+            rule, reason, distance = (
+                "retry",
+                f"retry of the failed call at step {failed_step} with other arguments",
+                dist.get(tool),
+            )
         else:
             failed_step = None
             if policy == "directed":
@@ -376,6 +447,8 @@ def sample_turn(
                 args, sources = _apply_enabling(spec, args, sources, enabling, then)
             if rule == "toward":
                 args, sources = _settle(env, graph, spec, args, sources, dist, distance, rng)
+            if not deliberate and _uncertain(graph.nodes[tool]):
+                args, sources = _check_first(env, spec, args, sources, rng)
         retried, recovered = again, recover
         retry_tool = again = recover = None
         detail = ""
@@ -437,7 +510,8 @@ def round_target(graph: nx.DiGraph, env: Environment, called: Iterable[str], lea
                  last_tool: str | None = None) -> tuple[str, str] | None:
     """A round's target and why, by ``strategy`` (:func:`~fr_core.sampling.targets.pick_target`), among the tools
     reachable from the current state within ``max_hops`` (``distances``: tool → :func:`distances_to` of it) and
-    not blocked in it (a closed market blocks a withdrawal); ``None`` when no tool is reachable."""
+    not blocked in it (a closed market blocks a withdrawal) nor refusing every value the state offers
+    (:func:`_refuses_all`); ``None`` when no tool is reachable."""
     legal = legal_tools(graph, set(called), env)
     reachable = {t: h for t, dist in distances.items()
                  if (h := _reach(dist, legal, t)) is not None and (max_hops is None or h <= max_hops)}
@@ -449,7 +523,12 @@ def round_target(graph: nx.DiGraph, env: Environment, called: Iterable[str], lea
         produced = {leaf.tool for leaf in leaves}
         fed = {t: sum(any(u in produced for u, _ in links) for links in flow_links(graph, t).values())
                for t in reachable}
-    return pick_target(strategy, reachable, rng, coverage=coverage, last_tool=last_tool, fed=fed)
+    specs = {s.name: s for s in env.tools()}
+    while True:  # a target that refuses every value the state offers now (nothing owed to pay) is picked again
+        picked = pick_target(strategy, reachable, rng, coverage=coverage, last_tool=last_tool, fed=fed)
+        if picked is None or len(reachable) == 1 or not _refuses_all(env, graph, specs[picked[0]]):
+            return picked
+        del reachable[picked[0]]
 
 
 def sample_episode(
@@ -464,8 +543,8 @@ def sample_episode(
 
     Settings come from ``config`` with keyword ``overrides`` (``rounds=3, calls=4, seed=7, strategy="coverage",
     policy="random", error_share=0.1`` ...), validated by :class:`SamplerConfig`. Each round's target is picked
-    by the strategy among tools reachable from the current state and not blocked in it; ``coverage`` (shared across episodes if
-    given) is updated in place. Raises :class:`SamplingError` listing the failures when no call succeeded
+    by the strategy among tools reachable from the current state and not blocked in it; ``coverage`` (shared across
+    episodes if given) is updated in place. Raises :class:`SamplingError` listing the failures when no call succeeded
     (its ``trace`` attribute keeps the episode's trace).
     """
     try:

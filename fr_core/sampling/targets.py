@@ -17,8 +17,9 @@ __all__ = ["Coverage", "pick_target"]
 @dataclass
 class Coverage:
     """Counts across turns (and episodes, when shared): executed calls per tool (a tool is *sampled* once it
-    ran, whatever it answered), successful consecutive tool pairs, and turns whose target was missed. The one mutable accumulator of the sampler; pass the same object to
-    several :func:`~fr_core.sampling.sample_episode` calls to cover a whole graph."""
+    ran, whatever it answered), successful consecutive tool pairs, and turns whose target was missed. The one
+    mutable accumulator of the sampler; pass the same object to several :func:`~fr_core.sampling.sample_episode`
+    calls to cover a whole graph."""
 
     tools: Counter = field(default_factory=Counter)
     pairs: Counter = field(default_factory=Counter)

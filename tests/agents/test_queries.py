@@ -13,7 +13,7 @@ from fr_core.agents.phrasebook import phrasings
 from fr_core.analysis import distinct_n, longest_flow_chain, self_bleu
 from fr_core.analysis.views import view_turns
 from fr_core.envs import BFCL_CLASSES, make_env
-from fr_core.envs.states import generate_initial_config
+from fr_core.envs.bfcl.states import generate_initial_config
 from fr_core.graph import bfcl_graph
 from fr_core.pipeline import generate_sample
 from fr_core.sampling import pick_target, sample_episode

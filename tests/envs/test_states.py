@@ -9,7 +9,7 @@ from importlib import resources
 import pytest
 
 from fr_core.envs.bfcl import BFCL_CLASSES, make_bfcl_env
-from fr_core.envs.states import SIZES, STATE_CLASSES, generate_initial_config, generate_state
+from fr_core.envs.bfcl.states import SIZES, STATE_CLASSES, generate_initial_config, generate_state
 from fr_core.errors import ConfigError
 from fr_core.types import ToolCall
 

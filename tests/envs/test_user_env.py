@@ -191,7 +191,7 @@ def test_a_mapping_in_the_state_offers_names_and_keeps_their_values_paired():
     env = make_env(NOTES, initial_config={"users": {"carol": "pw1", "dave": "pw2", "erin": "pw3"}})
     assert env.candidates("login", "username") == ["carol", "dave", "erin"]
     assert env.candidates("login", "password") == ["pw1", "pw2", "pw3"]
-    assert env.pairs("login") == [("username", "password", [("carol", "pw1"), ("dave", "pw2"), ("erin", "pw3")])]
+    assert env.pairs("login") == [("username", "password", (("carol", "pw1"), ("dave", "pw2"), ("erin", "pw3")))]
     assert env.candidates("create_note", "title") == [] and env.pairs("create_note") == []
     spec = next(s for s in env.tools() if s.name == "login")
     for seed in range(30):
@@ -417,7 +417,7 @@ def test_make_env_dispatches_and_explains_bad_specs(tmp_path):
 
 
 def test_make_env_generates_bfcl_states_when_none_is_given():
-    pytest.importorskip("fr_core.envs.states")
+    pytest.importorskip("fr_core.envs.bfcl.states")
     a = make_env("TwitterAPI+TicketAPI", seed=5)
     b = make_env("TwitterAPI+TicketAPI", seed=5)
     assert a.state() == b.state()

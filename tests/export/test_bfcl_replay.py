@@ -9,12 +9,13 @@ import uuid
 import pytest
 
 from fr_core.envs.base import ObjectEnvironment
-from fr_core.envs.bfcl import _specs_cached, _state_views
+from fr_core.envs.bfcl import bfcl_knowledge
+from fr_core.envs.bfcl.classes import _specs_cached
 from fr_core.export import answers_path, export_run
 from fr_core.pipeline.config import RunConfig
 from fr_core.pipeline.runner import run_batch
 from fr_core.store import Store
-from fr_core.synthesis.flow import turn_flow
+from fr_core.sampling.flow import turn_flow
 
 multi_turn_utils = pytest.importorskip("bfcl_eval.eval_checker.multi_turn_eval.multi_turn_utils")
 
@@ -48,5 +49,5 @@ def test_bfcl_executor_reproduces_results_and_states(tmp_path) -> None:
             assert results == recorded[: len(ours)], strings
             env = ObjectEnvironment("+".join(q["involved_classes"]), instances,
                                     [s for c in q["involved_classes"] for s in _specs_cached(c)],
-                                    state_views=_state_views())
+                                    knowledge={c: bfcl_knowledge(c) for c in q["involved_classes"]})
             assert env.state() == record.state_after

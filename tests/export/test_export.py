@@ -18,7 +18,7 @@ from fr_core.llm.parsing import parse_python_calls
 from fr_core.pipeline.config import RunConfig
 from fr_core.pipeline.runner import run_batch
 from fr_core.store import Store
-from fr_core.synthesis.flow import turn_flow
+from fr_core.sampling.flow import turn_flow
 
 SECRET = "sk-test-THISMUSTNEVERLEAK0123456789"
 

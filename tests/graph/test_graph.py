@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from fr_core.cli import app
 from fr_core.envs import make_bfcl_env
-from fr_core.envs.states import generate_state
+from fr_core.envs.bfcl.states import generate_state
 from fr_core.errors import GraphError
 from fr_core.graph import (
     apply_overlay,

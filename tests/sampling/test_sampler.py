@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from fr_core.envs import BFCL_CLASSES
 from fr_core.envs.factory import make_env
+from fr_core.envs.knowledge import KnowledgeHooks
 from fr_core.errors import ConfigError, SamplingError
 from fr_core.graph import bfcl_graph
 from fr_core.graph.check import class_combinations
@@ -248,7 +249,7 @@ def test_broken_tool_is_never_a_target():
         assert all(t.target != tool for t in ep.trace.turns)
 
 
-class _Broken:
+class _Broken(KnowledgeHooks):
     """An environment whose every tool fails."""
 
     name = "broken"
@@ -268,8 +269,8 @@ class _Broken:
     def state(self):
         return {}
 
-    def candidates(self, tool, param):
-        return []
+    def _knowing(self, tool):
+        return None  # an environment that knows nothing about its arguments
 
     def copy(self):
         return self
@@ -333,10 +334,10 @@ NOTES = Path(__file__).resolve().parents[2] / "data" / "tools" / "notes_app.py"
 def test_user_environment_episode():
     """The notes app starts logged out with no notes: its graph (probed also behind the login) puts login before
     every note tool and create_note before read/delete, and the sampler logs in with a real name and password."""
-    from fr_core.sampling.commands import graph_for
+    from fr_core.graph import spec_graph
 
     spec = f"{NOTES}:NotesApp"
-    g = graph_for(spec, make_env(spec, seed=0))
+    g = spec_graph(spec).output
     assert {u for u, _, d in g.in_edges("read_note", data=True) if d["hard"]} == {"login", "create_note"}
     assert not g.has_edge("logout", "delete_note")  # back to "not logged in" is no progress
     traces = sample_episodes(lambda s: make_env(spec, seed=s), g, 50, rounds=3, calls=4)

@@ -47,9 +47,11 @@ def show_errors(where: str = "") -> Iterator[None]:
         st.error(f"{where}: {exc}" if where else str(exc))
 
 
-def class_picker(key: str, *, default: tuple[str, ...] = ("GorillaFileSystem",), label: str = "Environment classes",
+def class_picker(key: str, *, default: tuple[str, ...] = (), label: str = "Environment classes",
                  container: Any = st) -> tuple[str, ...]:
-    """A multiselect of the BFCL classes; returns the chosen names in BFCL order (never empty)."""
+    """A multiselect of the BFCL classes; returns the chosen names in BFCL order (never empty: ``default``, or
+    else the first class)."""
+    default = default or tuple(BFCL_CLASSES)[:1]
     if key not in st.session_state:
         st.session_state[key] = list(default)
     chosen = container.multiselect(label, list(BFCL_CLASSES), key=key,

@@ -9,7 +9,7 @@ import streamlit as st
 
 from fr_core.envs import make_env
 from fr_core.envs.base import Environment
-from fr_core.envs.states import generate_initial_config
+from fr_core.envs.bfcl.states import generate_initial_config
 
 __all__ = ["initial_config", "fresh_env"]
 

@@ -14,17 +14,20 @@ from fr_core.agents import AgentSet
 from fr_core.envs import make_env
 from fr_core.envs.base import Environment
 from fr_core.errors import SamplingError
-from fr_core.refine import Verdict, refine, validate
+from fr_core.pipeline import Conversation, RoundOutcome, RoundSettings, run_round
+from fr_core.refine import Verdict, validate
 from fr_core.refine.validate import ground_truth
-from fr_core.synthesis import abstract_tool, check_leak, turn_flow, write_easy_query, write_query
-from fr_core.types import AdvancedTool, LeakCheck, Query, RefineOutcome, StepResult, ToolCall, Trajectory, Turn
+from fr_core.synthesis import turn_flow
+from fr_core.types import (AdvancedTool, LeakCheck, Query, RefineOutcome, StepResult, ToolCall, Trajectory, Turn,
+                           TurnRecord)
 
 __all__ = ["TurnRun", "run_phases", "revalidate", "start_env_for"]
 
 
 @dataclass
 class TurnRun:
-    """A sampled turn and what Phases II and III made of it (step results with their traces)."""
+    """A sampled turn and what Phases II and III made of it: the :func:`~fr_core.pipeline.run_round` result, its
+    parts shown as step results (output and trace)."""
 
     classes: tuple[str, ...]
     seed: int
@@ -32,12 +35,36 @@ class TurnRun:
     turn: Turn
     start: Environment  # the environment before the turn's calls (never mutated)
     graph: nx.DiGraph
-    adv: StepResult[AdvancedTool]
-    hard: StepResult[Query]
-    easy: StepResult[Query]
-    leak: LeakCheck
-    outcome: StepResult[RefineOutcome] | None
+    result: StepResult[RoundOutcome]
     label: str = ""
+
+    @property
+    def _record(self) -> TurnRecord:
+        record = self.result.output.record
+        assert record is not None  # run_round always keeps a record of a given turn
+        return record
+
+    @property
+    def adv(self) -> StepResult[AdvancedTool]:
+        return StepResult(self._record.adv_tool, self.result.trace.get("abstraction"))
+
+    @property
+    def hard(self) -> StepResult[Query]:
+        return StepResult(self._record.hard_query, self.result.trace.get("query"))
+
+    @property
+    def easy(self) -> StepResult[Query]:
+        return StepResult(self._record.easy_query, self.result.trace.get("easy_query"))
+
+    @property
+    def leak(self) -> LeakCheck:
+        assert self._record.leak is not None
+        return self._record.leak
+
+    @property
+    def outcome(self) -> StepResult[RefineOutcome] | None:
+        refined = self._record.outcome
+        return None if refined is None else StepResult(refined, self.result.trace.get("refine"))
 
     @property
     def truth(self) -> tuple[ToolCall, ...]:
@@ -51,20 +78,14 @@ class TurnRun:
 
 def run_phases(classes: tuple[str, ...], seed: int, turn: Turn, start: Environment, graph: nx.DiGraph,
                agents: AgentSet, *, k_max: int = 3, noise: float = 0.5, round_index: int = 0) -> TurnRun:
-    """``T_adv``, hard and easy queries, leak check, then the refine loop (skipped when the hard query leaks)."""
+    """Phases II–III for a turn sampled from ``start``: :func:`~fr_core.pipeline.run_round` with that turn
+    (abstraction, hard query rewritten while it leaks, easy query, refine loop, answer)."""
     if not turn_flow(turn, round_index):
         raise SamplingError(f"the sampled turn has no successful call ({turn.end_reason}); pick another target "
                             "or seed")
-    tools = tuple(start.tools())
-    adv = abstract_tool(turn, agents.tooling, tools, graph, round_index)
-    hard = write_query(adv.output, agents.querying, noise, seed, tools=tools)
-    easy = write_easy_query(adv.output, agents.querying, seed, tools=tools)
-    leak = check_leak(hard.output, tools, adv.output)
-    outcome = None
-    if leak.ok:
-        outcome = refine(hard.output, tools, adv.output, turn, start, agents, k_max, graph=graph,
-                         round_index=round_index, seed=seed)
-    return TurnRun(classes, seed, round_index, turn, start, graph, adv, hard, easy, leak, outcome)
+    result = run_round(start.copy(), graph, agents, Conversation(), round_index,
+                       settings=RoundSettings(k_max=k_max, noise=noise), seed=seed, turn=turn)
+    return TurnRun(classes, seed, round_index, turn, start, graph, result)
 
 
 def revalidate(calls: Sequence[ToolCall], start: Environment, turn: Turn, round_index: int) -> Verdict:

@@ -61,7 +61,9 @@ def build(
 
 @graph_app.command("check")
 def check(
-    category: str = typer.Option("base", help="BFCL v3 multi-turn category: base, miss_func, miss_param, long_context."),
+    category: str = typer.Option(
+        "base", help="BFCL v3 multi-turn category: base, miss_func, miss_param, long_context."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
     show_misses: int = typer.Option(0, help="Also list this many missed pairs and illegal calls."),
 ) -> None:

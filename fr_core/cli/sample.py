@@ -5,29 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import networkx as nx
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from fr_core.envs.base import Environment
 from fr_core.errors import FrError
 from fr_core.sampling.config import SamplerConfig
 from fr_core.sampling.sampler import EpisodeTrace, sample_episode
 
-__all__ = ["sample_command", "graph_for", "render_episode"]
-
-
-def graph_for(spec: str, env: Environment) -> nx.DiGraph:
-    """G for an environment spec: the cached BFCL graph for BFCL classes, else built from the env's own tools
-    (name flow plus execution probes on a copy, so ``env`` itself is untouched)."""
-    from fr_core.envs import BFCL_CLASSES
-    from fr_core.graph import bfcl_graph, build_graph
-
-    names = [n.strip() for n in spec.split("+")]
-    if all(n in BFCL_CLASSES for n in names):
-        return bfcl_graph(names).output
-    return build_graph(env.tools(), probe_envs=[env.copy()]).output
+__all__ = ["sample_command", "render_episode"]
 
 
 def _args_text(step: Any) -> str:
@@ -44,7 +30,11 @@ def render_episode(trace: EpisodeTrace, console: Console) -> None:
     console.print(f"[bold]{trace.env}[/bold]  rounds={cfg.rounds} calls={cfg.calls} seed={cfg.seed} "
                   f"strategy={cfg.strategy} policy={cfg.policy} error_share={cfg.error_share}")
     for turn in trace.turns:
-        status = "[green]reached[/green]" if any(s.ok and s.tool == turn.target for s in turn.steps) else "[yellow]not reached[/yellow]"
+        status = (
+            "[green]reached[/green]"
+            if any(s.ok and s.tool == turn.target for s in turn.steps)
+            else "[yellow]not reached[/yellow]"
+        )
         table = Table(title=f"Round {turn.round}: target [bold]{turn.target}[/bold] ({turn.target_reason}) — {status}",
                       show_lines=True, title_justify="left")
         table.add_column("#", justify="right")
@@ -71,20 +61,23 @@ def sample_command(
     rounds: int = typer.Option(3, help="N: rounds (user turns)."),
     calls: int = typer.Option(4, help="M: calls per round."),
     seed: int = typer.Option(0, help="Seed of the state and of every choice."),
-    strategy: str = typer.Option("flow", help="Target strategy: flow (tools that can take earlier outputs), uniform, deep or coverage."),
+    strategy: str = typer.Option(
+        "flow", help="Target strategy: flow (tools that can take earlier outputs), uniform, deep or coverage."
+    ),
     policy: str = typer.Option("directed", help="directed (Eq. 2) or random (baseline walk)."),
     error_share: float = typer.Option(0.0, help="Share of calls made to fail on purpose (0–1)."),
     as_json: bool = typer.Option(False, "--json", help="Print the full trace as JSON."),
 ) -> None:
     """Sample one episode of N rounds × M calls with the directed sampler and show its trace."""
     from fr_core.envs.factory import make_env
+    from fr_core.graph import spec_graph
 
     console = Console()
     try:
         config = SamplerConfig(calls=calls, rounds=rounds, seed=seed, strategy=strategy, policy=policy,
                                error_share=error_share)
         environment = make_env(env, seed=seed)
-        graph = graph_for(env, environment)
+        graph = spec_graph(env).output
         trace = sample_episode(environment, graph, config).trace
     except FrError as exc:
         console.print(f"[red]error:[/red] {exc}")

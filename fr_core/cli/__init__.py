@@ -1,4 +1,5 @@
-"""The ``fr`` command line: environments, graph, sampling and batch generation."""
+"""The ``fr`` command line: environments, graph, sampling and batch generation. All typer code lives in this
+package: one module per command group, over library functions of the stages."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from fr_core.graph.commands import graph_app
-from fr_core.pipeline.commands import register as register_batch
-from fr_core.sampling.commands import sample_command
+from fr_core.cli.generate import register as register_batch
+from fr_core.cli.graph import graph_app
+from fr_core.cli.sample import sample_command
 
 
 app = typer.Typer(help="FunReason-MT Workbench: generate hard, verified multi-turn function-calling data.",
@@ -44,7 +45,7 @@ APP_OPTIONS = ("--server.address", "127.0.0.1", "--browser.serverAddress", "127.
 @app.command("app")
 def app_command(port: int = typer.Option(8501, min=1, max=65535, help="Port on 127.0.0.1.")) -> None:
     """Start the workbench on http://127.0.0.1:PORT (this machine only, usage statistics off), from any folder."""
-    script = Path(__file__).resolve().parents[1] / "workbench" / "app.py"
+    script = Path(__file__).resolve().parents[2] / "workbench" / "app.py"
     command = [sys.executable, "-m", "streamlit", "run", str(script), *APP_OPTIONS, "--server.port", str(port)]
     console.print(f"workbench on http://127.0.0.1:{port} (store: runs/workbench.db under {Path.cwd()}, or $FR_STORE)")
     os.execv(sys.executable, command)  # Streamlit takes over this process: Ctrl-C and signals reach it directly

@@ -26,22 +26,41 @@ def _fail(exc: FrError) -> None:
 
 
 def generate_command(
-    config: Path = typer.Option(Path("offline"), "--config", "-c",
-                                help="Run config (TOML); a bare name such as offline means data/configs/NAME.toml."),
-    samples: int = typer.Option(None, "--samples", "-n", min=1, max=MAX_SAMPLES,
-                                help="Samples in the run (default: the config's)."),
+    config: Path = typer.Option(
+        Path("offline"),
+        "--config",
+        "-c",
+        help="Run config (TOML); a bare name such as offline means data/configs/NAME.toml.",
+    ),
+    samples: int = typer.Option(
+        None, "--samples", "-n", min=1, max=MAX_SAMPLES, help="Samples in the run (default: the config's)."
+    ),
     db: Path = typer.Option(None, "--db", help="SQLite store (default runs/workbench.db under this folder)."),
     concurrency: int = typer.Option(None, "--concurrency", min=1, help="Samples in flight (default: the config's)."),
-    resume: str = typer.Option(None, "--resume", help="Continue a stored run: its config and seed, the missing samples."),
-    retry_failed: bool = typer.Option(False, "--retry-failed", help="With --resume: make the run's failed samples "
-                                      "again (those a reviewer edited are kept)."),
-    executor: str = typer.Option("local", "--executor", help="local (threads in this process) or ray (Ray tasks; "
-                                 "this process still writes the store). See docs/scale.md."),
-    ray_address: str = typer.Option(None, "--ray-address", help="Ray cluster to join (auto, or HOST:PORT); "
-                                    "default: a Ray runtime on this machine."),
-    sample_timeout: float = typer.Option(None, "--sample-timeout", min=0,
-                                         help="Seconds one sample may take before it is stored as failed and the "
-                                         "run goes on (default: the config's generate.sample_timeout_s; 0: no limit)."),
+    resume: str = typer.Option(
+        None, "--resume", help="Continue a stored run: its config and seed, the missing samples."
+    ),
+    retry_failed: bool = typer.Option(
+        False,
+        "--retry-failed",
+        help="With --resume: make the run's failed samples again (those a reviewer edited are kept).",
+    ),
+    executor: str = typer.Option(
+        "local",
+        "--executor",
+        help="local (threads in this process) or ray (Ray tasks; "
+        "this process still writes the store). See docs/scale.md.",
+    ),
+    ray_address: str = typer.Option(
+        None, "--ray-address", help="Ray cluster to join (auto, or HOST:PORT); default: a Ray runtime on this machine."
+    ),
+    sample_timeout: float = typer.Option(
+        None,
+        "--sample-timeout",
+        min=0,
+        help="Seconds one sample may take before it is stored as failed and the "
+        "run goes on (default: the config's generate.sample_timeout_s; 0: no limit).",
+    ),
 ) -> None:
     """Generate a batch of samples into the store; Ctrl-C stops cleanly and --resume RUN_ID continues."""
     from fr_core.pipeline.config import load_run_config
@@ -103,8 +122,22 @@ def runs_command(db: Path = typer.Option(None, "--db",
     except FrError as exc:
         _fail(exc)
     table = Table(title=f"Runs in {path}")
-    for name in ("run", "status", "samples", "accepted", "failed (transport)", "target reached", "failed calls", "query leaks (rewrites)",
-                 "refine passed at k=1,2,…", "not passed", "variants", "cost / accepted", "agents", "code"):
+    for name in (
+        "run",
+        "status",
+        "samples",
+        "accepted",
+        "failed (transport)",
+        "target reached",
+        "failed calls",
+        "query leaks (rewrites)",
+        "refine passed at k=1,2,…",
+        "not passed",
+        "variants",
+        "cost / accepted",
+        "agents",
+        "code",
+    ):
         table.add_column(name, overflow="fold")
     for s in stats:
         by_k = ", ".join(f"{k}: {_pct(n, s.refine_turns)}" for k, n in sorted(s.passed_at.items())) or "–"
@@ -121,7 +154,7 @@ def runs_command(db: Path = typer.Option(None, "--db",
 
 def register(app: typer.Typer) -> None:
     """Add ``generate``, ``runs`` and ``export`` to the ``fr`` command line."""
-    from fr_core.export.commands import export_command
+    from fr_core.cli.export import export_command
 
     app.command("generate")(generate_command)
     app.command("runs")(runs_command)

@@ -15,10 +15,12 @@ from importlib import resources
 from typing import Any
 
 from fr_core.envs.base import ObjectEnvironment
+from fr_core.envs.bfcl.knowledge import knowledge_for
+from fr_core.envs.knowledge import ClassKnowledge
 from fr_core.errors import ConfigError, EnvError
 from fr_core.types import ToolCall, ToolSpec  # noqa: F401  (ToolCall: doctest)
 
-__all__ = ["BFCL_CLASSES", "BFCLClass", "bfcl_tool_specs", "make_bfcl_env", "fs_state"]
+__all__ = ["BFCL_CLASSES", "BFCLClass", "bfcl_tool_specs", "make_bfcl_env", "fs_state", "bfcl_knowledge"]
 
 _SRC = "bfcl_eval.eval_checker.multi_turn_eval.func_source_code"
 
@@ -110,7 +112,9 @@ def bfcl_tool_specs(name: str) -> list[ToolSpec]:
 _FS_VIEW_BUDGET = 50_000  # nodes one state view may show
 
 
-def _walk_dir(directory: Any, ancestors: frozenset[int] = frozenset(), budget: list[int] | None = None) -> dict[str, Any]:
+def _walk_dir(
+    directory: Any, ancestors: frozenset[int] = frozenset(), budget: list[int] | None = None
+) -> dict[str, Any]:
     # BFCL's cp copies a folder's contents shallowly, so folders can share children (and cp of a folder into
     # itself links it into its own tree). Show such a link as a loop, and cap the view of a shared, exploding tree.
     budget = [_FS_VIEW_BUDGET] if budget is None else budget
@@ -142,8 +146,13 @@ def fs_state(fs: Any) -> dict[str, Any]:
     }
 
 
-def _state_views() -> dict[str, Any]:
-    return {"GorillaFileSystem": fs_state}
+_STATE_VIEWS = {"GorillaFileSystem": fs_state}
+
+
+def bfcl_knowledge(name: str) -> ClassKnowledge:
+    """What we know of one class's tools (the environment hooks' answers), for an environment built elsewhere."""
+    _class_of(name)
+    return knowledge_for(name, _STATE_VIEWS.get(name))
 
 
 def make_bfcl_env(
@@ -156,10 +165,8 @@ def make_bfcl_env(
 
     >>> env = make_bfcl_env("MathAPI")
     >>> env.execute(ToolCall("add", {"a": 1, "b": 2})).value
-    {'result': 3.0}
+    {'result': 3}
     """
-    from fr_core.envs.values import CANDIDATE_FNS  # per-class knowledge of where arguments come from
-
     if isinstance(classes, str):
         classes = [classes]
     if not classes:
@@ -167,7 +174,9 @@ def make_bfcl_env(
     config = initial_config or {}
     unknown = set(config) - set(classes)
     if unknown:
-        raise ConfigError(f"initial_config has states for {sorted(unknown)}, which are not among classes {list(classes)}")
+        raise ConfigError(
+            f"initial_config has states for {sorted(unknown)}, which are not among classes {list(classes)}"
+        )
     instances: dict[str, object] = {}
     specs: list[ToolSpec] = []
     for name in classes:
@@ -179,8 +188,7 @@ def make_bfcl_env(
                 raise EnvError(f"{name}: could not load initial state ({type(exc).__name__}: {exc})") from exc
         instances[name] = inst
         specs.extend(_specs_cached(name))
-    return ObjectEnvironment(
-        "+".join(classes), instances, specs, state_views=_state_views(), candidate_fns=CANDIDATE_FNS
-    )
+    knowledge = {name: bfcl_knowledge(name) for name in classes}
+    return ObjectEnvironment("+".join(classes), instances, specs, knowledge=knowledge)
 
 

@@ -9,8 +9,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from fr_core.sampling import output_leaves
-from fr_core.synthesis.flow import FlowStep, turn_flow
+from fr_core.sampling.flow import FlowStep, turn_flow
+from fr_core.sampling.params import output_leaves
 from fr_core.types import ArgSource, Grounding, ToolSpec, Turn, TurnRecord
 
 __all__ = ["ground_turn", "ungrounded", "MAX_SAID_CHARS"]

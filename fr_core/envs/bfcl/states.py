@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable
 
-from fr_core.envs.values import TRADING_NAME_TO_SYMBOL, TRADING_SECTORS, VEHICLE_DOORS
+from fr_core.envs.bfcl.values import TRADING_NAME_TO_SYMBOL, TRADING_SECTORS, VEHICLE_DOORS
 from fr_core.errors import ConfigError
 
 __all__ = ["SIZES", "STATE_CLASSES", "generate_state", "generate_initial_config"]
@@ -591,7 +591,7 @@ def _gen_trading(r: random.Random, size: str, persona: _Persona) -> dict[str, An
 @lru_cache(maxsize=1)
 def _travel_probe() -> tuple[Any, tuple[tuple[str, str], ...]]:
     """A private TravelAPI instance and the routes its fare table serves (found by asking it, once)."""
-    from fr_core.envs.bfcl import _class_of
+    from fr_core.envs.bfcl.classes import _class_of
 
     api = _class_of("TravelAPI")()
     api._load_scenario({})

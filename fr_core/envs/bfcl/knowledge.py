@@ -1,0 +1,73 @@
+"""BFCL's answers to the environment hooks: one :class:`BFCLKnowledge` per class, from where each class's state
+holds argument values (:mod:`.values`) and its fresh values, pairs and distinct arguments (:mod:`.fresh`)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Any
+
+from fr_core.envs.bfcl.fresh import DISTINCT, NEW_ONLY, PAIRS, POOLS, PREFER_FRESH, TEXT_TOOLS, fresh_rule, valid_pairs
+from fr_core.envs.bfcl.values import CANDIDATE_FNS, CandidateFn
+from fr_core.envs.knowledge import ArgumentHint, ClassKnowledge, FreshContext, Pair, is_text, public_state
+from fr_core.envs.phrases import TEXT_KINDS, text_for
+from fr_core.types import ToolSpec
+
+__all__ = ["BFCLKnowledge", "knowledge_for"]
+
+# A computed result may feed these operands of the next calculation (``add`` → ``divide(a=result)``).
+_CHAIN_OWNERS = frozenset({"MathAPI"})
+_CHAIN_PARAMS = frozenset({"a", "b", "number", "value", "part", "whole"})
+_CHAIN_FIELDS = frozenset({"result"})
+
+
+class BFCLKnowledge(ClassKnowledge):
+    """What we know of one BFCL class's tools; a class without a candidate table offers no state values."""
+
+    def __init__(self, cls: str, candidates: CandidateFn | None,
+                 view: Callable[[Any], dict[str, Any]] | None = None) -> None:
+        self.cls = cls
+        self._candidates = candidates
+        self._view = view
+
+    def state_view(self, instance: object) -> dict[str, Any]:
+        return self._view(instance) if self._view is not None else public_state(instance)
+
+    def candidates(self, instance: object, spec: ToolSpec, param: str) -> list[Any]:
+        return [] if self._candidates is None else self._candidates(instance, spec.name, param)
+
+    def argument_hint(self, spec: ToolSpec, param: str) -> ArgumentHint:
+        key = (self.cls, spec.name, param)
+        chain = _CHAIN_FIELDS if self.cls in _CHAIN_OWNERS and param in _CHAIN_PARAMS else frozenset()
+        return ArgumentHint(fresh=fresh_rule(*key) is not None, new_only=key in NEW_ONLY,
+                            prefer_fresh=key in PREFER_FRESH, text=is_text(param), chain=chain)
+
+    def fresh_value(self, ctx: FreshContext) -> Any:
+        rule = fresh_rule(self.cls, ctx.tool, ctx.param)
+        return None if rule is None else rule(ctx)
+
+    def free_text(self, tool: str, param: str, rng: random.Random) -> str | None:
+        return text_for(TEXT_TOOLS.get((tool, param)) or TEXT_KINDS.get(param), rng)
+
+    def pairs(self, instance: object, spec: ToolSpec) -> list[Pair]:
+        pair = PAIRS.get((self.cls, spec.name))
+        if pair is None:
+            return []
+        first, second = pair[0], pair[1]
+        pool = list(POOLS.get((self.cls, spec.name), ()))
+        valid = valid_pairs(self.cls, spec.name, instance, self.candidates(instance, spec, first) or pool,
+                            self.candidates(instance, spec, second) or pool)
+        return [(first, second, valid)] if valid else []
+
+    def probe_pairs(self, instance: object, spec: ToolSpec) -> list[Pair]:
+        """None: BFCL's graph evidence was measured with free draws (our pairs come from asking the class itself,
+        and the probes' evidence and its cache stay as measured)."""
+        return []
+
+    def distinct(self, spec: ToolSpec) -> tuple[tuple[str, str], ...]:
+        pair = DISTINCT.get((self.cls, spec.name))
+        return (pair,) if pair else ()
+
+
+def knowledge_for(cls: str, view: Callable[[Any], dict[str, Any]] | None = None) -> BFCLKnowledge:
+    return BFCLKnowledge(cls, CANDIDATE_FNS.get(cls), view)

@@ -1,0 +1,60 @@
+"""The method on a user's own tools: the shipped examples and two test environments shaped unlike BFCL (ids one
+record down, a login by card and PIN, credits and copies that run out), sampled from general evidence only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fr_core.envs.factory import make_env
+from fr_core.graph import spec_graph
+from fr_core.pipeline.config import RunConfig
+from fr_core.pipeline.runner import run_batch
+from fr_core.sampling import SamplerConfig, sample_episodes, summarize
+from fr_core.store import Store
+
+ROOT = Path(__file__).resolve().parents[2]
+LIBRARY = f"{ROOT}/tests/data/tools/library.py:LendingLibrary"
+PRINT_SHOP = f"{ROOT}/tests/data/tools/print_shop.py:PrintShop"
+USER_ENVS = (f"{ROOT}/data/tools/notes_app.py:NotesApp", f"{ROOT}/data/tools/weather_tools.json", LIBRARY,
+             PRINT_SHOP)
+
+
+def test_state_values_are_found_by_name_and_shape():
+    env = make_env(LIBRARY, seed=1)
+    # Ids of the collection a parameter names, one record down ({"loan": {"loan_id": ...}}), and two fields
+    # of one record kept together (a card number and its PIN).
+    assert env.candidates("return_book", "loan_id") and all(x.startswith("ln-") for x in
+                                                            env.candidates("return_book", "loan_id"))
+    (first, second, pairs), = env.pairs("sign_in")
+    members = env.state()["LendingLibrary"]["members"]
+    assert (first, second) == ("card_number", "pin")
+    assert set(pairs) == {(m["card"]["card_number"], m["pin"]) for m in members}
+    shop = make_env(PRINT_SHOP, seed=1)
+    docs = shop.state()["PrintShop"]["documents"]
+    assert shop.candidates("print_document", "document_id") == [d["meta"]["id"] for d in docs]
+
+
+def test_probes_run_on_the_class_generated_states():
+    g = spec_graph(LIBRARY).output
+    assert {u for u, _, d in g.in_edges("borrow_book", data=True) if d["hard"]} == {"sign_in"}
+    assert "generate_state" not in g  # the state generator is a hook, not a tool
+
+
+@pytest.mark.parametrize("spec", USER_ENVS, ids=lambda s: s.rsplit("/", 1)[-1])
+def test_directed_sampler_on_user_environments(spec):
+    """A guard on the figures bench/bench_sampler.py prints (100 episodes: success and reach about 0.9 to 1.0); 40
+    episodes here, so the bars leave room for the smaller sample."""
+    g = spec_graph(spec).output
+    stats = summarize(sample_episodes(lambda s: make_env(spec, seed=s), g, 40, SamplerConfig(rounds=3, calls=4)))
+    assert stats.success_rate >= 0.85, stats.top_failures()
+    assert stats.reach_rate >= 0.9, stats.reach_rate
+    assert stats.args_by_kind.get("output", 0) > 0, stats.args_by_kind  # ids flow from one call to the next
+
+
+def test_generate_with_only_user_environments(tmp_path):
+    config = RunConfig.from_dict({"run": {"seed": 0}, "generate": {"envs": list(USER_ENVS), "rounds": 2,
+                                                                    "calls": 4}})
+    progress = run_batch(Store(tmp_path / "w.db"), config, 16, concurrency=2)
+    assert progress.failed == 0 and progress.accepted >= 1, progress
