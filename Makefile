@@ -30,13 +30,12 @@ browser:
 	  else echo "make test: no chromium/chromedriver and no root apt-get; the browser test will be skipped"; fi; \
 	fi
 
-test: setup browser
+test: setup browser lint
 	@$(BIN)/python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: no tests were collected, which counts as a failure"; exit 1; fi; \
 	exit $$rc
 
-# ruff and mypy on fr_core (configured in pyproject.toml). Not yet a step of `make test`: issue 18's report lists
-# what is left (agents/ and a few modules of other stages) before it can be.
+# ruff and mypy on fr_core (configured in pyproject.toml); the first step of `make test`.
 lint: setup
 	$(BIN)/ruff check fr_core
 	$(BIN)/mypy

@@ -1,4 +1,5 @@
-"""Plain-JSON form of the frozen data types (``to_dict``) and the typed way back (``from_dict``, ``trajectory_from_dict``)."""
+"""Plain-JSON form of the frozen data types (``to_dict``) and the typed way back (``from_dict``,
+``trajectory_from_dict``)."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ def _build(tp: Any, data: Any, where: str) -> Any:
         return _build(real[0], data, where) if len(real) == 1 else data
     if origin is Literal:
         return data
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if not isinstance(data, dict):
             raise ConfigError(f"{where}: expected an object for {tp.__name__}, got {type(data).__name__}")
         hints = _hints(tp)

@@ -123,7 +123,8 @@ def _source(name: str, value: Any, query: str, earlier: Sequence[tuple[ToolCall,
 
 _OPENERS = ("I start with", "First,", "To begin,", "I'll begin with", "The first thing is")
 _NEXT = ("Next,", "Then", "Now", "After that,", "With that,")
-_READS = ("`{tool}` returned {what}.", "`{tool}` gave {what}.", "From `{tool}`: {what}.", "The answer of `{tool}`: {what}.")
+_READS = ("`{tool}` returned {what}.", "`{tool}` gave {what}.", "From `{tool}`: {what}.",
+          "The answer of `{tool}`: {what}.")
 
 
 def _step_of(call: ToolCall) -> str:

@@ -14,7 +14,8 @@ from fr_core.agents.lexicon import goal_phrase, param_words
 from fr_core.errors import ConfigError
 from fr_core.types import ToolSpec
 
-__all__ = ["PHRASEBOOK_DIR", "Phrasing", "phrasings", "scenes", "report", "placeholders", "REFER_BACK", "FROM_BEFORE", "WORKED_OUT"]
+__all__ = ["PHRASEBOOK_DIR", "Phrasing", "phrasings", "scenes", "report", "placeholders", "REFER_BACK", "FROM_BEFORE",
+           "WORKED_OUT"]
 
 #: Where the phrasebooks live (one TOML file per environment class, named after it).
 PHRASEBOOK_DIR = Path(__file__).resolve().parents[2] / "data" / "phrasebook"

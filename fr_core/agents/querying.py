@@ -186,7 +186,8 @@ class OfflineQuerying:
 
         if rng.random() < noise * 0.5:  # terse register: no articles, as in a hurried chat message
             parts = re.split(r'("(?:[^"\\]|\\.)*")', text)
-            text = "".join(p if i % 2 else re.sub(r"(?<!\bas )\b(?:the|a|an) ", "", p, flags=re.I) for i, p in enumerate(parts))
+            text = "".join(p if i % 2 else re.sub(r"(?<!\bas )\b(?:the|a|an) ", "", p, flags=re.I)
+                           for i, p in enumerate(parts))
         owners = tuple(dict.fromkeys(spec.owner for spec in specs.values()))
         scene = [line for line in scenes(owners) if quiet(line)]
         if scene and not follow_up and rng.random() < noise * 1.2:  # a persona sets the scene once

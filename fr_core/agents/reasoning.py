@@ -171,9 +171,9 @@ class _Planner:
                         args = {**self._assign(tool, [v for v in values if not v.used]), **args}
                     yield from self._plan_known(tool, args)
                 continue
-            tool = self._retrieve(clause, values)
-            if tool is not None:
-                yield from self._plan(tool, values)
+            retrieved = self._retrieve(clause, values)
+            if retrieved is not None:
+                yield from self._plan(retrieved, values)
         yield from self._sync()
         if self.calls and not self.hints.no_extra and self._slip("extra", ""):
             call = self.calls[self.rng.randrange(len(self.calls))]
@@ -200,8 +200,7 @@ class _Planner:
                 rest = part[m.end():]
                 after = _tokens(rest)[2:5] if re.match(r"\s*as the\b", rest) else []
                 values.append(_Value(found[int(m.group(1))][2], before, after))
-            local = iter(range(len(values)))
-            marked = re.sub(r"§\d+§", lambda _: f"§{next(local)}§", part)
+            marked = _renumber(part)
             out.append((re.sub(r"§\d+§", " ", part), values, marked))
         return out
 
@@ -411,6 +410,12 @@ class _Planner:
         return schema.get("default")
 
 
+def _renumber(part: str) -> str:
+    """A clause's ``§n§`` value markers numbered from 0 within the clause."""
+    count = iter(range(part.count("§") // 2))
+    return re.sub(r"§\d+§", lambda _: f"§{next(count)}§", part)
+
+
 _SLOT_TEXT = re.compile(r"\{\w+\}")
 _ARTICLE = re.compile(r"\b(?:the|a|an)\s+", re.I)
 
@@ -421,7 +426,8 @@ def _phrasing_pattern(text: str) -> re.Pattern[str]:
     back; spacing is free and articles optional (a terse request drops them)."""
     out, last = "", 0
     for m in _SLOT_TEXT.finditer(text):
-        out += _literal(text[last:m.start()]) + rf"\s*(?P<{m.group(0)[1:-1]}>§\d+§|(?:the\s+)?(?:same [a-z ]+? as before|[a-z ]+? from before)|that [a-z ]+?)\s*"
+        slot = r"§\d+§|(?:the\s+)?(?:same [a-z ]+? as before|[a-z ]+? from before)|that [a-z ]+?"
+        out += _literal(text[last:m.start()]) + rf"\s*(?P<{m.group(0)[1:-1]}>{slot})\s*"
         last = m.end()
     out += _literal(text[last:])
     return re.compile(out, re.I)
@@ -520,7 +526,8 @@ def _call_message(step: Step, ids: tuple[str, ...], native: bool) -> dict[str, A
              "function": {"name": c.name, "arguments": json.dumps(c.arguments, ensure_ascii=False)}}
             for cid, c in zip(ids, step.calls)]}
     calls = ", ".join(c.to_python() for c in step.calls)
-    return {"role": "assistant", "content": step.raw or f"<think>{step.reasoning}</think><tool_call>[{calls}]</tool_call>"}
+    text = step.raw or f"<think>{step.reasoning}</think><tool_call>[{calls}]</tool_call>"
+    return {"role": "assistant", "content": text}
 
 
 def _reply_messages(results: tuple[CallResult, ...], ids: tuple[str, ...], native: bool) -> list[dict[str, Any]]:

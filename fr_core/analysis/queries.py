@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from fr_core.types import ToolSpec, Trajectory, TurnRecord
+from fr_core.types import AdvancedTool, ToolSpec, Trajectory, TurnRecord
 
 __all__ = ["description_overlap", "grounding_counts", "hidden_picks", "refers_back", "refer_back_share"]
 
@@ -39,16 +39,16 @@ def description_overlap(queries: Iterable[str], tools: Sequence[ToolSpec]) -> fl
     return sum(g in known for g in grams) / len(grams) if grams else 0.0
 
 
-def _accepted_records(trajectories: Iterable[Trajectory]) -> Iterable[tuple[Trajectory, TurnRecord]]:
+def _accepted_records(trajectories: Iterable[Trajectory]) -> Iterable[tuple[Trajectory, TurnRecord, AdvancedTool]]:
     for t in trajectories:
         if t.status == "accepted":
-            yield from ((t, r) for r in t.turns if r.adv_tool is not None)
+            yield from ((t, r, r.adv_tool) for r in t.turns if r.adv_tool is not None)
 
 
 def grounding_counts(trajectories: Iterable[Trajectory]) -> Counter[tuple[str, str]]:
     """How the arguments of accepted turns can be known, per environment: ``(env, kind) → count``."""
-    return Counter(("+".join(t.classes), g.kind) for t, r in _accepted_records(trajectories)
-                   for g in r.adv_tool.grounding)
+    return Counter(("+".join(t.classes), g.kind) for t, _, adv in _accepted_records(trajectories)
+                   for g in adv.grounding)
 
 
 def _written(value: Any, text: str) -> bool:
@@ -60,8 +60,8 @@ def hidden_picks(trajectories: Iterable[Trajectory]) -> int:
     """Accepted turns holding an arbitrary pick (a value among several a tool listed) that their request does not
     say: what a model trained on it would have to guess."""
     return sum(any(g.kind in ("visible", "ungrounded") and not _written(g.value, r.hard_query.text)
-                   for g in r.adv_tool.grounding)
-               for _, r in _accepted_records(trajectories) if r.hard_query is not None)
+                   for g in adv.grounding)
+               for _, r, adv in _accepted_records(trajectories) if r.hard_query is not None)
 
 
 def refers_back(record: TurnRecord) -> bool:
@@ -74,5 +74,5 @@ def refers_back(record: TurnRecord) -> bool:
 
 def refer_back_share(trajectories: Iterable[Trajectory]) -> tuple[float, int]:
     """The share of later accepted turns (round 2 on) that refer back to an earlier turn, and how many there are."""
-    later = [r for _, r in _accepted_records(trajectories) if r.round > 0]
+    later = [r for _, r, _ in _accepted_records(trajectories) if r.round > 0]
     return (sum(refers_back(r) for r in later) / len(later) if later else 0.0), len(later)

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 
@@ -145,7 +146,7 @@ def generated_views(class_sets: Sequence[Sequence[str]], seed: int = 0, *, round
         run = generate_run(class_sets, seed, rounds=rounds, calls=calls, noise=noise)
         origin = "the full pipeline (`generate_sample`, offline heuristic agents, Phases I→III)"
         return _views_of(run, origin, len(run), sum(t.status == "accepted" for t in run), accepted_only)
-    common = dict(policy="directed", rounds=rounds, calls=calls, noise=noise)
+    common: dict[str, Any] = dict(policy="directed", rounds=rounds, calls=calls, noise=noise)
     hard = sampler_views(class_sets, seed, source="generated", **common)
     easy = sampler_views(class_sets, seed, queries="easy", source="easy queries", **common)
     texts = any(t.query for v in hard for t in v.turns)

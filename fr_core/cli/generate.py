@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import threading
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -86,8 +87,8 @@ def generate_command(
 
             def show(p: BatchProgress) -> None:
                 nonlocal task
-                fields = dict(accepted=p.accepted, rejected=p.rejected, failed=p.failed, rate=p.rate,
-                              llm=p.llm_calls, cost=p.cost_usd, transport=p.transport_failed)
+                fields: dict[str, Any] = dict(accepted=p.accepted, rejected=p.rejected, failed=p.failed, rate=p.rate,
+                                              llm=p.llm_calls, cost=p.cost_usd, transport=p.transport_failed)
                 if task is None:
                     task = bar.add_task(p.run_id, total=p.total, completed=p.done, **fields)
                 bar.update(task, completed=p.done, **fields)

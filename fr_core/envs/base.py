@@ -141,7 +141,7 @@ def thaw(frozen: Frozen, into: object | None = None) -> object:
         return copy.deepcopy(frozen.deep)
     attrs = frozen.loads(frozen.data)
     reuse = type(into) is frozen.cls
-    instance = into if reuse else frozen.cls.__new__(frozen.cls)
+    instance = into if reuse else object.__new__(frozen.cls)
     for name, state in frozen.randoms:
         rng = instance.__dict__.get(name) if reuse else None
         if type(rng) is not random.Random:  # else the instance's own generator is reused: no other object holds it
@@ -205,8 +205,8 @@ class ObjectEnvironment(KnowledgeHooks):
 
     def execute(self, call: ToolCall) -> CallResult:
         spec, rejected = check_call(self._specs, call, self.name)
-        if rejected is not None:
-            return rejected
+        if rejected is not None or spec is None:
+            return rejected or CallResult(call, error=f"unknown tool '{call.name}'")
         method = getattr(self._instances[spec.owner], spec.name)
         self._frozen.pop(spec.owner, None)
         try:

@@ -160,16 +160,16 @@ def _annotation_schema(tp: Any, where: str) -> dict[str, Any]:
     if base is str:
         return {"type": "string"}
     if base in (list, tuple, set, frozenset) or base in (Sequence, Iterable):
-        schema: dict[str, Any] = {"type": "array"}
+        array: dict[str, Any] = {"type": "array"}
         item_args = [a for a in args if a is not Ellipsis]
         if len(set(item_args)) == 1:
-            schema["items"] = _annotation_schema(item_args[0], where)
-        return schema
+            array["items"] = _annotation_schema(item_args[0], where)
+        return array
     if base is dict or (isinstance(base, type) and issubclass(base, Mapping)):
-        schema = {"type": "object"}
+        mapping: dict[str, Any] = {"type": "object"}
         if len(args) == 2 and args[1] is not Any:
-            schema["additionalProperties"] = _annotation_schema(args[1], where)
-        return schema
+            mapping["additionalProperties"] = _annotation_schema(args[1], where)
+        return mapping
     raise ToolSpecError(
         f"{where}: type hint {tp!r} has no JSON-schema equivalent; use str, int, float, bool, list[...], "
         "dict[str, ...], Literal[...], an Enum or Optional[...] of these"
@@ -629,8 +629,8 @@ class JsonToolEnvironment(KnowledgeHooks):
 
     def execute(self, call: ToolCall) -> CallResult:
         spec, rejected = check_call(self._specs, call, self.name)
-        if rejected is not None:
-            return rejected
+        if rejected is not None or spec is None:
+            return rejected or CallResult(call, error=f"unknown tool '{call.name}'")
         arguments = copy_data(_with_defaults(spec, call.arguments))
         key = _canonical(arguments)
         recorded = self._replay.get((spec.name, key)) or self._replay.get((spec.name, "*"))

@@ -33,7 +33,7 @@ def to_bfcl(trajectory: Trajectory, number: int) -> tuple[dict[str, Any], dict[s
     owner = {t.name: t.owner for t in tools_for(trajectory.classes)}
     flows = [turn_flow(r.turn, r.round) for r in trajectory.turns]
     questions: list[list[dict[str, str]]] = [[{"role": "user", "content": r.hard_query.text}]
-                                             for r in trajectory.turns]
+                                             for r in trajectory.turns if r.hard_query is not None]
     truth = [[step.call.to_python() for step in flow] for flow in flows]
     variant, category = variant_of(trajectory), bfcl_category(trajectory)
     entry_id = f"multi_turn_{category}_{number}"

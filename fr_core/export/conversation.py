@@ -49,7 +49,8 @@ def accepted_rounds(trajectory: Trajectory) -> Iterator[Round]:
         attempt = record.outcome.passing if record.outcome else None
         if attempt is None or record.hard_query is None:
             return
-        query, clarify, new = record.hard_query.text, None, ()
+        query, clarify = record.hard_query.text, None
+        new: tuple[str, ...] = ()
         if variant is not None and variant.round == record.round:
             if variant.kind == "miss_param":
                 query, clarify = variant.query, (variant.question, variant.reply)

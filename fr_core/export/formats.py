@@ -168,8 +168,8 @@ def to_hermes(trajectory: Trajectory, cot: str = "inline") -> dict[str, Any] | N
     for r in parts.rounds:
         messages += [message(m["role"], m["content"]) for m in _opening(r, parts.added.get(r.index, ()))]
         for reasoning, step in zip(r.reasoning, r.steps):
-            messages.append(message("assistant", _think(reasoning, cot) + _tool_call_tags([c.to_json() for c in step.calls]),
-                                    reasoning))
+            calls = _tool_call_tags([c.to_json() for c in step.calls])
+            messages.append(message("assistant", _think(reasoning, cot) + calls, reasoning))
             messages += [message("tool", res.to_text()) for res in step.results]
         messages.append(message("assistant", r.answer))
     return {"messages": messages, "meta": parts.meta}
@@ -187,8 +187,8 @@ def to_funreason(trajectory: Trajectory, cot: str = "inline") -> dict[str, Any] 
         messages += _opening(r, parts.added.get(r.index, ()))
         rendered = render_steps(r.steps, r.reasoning, r.answer, cot=cot == "inline")
         if cot == "field":  # each step's reasoning beside its call message, None on every other message
-            notes = [x for text in r.reasoning for x in (text, None)] + [None]
-            rendered = [{**m, "reasoning_content": note} for m, note in zip(rendered, notes)]
+            notes: list[str | None] = [x for text in r.reasoning for x in (text, None)] + [None]
+            rendered = [{**m, "reasoning_content": note} for m, note in zip(rendered, notes)]  # type: ignore[dict-item]
         messages += rendered
     if cot == "field":
         messages = [{"reasoning_content": None, **m} for m in messages]
@@ -201,7 +201,7 @@ def preview(record: dict[str, Any]) -> str:
     Works for the ``messages`` formats and for ShareGPT ``conversations``; tool replies become ``<tool_response>``.
     """
     if "conversations" in record:
-        role = {"human": "user", "gpt": "assistant", "function_call": "assistant", "observation": "tool"}
+        speaker = {"human": "user", "gpt": "assistant", "function_call": "assistant", "observation": "tool"}
         messages = [{"role": "system", "content": record.get("system", "")}]
         for turn in record["conversations"]:
             content = turn["value"]
@@ -210,15 +210,14 @@ def preview(record: dict[str, Any]) -> str:
                 calls = json.loads(body)
                 content = (think + "</think>" if think else "") + _tool_call_tags(
                     calls if isinstance(calls, list) else [calls])
-            messages.append({"role": role[turn["from"]], "content": content})
+            messages.append({"role": speaker[turn["from"]], "content": content})
     else:
         messages = record["messages"]
     out = []
     for m in messages:
         content = m.get("content") or ""
-        calls = [{"name": c["function"]["name"], "arguments": json.loads(c["function"]["arguments"])}
-                 for c in m.get("tool_calls") or ()]
-        content += _tool_call_tags(calls)
+        content += _tool_call_tags([{"name": c["function"]["name"], "arguments": json.loads(c["function"]["arguments"])}
+                                    for c in m.get("tool_calls") or ()])
         role = m["role"]
         if role == "tool":
             role, content = "user", f"<tool_response>\n{content}\n</tool_response>"

@@ -134,11 +134,11 @@ class NearDuplicateFilter:
         index = len(self._signatures) // self.num_perm
         self._signatures.extend(sig.tolist())
         for key in keys:
-            found = self._buckets.get(key)
-            if found is None:
+            bucket = self._buckets.get(key)
+            if bucket is None:
                 self._buckets[key] = index
-            elif isinstance(found, int):
-                self._buckets[key] = [found, index]
+            elif isinstance(bucket, int):
+                self._buckets[key] = [bucket, index]
             else:
-                found.append(index)
+                bucket.append(index)
         return False

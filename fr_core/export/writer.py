@@ -23,7 +23,7 @@ from fr_core.types import Trajectory
 
 __all__ = ["FORMATS", "REVIEW_MODES", "ExportReport", "export_run", "answers_path"]
 
-_CHAT: dict[str, Callable[[Any], dict[str, Any] | None]] = {
+_CHAT: dict[str, Callable[..., dict[str, Any] | None]] = {
     "openai": to_openai,
     "sharegpt": to_sharegpt,
     "hermes": to_hermes,
@@ -158,8 +158,9 @@ def _bfcl(rows: Iterator[Selected], out: Path, filters: _Filters) -> ExportRepor
             a_temp.open("w", encoding="utf-8") as a:
         for _, trajectory in rows:
             read += 1
-            keep = trajectory is not None and filters.keep(trajectory)
-            pair = to_bfcl(trajectory, numbers.get(bfcl_category(trajectory), 0)) if keep else None
+            if trajectory is None or not filters.keep(trajectory):
+                continue
+            pair = to_bfcl(trajectory, numbers.get(bfcl_category(trajectory), 0))
             if pair is not None:
                 q.write(_line(pair[0]))
                 a.write(_line(pair[1]))
@@ -175,7 +176,8 @@ def _parquet(rows: Iterator[Selected], out: Path, filters: _Filters) -> ExportRe
     schema = pa.schema([("id", pa.string()), ("run_id", pa.string()), ("idx", pa.int64()), ("status", pa.string()),
                         ("classes", pa.list_(pa.string())), ("n_turns", pa.int64()), ("n_attempts", pa.int64()),
                         ("cost_usd", pa.float64()), ("seconds", pa.float64()), ("error", pa.string()),
-                        ("created", pa.float64()), ("edited", pa.bool_()), ("review", pa.string()), ("queries", pa.list_(pa.string())), ("bfcl_overlap", pa.float64()),
+                        ("created", pa.float64()), ("edited", pa.bool_()), ("review", pa.string()),
+                        ("queries", pa.list_(pa.string())), ("bfcl_overlap", pa.float64()),
                         ("contaminated", pa.bool_()), ("near_duplicate", pa.bool_()), ("trajectory", pa.string())])
     read = 0
     batch: list[dict[str, Any]] = []

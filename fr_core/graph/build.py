@@ -217,7 +217,7 @@ def _leaves(value: Any, key: str = "", out: list | None = None) -> list[tuple[st
 
 def _scalars(env: Environment) -> dict[tuple[str, str], Any]:
     """Each public scalar attribute of each owned instance (login flags, current user, pedal status ...)."""
-    out = {}
+    out: dict[tuple[str, str], Any] = {}
     if not hasattr(env, "instance"):  # only object-backed environments have attributes to read
         return out
     for cls in env.classes:  # type: ignore[attr-defined]
@@ -565,7 +565,7 @@ def _next_obstacle(env: Environment, specs: list[ToolSpec], after: Any, u: ToolS
     pressBrakePedal, then startEngine): each gives ``u → w`` and ``w → v``. When ``v`` then succeeds, the
     tools that failed from the start and work now depend on ``v`` (startEngine → setCruiseControl), and the
     read-only ``viewers`` (tool → argument sets) whose output ``v`` changed observe it."""
-    edges = []
+    edges: list[dict[str, Any]] = []
     for w in specs:
         if w.name in (u.name, v.name) or w.owner != v.owner:
             continue
@@ -875,8 +875,8 @@ def build_graph(
 
 
 PROBE_SEEDS = tuple(range(6))  # several generated states: some logged in, some not
-EDGE_PROBES = {"seeds": PROBE_SEEDS}
-OBSTACLE_PROBES = {"seeds": CONTRAST_SEEDS, "depth": 2}
+EDGE_PROBES: dict[str, Any] = {"seeds": PROBE_SEEDS}
+OBSTACLE_PROBES: dict[str, Any] = {"seeds": CONTRAST_SEEDS, "depth": 2}
 
 
 def _probe_class_edges(cls: str) -> tuple[dict[str, Any], ...]:

@@ -16,6 +16,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from fr_core.errors import GraphError
+
 __all__ = ["CACHE_ENV", "cache_dir", "cached", "entry_key", "is_cached"]
 
 CACHE_ENV = "FR_GRAPH_CACHE"
@@ -53,6 +55,8 @@ def _class_source(cls: str) -> str:
     from fr_core.envs.bfcl.classes import BFCL_CLASSES, _SRC
 
     spec = importlib.util.find_spec(f"{_SRC}.{BFCL_CLASSES[cls].module}")
+    if spec is None or spec.origin is None:
+        raise GraphError(f"the source of BFCL class {cls} cannot be found; reinstall bfcl-eval (make setup)")
     return _digest([Path(spec.origin)])
 
 

@@ -7,7 +7,8 @@ server faults), with a fixed latency, and record each request.
 >>> with FakeOpenAIServer() as server:
 ...     import openai
 ...     client = openai.OpenAI(base_url=server.base_url, api_key="test", max_retries=0)
-...     client.chat.completions.create(model="m", messages=[{"role": "user", "content": "hi"}]).choices[0].message.content
+...     reply = client.chat.completions.create(model="m", messages=[{"role": "user", "content": "hi"}])
+...     reply.choices[0].message.content
 'echo: hi'
 """
 
@@ -208,7 +209,7 @@ class FakeServer:
         if self._httpd is None:
             raise RuntimeError("fake server is not running; call start() or use it as a context manager")
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     @property
     def base_url(self) -> str:

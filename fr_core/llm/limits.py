@@ -65,10 +65,11 @@ class SharedSemaphore:
                 return
             waiter = self._waiters.popleft()
             waiter.granted = True
+        running = _running_loop()
         if waiter.event is not None:
             waiter.event.set()
-        elif _running_loop() is waiter.loop:  # same loop: no need to wake it through its self-pipe
-            waiter.loop.call_soon(_resolve, waiter.future)
+        elif running is not None and running is waiter.loop:  # same loop: no need to wake it through its self-pipe
+            running.call_soon(_resolve, waiter.future)
         else:
             waiter.loop.call_soon_threadsafe(_resolve, waiter.future)
 

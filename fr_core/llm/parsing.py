@@ -93,12 +93,12 @@ def _literal(node: ast.AST, raw: str, depth: int) -> Any:
         return [_literal(item, raw, depth + 1) for item in node.elts]
     if isinstance(node, ast.Dict):
         out: dict[str, Any] = {}
-        for key, value in zip(node.keys, node.values):
-            if key is None:
+        for key_node, value_node in zip(node.keys, node.values):
+            if key_node is None:
                 raise ParseError("'**' unpacking inside a dict argument is not a literal", raw=raw)
-            if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+            if not (isinstance(key_node, ast.Constant) and isinstance(key_node.value, str)):
                 raise ParseError("dict keys in arguments must be string literals", raw=raw)
-            out[key.value] = _literal(value, raw, depth + 1)
+            out[key_node.value] = _literal(value_node, raw, depth + 1)
         return out
     what = {
         ast.Name: "a variable name",

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import networkx as nx
 
@@ -256,7 +256,8 @@ def generate_sample(env_spec: Any, graph: nx.DiGraph | None = None, rounds: int 
     traces: list[dict[str, Any]] = []
     extra_events: list[dict[str, Any]] = []
     leak_rejections = 0
-    status, error = "accepted", None
+    status: Literal["accepted", "rejected", "failed"] = "accepted"
+    error: str | None = None
     try:
         for r in range(rounds):
             result = run_round(env, graph, agents, conversation, r, settings=settings, seed=sample_seed,

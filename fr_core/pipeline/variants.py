@@ -68,19 +68,20 @@ def make_variant(trajectory: Trajectory, kind: str, seed: int) -> Variant | None
         index, name = rng.choice(options)
         return Variant(kind, index, tools=(name,))
     if kind == "miss_param":
-        options = []
+        picks: list[tuple[int, str, Any, str, str]] = []
         for r in rounds:
-            for param, value in r.hard_query.user_values.items():
+            said = r.hard_query
+            for param, value in (said.user_values.items() if said else ()):
                 text = str(value)
                 # once only, so that leaving it out really leaves it out
-                if len(text) >= 3 and not isinstance(value, bool) and r.hard_query.text.count(text) == 1:
-                    options.append((r, param, value, text))
-        if not options:
+                if said and len(text) >= 3 and not isinstance(value, bool) and said.text.count(text) == 1:
+                    picks.append((r.round, param, value, text, said.text))
+        if not picks:
             return None
-        record, param, value, text = rng.choice(options)
-        quoted = next((q for q in (f"'{text}'", f'"{text}"') if q in record.hard_query.text), text)
-        query = record.hard_query.text.replace(quoted, f"a {_words(param)} I will tell you", 1)
-        return Variant(kind, record.round, param=param, value=value, query=query,
+        index, param, value, text, said_text = rng.choice(picks)
+        quoted = next((q for q in (f"'{text}'", f'"{text}"') if q in said_text), text)
+        query = said_text.replace(quoted, f"a {_words(param)} I will tell you", 1)
+        return Variant(kind, index, param=param, value=value, query=query,
                        question=f"Which {_words(param)} should I use? I need it to go on.",
                        reply=f"The {_words(param)} is {text}.")
     raise ConfigError(f"unknown variant {kind!r}; choose one of {', '.join(VARIANTS)}")

@@ -131,7 +131,7 @@ def ground_turn(turn: Turn, round_index: int, tools: Sequence[ToolSpec],
     - *ungrounded*: an arbitrary pick that cannot be said (too long, not a plain value).
     """
     specs = {t.name: t for t in tools}
-    rows = []
+    rows: list[Grounding] = []
     for n, step in enumerate(turn_flow(turn, round_index)):
         rows.extend(_row(step, n, arg, turn, round_index, specs, earlier) for arg in step.call.arguments)
     return tuple(rows)

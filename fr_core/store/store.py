@@ -317,7 +317,8 @@ class Store:
             status, classes = trajectory.status, list(trajectory.classes)
             n_turns = len(trajectory.turns)
             n_attempts = sum(len(r.outcome.attempts) for r in trajectory.turns if r.outcome)
-            cost, data, steps = trajectory_cost(trajectory, trace), _dump(to_dict(trajectory)), trajectory_steps(trajectory)
+            cost, data = trajectory_cost(trajectory, trace), _dump(to_dict(trajectory))
+            steps = trajectory_steps(trajectory)
             error = error or trajectory.error
             rewrites = int(trajectory.provenance.get("leak_rejections", 0) or 0)
             variant = (trajectory.provenance.get("variant") or {}).get("kind")
@@ -385,7 +386,8 @@ class Store:
         return {r[0] for r in self._query("SELECT idx FROM samples WHERE run_id = ?", (run_id,))}
 
     def count_samples(self, run_id: str, status: str | None = None) -> int:
-        sql, args = "SELECT COUNT(*) FROM samples WHERE run_id = ?", (run_id,)
+        sql = "SELECT COUNT(*) FROM samples WHERE run_id = ?"
+        args: tuple[str, ...] = (run_id,)
         if status:
             sql, args = sql + " AND status = ?", (run_id, status)
         return int(self._query(sql, args)[0][0])

@@ -1,4 +1,5 @@
-"""Phase II steps: ``abstract_tool`` (A_T), ``write_query`` / ``write_easy_query`` (A_Q) and the hard-query leak check."""
+"""Phase II steps: ``abstract_tool`` (A_T), ``write_query`` / ``write_easy_query`` (A_Q) and the hard-query leak
+check."""
 
 from __future__ import annotations
 

@@ -3,7 +3,6 @@ and re-validation of an edited attempt against that turn's ground truth."""
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -11,17 +10,16 @@ from typing import Any
 import networkx as nx
 
 from fr_core.agents import AgentSet
-from fr_core.envs import make_env
 from fr_core.envs.base import Environment
 from fr_core.errors import SamplingError
 from fr_core.pipeline import Conversation, RoundOutcome, RoundSettings, run_round
 from fr_core.refine import Verdict, validate
 from fr_core.refine.validate import ground_truth
 from fr_core.synthesis import turn_flow
-from fr_core.types import (AdvancedTool, LeakCheck, Query, RefineOutcome, StepResult, ToolCall, Trajectory, Turn,
+from fr_core.types import (AdvancedTool, LeakCheck, Query, RefineOutcome, StepResult, ToolCall, Turn,
                            TurnRecord)
 
-__all__ = ["TurnRun", "run_phases", "revalidate", "start_env_for"]
+__all__ = ["TurnRun", "run_phases", "revalidate"]
 
 
 @dataclass
@@ -91,12 +89,3 @@ def run_phases(classes: tuple[str, ...], seed: int, turn: Turn, start: Environme
 def revalidate(calls: Sequence[ToolCall], start: Environment, turn: Turn, round_index: int) -> Verdict:
     """Execute ``calls`` from ``start`` and judge them against the turn's ground truth, as ``refine`` does."""
     return validate(calls, start, ground_truth(start, turn, round_index))
-
-
-def start_env_for(trajectory: Trajectory, round_index: int) -> Environment:
-    """The environment at the start of a round: the initial state with every earlier round's calls replayed."""
-    env = make_env(list(trajectory.classes), initial_config=copy.deepcopy(trajectory.initial_config))
-    for record in trajectory.turns[:round_index]:
-        for call in record.turn.calls:
-            env.execute(call)
-    return env

@@ -56,7 +56,7 @@ def _to_json_schema(node: Any) -> Any:
         return [_to_json_schema(n) for n in node]
     if not isinstance(node, dict):
         return node
-    out = {}
+    out: dict[str, Any] = {}
     for key, value in node.items():
         if key == "type" and isinstance(value, str):
             if value == "any":

@@ -500,7 +500,7 @@ def _gen_ticket(r: random.Random, size: str, persona: _Persona) -> dict[str, Any
     colleagues = [f"{n.lower()}.{r.choice(LAST_NAMES).lower()}" for n in r.sample(FIRST_NAMES, 3)]
     me = persona.handle
     next_id = r.choice((1, r.randint(2, 50), r.randint(100, 5000)))
-    queue = []
+    queue: list[dict[str, Any]] = []
     for _ in range(_count(r, size, (2, 3), (3, 7), (8, 16))):
         system = r.choice(sorted(TICKET_SYSTEMS))
         problem = _fill(r, r.choice(TICKET_SYSTEMS[system]))
