@@ -76,7 +76,7 @@ def _from_spec(spec: ToolSpec) -> tuple[str, ...]:
     if " " not in name:
         first = re.split(r"[.,;:(]", goal_phrase(spec))[0].strip()
         name = " ".join(first.split()[:6]) or name
-    return (name, f"please {name}", f"I need to {name}")
+    return (name, f"{name} for me")
 
 
 @cache

@@ -213,7 +213,7 @@ class _Planner:
             if name in self.hints.ban:
                 continue
             for phrasing in (*phrasings(spec, context=True), *phrasings(spec)):
-                if not phrasing.slots and len(phrasing.text) < 12:  # too short to tell a tool by
+                if not phrasing.slots and len(phrasing.text.split()) < 2:  # one word tells no tool
                     continue
                 m = _phrasing_pattern(phrasing.text).search(marked)
                 if m is None:

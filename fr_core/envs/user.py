@@ -680,9 +680,13 @@ class JsonToolEnvironment(KnowledgeHooks):
             self._frozen = snapshot
 
     def state(self) -> dict[str, Any]:
+        """What the mock backend has done: the distinct successful calls, in no particular order (a failed call
+        changed nothing; the same call again, answered the same, adds nothing), and the ids its answers handed
+        out."""
         data, loads = self.snapshot()
         log, ids = loads(data)
-        return {"calls": log, "ids": ids}
+        done = {json.dumps(e, sort_keys=True, default=str): e for e in log if "error" not in e}
+        return {"calls": [done[k] for k in sorted(done)], "ids": ids}
 
     def _knowing(self, tool: str) -> tuple[ToolSpec, ClassKnowledge, object] | None:
         spec = self._specs.get(tool)
