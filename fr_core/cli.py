@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from fr_core.evaluate.commands import register as register_eval
 from fr_core.graph.commands import graph_app
 from fr_core.pipeline.commands import register as register_batch
 from fr_core.sampling.commands import sample_command
@@ -53,6 +54,7 @@ def app_command(port: int = typer.Option(8501, min=1, max=65535, help="Port on 1
 app.add_typer(graph_app, name="graph")
 app.command("sample")(sample_command)
 register_batch(app)  # generate, runs, export
+register_eval(app)  # eval, evals
 
 
 def main() -> None:
