@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from fr_core.errors import ConfigError
-from fr_core.evaluate.cases import EvalCase, case_env
+from fr_core.evaluate.cases import EvalCase
 from fr_core.llm import LLMRequest, LLMResponse, ModelProfile, ScriptedClient, Usage
 from fr_core.llm.fakeserver import FakeReply
 
@@ -102,21 +102,21 @@ def scripted_backend(profile: ModelProfile, case: EvalCase, k: int, seed: int = 
 
 
 def oracle_responder(cases: Sequence[EvalCase]) -> Callable[[dict[str, Any]], FakeReply]:
-    """A fake server's responder that replays the ground truth of whichever case a request belongs to (told apart
-    by the first user request and the tools offered: native tool calling), for benches against a real HTTP stack."""
-    by_start: dict[tuple[str, tuple[str, ...]], EvalCase] = {}
+    """A fake server's responder that replays the ground truth of whichever case a request belongs to (the case
+    whose user turns so far are the conversation's), for benches against a real HTTP stack."""
+    by_first: dict[str, list[EvalCase]] = {}
     for case in cases:
-        key = (case.turns[0].query, tuple(sorted(t.name for t in case.tools(case_env(case), 0))))
-        if key in by_start:
-            raise ConfigError(f"cases {by_start[key].id} and {case.id} start alike; the responder cannot tell them "
-                              "apart")
-        by_start[key] = case
+        by_first.setdefault(case.turns[0].query, []).append(case)
 
     def respond(body: dict[str, Any]) -> FakeReply:
         messages = body.get("messages", [])
-        first = next(str(m.get("content")) for m in messages if _is_query(m))
-        tools = tuple(sorted(t["function"]["name"] for t in body.get("tools", ())))
-        text, calls = replay_reply(by_start[(first, tools)], messages, bool(tools))
+        queries = [str(m.get("content")) for m in messages if _is_query(m)]
+        # Cases that start alike (BFCL has such pairs) have the same first turn; later turns tell them apart.
+        case = next((c for c in by_first.get(queries[0] if queries else "", ())
+                     if all(c.turns[i].query == q for i, q in enumerate(queries[:len(c.turns)]))), None)
+        if case is None:
+            return FakeReply(status=400, text="the oracle responder knows no case that starts with this request")
+        text, calls = replay_reply(case, messages, bool(body.get("tools")))
         return FakeReply(text=text, tool_calls=calls)
 
     return respond

@@ -18,7 +18,7 @@ from typing import Any
 from fr_core.errors import StoreError
 from fr_core.redact import scrub
 
-__all__ = ["EvalRow", "CaseRow", "EvalStore"]
+__all__ = ["EvalRow", "CaseRow", "EvalStore", "hard_samples"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS evaluations (
@@ -194,3 +194,13 @@ _EVAL_COLS = "id, model, data, k, n_cases, config, status, test_backend, created
 
 def _eval_row(r: tuple[Any, ...]) -> EvalRow:
     return EvalRow(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6], bool(r[7]), r[8], r[9], json.loads(r[10]))
+
+
+def hard_samples(path: str | Path, eval_id: str, run_id: str, max_pass_rate: float) -> frozenset[str]:
+    """The samples of run ``run_id`` that evaluation ``eval_id`` passed at most ``max_pass_rate`` of the time."""
+    evals = EvalStore(path)
+    row = evals.get(eval_id)
+    if row.data != f"run:{run_id}":
+        raise StoreError(f"evaluation {eval_id} measured {row.data}, not run:{run_id}; evaluate the run first "
+                         f"(fr eval --data run:{run_id})")
+    return frozenset(s for s, rate in evals.difficulty(eval_id).items() if rate <= max_pass_rate + 1e-12)

@@ -108,9 +108,10 @@ def _staged(targets: tuple[Path, ...]) -> Iterator[tuple[Path, ...]]:
             temp.unlink(missing_ok=True)
 
 
-def _rows(store: Store, run_id: str, status: str | None) -> Iterator[SampleRow]:
+def _rows(store: Store, run_id: str, status: str | None, only: frozenset[str] | None) -> Iterator[SampleRow]:
     store.get_run(run_id)  # a clear error for an unknown run
-    return store.iter_samples(run_id, status)
+    rows = store.iter_samples(run_id, status)
+    return rows if only is None else (row for row in rows if row.id in only)
 
 
 def _jsonl(rows: Iterator[SampleRow], fmt: str, out: Path, filters: _Filters, cot: str) -> ExportReport:
@@ -182,13 +183,15 @@ def _parquet(rows: Iterator[SampleRow], out: Path, filters: _Filters) -> ExportR
 
 
 def export_run(store: Store, run_id: str, fmt: str, out: str | Path, *, status: str | None = "accepted",
-               guard: bool = True, dedup: bool = True, cot: str = "inline") -> ExportReport:
+               guard: bool = True, dedup: bool = True, cot: str = "inline",
+               only: frozenset[str] | None = None) -> ExportReport:
     """Write run ``run_id``'s samples (``status`` only; ``None`` for all) to ``out`` in format ``fmt``.
 
     Chat formats and BFCL keep the accepted rounds of each sample and skip samples with none, samples the
     contamination ``guard`` flags and near-duplicates of an earlier sample (``dedup``). Parquet writes every
     selected sample as a flat row with its trajectory as JSON and the two filters' verdicts as columns. ``cot``
     says how chat formats carry each step's reasoning: ``inline``, ``field`` (``reasoning_content``) or ``none``.
+    ``only``, when given, keeps just the samples of those ids (e.g. the ones a model fails often enough).
     """
     if fmt not in FORMATS:
         raise ConfigError(f"export format {fmt!r} is unknown; choose one of {', '.join(FORMATS)}")
@@ -202,7 +205,7 @@ def export_run(store: Store, run_id: str, fmt: str, out: str | Path, *, status: 
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StoreError(f"cannot create the folder of {out}: {exc}") from None
-    rows = _rows(store, run_id, status)
+    rows = _rows(store, run_id, status, only)
     filters = _Filters(guard, dedup)
     try:
         if fmt == "bfcl":
