@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fr_core.errors import ConfigError
@@ -17,7 +17,7 @@ from fr_core.llm import LLMRequest, LLMResponse, ModelProfile, ScriptedClient, U
 from fr_core.llm.fakeserver import FakeReply
 
 __all__ = ["TEST_BACKEND_LABEL", "error_rate", "expected_accuracy", "is_test_backend", "replay_reply",
-           "scripted_backend", "noisy_turns", "oracle_responder"]
+           "scripted_backend", "noisy_turns", "OracleResponder"]
 
 #: How results of a scripted profile are labelled wherever they are shown.
 TEST_BACKEND_LABEL = "test backend (scripted replay of the ground truth), not a model"
@@ -101,22 +101,23 @@ def scripted_backend(profile: ModelProfile, case: EvalCase, k: int, seed: int = 
     return ScriptedClient(reply, model=profile.model)
 
 
-def oracle_responder(cases: Sequence[EvalCase]) -> Callable[[dict[str, Any]], FakeReply]:
+class OracleResponder:
     """A fake server's responder that replays the ground truth of whichever case a request belongs to (the case
-    whose user turns so far are the conversation's), for benches against a real HTTP stack."""
-    by_first: dict[str, list[EvalCase]] = {}
-    for case in cases:
-        by_first.setdefault(case.turns[0].query, []).append(case)
+    whose user turns so far are the conversation's), for benches against a real HTTP stack; it can be pickled, so
+    the server may run in its own process."""
 
-    def respond(body: dict[str, Any]) -> FakeReply:
+    def __init__(self, cases: Sequence[EvalCase]) -> None:
+        self.by_first: dict[str, list[EvalCase]] = {}
+        for case in cases:
+            self.by_first.setdefault(case.turns[0].query, []).append(case)
+
+    def __call__(self, body: dict[str, Any]) -> FakeReply:
         messages = body.get("messages", [])
         queries = [str(m.get("content")) for m in messages if _is_query(m)]
         # Cases that start alike (BFCL has such pairs) have the same first turn; later turns tell them apart.
-        case = next((c for c in by_first.get(queries[0] if queries else "", ())
+        case = next((c for c in self.by_first.get(queries[0] if queries else "", ())
                      if all(c.turns[i].query == q for i, q in enumerate(queries[:len(c.turns)]))), None)
         if case is None:
             return FakeReply(status=400, text="the oracle responder knows no case that starts with this request")
         text, calls = replay_reply(case, messages, bool(body.get("tools")))
         return FakeReply(text=text, tool_calls=calls)
-
-    return respond
