@@ -31,4 +31,5 @@ st.navigation([
     st.Page("pages/cot_editor.py", title="CoT editor", icon="✍️", url_path="cot"),
     st.Page("pages/dataset.py", title="Data set", icon="📚", url_path="dataset"),
     st.Page("pages/runs.py", title="Runs & metrics", icon="📈", url_path="runs"),
+    st.Page("pages/evaluation.py", title="Evaluation", icon="🎯", url_path="evaluation"),
 ]).run()

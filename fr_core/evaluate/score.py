@@ -3,6 +3,7 @@ matches the ground truth's and the ground truth's results are among the model's;
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,13 +21,14 @@ SCORE_RULES = ("irrelevance", "no_calls", "state", "results")
 
 @dataclass(frozen=True)
 class TurnScore:
-    """One turn's verdict; ``rule`` names the rule it broke (empty when it passed), ``diff`` the state paths that
-    differ, ``missing`` the ground-truth results the model never got."""
+    """One turn's verdict; ``rule`` names the rule it broke (empty when it passed), ``diff`` where the state differs
+    as ``(path, model's value, ground truth's value)`` (values shortened), ``missing`` the ground-truth results the
+    model never got."""
 
     passed: bool
     rule: str = ""
     reason: str = ""
-    diff: tuple[str, ...] = ()
+    diff: tuple[tuple[str, str, str], ...] = ()
     missing: tuple[str, ...] = ()
 
 
@@ -99,10 +101,11 @@ def score_case(case: EvalCase, model_turns: Sequence[Sequence[ToolCall]]) -> Cas
         if not calls:
             scores.append(TurnScore(False, "no_calls", f"turn {t + 1}: the model made no call"))
             return CaseScore(False, tuple(scores))
-        diff = _state_differs(model_env, truth_env, case.classes)
-        if diff:
+        differs = _state_differs(model_env, truth_env, case.classes)
+        if differs:
+            diff = tuple((path, _short(a), _short(b)) for path, a, b in state_diff(model_env.state(), truth_env.state()))
             scores.append(TurnScore(False, "state", f"turn {t + 1}: the state differs from the ground truth's at "
-                                    + ", ".join(diff[:3]), tuple(diff)))
+                                    + ", ".join(differs[:3]), diff))
             return CaseScore(False, tuple(scores))
         expect = range(len(truth_results)) if turn.expect is None else turn.expect
         missing = list((Counter(truth_results[i].to_text() for i in expect) - seen).elements())
@@ -112,6 +115,11 @@ def score_case(case: EvalCase, model_turns: Sequence[Sequence[ToolCall]]) -> Cas
             return CaseScore(False, tuple(scores))
         scores.append(TurnScore(True))
     return CaseScore(True, tuple(scores))
+
+
+def _short(value: Any, limit: int = 200) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def first_divergence(model: Sequence[ToolCall], truth: Sequence[ToolCall]) -> int | None:

@@ -157,3 +157,13 @@ def test_generated_samples_get_a_difficulty_and_export_keeps_the_hard_ones(gener
     result = CliRunner().invoke(app, ["export", "--run", run_id, "--format", "openai", "--out", str(out), "--db",
                                       str(db), "--max-pass-rate", "0.5"])
     assert result.exit_code == 2 and "go together" in " ".join(result.output.split())
+
+
+def test_a_state_failure_says_where_the_state_differs():
+    case = bfcl_cases("base", 1)[0]
+    turns = [list(t.truth) for t in case.turns]
+    turns[0] = turns[0][:-1]  # the move into temp is missing
+    verdict = score_case(case, turns)
+    assert verdict.rule == "state" and verdict.failed_turn == 0
+    paths = [path for path, _, _ in verdict.turns[0].diff]
+    assert any(p.endswith("temp.contents.final_report.pdf") for p in paths)
