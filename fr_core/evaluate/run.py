@@ -15,7 +15,7 @@ import networkx as nx
 
 from fr_core.agents.base import ReasoningAgent, ReasonTask
 from fr_core.agents.reasoning import LLMReasoning
-from fr_core.errors import ConfigError, FrError
+from fr_core.errors import ConfigError
 from fr_core.evaluate.cases import EvalCase, case_env, load_cases
 from fr_core.evaluate.score import first_divergence, score_case
 from fr_core.evaluate.scripted import error_rate, is_test_backend, scripted_backend
@@ -149,8 +149,8 @@ def evaluate(db: str | Path, settings: EvalSettings | None = None, *, resume: st
              on_progress: Callable[[EvalProgress], None] | None = None) -> EvalProgress:
     """Run (or with ``resume``, continue) an evaluation into the store ``db``: the cases of ``settings.data`` not
     stored yet, ``settings.concurrency`` at a time, each stored with all its attempts once they are done. LLM calls
-    go through the store's cache and are counted; Ctrl-C stores nothing half-done and leaves the evaluation
-    resumable."""
+    go through the store's cache and are counted; Ctrl-C, or a model server that gives no usable answer after its
+    retries (raised), stores nothing half-done and leaves the evaluation resumable."""
     from fr_core.store import Store
 
     evals = EvalStore(db)
@@ -202,15 +202,13 @@ def evaluate(db: str | Path, settings: EvalSettings | None = None, *, resume: st
                 nxt = next(queue, None)
                 if nxt is not None:
                     pending[pool.submit(_run_case, nxt[1], agents, settings)] = nxt
-    except (KeyboardInterrupt, FrError) as exc:
-        progress.interrupted = isinstance(exc, KeyboardInterrupt)
-        status = "interrupted" if progress.interrupted else "failed"
-        for future in pending:
-            future.cancel()
-        if not progress.interrupted:
-            raise
+    except KeyboardInterrupt:
+        progress.interrupted, status = True, "interrupted"
+    except BaseException:  # a server that gives no usable answer stops the evaluation; --resume continues it
+        status = "failed"
+        raise
     finally:
-        pool.shutdown(wait=not progress.interrupted, cancel_futures=True)
+        pool.shutdown(wait=status == "done", cancel_futures=True)
         evals.finish(eval_id, status, {k: v for k, v in asdict(accounting.totals()).items()})
     return progress
 

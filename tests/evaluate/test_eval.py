@@ -106,10 +106,15 @@ def test_a_killed_evaluation_resumes_with_no_case_lost_or_repeated(tmp_path, fak
     assert figures["resumed_from"] == len(before) and figures["accuracy"] == 1.0
     assert figures["usage"]["cost_usd"] > 0 and figures["usage"]["input_tokens"] > 0
 
-    served = fake_profile.request_count  # the same cases again: every call from the store's LLM cache
-    again = _eval("--model", "fake", "--data", "bfcl:base", "--limit", "24", "--db", str(db))
-    assert fake_profile.request_count == served and again["accuracy"] == 1.0
-    assert again["usage"]["cache_hits"] == again["usage"]["requests"] > 0
+
+def test_a_second_evaluation_of_the_same_cases_comes_from_the_cache(tmp_path, fake_profile):
+    db = str(tmp_path / "w.db")
+    first = _eval("--model", "fake", "--data", "bfcl:base", "--limit", "12", "--concurrency", "3", "--db", db)
+    served = fake_profile.request_count
+    again = _eval("--model", "fake", "--data", "bfcl:base", "--limit", "12", "--concurrency", "3", "--db", db)
+    assert fake_profile.request_count == served and again["accuracy"] == first["accuracy"] == 1.0
+    assert again["usage"]["cache_hits"] == again["usage"]["requests"] == first["usage"]["requests"] > 0
+    assert again["usage"]["cost_usd"] == 0 < first["usage"]["cost_usd"]
 
 
 def _safe_stored(db) -> list[str]:
