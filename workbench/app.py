@@ -32,4 +32,5 @@ st.navigation([
     st.Page("pages/review.py", title="Review queue", icon="✅", url_path="review"),
     st.Page("pages/dataset.py", title="Data set", icon="📚", url_path="dataset"),
     st.Page("pages/runs.py", title="Runs & metrics", icon="📈", url_path="runs"),
+    st.Page("pages/evaluation.py", title="Evaluation", icon="🎯", url_path="evaluation"),
 ]).run()

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from fr_core.cli.evaluate import register as register_eval
 from fr_core.cli.generate import register as register_batch
 from fr_core.cli.graph import graph_app
 from fr_core.cli.sample import sample_command
@@ -54,6 +55,7 @@ def app_command(port: int = typer.Option(8501, min=1, max=65535, help="Port on 1
 app.add_typer(graph_app, name="graph")
 app.command("sample")(sample_command)
 register_batch(app)  # generate, runs, export
+register_eval(app)  # eval, evals
 
 
 def main() -> None:

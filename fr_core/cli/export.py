@@ -31,6 +31,10 @@ def export_command(
     show: bool = typer.Option(False, "--preview", help="Also print the first record through a ChatML template."),
     cot: str = typer.Option("inline", "--cot", help="Reasoning in chat formats: inline (<think> in the text), "
                                                    "field (a reasoning_content key) or none."),
+    max_pass_rate: float = typer.Option(None, "--max-pass-rate", min=0.0, max=1.0,
+                                        help="With --eval: keep the samples the model passed at most this share of "
+                                        "its attempts (hard ones; samples it did not attempt are left out)."),
+    evaluation: str = typer.Option(None, "--eval", help="Evaluation of this run by a model (see `fr evals`)."),
 ) -> None:
     """Export a run's samples (accepted ones by default, reviewers' revisions and decisions applied) to a file, one
     sample at a time."""
@@ -41,9 +45,16 @@ def export_command(
     try:
         if not Path(path).exists():
             raise FrError(f"no store at {path}; run `fr generate` first or pass --db")
+        only = None
+        if (max_pass_rate is None) != (evaluation is None):
+            raise FrError("--max-pass-rate and --eval go together: the pass rates are those of that evaluation")
+        if evaluation is not None:
+            from fr_core.evaluate.store import hard_samples
+
+            only = hard_samples(path, evaluation, run, max_pass_rate)
         report = export_run(Store(path), run, fmt, out, status=None if status == "all" else status,
                             guard=not keep_contaminated, dedup=not keep_duplicates, cot=cot, review=review,
-                            original=original)
+                            original=original, only=only)
     except FrError as exc:
         console.print("[red]error:[/red]", scrub(str(exc)), highlight=False)
         raise typer.Exit(2) from None
@@ -55,6 +66,8 @@ def export_command(
 
         with Path(out).open(encoding="utf-8") as fh:
             console.print(preview(json.loads(fh.readline())), markup=False, highlight=False)
+    if only is not None:
+        console.print(f"{len(only)} samples passed at most {max_pass_rate:g} of their attempts in {evaluation}")
     filtered = f"{report.contaminated} contaminated (BFCL test overlap), {report.duplicates} near-duplicates"
     if fmt == "parquet":
         console.print(f"{report.written} samples written to {files}; flagged in columns: {filtered}")

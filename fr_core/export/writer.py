@@ -116,15 +116,18 @@ def _staged(targets: tuple[Path, ...]) -> Iterator[tuple[Path, ...]]:
             temp.unlink(missing_ok=True)
 
 
-def _rows(store: Store, run_id: str, status: str | None, review: str, original: bool) -> Iterator[Selected]:
+def _rows(store: Store, run_id: str, status: str | None, review: str, original: bool,
+          only: frozenset[str] | None = None) -> Iterator[Selected]:
     """The selected samples, each with its trajectory as it now stands (revisions applied) or, with ``original``,
-    as generated."""
+    as generated; ``only``, when given, keeps just the samples of those ids."""
     from fr_core.review import current
 
     store.get_run(run_id)  # a clear error for an unknown run
     reviews = {} if review == "any" else store.reviews(run_id)
     edits = {} if original else store.run_edits(run_id)
     for row in store.iter_samples(run_id, status if review == "any" else None):
+        if only is not None and row.id not in only:
+            continue
         decision = reviews[row.id].decision if row.id in reviews else None
         if review == "accepted" and decision != "accepted":
             continue
@@ -209,7 +212,7 @@ def _parquet(rows: Iterator[Selected], out: Path, filters: _Filters) -> ExportRe
 
 def export_run(store: Store, run_id: str, fmt: str, out: str | Path, *, status: str | None = "accepted",
                guard: bool = True, dedup: bool = True, cot: str = "inline", review: str = "not-rejected",
-               original: bool = False) -> ExportReport:
+               original: bool = False, only: frozenset[str] | None = None) -> ExportReport:
     """Write run ``run_id``'s samples (``status`` only; ``None`` for all) to ``out`` in format ``fmt``.
 
     Each sample is written as it now stands: a round's latest reviewer revision replaces its attempt, and the record's
@@ -220,6 +223,7 @@ def export_run(store: Store, run_id: str, fmt: str, out: str | Path, *, status: 
     contamination ``guard`` flags and near-duplicates of an earlier sample (``dedup``). Parquet writes every
     selected sample as a flat row with its trajectory as JSON and the two filters' verdicts as columns. ``cot``
     says how chat formats carry each step's reasoning: ``inline``, ``field`` (``reasoning_content``) or ``none``.
+    ``only``, when given, keeps just the samples of those ids (e.g. the ones a model fails often enough).
     """
     if fmt not in FORMATS:
         raise ConfigError(f"export format {fmt!r} is unknown; choose one of {', '.join(FORMATS)}")
@@ -235,7 +239,7 @@ def export_run(store: Store, run_id: str, fmt: str, out: str | Path, *, status: 
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StoreError(f"cannot create the folder of {out}: {exc}") from None
-    rows = _rows(store, run_id, status, review, original)
+    rows = _rows(store, run_id, status, review, original, only)
     filters = _Filters(guard, dedup)
     try:
         if fmt == "bfcl":

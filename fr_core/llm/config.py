@@ -55,6 +55,9 @@ class ModelProfile:
     #: Whether JSON role replies ask for structured output (OpenAI json_schema, guided JSON on compatible servers,
     #: a forced tool on Anthropic).
     structured_output: bool = True
+    #: Sampling temperature for the model's replies where a caller takes it from the profile (``fr eval``);
+    #: ``None``: the server's default.
+    temperature: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_urls", tuple(self.base_urls))
@@ -87,6 +90,7 @@ class _ProfileModel(BaseModel):
     base_urls: list[str] = Field(default_factory=list)
     tool_calling: Literal["native", "text"] = "native"
     structured_output: bool = True
+    temperature: float | None = Field(None, ge=0, le=2)
 
 
 def _profiles_path(path: str | Path | None) -> Path:

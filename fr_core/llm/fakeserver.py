@@ -352,8 +352,9 @@ class FakeAnthropicServer(FakeServer):
 _KINDS: dict[str, type[FakeServer]] = {"openai": FakeOpenAIServer, "anthropic": FakeAnthropicServer}
 
 
-def _serve_until_told(kind: str, latency_s: float, conn: Any) -> None:
-    with _KINDS[kind](latency_s=latency_s) as server:
+def _serve_until_told(kind: str, latency_s: float, responder: Callable[[dict[str, Any]], FakeReply],
+                      conn: Any) -> None:
+    with _KINDS[kind](latency_s=latency_s, responder=responder) as server:
         conn.send((server.url, server.base_url))
         try:
             conn.recv()  # any message, or the parent going away, stops the server
@@ -362,13 +363,14 @@ def _serve_until_told(kind: str, latency_s: float, conn: Any) -> None:
 
 
 class FakeServerProcess:
-    """A fake server (echo responder, fixed latency) in its own process, so its CPU does not compete with the
-    client's; for benchmarks and demos. ``request_count`` asks the server over HTTP."""
+    """A fake server (fixed latency; a responder that can be pickled, echo by default) in its own process, so its
+    CPU does not compete with the client's; for benchmarks and demos. ``request_count`` asks the server over HTTP."""
 
-    def __init__(self, kind: str = "openai", *, latency_s: float = 0.0) -> None:
+    def __init__(self, kind: str = "openai", *, latency_s: float = 0.0,
+                 responder: Callable[[dict[str, Any]], FakeReply] = echo_responder) -> None:
         if kind not in _KINDS:
             raise ValueError(f"fake server kind {kind!r} is unknown; use one of {', '.join(_KINDS)}")
-        self.kind, self.latency_s = kind, latency_s
+        self.kind, self.latency_s, self.responder = kind, latency_s, responder
         self.url = self.base_url = ""
         self._process: Any = None
         self._conn: Any = None
@@ -376,7 +378,8 @@ class FakeServerProcess:
     def start(self) -> FakeServerProcess:
         context = multiprocessing.get_context("spawn")
         self._conn, child = context.Pipe()
-        self._process = context.Process(target=_serve_until_told, args=(self.kind, self.latency_s, child),
+        self._process = context.Process(target=_serve_until_told,
+                                        args=(self.kind, self.latency_s, self.responder, child),
                                         name=f"fake-{self.kind}-server", daemon=True)
         self._process.start()
         if not self._conn.poll(60):

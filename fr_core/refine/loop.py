@@ -37,13 +37,15 @@ class Limits:
 
 @dataclass(frozen=True)
 class AttemptRun:
-    """What one attempt did before validation: its steps, its answer, why it stopped early, the role events."""
+    """What one attempt did before validation: its steps, its answer, why it stopped early, the role events, and
+    the sandbox it acted in, as the calls left it."""
 
     steps: tuple[Step, ...]
     answer: str
     error: str | None
     events: tuple[dict[str, Any], ...]
     trace: dict[str, Any]
+    env: Environment | None = None
 
 
 def first_prompt(adv_tool: AdvancedTool, query: Query) -> tuple[dict[str, Any], ...]:
@@ -71,14 +73,14 @@ def run_attempt(agent: ReasoningAgent, task: ReasonTask, prompt: tuple[dict[str,
         events.extend(move.events)
         if move.parse_error is not None:
             return AttemptRun(tuple(steps), "", f"step {n + 1}: {move.parse_error}", tuple(events),
-                              {"raw": move.raw})
+                              {"raw": move.raw}, env)
         if not move.calls:
-            return AttemptRun(tuple(steps), move.answer, None, tuple(events), {})
+            return AttemptRun(tuple(steps), move.answer, None, tuple(events), {}, env)
         if n == task.max_steps or calls + len(move.calls) > task.max_calls:
             limit = (f"more than {task.max_steps} steps" if n == task.max_steps
                      else f"more than {task.max_calls} calls")
             return AttemptRun(tuple(steps), "", f"the attempt went on for {limit} without answering",
-                              tuple(events), {})
+                              tuple(events), {}, env)
         results = tuple(env.execute(c) for c in move.calls)
         calls += len(move.calls)
         steps.append(Step(move.reasoning, move.calls, results, move.raw, move.recovered))
