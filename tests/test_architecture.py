@@ -99,6 +99,8 @@ NOT_TOOLS = {
     ("fr_core/graph/overlay.py", "add"): "an overlay action (add or remove an edge)",
     ("workbench/pages/graph.py", "add"): "an overlay action",
     ("fr_core/sampling/sampler.py", "add"): "a state-diff operation",
+    ("workbench/components/eval_view.py", "diff"): "a scored turn's state-diff field",
+    ("workbench/pages/evaluation.py", "diff"): "a scored turn's state-diff field",
 }
 
 

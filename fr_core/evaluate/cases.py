@@ -101,7 +101,7 @@ def bfcl_cases(category: str, limit: int | None = None) -> list[EvalCase]:
 
 
 def _generated_case(sample_id: str, trajectory: Trajectory) -> EvalCase:
-    from fr_core.synthesis.flow import turn_flow
+    from fr_core.sampling.flow import turn_flow
 
     turns = []
     for record in trajectory.turns:

@@ -89,7 +89,7 @@ def _stored(db) -> list[str]:
 
 def test_a_killed_evaluation_resumes_with_no_case_lost_or_repeated(tmp_path, fake_profile):
     db = tmp_path / "w.db"
-    command = [sys.executable, "-m", "fr_core.cli", "eval", "--model", "fake", "--data", "bfcl:base", "--limit", "24",
+    command = [sys.executable, "-m", "fr_core", "eval", "--model", "fake", "--data", "bfcl:base", "--limit", "24",
                "--concurrency", "3", "--db", str(db), "--json"]
     proc = subprocess.Popen(command, env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
