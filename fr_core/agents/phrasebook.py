@@ -14,7 +14,7 @@ from fr_core.agents.lexicon import goal_phrase, param_words
 from fr_core.errors import ConfigError
 from fr_core.types import ToolSpec
 
-__all__ = ["PHRASEBOOK_DIR", "Phrasing", "phrasings", "scenes", "report", "placeholders", "REFER_BACK", "FROM_BEFORE",
+__all__ = ["PHRASEBOOK_DIR", "Phrasing", "phrasings", "scenes", "report", "REFER_BACK", "FROM_BEFORE",
            "WORKED_OUT"]
 
 #: Where the phrasebooks live (one TOML file per environment class, named after it).
@@ -42,11 +42,6 @@ class Phrasing:
     @property
     def slots(self) -> tuple[str, ...]:
         return tuple(_SLOT.findall(self.text))
-
-
-def placeholders(text: str) -> tuple[str, ...]:
-    """The ``{arg}`` slots of a phrasing, in order."""
-    return tuple(_SLOT.findall(text))
 
 
 @cache

@@ -467,7 +467,9 @@ class _OfflineSession:
             signal = self.plan.send(results) if self.started else next(self.plan)
         except StopIteration:
             answer = describe_outcome(self.steps, self.rng)
-            return Move(answer=answer, events=(role_event("answer", OFFLINE_LABEL),))
+            # the mistakes made on purpose stay inspectable with the attempt's events
+            return Move(answer=answer, events=(role_event("answer", OFFLINE_LABEL,
+                                                          mistakes=list(self.planner.mistakes)),))
         self.started = True
         assert signal is _FLUSH
         calls = tuple(self.planner.pending)
@@ -504,10 +506,6 @@ class OfflineReasoning:
         hints = read_feedback(prompt)
         planner = _Planner(task, env, hints, rng, rate)
         return _OfflineSession(planner, task, rng, bool(hints.texts))
-
-    def mistakes(self, session: _OfflineSession) -> list[str]:
-        """The mistakes the session's planner made on purpose (for the trace)."""
-        return list(session.planner.mistakes)
 
     def answer(self, query: Query, steps: tuple[Step, ...]) -> StepResult[str]:
         rng = random.Random(query.seed * 7 + len(steps))

@@ -6,17 +6,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from fr_core.errors import StoreError
 from fr_core.redact import scrub
+from fr_core.store.sqlite import SQLiteFile
 
 __all__ = ["EvalRow", "CaseRow", "EvalStore", "hard_samples"]
 
@@ -93,48 +92,18 @@ def _dump(value: Any) -> str:
     return scrub(json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":")))
 
 
-class EvalStore:
+class EvalStore(SQLiteFile):
     """The evaluation tables of a store file (created when missing); safe to share between threads."""
 
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self._lock = threading.RLock()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=30)
+            super().__init__(path)
             self._conn.execute("PRAGMA busy_timeout=30000")
             with self._transaction() as conn:
                 for statement in _SCHEMA.split(";"):
                     conn.execute(statement)
         except (sqlite3.Error, OSError) as exc:
-            raise StoreError(f"cannot open the evaluations of store {self.path}: {exc}; check the path") from None
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            try:
-                self._conn.execute("BEGIN IMMEDIATE")
-                yield self._conn
-                self._conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
-                raise StoreError(f"store {self.path}: write failed ({exc}); nothing of it was saved") from None
-            except BaseException:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
-                raise
-
-    def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
-            try:
-                return self._conn.execute(sql, args).fetchall()
-            except sqlite3.Error as exc:
-                raise StoreError(f"store {self.path}: query failed ({exc})") from None
+            raise StoreError(f"cannot open the evaluations of store {path}: {exc}; check the path") from None
 
     def create(self, model: str, data: str, k: int, n_cases: int, config: Mapping[str, Any], *,
                test_backend: bool = False) -> str:

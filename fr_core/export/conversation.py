@@ -11,7 +11,7 @@ from fr_core.errors import EnvError
 from fr_core.pipeline.variants import variant_of
 from fr_core.types import CallResult, Step, ToolCall, ToolSpec, Trajectory
 
-__all__ = ["Round", "accepted_rounds", "withheld_tools", "tools_for"]
+__all__ = ["Round", "accepted_rounds", "tools_for"]
 
 
 @dataclass(frozen=True)
@@ -57,12 +57,6 @@ def accepted_rounds(trajectory: Trajectory) -> Iterator[Round]:
             elif variant.kind == "miss_func":
                 new = variant.tools
         yield Round(record.round, query, attempt.steps, attempt.reasoning, record.answer, clarify, new)
-
-
-def withheld_tools(trajectory: Trajectory) -> tuple[str, ...]:
-    """The tools a miss-func variant offers only from a later round (none for other samples)."""
-    variant = variant_of(trajectory)
-    return variant.tools if variant is not None and variant.kind == "miss_func" else ()
 
 
 @lru_cache(maxsize=64)

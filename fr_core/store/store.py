@@ -7,11 +7,9 @@ import os
 import re
 import socket
 import sqlite3
-import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from fr_core.errors import StoreError
 from fr_core.redact import scrub
 from fr_core.serialize import to_dict, trajectory_from_dict
 from fr_core.store.schema import migrate
+from fr_core.store.sqlite import SQLiteFile
 from fr_core.store.steps import StepRow, trajectory_cost, trajectory_steps
 from fr_core.types import Trajectory
 
@@ -194,63 +193,28 @@ def _set_wal(conn: sqlite3.Connection, tries: int = 100) -> None:
     conn.execute("PRAGMA journal_mode=WAL")
 
 
-class Store:
+class Store(SQLiteFile):
     """A SQLite (WAL) store of runs and samples; safe to share between threads, and to read while another process
     writes. ``Store(path)`` creates the file and its folders and migrates an older schema."""
 
     def __init__(self, path: str | Path = DEFAULT_DB) -> None:
-        self.path = Path(path)
-        self._lock = threading.RLock()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=30)
-            _set_wal(conn)
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            migrate(conn, str(self.path))
+            super().__init__(path)
+            _set_wal(self._conn)
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            migrate(self._conn, str(self.path))
         except (sqlite3.Error, OSError) as exc:
-            raise StoreError(f"cannot open the store {self.path}: {exc}; check the path and its permissions") \
+            raise StoreError(f"cannot open the store {path}: {exc}; check the path and its permissions") \
                 from None
-        self._conn = conn
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
 
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
-
     def __enter__(self) -> Store:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     # ------------------------------------------------------------------------------------------------ helpers
-    def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
-            try:
-                return self._conn.execute(sql, args).fetchall()
-            except sqlite3.Error as exc:
-                raise StoreError(f"store {self.path}: query failed ({exc})") from None
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: all of it is saved, or (on any error) none of it."""
-        with self._lock:
-            try:
-                self._conn.execute("BEGIN IMMEDIATE")
-                yield self._conn
-                self._conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
-                raise StoreError(f"store {self.path}: write failed ({exc}); nothing of it was saved") from None
-            except BaseException:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
-                raise
-
     def _write(self, sql: str, args: tuple[Any, ...]) -> sqlite3.Cursor:
         with self._transaction() as conn:
             return conn.execute(sql, args)
