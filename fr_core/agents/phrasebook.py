@@ -4,6 +4,8 @@ understand requests, by the offline reasoner."""
 
 from __future__ import annotations
 
+import itertools
+import random
 import re
 import tomllib
 from dataclasses import dataclass
@@ -14,26 +16,46 @@ from fr_core.agents.lexicon import goal_phrase, param_words
 from fr_core.errors import ConfigError
 from fr_core.types import ToolSpec
 
-__all__ = ["PHRASEBOOK_DIR", "Phrasing", "phrasings", "scenes", "report", "REFER_BACK", "FROM_BEFORE",
-           "WORKED_OUT"]
+__all__ = ["PHRASEBOOK_DIR", "Phrasing", "phrasings", "scenes", "report", "style", "realise", "alternatives",
+           "REFER_BACK", "FROM_BEFORE", "WORKED_OUT"]
 
 #: Where the phrasebooks live (one TOML file per environment class, named after it).
 PHRASEBOOK_DIR = Path(__file__).resolve().parents[2] / "data" / "phrasebook"
 
 #: How a request refers back to a value an earlier request said (the reasoner reads it back the same way).
-REFER_BACK = "the same {words} as before"
+REFER_BACK = "the same {words} as (before|last time|earlier)"
 #: How a request points at a value an earlier turn's result holds, without saying it.
-FROM_BEFORE = "the {words} from before"
+FROM_BEFORE = "the {words} from (before|earlier|last time)"
 #: How a request points at a value the assistant works out in this turn, without saying it.
 WORKED_OUT = "that {words}"
 
 _SLOT = re.compile(r"\{(\w+)\}")
+#: A choice between wordings in any phrasebook line: ``(show|list|pull up)``; an empty choice makes words optional.
+_CHOICE = re.compile(r"\(([^()]*\|[^()]*)\)")
+
+
+def alternatives(text: str) -> list[str | list[str]]:
+    """``text`` as literal pieces and choices: ``"(show|list) {x}"`` → ``[["show", "list"], " {x}"]``."""
+    out: list[str | list[str]] = []
+    last = 0
+    for m in _CHOICE.finditer(text):
+        out += [text[last:m.start()], m.group(1).split("|")]
+        last = m.end()
+    return [p for p in [*out, text[last:]] if p != ""]
+
+
+def realise(text: str, rng: random.Random | None) -> str:
+    """One wording of a phrasebook line: a seeded pick in each ``(a|b|c)`` choice (the first with no ``rng``)."""
+    def pick(m: re.Match[str]) -> str:
+        options = m.group(1).split("|")
+        return rng.choice(options) if rng else options[0]
+    return re.sub(r"  +", " ", _CHOICE.sub(pick, text))
 
 
 @dataclass(frozen=True)
 class Phrasing:
-    """One way to ask for a tool: ``text`` with ``{arg}`` slots; ``context`` phrasings give a prerequisite's
-    values (credentials) rather than a goal."""
+    """One way to ask for a tool: ``text`` with ``{arg}`` slots and ``(a|b)`` choices of wording; ``context``
+    phrasings give a prerequisite's values (credentials) rather than a goal."""
 
     tool: str
     text: str
@@ -42,6 +64,12 @@ class Phrasing:
     @property
     def slots(self) -> tuple[str, ...]:
         return tuple(_SLOT.findall(self.text))
+
+    @property
+    def wordings(self) -> tuple[str, ...]:
+        """Every wording its choices allow: ``"(show|list) {x}"`` → ``("show {x}", "list {x}")``."""
+        pieces = [p if isinstance(p, list) else [p] for p in alternatives(self.text)]
+        return tuple(re.sub(r"  +", " ", "".join(combo)) for combo in itertools.product(*pieces))
 
 
 @cache
@@ -94,6 +122,22 @@ def scenes(owners: tuple[str, ...]) -> tuple[str, ...]:
     """Who is asking and why ("I'm tidying my workspace before the review."): the ``[scenes]`` lines of the
     owners' phrasebooks, to open a request in a persona's voice."""
     return tuple(line for owner in owners for line in _book(owner).get("scenes", {}).get("lines", ()))
+
+
+@cache
+def style(name: str) -> tuple[str, ...]:
+    """A pool of ``data/phrasebook/style.toml``: how any request is framed (``openers``, ``connectors``,
+    ``follow_ups``, ``greetings``, ``closers``, ``again``, ``joiners``)."""
+    file = PHRASEBOOK_DIR / "style.toml"
+    try:
+        pools = tomllib.loads(file.read_text(encoding="utf-8"))["style"]
+    except (OSError, KeyError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{file}: cannot read its [style] table ({exc}); restore the file from the repository") \
+            from None
+    pool = pools.get(name)
+    if not isinstance(pool, list) or not pool or not all(isinstance(x, str) for x in pool):
+        raise ConfigError(f"{file}: [style].{name} must be a non-empty list of strings")
+    return tuple(pool)
 
 
 def phrasings(spec: ToolSpec, *, context: bool = False) -> tuple[Phrasing, ...]:

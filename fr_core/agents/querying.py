@@ -10,35 +10,19 @@ from pydantic import BaseModel
 
 from fr_core.agents.base import OFFLINE_LABEL, ask_json, render, role_event
 from fr_core.agents.lexicon import SYNONYMS, goal_phrase, param_words, render_value, words
-from fr_core.agents.phrasebook import FROM_BEFORE, REFER_BACK, WORKED_OUT, Phrasing, phrasings, scenes
+from fr_core.agents.phrasebook import FROM_BEFORE, REFER_BACK, WORKED_OUT, Phrasing, phrasings, realise, scenes, style
 from fr_core.llm import LLMClient
 from fr_core.types import AdvancedTool, Query, StepResult, ToolSpec
 
 __all__ = ["OfflineQuerying", "LLMQuerying", "avoid_tool_names"]
 
-#: Plain wording used at ``ε = 0``; every other choice below is made only with probability ``ε``.
+#: Plain wording used at ``ε = 0``; every other choice is made only with probability ``ε``, from the style pools of
+#: ``data/phrasebook/style.toml``.
 _PLAIN_OPENER = "Please {x}."
-_OPENERS = ("Could you {x}?", "Can you {x}?", "I'd like you to {x}.", "I need you to {x}.", "Please {x}.",
-            "Kindly {x}.", "Go ahead and {x}.", "When you get a chance, {x}.", "Help me out: {x}.",
-            "Quick one: {x}.", "Hey, {x}, would you?", "Let's {x}.", "{X}.", "{X}, please.", "Would you {x}?",
-            "I want to {x}.", "Here is what I'm after: {x}.", "Today I'd like to {x}.", "Mind if you {x}?")
-_FOLLOW_UPS = ("Now", "Okay, now", "Right, now", "Good. Now", "Thanks. Now")
 _PLAIN_CONNECTOR = ", then "
-_CONNECTORS = (", then ", "; after that, ", ", and then ", ". Next, ", ". Then ", ". Also, ", "; also ",
-               ", and after that ", ". Once that's done, ", ". After that, ")
-_GREETINGS = ("Hi!", "Hello.", "Hey there.", "Morning!", "Good afternoon.", "Sorry to bother you again.",
-              "I'm in a bit of a rush.", "Small favour to ask.", "Okay, so.", "Hope you're well.", "Quick favour.",
-              "Evening!", "Hi again.", "Busy day here.", "Got a minute?", "Right.", "Alright.", "Yo.",
-              "Long week, bear with me.", "Hello hello.")
-_CLOSERS = ("Thanks!", "Thank you.", "Cheers.", "Much appreciated.", "Appreciate it.", "That's all for now.",
-            "No rush.", "Thanks in advance.", "You're a star.", "Ping me if anything looks off.", "Ta.",
-            "Many thanks.", "Thanks a bunch.", "Grateful as always.", "Legend, thanks.", "Shout if stuck.",
-            "Ta very much.", "Brilliant, thanks.", "Speak soon.", "Thanks, mate.")
 _PLAIN_MENTION = "{w} {v}"
 _MENTIONS = ("{w} {v}", "{v} as the {w}", "the {w} {v}", "{w} {v}")
-_JOINERS = (" with ", " for ", " using ", " — ", ", with ")
 _OWN = ("my ", "our ", "the ")
-_AGAIN = (" again", " once more", " one more time")
 
 
 def avoid_tool_names(text: str, tool_names: set[str], rng: random.Random) -> str:
@@ -55,8 +39,13 @@ def avoid_tool_names(text: str, tool_names: set[str], rng: random.Random) -> str
 
 
 def _pick(rng: random.Random, noise: float, plain: str, pool: tuple[str, ...]) -> str:
-    """``plain`` at ``ε = 0``; with probability ``ε`` a seeded choice from ``pool``."""
-    return rng.choice(pool) if rng.random() < noise else plain
+    """``plain`` at ``ε = 0``; with probability ``ε`` a seeded choice from ``pool``, in a seeded wording."""
+    return realise(rng.choice(pool), rng) if rng.random() < noise else plain
+
+
+def _say(text: str, rng: random.Random, noise: float) -> str:
+    """A phrasebook line in its first wording at ``ε = 0``; with probability ``ε`` in a seeded one."""
+    return realise(text, rng if rng.random() < noise else None)
 
 
 def _mention(adv: AdvancedTool, param: str, arg: str, rng: random.Random, noise: float,
@@ -76,17 +65,18 @@ def _and(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _said(adv: AdvancedTool, index: int, *, refer: bool = True) -> dict[str, str]:
+def _said(adv: AdvancedTool, index: int, rng: random.Random, noise: float, *, refer: bool = True) -> dict[str, str]:
     """The values the request gives for inner call ``index``, by argument, as written: the value itself, or (with
     ``refer``) a reference back when an earlier request said it."""
     back = {g.arg for g in adv.grounding if g.call == index and g.kind == "said" and g.earlier is not None}
-    return {arg: REFER_BACK.format(words=param_words(arg)) if refer and arg in back
+    return {arg: _say(REFER_BACK.format(words=param_words(arg)), rng, noise) if refer and arg in back
             else render_value(adv.user_values[param]) for param, i, arg in adv.bindings if i == index}
 
 
-def _unsaid(adv: AdvancedTool, index: int) -> dict[str, str]:
+def _unsaid(adv: AdvancedTool, index: int, rng: random.Random, noise: float) -> dict[str, str]:
     """How a phrasing may point at the values call ``index`` works out (never the value itself)."""
-    return {g.arg: (FROM_BEFORE if g.earlier is not None else WORKED_OUT).format(words=param_words(g.arg))
+    return {g.arg: _say((FROM_BEFORE if g.earlier is not None else WORKED_OUT).format(words=param_words(g.arg)),
+                        rng, noise)
             for g in adv.grounding if g.call == index and g.kind == "derived"}
 
 
@@ -120,10 +110,10 @@ def _phrase(spec: ToolSpec, values: dict[str, str], rng: random.Random, noise: f
     if chosen is None and unsaid:
         chosen = _choose(phrasings(spec), {**unsaid, **values}, rng, noise)
     slots = set(chosen.slots) if chosen else set()
-    text = _fill(chosen.text, {**(unsaid or {}), **values}) if chosen else param_words(spec.name)
+    text = _fill(_say(chosen.text, rng, noise), {**(unsaid or {}), **values}) if chosen else param_words(spec.name)
     rest = [f"{param_words(a)} {v}" for a, v in values.items() if a not in slots]
     if rest:
-        text += _pick(rng, noise, " with ", _JOINERS) + _and(rest)
+        text += _pick(rng, noise, " with ", style("joiners")) + _and(rest)
     return text, slots
 
 
@@ -131,7 +121,7 @@ def _context(spec: ToolSpec, values: dict[str, str], rng: random.Random, noise: 
     """A prerequisite's values as a person gives them ("I'm dana_k on the feed, password ...")."""
     chosen = _choose(phrasings(spec, context=True), values, rng, noise)
     if chosen is not None and set(chosen.slots) == set(values):
-        return _fill(chosen.text, values)
+        return _fill(_say(chosen.text, rng, noise), values)
     return _pick(rng, noise, "my ", _OWN) + _and([f"{param_words(a)} {v}" for a, v in values.items()])
 
 
@@ -168,15 +158,15 @@ class OfflineQuerying:
                    follow_up: bool) -> str:
         body = clauses[0]
         for clause in clauses[1:]:
-            connector = _pick(rng, noise, _PLAIN_CONNECTOR, _CONNECTORS)
+            connector = _pick(rng, noise, _PLAIN_CONNECTOR, style("connectors"))
             body += connector + (clause[:1].upper() + clause[1:] if connector.endswith(". ") else clause)
-        opener = _pick(rng, noise, _PLAIN_OPENER, _OPENERS)
+        opener = _pick(rng, noise, _PLAIN_OPENER, style("openers"))
         if "{X}" in opener:
             text = opener.replace("{X}", body[:1].upper() + body[1:])
         else:
             text = opener.format(x=body)
         if follow_up and rng.random() < 0.5:
-            lead = _pick(rng, noise, "Now", _FOLLOW_UPS)
+            lead = _pick(rng, noise, "Now", style("follow_ups"))
             text = lead + " " + text[:1].lower() + text[1:]
         tool_words = {w for spec in specs.values() for w in words(goal_phrase(spec) + " " + spec.name,
                                                                    canonical=True)}
@@ -189,14 +179,14 @@ class OfflineQuerying:
             text = "".join(p if i % 2 else re.sub(r"(?<!\bas )\b(?:the|a|an) ", "", p, flags=re.I)
                            for i, p in enumerate(parts))
         owners = tuple(dict.fromkeys(spec.owner for spec in specs.values()))
-        scene = [line for line in scenes(owners) if quiet(line)]
+        scene = [line for line in (realise(x, rng) for x in scenes(owners)) if quiet(line)]
         if scene and not follow_up and rng.random() < noise * 1.2:  # a persona sets the scene once
             text = rng.choice(scene) + " " + text[:1].upper() + text[1:]
         if rng.random() < noise * 0.4 and ":" not in text:
-            greeting = rng.choice([g for g in _GREETINGS if quiet(g)] or [""])
+            greeting = rng.choice([g for g in map(lambda g: realise(g, rng), style("greetings")) if quiet(g)] or [""])
             text = (greeting + " " + text[:1].upper() + text[1:]).strip()
         if rng.random() < noise * 0.4:
-            closer = rng.choice([c for c in _CLOSERS if quiet(c)] or [""])
+            closer = rng.choice([c for c in map(lambda c: realise(c, rng), style("closers")) if quiet(c)] or [""])
             text = (text + " " + closer).strip()
         return avoid_tool_names(text, set(specs), rng)
 
@@ -222,20 +212,20 @@ class OfflineQuerying:
                 same = last == (call.name, call.arguments)
                 last = (call.name, call.arguments)
                 if same and not riders.get(i):
-                    clauses.append(_phrase(spec, _said(adv, i), rng, noise, _unsaid(adv, i))[0]
-                                   + _pick(rng, noise, _AGAIN[0], _AGAIN))
+                    clauses.append(_phrase(spec, _said(adv, i, rng, noise), rng, noise, _unsaid(adv, i, rng, noise))[0]
+                                   + _pick(rng, noise, " again", style("again")))
                     continue
-                text, used = _phrase(spec, _said(adv, i), rng, noise, _unsaid(adv, i))
+                text, used = _phrase(spec, _said(adv, i, rng, noise), rng, noise, _unsaid(adv, i, rng, noise))
                 earlier = _from_before(adv, i, used)
                 if earlier:
                     text += _pick(rng, noise, ", using the ", (", with the ", ", for the ", " — the ")) + \
-                        _and(earlier) + " from before"
+                        _and(earlier) + _say(FROM_BEFORE.split("}")[-1], rng, noise)
             elif role == "context" and riders.get(i) == [i]:
                 text = ""  # a context call with no goal after it to serve: only its values are said
             else:
                 continue
             context = [_context(specs.get(adv.inner_calls[k].name) or ToolSpec(adv.inner_calls[k].name, ""),
-                                _said(adv, k, refer=False), rng, noise) for k in riders.get(i, ())]
+                                _said(adv, k, rng, noise, refer=False), rng, noise) for k in riders.get(i, ())]
             if not text:
                 clauses.append(_and(context))
             elif context:

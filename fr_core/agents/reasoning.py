@@ -16,7 +16,7 @@ import json
 import math
 import random
 import re
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -27,7 +27,7 @@ from fr_core.agents.base import (OFFLINE_LABEL, Move, ReasonTask, ask, ask_json,
                                  role_event)
 from fr_core.agents.lexicon import find_values, goal_phrase, param_words, words
 from fr_core.agents.narrate import describe_outcome, dirty_reasons, narrate_step
-from fr_core.agents.phrasebook import phrasings
+from fr_core.agents.phrasebook import FROM_BEFORE, REFER_BACK, WORKED_OUT, alternatives, phrasings
 from fr_core.envs.base import Environment, call_failed
 from fr_core.errors import LLMError, LLMTransportError, ParseError
 from fr_core.llm import LLMClient, parse_tool_calls
@@ -224,13 +224,13 @@ class _Planner:
                     marker = re.fullmatch(r"§(\d+)§", got)
                     if marker:
                         args[slot] = values[int(marker.group(1))].value
-                    elif " as before" in got:
+                    elif _SAME.fullmatch(got):
                         args[slot] = self._earlier_value(slot)
                         if args[slot] is None:
                             break
                     # "the ... from before", "that ...": a value to work out from results, filled later
                 else:
-                    literal = len(_SLOT_TEXT.sub("", phrasing.text))
+                    literal = m.end() - m.start() - sum(len(m.group(slot)) for slot in phrasing.slots)
                     found.append((m.start(), m.end(), literal, name, args, phrasing.context))
         chosen: list[tuple[int, int, int, str, dict[str, Any], bool]] = []
         for item in sorted(found, key=lambda f: -f[2]):
@@ -420,19 +420,6 @@ _SLOT_TEXT = re.compile(r"\{\w+\}")
 _ARTICLE = re.compile(r"\b(?:the|a|an)\s+", re.I)
 
 
-@lru_cache(maxsize=4096)
-def _phrasing_pattern(text: str) -> re.Pattern[str]:
-    """A phrasing as a pattern over a clause with ``§n§`` value markers: each slot takes a marker or a reference
-    back; spacing is free and articles optional (a terse request drops them)."""
-    out, last = "", 0
-    for m in _SLOT_TEXT.finditer(text):
-        slot = r"§\d+§|(?:the\s+)?(?:same [a-z ]+? as before|[a-z ]+? from before)|that [a-z ]+?"
-        out += _literal(text[last:m.start()]) + rf"\s*(?P<{m.group(0)[1:-1]}>{slot})\s*"
-        last = m.end()
-    out += _literal(text[last:])
-    return re.compile(out, re.I)
-
-
 def _literal(text: str) -> str:
     parts = []
     for word in re.split(r"\s+", text.strip()):
@@ -440,6 +427,33 @@ def _literal(text: str) -> str:
             continue
         parts.append(rf"(?:{re.escape(word)}\s+)?" if _ARTICLE.fullmatch(word + " ") else re.escape(word) + r"\s*")
     return "".join(parts)
+
+
+def _pattern(text: str, slot: Callable[[str], str]) -> str:
+    """A phrasebook line as a regex source: its ``(a|b)`` choices as alternatives, each ``{name}`` as ``slot(name)``;
+    spacing is free and articles optional (a terse request drops them)."""
+    out = ""
+    for piece in alternatives(text):
+        if isinstance(piece, list):
+            out += "(?:" + "|".join(_pattern(alt, slot) for alt in piece) + ")"
+            continue
+        last = 0
+        for m in _SLOT_TEXT.finditer(piece):
+            out += _literal(piece[last:m.start()]) + rf"\s*{slot(m.group(0)[1:-1])}\s*"
+            last = m.end()
+        out += _literal(piece[last:])
+    return out
+
+
+#: What a slot of a phrasing takes: a value marker, or words pointing at a value ("the same ... as before").
+_POINTERS = "|".join(_pattern(t, lambda _: "[a-z ]+?") for t in (REFER_BACK, FROM_BEFORE, WORKED_OUT))
+_SAME = re.compile(_pattern(REFER_BACK, lambda _: "[a-z ]+?"), re.I)
+
+
+@lru_cache(maxsize=4096)
+def _phrasing_pattern(text: str) -> re.Pattern[str]:
+    """A phrasing as a pattern over a clause with ``§n§`` value markers: each slot takes a marker or a pointer."""
+    return re.compile(_pattern(text, lambda name: rf"(?P<{name}>§\d+§|{_POINTERS})"), re.I)
 
 
 def history_context(history: tuple[dict[str, Any], ...]) -> str:

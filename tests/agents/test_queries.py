@@ -58,7 +58,8 @@ def test_hard_queries_are_clearly_shorter_than_easy_ones(samples) -> None:
 
 def _stems(spec, words: int = 2) -> set[str]:
     """The words of a tool's phrasings before their first value slot (how its goal is worded), at least ``words``."""
-    return {stem for p in phrasings(spec) if len((stem := p.text.split("{")[0].strip().lower()).split()) >= words}
+    return {stem for p in phrasings(spec) for w in p.wordings
+            if len((stem := w.split("{")[0].strip().lower()).split()) >= words}
 
 
 @pytest.mark.parametrize("noise", [0.0, 1.0])
@@ -150,8 +151,10 @@ def test_two_similar_tools_are_asked_for_in_their_own_words() -> None:
     adv = _adv([("posting_get_login_status", {}), ("message_get_login_status", {})], ["goal", "goal"])
     for seed in range(20):
         feed, chat = querying.write(adv, tools, noise=1.0, seed=seed).trace["clauses"]
-        assert feed in {p.text for p in phrasings(next(t for t in tools if t.name == "posting_get_login_status"))}
-        assert chat in {p.text for p in phrasings(next(t for t in tools if t.name == "message_get_login_status"))}
+        assert feed in {w for p in phrasings(next(t for t in tools if t.name == "posting_get_login_status"))
+                        for w in p.wordings}
+        assert chat in {w for p in phrasings(next(t for t in tools if t.name == "message_get_login_status"))
+                        for w in p.wordings}
 
 
 def test_credentials_ride_with_the_goal_they_unlock_not_with_the_step_before() -> None:

@@ -1,0 +1,68 @@
+"""The shipped phrasebooks: every wording of every goal reads as one clause, and the offline reasoner reads a
+request made from it back into the tool it was written for."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+
+import networkx as nx
+import pytest
+
+from fr_core.agents.base import ReasonTask
+from fr_core.agents.phrasebook import alternatives, phrasings, realise
+from fr_core.agents.reasoning import OfflineReasoning
+from fr_core.envs import BFCL_CLASSES, make_env
+from fr_core.refine.loop import run_attempt
+from fr_core.types import Query
+
+
+def _goals(cls: str):
+    env = make_env(cls)
+    return env, [(spec, p) for spec in env.tools() for p in phrasings(spec) if not p.context]
+
+
+@pytest.mark.parametrize("cls", BFCL_CLASSES)
+def test_every_wording_is_one_clause_with_its_slots_outside_the_choices(cls) -> None:
+    _, goals = _goals(cls)
+    assert goals
+    for _, phrasing in goals:
+        for piece in alternatives(phrasing.text):
+            if isinstance(piece, list):
+                assert not any("{" in alt for alt in piece), phrasing.text
+        for wording in phrasing.wordings:
+            assert not re.search(r"[.;:!?]\s", wording + " "), wording  # a reader would split it into two
+
+
+def _value(schema: dict) -> object:
+    kind = schema.get("type")
+    if "enum" in schema:
+        return schema["enum"][0]
+    return {"integer": 7, "number": 12.5, "array": ["alpha", "beta"], "object": {"note": "x"},
+            "boolean": True}.get(kind, "plum")
+
+
+@pytest.mark.parametrize("cls", BFCL_CLASSES)
+def test_a_request_in_any_wording_is_read_back_as_its_tool(cls) -> None:
+    env, goals = _goals(cls)
+    tools = tuple(env.tools())
+    rng = random.Random(0)
+    owners: dict[str, set[str]] = {}  # a wording two tools share (unit conversions) may be read as either
+    for spec, phrasing in goals:
+        for w in phrasing.wordings:
+            owners.setdefault(w, set()).add(spec.name)
+    missed = []
+    for n, (spec, phrasing) in enumerate(goals):
+        for _ in range(2):
+            wording = realise(phrasing.text, rng)
+            if len(owners[wording]) > 1:
+                continue
+            values = {slot: _value(spec.properties.get(slot, {})) for slot in phrasing.slots}
+            text = re.sub(r"\{(\w+)\}", lambda m, v=values: json.dumps(v[m.group(1)]), wording)
+            task = ReasonTask(Query(f"Please {text}.", "hard", 1.0, n, values, "test"), tools, nx.DiGraph(), seed=n)
+            run = run_attempt(OfflineReasoning(mistake_rate=0.0), task, (), 1, env)
+            names = [c.name for step in run.steps for c in step.calls]
+            if spec.name not in names:
+                missed.append((wording, names))
+    assert not missed, missed[:5]
