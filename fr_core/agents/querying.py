@@ -38,6 +38,43 @@ def avoid_tool_names(text: str, tool_names: set[str], rng: random.Random) -> str
     return "".join(p if i % 2 else fix(p) for i, p in enumerate(parts))
 
 
+_QUESTION = re.compile(r"(?:what|what's|which|how|who|where|when|why|is|am|are|can|will|would|do|does|did|has|have)\b",
+                       re.I)
+
+
+def _asks(clause: str) -> bool:
+    """Whether a request reads as a question ("what's on my watchlist") rather than an instruction."""
+    return bool(_QUESTION.match(clause))
+
+
+_ASKING_FRAME = re.compile(r"\b(?:could|can|would) you\b[^.?]*$", re.I)
+
+
+def _sentences(clauses: list[str], noise: float, rng: random.Random) -> str:
+    """The requests joined into sentences, each ending as what it is: a question (one that opens with "what ..."
+    or is framed "could you ...") with "?", an instruction with "."; the opener frames the first sentence."""
+    sentences = [[clauses[0], _asks(clauses[0])]]
+    for clause in clauses[1:]:
+        pool = style("connectors") if _asks(clause) else style("connectors") + style("request_connectors")
+        connector = _pick(rng, noise, _PLAIN_CONNECTOR, pool)
+        if connector[:1] in ".?":  # a new sentence: its lead ("Next, ", "I'd also like you to ") and the request
+            lead = connector[1:].lstrip()
+            text = lead + clause
+            sentences.append([text[:1].upper() + text[1:], _asks(clause) or bool(_ASKING_FRAME.search(lead))])
+        else:
+            sentences[-1][0] += connector + clause
+            sentences[-1][1] = _asks(clause) or bool(_ASKING_FRAME.search(sentences[-1][0]))
+    first, asked = sentences[0]
+    opener = _pick(rng, noise, "{X}", style("question_openers")) if _asks(clauses[0]) else \
+        _pick(rng, noise, _PLAIN_OPENER, style("openers"))
+    framed = opener.rstrip(".?")
+    framed = framed.replace("{X}", first[:1].upper() + first[1:]) if "{X}" in framed else framed.format(x=first)
+    if not _asks(clauses[0]):  # "Could you {x}?" asks, whatever it frames
+        asked = asked or opener.endswith("?") or bool(_ASKING_FRAME.search(framed))
+    sentences[0] = [framed, asked]
+    return " ".join(text + ("" if re.search(r'[.?!]"$', text) else "?" if asked else ".") for text, asked in sentences)
+
+
 def _pick(rng: random.Random, noise: float, plain: str, pool: tuple[str, ...]) -> str:
     """``plain`` at ``ε = 0``; with probability ``ε`` a seeded choice from ``pool``, in a seeded wording."""
     return realise(rng.choice(pool), rng) if rng.random() < noise else plain
@@ -65,24 +102,29 @@ def _and(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def _referent(arg: str) -> str:
+    """What a request calls the thing an argument names when it points back at it: ``file_name`` → "file"."""
+    return re.sub(r"(?<=\w) name$", "", param_words(arg))
+
+
 def _said(adv: AdvancedTool, index: int, rng: random.Random, noise: float, *, refer: bool = True) -> dict[str, str]:
     """The values the request gives for inner call ``index``, by argument, as written: the value itself, or (with
     ``refer``) a reference back when an earlier request said it."""
     back = {g.arg for g in adv.grounding if g.call == index and g.kind == "said" and g.earlier is not None}
-    return {arg: _say(REFER_BACK.format(words=param_words(arg)), rng, noise) if refer and arg in back
+    return {arg: _say(REFER_BACK.format(words=_referent(arg)), rng, noise) if refer and arg in back
             else render_value(adv.user_values[param]) for param, i, arg in adv.bindings if i == index}
 
 
 def _unsaid(adv: AdvancedTool, index: int, rng: random.Random, noise: float) -> dict[str, str]:
     """How a phrasing may point at the values call ``index`` works out (never the value itself)."""
-    return {g.arg: _say((FROM_BEFORE if g.earlier is not None else WORKED_OUT).format(words=param_words(g.arg)),
+    return {g.arg: _say((FROM_BEFORE if g.earlier is not None else WORKED_OUT).format(words=_referent(g.arg)),
                         rng, noise)
             for g in adv.grounding if g.call == index and g.kind == "derived"}
 
 
 def _from_before(adv: AdvancedTool, index: int, used: set[str]) -> list[str]:
     """What call ``index`` takes from an earlier round's result and its phrasing did not point at, in words."""
-    return list(dict.fromkeys(param_words(g.arg) for g in adv.grounding if g.call == index and g.kind == "derived"
+    return list(dict.fromkeys(_referent(g.arg) for g in adv.grounding if g.call == index and g.kind == "derived"
                               and g.earlier is not None and g.arg not in used))
 
 
@@ -111,7 +153,8 @@ def _phrase(spec: ToolSpec, values: dict[str, str], rng: random.Random, noise: f
         chosen = _choose(phrasings(spec), {**unsaid, **values}, rng, noise)
     slots = set(chosen.slots) if chosen else set()
     text = _fill(_say(chosen.text, rng, noise), {**(unsaid or {}), **values}) if chosen else param_words(spec.name)
-    rest = [f"{param_words(a)} {v}" for a, v in values.items() if a not in slots]
+    rest = [v if v.startswith(("the ", "that ")) else f"{param_words(a)} {v}" for a, v in values.items()
+            if a not in slots]  # a pointer back ("the same access token as before") names the argument itself
     if rest:
         text += _pick(rng, noise, " with ", style("joiners")) + _and(rest)
     return text, slots
@@ -156,18 +199,10 @@ class OfflineQuerying:
     @staticmethod
     def _hard_text(clauses: list[str], specs: dict[str, ToolSpec], noise: float, rng: random.Random,
                    follow_up: bool) -> str:
-        body = clauses[0]
-        for clause in clauses[1:]:
-            connector = _pick(rng, noise, _PLAIN_CONNECTOR, style("connectors"))
-            body += connector + (clause[:1].upper() + clause[1:] if connector.endswith(". ") else clause)
-        opener = _pick(rng, noise, _PLAIN_OPENER, style("openers"))
-        if "{X}" in opener:
-            text = opener.replace("{X}", body[:1].upper() + body[1:])
-        else:
-            text = opener.format(x=body)
+        text = _sentences(clauses, noise, rng)
         if follow_up and rng.random() < 0.5:
             lead = _pick(rng, noise, "Now", style("follow_ups"))
-            text = lead + " " + text[:1].lower() + text[1:]
+            text = lead + " " + (text if re.match(r"I\b", text) else text[:1].lower() + text[1:])
         tool_words = {w for spec in specs.values() for w in words(goal_phrase(spec) + " " + spec.name,
                                                                    canonical=True)}
 
