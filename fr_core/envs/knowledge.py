@@ -8,6 +8,9 @@ name → secret mapping a login pairs); an adapter (``fr_core.envs.bfcl``) subcl
 
 from __future__ import annotations
 
+import decimal
+import numbers
+
 import json
 import random
 import re
@@ -50,9 +53,14 @@ class FreshContext:
 
 
 def to_jsonable(value: Any, _depth: int = 0) -> Any:
-    """Turn a tool's return value into plain JSON data (tuples→lists, sets→sorted lists, objects→str)."""
+    """Turn a tool's return value into plain JSON data (tuples→lists, sets→sorted lists, other numbers such as
+    ``Decimal`` → int or float, objects→str)."""
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, (numbers.Real, decimal.Decimal)):
+        return float(value)
     if _depth > 50:
         return repr(value)
     if isinstance(value, dict):
