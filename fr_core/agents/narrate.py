@@ -36,6 +36,10 @@ def dirty_reasons(text: str) -> list[str]:
 
 
 def _short(value: Any, limit: int = 60) -> str:
+    """``value`` as a person writes it: at most ``limit`` characters, a float without binary noise
+    (40.699999999999996 → 40.7)."""
+    if isinstance(value, float):
+        value = float(f"{value:.10g}")
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
@@ -172,14 +176,21 @@ def _unwrap(value: Any) -> Any:
 def _sentence(call: ToolCall, result: CallResult, rng: random.Random) -> str:
     what = summarize(_unwrap(result.value), 140)
     template = report(call.name)
-    if template is not None:  # the phrasebook's report: "created the folder drafts", "the total is 638.6"
+    if template is not None:  # the phrasebook's report: "created the folder drafts", "booked it (booking 4711)"
         if not what:
             template = re.sub(r"\s*\(\{result\}\)|:?\s*\{result\}", "", template)
         values = {k: _short(v, 40) for k, v in call.arguments.items()}
+        fields = result.value if isinstance(result.value, dict) else {}
+
+        def fill(m: re.Match[str]) -> str:
+            name, _, field = m.group(1).partition(".")
+            if name == "result":
+                return summarize(fields[field], 60) if field else what
+            return values[name]
         try:
-            return re.sub(r"\{(\w+)\}", lambda m: what if m.group(1) == "result" else values[m.group(1)], template)
+            return re.sub(r"\{(\w+(?:\.\w+)?)\}", fill, template)
         except KeyError:
-            pass  # an optional argument the call left out: say it the general way
+            pass  # an optional argument the call left out, a field the result lacks: say it the general way
     args = _and([f"{param_words(k)} {_short(v, 40)}" for k, v in call.arguments.items()]) if call.arguments else ""
     if not what or what in ("yes",):
         return rng.choice([f"that went through for {args}", f"done for {args}"] if args else ["that went through"])

@@ -113,8 +113,8 @@ def _reports() -> dict[str, str]:
 
 
 def report(tool: str) -> str | None:
-    """How the assistant reports a call of ``tool`` in its answer (``{arg}`` and ``{result}`` slots), if a
-    phrasebook says."""
+    """How the assistant reports a call of ``tool`` in its answer, if a phrasebook says: ``{arg}`` slots for the
+    call's values, ``{result}`` for what it returned, ``{result.field}`` for one field of a record it returned."""
     return _reports().get(tool)
 
 
