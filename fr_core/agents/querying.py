@@ -253,8 +253,8 @@ class OfflineQuerying:
                 text, used = _phrase(spec, _said(adv, i, rng, noise), rng, noise, _unsaid(adv, i, rng, noise))
                 earlier = _from_before(adv, i, used)
                 if earlier:
-                    text += _pick(rng, noise, ", using the ", (", with the ", ", for the ", " — the ")) + \
-                        _and(earlier) + _say(FROM_BEFORE.split("}")[-1], rng, noise)
+                    text += _pick(rng, noise, ", using ", (", with ", ", for ", " — ")) + \
+                        _say(FROM_BEFORE.format(words=_and(earlier)), rng, noise)
             elif role == "context" and riders.get(i) == [i]:
                 text = ""  # a context call with no goal after it to serve: only its values are said
             else:
