@@ -3,7 +3,7 @@
     python bench/bench_queries.py [--samples 200] [--config data/configs/offline.toml]
 
 Prints: word-trigram overlap with the tools' descriptions (outside quoted values), distinct-2 at equal corpus size,
-grounding kinds of every argument of accepted turns, accepted turns with an arbitrary pick left hidden, the share
+the goals each request asks for (inner calls of role "goal"), grounding kinds of every argument of accepted turns, accepted turns with an arbitrary pick left hidden, the share
 of later turns that refer back to an earlier one, and acceptance; then three accepted samples' requests.
 """
 
@@ -62,6 +62,8 @@ def main() -> None:
           f"{distinct_n(rng.sample(bfcl_texts, n), 2):10.3f}")
     print(f"{'mean words per query':44} {sum(len(q.split()) for q in queries) / max(1, len(queries)):10.1f} "
           f"{sum(len(q.split()) for q in bfcl_texts) / len(bfcl_texts):10.1f}")
+    goals = [sum(role == "goal" for role in r.adv_tool.roles) for t in accepted for r in t.turns if r.adv_tool]
+    print(f"{'goals asked for per request':44} {sum(goals) / max(1, len(goals)):10.2f}")
     print(f"{'later turns referring back':44} {share:10.3f} {'':>10}  ({later} later turns)")
     print(f"{'accepted turns with a hidden arbitrary pick':44} {hidden_picks(trajs):10d}")
     print(f"{'acceptance':44} {len(accepted) / len(trajs):10.3f}  ({len(trajs)} samples, {elapsed:.1f} s)")
