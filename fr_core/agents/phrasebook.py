@@ -87,8 +87,25 @@ def _book(owner: str) -> dict[str, dict[str, tuple[str, ...]]]:
         if not isinstance(table, dict) or any(not isinstance(v, list) or not all(isinstance(x, str) for x in v)
                                               for v in table.values()):
             raise ConfigError(f"phrasebook {file}: [{section}] must map names to lists of strings")
+        for name, lines in table.items():
+            for line in lines:
+                problem = _line_problem(line)
+                if problem:
+                    raise ConfigError(f"phrasebook {file}: [{section}] {name}: {line!r} {problem}; fix the line")
         out[section] = {k: tuple(v) for k, v in table.items()}
     return out
+
+
+def _line_problem(line: str) -> str | None:
+    """Why a phrasebook line cannot be used, or ``None``: choices must not nest nor hold a ``{slot}``."""
+    depth = 0
+    for char in line:
+        depth += (char == "(") - (char == ")")
+        if depth > 1:
+            return "nests a choice in a choice"
+    if any("{" in alt for piece in alternatives(line) if isinstance(piece, list) for alt in piece):
+        return "has a {slot} inside a (a|b) choice: give each wording its own line"
+    return None
 
 
 def _from_spec(spec: ToolSpec) -> tuple[str, ...]:
@@ -137,6 +154,9 @@ def style(name: str) -> tuple[str, ...]:
     pool = pools.get(name)
     if not isinstance(pool, list) or not pool or not all(isinstance(x, str) for x in pool):
         raise ConfigError(f"{file}: [style].{name} must be a non-empty list of strings")
+    for line in pool:
+        if problem := _line_problem(line):
+            raise ConfigError(f"{file}: [style].{name}: {line!r} {problem}; fix the line")
     return tuple(pool)
 
 

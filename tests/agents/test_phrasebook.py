@@ -66,3 +66,22 @@ def test_a_request_in_any_wording_is_read_back_as_its_tool(cls) -> None:
             if spec.name not in names:
                 missed.append((wording, names))
     assert not missed, missed[:5]
+
+
+def test_a_broken_phrasebook_line_is_refused_with_its_place(tmp_path, monkeypatch) -> None:
+    from fr_core.agents import phrasebook
+    from fr_core.errors import ConfigError
+    from fr_core.types import ToolSpec
+
+    (tmp_path / "Library.toml").write_text('[goals]\nborrow = ["(take|(grab|get)) {title} home"]\n')
+    monkeypatch.setattr(phrasebook, "PHRASEBOOK_DIR", tmp_path)
+    phrasebook._book.cache_clear()
+    try:
+        with pytest.raises(ConfigError, match=r"Library.toml: \[goals\] borrow: .* nests a choice"):
+            phrasings(ToolSpec("borrow", "", owner="Library"))
+        (tmp_path / "Library.toml").write_text('[goals]\nborrow = ["take ({title}|it) home"]\n')
+        phrasebook._book.cache_clear()
+        with pytest.raises(ConfigError, match=r"slot\} inside"):
+            phrasings(ToolSpec("borrow", "", owner="Library"))
+    finally:
+        phrasebook._book.cache_clear()
