@@ -7,8 +7,9 @@ import random
 import time
 
 from fr_core.graph import cache
+from fr_core.graph.assemble import build_graph
 from fr_core.graph.build import (CONTRAST_SEEDS, EDGE_PROBES, OBSTACLE_PROBES, PROBE_SEEDS, _probe_class_edges,
-                                 _probe_class_obstacles, build_graph)
+                                 _probe_class_obstacles)
 from fr_core.types import ToolSpec
 
 # A vocabulary the size of a real API catalogue: 40 nouns × 25 qualifiers = 1,000 entity names.

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal
+
+from typing_extensions import TypeVar
 
 from fr_core.errors import SampleTimeout
 
@@ -31,6 +33,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+Tr = TypeVar("Tr", default=Any)  # the trace's type: a TypedDict or dataclass per step, else Any
 
 ProvenanceKind = Literal["state", "output", "schema", "random", "user", "model"]
 
@@ -142,11 +145,13 @@ class Turn:
 
 
 @dataclass(frozen=True)
-class StepResult(Generic[T]):
-    """What every inspectable step returns: its ``output`` and a ``trace`` of how it got there."""
+class StepResult(Generic[T, Tr]):
+    """What every inspectable step returns: its ``output`` and a ``trace`` of how it got there.
+
+    ``StepResult[Query, QueryTrace]`` types the trace too; ``StepResult[Query]`` leaves it ``Any``."""
 
     output: T
-    trace: Any = None
+    trace: Tr = None  # type: ignore[assignment]  # a step with nothing to tell leaves it None
 
 
 # -- Phases II and III --------------------------------------------------------------------------------

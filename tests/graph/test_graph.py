@@ -100,7 +100,7 @@ def test_overlay_edits_round_trip(tmp_path, twitter):
     applied = apply_overlay(g, load_overlay(path))
     assert g.edges["get_user_stats", "follow_user"]["kind"] == "manual"
     assert not g.has_edge(*some_edge)
-    assert {a["kind"] for a in applied} == {"manual", "manual_remove"}
+    assert {a.kind for a in applied} == {"manual", "manual_remove"}
     with pytest.raises(GraphError, match="reason"):
         edit_overlay(overlay, "add", "a", "b", "  ")
 
