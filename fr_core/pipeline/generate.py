@@ -24,7 +24,7 @@ from fr_core.envs.base import Environment, call_failed
 from fr_core.errors import FrError
 from fr_core.graph import bfcl_graph, distances_to
 from fr_core.refine import Limits, RefineTrace, refine
-from fr_core.sampling import round_target, sample_turn, turn_leaves
+from fr_core.sampling import TurnTrace, round_target, sample_turn, turn_leaves
 from fr_core.seeds import derive_seed
 from fr_core.serialize import to_dict
 from fr_core.synthesis import abstract_tool, check_leak, turn_flow, ungrounded, write_easy_query, write_query
@@ -123,7 +123,7 @@ class RoundTrace(TypedDict, total=False):
     last entry of a failed sample, is the model reply that could not be used."""
 
     round: int
-    sampling: Any  # the sampler's TurnTrace
+    sampling: TurnTrace
     grounding: list[dict[str, Any]]
     abstraction: ToolingTrace
     query: QueryTrace
