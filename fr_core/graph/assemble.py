@@ -11,7 +11,8 @@ from typing import Any
 import networkx as nx
 
 from fr_core.envs.base import Environment
-from fr_core.graph.evidence import EdgeEvidence, FlowEdge, ManualEdge, ObstacleEvidence, ProbeEvidence, ProbeOutcome
+from fr_core.graph.evidence import (EdgeEvidence, FlowEdge, ManualEdge, ObstacleEvidence, ProbeEvidence, ProbeOutcome,
+                                    StateEdge)
 from fr_core.graph.flow import name_flow_edges
 from fr_core.graph.limits import PROBE_CALL_TIMEOUT_S, PROBE_TIMEOUT_S, ProbeBudgetSpent, TimedEnvironment
 from fr_core.graph.model import add_edge, new_graph, prune_to_density
@@ -54,11 +55,13 @@ def _count(g: nx.DiGraph, outcome: ProbeOutcome) -> None:
 
 
 def _attributes(edge: EdgeEvidence) -> dict[str, Any]:
-    """The edge attributes beyond kind, reason, hard and condition: the output field and the parameter it feeds."""
+    """The edge attributes an edge of this kind carries: ``hard`` and ``condition``, the output ``field`` and the
+    ``param`` it feeds (only those the evidence names, so the graph's edges look as they always have)."""
     if isinstance(edge, FlowEdge):
         return {"param": edge.param} if edge.field is None else {"field": edge.field, "param": edge.param}
-    param = getattr(edge, "param", None)
-    return {} if param is None else {"param": param}
+    if isinstance(edge, StateEdge):
+        return {"hard": edge.hard, "condition": edge.condition, **({} if edge.param is None else {"param": edge.param})}
+    return {}
 
 
 def apply_evidence(g: nx.DiGraph, evidence: Iterable[ProbeEvidence], trace: GraphTrace) -> None:
@@ -69,9 +72,7 @@ def apply_evidence(g: nx.DiGraph, evidence: Iterable[ProbeEvidence], trace: Grap
             continue
         if e.u not in g or e.v not in g:
             continue
-        hard = getattr(e, "hard", False)
-        condition = getattr(e, "condition", None)
-        add_edge(g, e.u, e.v, kind=e.kind, reason=e.reason, hard=hard, condition=condition, **_attributes(e))
+        add_edge(g, e.u, e.v, kind=e.kind, reason=e.reason, **_attributes(e))
         trace.evidence.append(e)
 
 
