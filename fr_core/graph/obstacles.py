@@ -135,47 +135,62 @@ def annotate_obstacles(g: nx.DiGraph, paths: Iterable[ObstacleEvidence]) -> None
         elif p.tool in g:
             by_tool.setdefault(p.tool, []).append(p)
     for v, tool_paths in sorted(by_tool.items()):
-        cleared: set[str] = set()
-        clears: dict[str, set[str]] = {}
-        args_seen: dict[str, list[dict[str, Any]]] = {}
-        worked = [p.status[-1] for p in tool_paths if p.gists[-1] is None]
-        for p in tool_paths:
-            if p.gists[-1] is not None:
-                # An error that only moves (a logout turns 'market closed' into 'not logged in') is no clearing.
-                continue
-            for (w, w_args), before, after in zip(p.steps, p.gists, p.gists[1:]):
-                if before is not None and before != after:
-                    cleared.add(before)
-                    clears.setdefault(w, set()).add(before)
-                    args_seen.setdefault(w, []).append(w_args)
-        for w, gists in clears.items():
-            if not g.has_edge(w, v):
-                continue
-            common = {a: x for a, x in args_seen[w][0].items() if all(d.get(a, object()) == x for d in args_seen[w])}
-            data = g.edges[w, v]
-            data["clears"] = sorted(gists)
-            if common:
-                data["enabling_args"] = common
-            shown = ", ".join(f"{a}={x!r}" for a, x in common.items())
-            data["reason"] += (f"; {w}{'(' + shown + ')' if shown else ''} cleared {v}'s error "
-                               + " / ".join(repr(x) for x in sorted(gists)) + " in probes")
-        owner = g.nodes[v].get("owner", "")
-        blocked: dict[str, list[dict[str, Any]]] = {}
-        for p in tool_paths:
-            for gist, status in zip(p.gists, p.status):
-                if gist is not None and gist not in cleared:
-                    blocked.setdefault(gist, []).append(status)
-        conditions = []
-        for gist, states in sorted(blocked.items()):
-            # Only values no tool was seen changing: a stopped engine can be started, a closed market not opened.
-            values = {a: x for a, x in _contrast(states, worked).items() if (owner, a) not in movable}
-            if values:
-                shown = ", ".join(f"{a}={x!r}" for a, x in values.items())
-                conditions.append(dict(gist=gist, owner=owner, values=values,
-                                       reason=f"{v} blocked: {gist!r} and no tool was seen clearing it ({shown}); "
-                                              f"seen {len(states)}× in probes, never where {v} worked "
-                                              f"({len(worked)}×)"))
+        cleared = _annotate_clearings(g, v, tool_paths)
+        conditions = _blocked_when(g, v, tool_paths, cleared, movable)
         if conditions:
             g.nodes[v]["blocked_when"] = conditions
         elif "blocked_when" in g.nodes[v]:
             del g.nodes[v]["blocked_when"]
+
+
+def _annotate_clearings(g: nx.DiGraph, v: str, tool_paths: list[ObstaclePath]) -> set[str]:
+    """``clears`` and ``enabling_args`` on each edge ``w → v`` whose ``w`` removed an error of ``v`` on a path that
+    ended with ``v`` working; returns every error gist of ``v`` some tool cleared."""
+    cleared: set[str] = set()
+    clears: dict[str, set[str]] = {}
+    args_seen: dict[str, list[dict[str, Any]]] = {}
+    for p in tool_paths:
+        if p.gists[-1] is not None:
+            # An error that only moves (a logout turns 'market closed' into 'not logged in') is no clearing.
+            continue
+        for (w, w_args), before, after in zip(p.steps, p.gists, p.gists[1:]):
+            if before is not None and before != after:
+                cleared.add(before)
+                clears.setdefault(w, set()).add(before)
+                args_seen.setdefault(w, []).append(w_args)
+    for w, gists in clears.items():
+        if not g.has_edge(w, v):
+            continue
+        common = {a: x for a, x in args_seen[w][0].items() if all(d.get(a, object()) == x for d in args_seen[w])}
+        data = g.edges[w, v]
+        data["clears"] = sorted(gists)
+        if common:
+            data["enabling_args"] = common
+        shown = ", ".join(f"{a}={x!r}" for a, x in common.items())
+        data["reason"] += (f"; {w}{'(' + shown + ')' if shown else ''} cleared {v}'s error "
+                           + " / ".join(repr(x) for x in sorted(gists)) + " in probes")
+    return cleared
+
+
+def _blocked_when(g: nx.DiGraph, v: str, tool_paths: list[ObstaclePath], cleared: set[str],
+                  movable: set[tuple[str, str]]) -> list[dict[str, Any]]:
+    """One ``{gist, owner, values, reason}`` per error of ``v`` no tool was seen clearing, explained by status values
+    of its owner that every state with that error shared and no state where ``v`` worked had."""
+    owner = g.nodes[v].get("owner", "")
+    worked = [p.status[-1] for p in tool_paths if p.gists[-1] is None]
+    blocked: dict[str, list[dict[str, Any]]] = {}
+    for p in tool_paths:
+        for gist, status in zip(p.gists, p.status):
+            if gist is not None and gist not in cleared:
+                blocked.setdefault(gist, []).append(status)
+    conditions = []
+    for gist, states in sorted(blocked.items()):
+        # Only values no tool was seen changing: a stopped engine can be started, a closed market not opened.
+        values = {a: x for a, x in _contrast(states, worked).items() if (owner, a) not in movable}
+        if values:
+            shown = ", ".join(f"{a}={x!r}" for a, x in values.items())
+            conditions.append(dict(gist=gist, owner=owner, values=values,
+                                   reason=f"{v} blocked: {gist!r} and no tool was seen clearing it ({shown}); "
+                                          f"seen {len(states)}× in probes, never where {v} worked "
+                                          f"({len(worked)}×)"))
+    return conditions
