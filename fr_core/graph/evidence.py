@@ -8,9 +8,13 @@ Detectors (:mod:`fr_core.graph.flow`, :mod:`fr_core.graph.probe`, :mod:`fr_core.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 __all__ = [
+    "CandidatesCondition",
+    "TruthyCondition",
+    "EqualsCondition",
+    "Condition",
     "FlowEdge",
     "StateEdge",
     "ObserveEdge",
@@ -26,6 +30,33 @@ __all__ = [
     "evidence_from_json",
     "evidence_to_json",
 ]
+
+
+class CandidatesCondition(TypedDict):
+    """The state already offers a value of ``param`` (a file in the current folder)."""
+
+    type: Literal["candidates"]
+    param: str
+
+
+class TruthyCondition(TypedDict):
+    """These attributes of the ``owner`` instance are set (a user logged in)."""
+
+    type: Literal["truthy"]
+    owner: str
+    attrs: list[str]
+
+
+class EqualsCondition(TypedDict):
+    """These attributes of the ``owner`` instance have these values (doors locked, engine running)."""
+
+    type: Literal["equals"]
+    owner: str
+    values: dict[str, Any]
+
+
+#: How the state can satisfy a hard prerequisite without calling its tool (an edge's ``condition`` attribute).
+Condition = CandidatesCondition | TruthyCondition | EqualsCondition
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,7 +81,7 @@ class StateEdge:
     v: str
     reason: str
     hard: bool = False
-    condition: dict[str, Any] | None = None
+    condition: Condition | None = None
     param: str | None = None
     kind: Literal["state"] = "state"
 
