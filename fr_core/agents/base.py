@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
-from collections.abc import Sequence
 from typing import Any, Protocol, Required, TypedDict, TypeVar, runtime_checkable
 
 import jinja2
@@ -83,7 +83,6 @@ class Move:
     recovered: bool = False
     parse_error: str | None = None
     events: tuple[Event, ...] = ()
-
 
 
 class ToolingTrace(TypedDict, total=False):
