@@ -7,8 +7,10 @@ import random
 import time
 
 from fr_core.graph import cache
-from fr_core.graph.build import (CONTRAST_SEEDS, EDGE_PROBES, OBSTACLE_PROBES, PROBE_SEEDS, _probe_class_edges,
-                                 _probe_class_obstacles, build_graph)
+from fr_core.graph.assemble import build_graph
+from fr_core.graph.build import (CONTRAST_SEEDS, EDGE_PROBES, OBSTACLE_PROBES, PROBE_SEEDS, _bfcl_class_edges,
+                                 _bfcl_class_obstacles, _probe_class_edges, _probe_class_obstacles)
+from fr_core.graph.evidence import evidence_to_json
 from fr_core.types import ToolSpec
 
 # A vocabulary the size of a real API catalogue: 40 nouns × 25 qualifiers = 1,000 entity names.
@@ -59,11 +61,13 @@ def main() -> None:
         t2 = time.perf_counter()
         print(f"probe {cls}: edges {t1 - t0:.2f} s ({len(edges)} pieces of evidence, {len(PROBE_SEEDS)} states), "
               f"obstacles {t2 - t1:.2f} s ({len(paths)} paths, {len(CONTRAST_SEEDS)} states)")
-    cache.cached("edges", cls, EDGE_PROBES, lambda: edges)
-    cache.cached("obstacles", cls, OBSTACLE_PROBES, lambda: paths)
+    cache.cached("edges", cls, EDGE_PROBES, lambda: tuple(evidence_to_json(e) for e in edges))
+    cache.cached("obstacles", cls, OBSTACLE_PROBES, lambda: tuple(evidence_to_json(p) for p in paths))
+    _bfcl_class_edges.cache_clear()
+    _bfcl_class_obstacles.cache_clear()
     t0 = time.perf_counter()
-    cache.cached("edges", cls, EDGE_PROBES, lambda: edges)
-    cache.cached("obstacles", cls, OBSTACLE_PROBES, lambda: paths)
+    _bfcl_class_edges(cls)  # read from the cache folder and turned back into typed evidence
+    _bfcl_class_obstacles(cls)
     print(f"read {cls}'s probes from the graph cache ({cache.cache_dir()}): {time.perf_counter() - t0:.3f} s")
 
 

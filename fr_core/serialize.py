@@ -10,7 +10,7 @@ from functools import cache
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
 from fr_core.errors import ConfigError
-from fr_core.types import Trajectory
+from fr_core.types import LLMCallEvent, RoleEvent, Trajectory, event_from_dict
 
 __all__ = ["to_dict", "from_dict", "trajectory_from_dict"]
 
@@ -23,7 +23,15 @@ def to_dict(obj: Any) -> Any:
     >>> from fr_core.types import ToolCall
     >>> to_dict(ToolCall("cd", {"folder": "docs"}))
     {'name': 'cd', 'arguments': {'folder': 'docs'}}
+
+    Events keep the form they have always been stored in (a ``kind``, and only the fields a role event uses):
+
+    >>> from fr_core.types import RoleEvent
+    >>> to_dict(RoleEvent(role="querying", label="offline heuristic", hard=True))
+    {'kind': 'role_call', 'role': 'querying', 'label': 'offline heuristic', 'hard': True}
     """
+    if isinstance(obj, (RoleEvent, LLMCallEvent)):
+        return obj.to_dict()
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return {f.name: to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
     if isinstance(obj, dict):
@@ -47,6 +55,8 @@ def _build(tp: Any, data: Any, where: str) -> Any:
         if data is None and type(None) in options:
             return None
         real = [o for o in options if o is not type(None)]
+        if set(real) == {RoleEvent, LLMCallEvent} and isinstance(data, dict):
+            return event_from_dict(data)
         return _build(real[0], data, where) if len(real) == 1 else data
     if origin is Literal:
         return data

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal
+
+from typing_extensions import TypeVar
 
 from fr_core.errors import SampleTimeout
 
@@ -28,9 +30,15 @@ __all__ = [
     "TurnRecord",
     "Trajectory",
     "Deadline",
+    "Usage",
+    "RoleEvent",
+    "LLMCallEvent",
+    "Event",
+    "event_from_dict",
 ]
 
 T = TypeVar("T")
+Tr = TypeVar("Tr", default=Any)  # the trace's type: a TypedDict or dataclass per step, else Any
 
 ProvenanceKind = Literal["state", "output", "schema", "random", "user", "model"]
 
@@ -101,6 +109,102 @@ class CallResult:
         return json.dumps(self.value, ensure_ascii=False, default=str)
 
 
+# -- events: what every role and model call leaves in traces, attempts and the store --------------------------------
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Tokens a call consumed, as the provider reported them."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(self.input_tokens + other.input_tokens, self.output_tokens + other.output_tokens)
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoleEvent:
+    """An offline (heuristic) role did its work, so offline and LLM runs are counted alike. ``hard`` says which
+    request a querying call wrote; ``mistakes`` are the offline reasoner's deliberate ones, kept inspectable."""
+
+    role: str
+    label: str
+    hard: bool | None = None
+    mistakes: tuple[str, ...] | None = None
+    kind: Literal["role_call"] = "role_call"
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind, "role": self.role, "label": self.label}
+        if self.hard is not None:
+            out["hard"] = self.hard
+        if self.mistakes is not None:
+            out["mistakes"] = list(self.mistakes)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RoleEvent:
+        mistakes = data.get("mistakes")
+        return cls(role=data.get("role", ""), label=data.get("label", ""), hard=data.get("hard"),
+                   mistakes=None if mistakes is None else tuple(mistakes))
+
+
+@dataclass(frozen=True, kw_only=True)
+class LLMCallEvent:
+    """What one model call did, for traces and the store: request summary, response, tokens, cost, cache hit,
+    error; ``role`` is the agent role that asked (``label`` the step the request named)."""
+
+    label: str = ""
+    provider: str = ""
+    model: str = ""
+    cache_key: str = ""
+    request: dict[str, Any] = field(default_factory=dict)
+    text: str = ""
+    tool_calls: tuple[ToolCall, ...] = ()
+    usage: Usage = Usage()
+    latency_s: float = 0.0
+    cost_usd: float = 0.0
+    cached: bool = False
+    attempts: int = 1
+    error: str | None = None
+    started_at: float = field(default_factory=time.time)
+    transport: bool = False  # the error was the server's (no usable answer), not the model's
+    usage_note: str | None = None  # why the reported usage was not believed (see fr_core.llm.implausible_usage)
+    kind: Literal["llm_call"] = "llm_call"
+    role: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {f: getattr(self, f) for f in self.__dataclass_fields__}
+        out.update(request=dict(self.request), tool_calls=[c.to_json() for c in self.tool_calls],
+                   usage={"input_tokens": self.usage.input_tokens, "output_tokens": self.usage.output_tokens})
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LLMCallEvent:
+        """The event ``to_dict`` made, or one stored before events were typed (fewer fields; a failed critique's
+        reply as ``raw``)."""
+        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__ and k != "kind"}
+        if "raw" in data and not fields.get("text"):
+            fields["text"] = data["raw"]
+        fields["tool_calls"] = tuple(ToolCall(c["name"], dict(c.get("arguments", {})))
+                                     for c in data.get("tool_calls") or ())
+        fields["usage"] = Usage(**(data.get("usage") or {}))
+        fields["request"] = dict(data.get("request") or {})
+        return cls(**fields)
+
+
+Event = RoleEvent | LLMCallEvent
+
+
+def event_from_dict(data: dict[str, Any]) -> Event:
+    """The typed event a stored dict holds (``kind`` says which)."""
+    return RoleEvent.from_dict(data) if data.get("kind") == "role_call" else LLMCallEvent.from_dict(data)
+
+
 @dataclass(frozen=True)
 class ArgSource:
     """Where one argument value came from: environment state, an earlier output, the schema, or chance."""
@@ -142,11 +246,13 @@ class Turn:
 
 
 @dataclass(frozen=True)
-class StepResult(Generic[T]):
-    """What every inspectable step returns: its ``output`` and a ``trace`` of how it got there."""
+class StepResult(Generic[T, Tr]):
+    """What every inspectable step returns: its ``output`` and a ``trace`` of how it got there.
+
+    ``StepResult[Query, QueryTrace]`` types the trace too; ``StepResult[Query]`` leaves it ``Any``."""
 
     output: T
-    trace: Any = None
+    trace: Tr = None  # type: ignore[assignment]  # a step with nothing to tell leaves it None
 
 
 # -- Phases II and III --------------------------------------------------------------------------------
@@ -249,7 +355,7 @@ class Attempt:
     rule: str = ""
     critique: str | None = None
     parse_error: str | None = None
-    llm_events: tuple[dict[str, Any], ...] = ()
+    llm_events: tuple[Event, ...] = ()
     clean: tuple[str, ...] | None = None
 
     @property

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, Protocol, Required, TypedDict, TypeVar, runtime_checkable
 
 import jinja2
 import networkx as nx
@@ -16,8 +17,8 @@ from fr_core.envs.base import Environment
 from fr_core.errors import LLMError, ParseError
 from fr_core.llm import LLMClient, LLMRequest, LLMResponse
 from fr_core.sampling import OutputLeaf
-from fr_core.types import (AdvancedTool, Attempt, CallResult, Query, Step, StepResult, ToolCall, ToolSpec, Turn,
-                           TurnRecord)
+from fr_core.types import (AdvancedTool, Attempt, CallResult, Event, LLMCallEvent, Query, Step, StepResult, ToolCall,
+                           ToolSpec, Turn, TurnRecord)
 
 __all__ = [
     "OFFLINE_LABEL",
@@ -34,7 +35,12 @@ __all__ = [
     "ask_response",
     "ask_json",
     "parse_json_reply",
-    "role_event",
+    "failed_call_event",
+    "ToolingTrace",
+    "QueryTrace",
+    "AnswerTrace",
+    "RewriteTrace",
+    "CritiqueTrace",
 ]
 
 #: How the deterministic, key-free agents are labelled wherever they are shown.
@@ -76,7 +82,52 @@ class Move:
     raw: str = ""
     recovered: bool = False
     parse_error: str | None = None
-    events: tuple[dict[str, Any], ...] = ()
+    events: tuple[Event, ...] = ()
+
+
+class ToolingTrace(TypedDict, total=False):
+    """How ``A_T`` abstracted a turn: the plan's role of each call (offline), or the prompt and the reply (model)."""
+
+    events: Required[Sequence[Event]]
+    plan_roles: tuple[str, ...]
+    prompt: str
+    raw: str
+    parsed: dict[str, Any]
+
+
+class QueryTrace(TypedDict, total=False):
+    """How ``A_Q`` wrote a request: its clauses (offline), or the prompt and the raw reply (model)."""
+
+    events: Required[Sequence[Event]]
+    clauses: list[str]
+    prompt: str
+    raw: str
+
+
+class AnswerTrace(TypedDict, total=False):
+    """How ``A_R`` worded its answer from the results (a model's raw reply)."""
+
+    events: Required[Sequence[Event]]
+    raw: str
+
+
+class RewriteTrace(TypedDict, total=False):
+    """How ``A_R`` rewrote a passing attempt's reasoning (``how``), and why a model's rewrite fell back."""
+
+    events: Required[Sequence[Event]]
+    how: str
+    raw: str
+    fallback: str | None
+
+
+class CritiqueTrace(TypedDict, total=False):
+    """How ``A_C`` critiqued an attempt: the divergences found (offline), or the prompt and the reply (model)."""
+
+    events: Required[Sequence[Event]]
+    points: list[str]
+    prompt: str
+    raw: str
+    parse_error: str | None
 
 
 @runtime_checkable
@@ -95,7 +146,7 @@ class ToolingAgent(Protocol):
     label: str
 
     def abstract(self, turn: Turn, tools: tuple[ToolSpec, ...], graph: nx.DiGraph, round_index: int = 0,
-                 earlier: tuple[TurnRecord, ...] = ()) -> StepResult[AdvancedTool]: ...
+                 earlier: tuple[TurnRecord, ...] = ()) -> StepResult[AdvancedTool, ToolingTrace]: ...
 
 
 @runtime_checkable
@@ -106,7 +157,7 @@ class QueryingAgent(Protocol):
     label: str
 
     def write(self, adv: AdvancedTool, tools: tuple[ToolSpec, ...], *, hard: bool = True, noise: float = 0.5,
-              seed: int = 0, history: tuple[dict[str, Any], ...] = ()) -> StepResult[Query]: ...
+              seed: int = 0, history: tuple[dict[str, Any], ...] = ()) -> StepResult[Query, QueryTrace]: ...
 
 
 @runtime_checkable
@@ -120,9 +171,9 @@ class ReasoningAgent(Protocol):
     def begin(self, task: ReasonTask, prompt: tuple[dict[str, Any], ...], k: int,
               env: Environment) -> ReasoningSession: ...
 
-    def answer(self, query: Query, steps: tuple[Step, ...]) -> StepResult[str]: ...
+    def answer(self, query: Query, steps: tuple[Step, ...]) -> StepResult[str, AnswerTrace]: ...
 
-    def rewrite(self, task: ReasonTask, steps: tuple[Step, ...]) -> StepResult[tuple[str, ...]]: ...
+    def rewrite(self, task: ReasonTask, steps: tuple[Step, ...]) -> StepResult[tuple[str, ...], RewriteTrace]: ...
 
 
 @runtime_checkable
@@ -133,7 +184,7 @@ class CritiquingAgent(Protocol):
     label: str
 
     def critique(self, attempt: Attempt, turn: Turn, adv: AdvancedTool, graph: nx.DiGraph,
-                 tools: tuple[ToolSpec, ...], round_index: int = 0) -> StepResult[str]: ...
+                 tools: tuple[ToolSpec, ...], round_index: int = 0) -> StepResult[str, CritiqueTrace]: ...
 
 
 @dataclass(frozen=True)
@@ -160,23 +211,28 @@ def render(template: str, **context: Any) -> str:
     return _jinja().get_template(template).render(**context).strip()
 
 
-def role_event(role: str, label: str, **extra: Any) -> dict[str, Any]:
-    """The event an offline role invocation leaves (so offline and LLM runs are counted alike)."""
-    return {"kind": "role_call", "role": role, "label": label, **extra}
-
-
-def _event(response: LLMResponse, role: str, started: float) -> dict[str, Any]:
+def _event(response: LLMResponse, role: str, started: float) -> LLMCallEvent:
     if response.event is not None:
-        return {**response.event.to_dict(), "role": role}
-    return {"kind": "llm_call", "role": role, "provider": response.provider, "model": response.model,
-            "text": response.text, "latency_s": round(time.perf_counter() - started, 6), "cached": response.cached,
-            "usage": {"input_tokens": response.usage.input_tokens, "output_tokens": response.usage.output_tokens},
-            "cost_usd": response.cost_usd}
+        return replace(response.event, role=role)
+    # A bare backend (no managed client) reports no event: what the response says is all there is.
+    return LLMCallEvent(role=role, label=role, provider=response.provider, model=response.model,
+                        text=response.text, tool_calls=response.tool_calls, usage=response.usage,
+                        latency_s=round(time.perf_counter() - started, 6), cached=response.cached,
+                        cost_usd=response.cost_usd)
+
+
+def failed_call_event(exc: Exception, role: str) -> LLMCallEvent:
+    """The event a failed role call leaves: the managed client's own when the error carries one, else its message
+    (and the unusable reply, for a parse error)."""
+    event = getattr(exc, "event", None)
+    if isinstance(event, LLMCallEvent):
+        return event if event.role == role else replace(event, role=role)
+    return LLMCallEvent(role=role, label=role, error=str(exc), text=getattr(exc, "raw", ""))
 
 
 def ask_response(client: LLMClient, messages: list[dict[str, Any]], *, role: str, seed: int | None = None,
                  temperature: float | None = None, tools: tuple[ToolSpec, ...] = (),
-                 response_format: dict[str, Any] | None = None) -> tuple[LLMResponse, dict[str, Any]]:
+                 response_format: dict[str, Any] | None = None) -> tuple[LLMResponse, LLMCallEvent]:
     """One recorded LLM call: the whole response and its event; a failed call raises LLMError with the event."""
     started = time.perf_counter()
     request = LLMRequest(messages=tuple(messages), seed=seed, temperature=temperature, label=role, tools=tools,
@@ -184,14 +240,14 @@ def ask_response(client: LLMClient, messages: list[dict[str, Any]], *, role: str
     try:
         response = client.complete(request)
     except LLMError as exc:
-        exc.event = {"kind": "llm_call", "role": role, "error": str(exc),  # type: ignore[attr-defined]
-                     "latency_s": round(time.perf_counter() - started, 6)}
+        failed = failed_call_event(exc, role)
+        exc.event = replace(failed, latency_s=failed.latency_s or round(time.perf_counter() - started, 6))  # type: ignore[attr-defined]
         raise
     return response, _event(response, role, started)
 
 
 def ask(client: LLMClient, messages: list[dict[str, Any]], *, role: str, seed: int | None = None,
-        temperature: float | None = None) -> tuple[str, dict[str, Any]]:
+        temperature: float | None = None) -> tuple[str, LLMCallEvent]:
     """One recorded LLM call: the reply text and its event; a failed call raises LLMError with the event attached."""
     response, event = ask_response(client, messages, role=role, seed=seed, temperature=temperature)
     text = response.text
@@ -207,7 +263,7 @@ def structured_output(client: LLMClient) -> bool:
 
 
 def ask_json(client: LLMClient, messages: list[dict[str, Any]], model: type[M], *, role: str,
-             seed: int | None = None, temperature: float | None = None) -> tuple[M, str, list[dict[str, Any]]]:
+             seed: int | None = None, temperature: float | None = None) -> tuple[M, str, list[LLMCallEvent]]:
     """A JSON role reply validated by ``model``: structured output where the profile allows it (OpenAI
     ``json_schema``, guided JSON on compatible servers, a forced tool on Anthropic); a reply that still fails to
     parse is asked again once with the parse error. Returns the parsed reply, the last raw text and the events;
@@ -215,7 +271,7 @@ def ask_json(client: LLMClient, messages: list[dict[str, Any]], model: type[M], 
     schema = {"type": "json_schema", "json_schema": {"name": model.__name__.strip("_"),
                                                      "schema": model.model_json_schema()}}
     response_format = schema if structured_output(client) else None
-    events: list[dict[str, Any]] = []
+    events: list[LLMCallEvent] = []
     messages = list(messages)
     for tries in (1, 2):
         response, event = ask_response(client, messages, role=role, seed=seed, temperature=temperature,

@@ -13,13 +13,13 @@ from typing import Any
 import networkx as nx
 from pydantic import BaseModel
 
-from fr_core.agents.base import OFFLINE_LABEL, ask_json, render, role_event
+from fr_core.agents.base import OFFLINE_LABEL, CritiqueTrace, ask_json, render
 from fr_core.agents.lexicon import goal_phrase, param_words
 from fr_core.errors import ParseError
 from fr_core.llm import LLMClient
 from fr_core.sampling import output_leaves
 from fr_core.sampling.flow import FlowStep, turn_flow
-from fr_core.types import AdvancedTool, ArgSource, Attempt, StepResult, ToolCall, ToolSpec, Turn
+from fr_core.types import AdvancedTool, ArgSource, Attempt, RoleEvent, StepResult, ToolCall, ToolSpec, Turn
 
 __all__ = ["OfflineCritiquing", "LLMCritiquing", "MAX_POINTS"]
 
@@ -113,7 +113,7 @@ class OfflineCritiquing:
     label = OFFLINE_LABEL
 
     def critique(self, attempt: Attempt, turn: Turn, adv: AdvancedTool, graph: nx.DiGraph,
-                 tools: tuple[ToolSpec, ...], round_index: int = 0) -> StepResult[str]:
+                 tools: tuple[ToolSpec, ...], round_index: int = 0) -> StepResult[str, CritiqueTrace]:
         if attempt.parse_error:
             text = (f"your output could not be read ({attempt.parse_error}). Write your reasoning in "
                     "<think>…</think>, then the calls as <tool_call>[tool(arg=value), …]</tool_call>.")
@@ -124,7 +124,7 @@ class OfflineCritiquing:
                 points = [f"every call matches a needed step, but {attempt.reason}: check the order of the calls "
                           "against the prerequisite edges of the graph."]
         text = " ".join(p[:1].upper() + p[1:] for p in points[:MAX_POINTS])
-        return StepResult(text, {"points": points, "events": [role_event("critiquing", self.label)]})
+        return StepResult(text, CritiqueTrace(points=points, events=[RoleEvent(role="critiquing", label=self.label)]))
 
 
 class _CritiqueReply(BaseModel):
@@ -141,7 +141,7 @@ class LLMCritiquing:
         self.label = f"llm:{model or getattr(client, 'model', 'model')}"
 
     def critique(self, attempt: Attempt, turn: Turn, adv: AdvancedTool, graph: nx.DiGraph,
-                 tools: tuple[ToolSpec, ...], round_index: int = 0) -> StepResult[str]:
+                 tools: tuple[ToolSpec, ...], round_index: int = 0) -> StepResult[str, CritiqueTrace]:
         truth = turn_flow(turn, round_index)
         names = {s.call.name for s in truth} | {c.name for c in attempt.calls}
         edges: list[dict[str, Any]] = [{"from": u, "to": v, "hard": bool(d.get("hard")), "reason": d["reason"][:160]}
@@ -157,4 +157,4 @@ class LLMCritiquing:
         except ParseError as exc:  # a critique that is not JSON is still a critique: keep the text
             text, events = getattr(exc, "raw", ""), list(getattr(exc, "events", ()))
             critique, error = text.strip(), str(exc)
-        return StepResult(critique, {"prompt": prompt, "raw": text, "parse_error": error, "events": events})
+        return StepResult(critique, CritiqueTrace(prompt=prompt, raw=text, parse_error=error, events=events))

@@ -8,11 +8,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from fr_core.agents.base import OFFLINE_LABEL, ask_json, render, role_event
+from fr_core.agents.base import OFFLINE_LABEL, QueryTrace, ask_json, render
 from fr_core.agents.lexicon import SYNONYMS, goal_phrase, param_words, render_value, words
 from fr_core.agents.phrasebook import FROM_BEFORE, REFER_BACK, WORKED_OUT, Phrasing, phrasings, realise, scenes, style
 from fr_core.llm import LLMClient
-from fr_core.types import AdvancedTool, Query, StepResult, ToolSpec
+from fr_core.types import AdvancedTool, Query, RoleEvent, StepResult, ToolSpec
 
 __all__ = ["OfflineQuerying", "LLMQuerying", "avoid_tool_names"]
 
@@ -184,7 +184,7 @@ class OfflineQuerying:
     label = OFFLINE_LABEL
 
     def write(self, adv: AdvancedTool, tools: tuple[ToolSpec, ...], *, hard: bool = True, noise: float = 0.5,
-              seed: int = 0, history: tuple[dict[str, Any], ...] = ()) -> StepResult[Query]:
+              seed: int = 0, history: tuple[dict[str, Any], ...] = ()) -> StepResult[Query, QueryTrace]:
         rng = random.Random(seed)
         specs = {t.name: t for t in tools}
         if hard:
@@ -194,7 +194,8 @@ class OfflineQuerying:
             clauses = self._easy_clauses(adv, specs, rng)
             text = "Step by step: " + " ".join(f"{n}) {c}." for n, c in enumerate(clauses, 1))
         query = Query(text, "hard" if hard else "easy", noise, seed, dict(adv.user_values), self.label)
-        return StepResult(query, {"clauses": clauses, "events": [role_event("querying", self.label, hard=hard)]})
+        return StepResult(query, QueryTrace(clauses=clauses,
+                                            events=[RoleEvent(role="querying", label=self.label, hard=hard)]))
 
     @staticmethod
     def _hard_text(clauses: list[str], specs: dict[str, ToolSpec], noise: float, rng: random.Random,
@@ -303,7 +304,7 @@ class LLMQuerying:
         self.label = f"llm:{model or getattr(client, 'model', 'model')}"
 
     def write(self, adv: AdvancedTool, tools: tuple[ToolSpec, ...], *, hard: bool = True, noise: float = 0.5,
-              seed: int = 0, history: tuple[dict[str, Any], ...] = ()) -> StepResult[Query]:
+              seed: int = 0, history: tuple[dict[str, Any], ...] = ()) -> StepResult[Query, QueryTrace]:
         prompt = render("querying.j2", tool=adv.spec.to_openai()["function"], values=adv.user_values, hard=hard,
                         noise=noise, history=[h.get("query", "") for h in history],
                         grounding=[{"tool": g.tool, "arg": g.arg, "value": g.value, "why": g.why, "mark": _MARKS[
@@ -311,4 +312,4 @@ class LLMQuerying:
         reply, text, events = ask_json(self.client, [{"role": "user", "content": prompt}], _QueryReply,
                                        role="querying", seed=seed, temperature=min(1.0, 0.3 + noise))
         query = Query(reply.query.strip(), "hard" if hard else "easy", noise, seed, dict(adv.user_values), self.label)
-        return StepResult(query, {"prompt": prompt, "raw": text, "events": events})
+        return StepResult(query, QueryTrace(prompt=prompt, raw=text, events=events))

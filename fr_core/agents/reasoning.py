@@ -23,8 +23,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from fr_core.agents.base import (OFFLINE_LABEL, Move, ReasonTask, ask, ask_json, ask_response, render,
-                                 role_event)
+from fr_core.agents.base import (OFFLINE_LABEL, AnswerTrace, Move, ReasonTask, RewriteTrace, ask, ask_json,
+                                 ask_response, failed_call_event, render)
 from fr_core.agents.lexicon import find_values, goal_phrase, param_words, words
 from fr_core.agents.narrate import describe_outcome, dirty_reasons, narrate_step
 from fr_core.agents.phrasebook import FROM_BEFORE, REFER_BACK, WORKED_OUT, alternatives, phrasings
@@ -32,7 +32,7 @@ from fr_core.envs.base import Environment, call_failed
 from fr_core.errors import LLMError, LLMTransportError, ParseError
 from fr_core.llm import LLMClient, parse_tool_calls
 from fr_core.sampling import OutputLeaf, output_leaves
-from fr_core.types import CallResult, Query, Step, StepResult, ToolCall
+from fr_core.types import CallResult, LLMCallEvent, Query, RoleEvent, Step, StepResult, ToolCall
 
 __all__ = ["Hints", "read_feedback", "OfflineReasoning", "LLMReasoning", "FEEDBACK_PREFIX", "history_context"]
 
@@ -482,8 +482,8 @@ class _OfflineSession:
         except StopIteration:
             answer = describe_outcome(self.steps, self.rng)
             # the mistakes made on purpose stay inspectable with the attempt's events
-            return Move(answer=answer, events=(role_event("answer", OFFLINE_LABEL,
-                                                          mistakes=list(self.planner.mistakes)),))
+            return Move(answer=answer, events=(RoleEvent(role="answer", label=OFFLINE_LABEL,
+                                                         mistakes=tuple(self.planner.mistakes)),))
         self.started = True
         assert signal is _FLUSH
         calls = tuple(self.planner.pending)
@@ -521,13 +521,15 @@ class OfflineReasoning:
         planner = _Planner(task, env, hints, rng, rate)
         return _OfflineSession(planner, task, rng, bool(hints.texts))
 
-    def answer(self, query: Query, steps: tuple[Step, ...]) -> StepResult[str]:
+    def answer(self, query: Query, steps: tuple[Step, ...]) -> StepResult[str, AnswerTrace]:
         rng = random.Random(query.seed * 7 + len(steps))
-        return StepResult(describe_outcome(steps, rng), {"events": [role_event("answer", self.label)]})
+        events = [RoleEvent(role="answer", label=self.label)]
+        return StepResult(describe_outcome(steps, rng), AnswerTrace(events=events))
 
-    def rewrite(self, task: ReasonTask, steps: tuple[Step, ...]) -> StepResult[tuple[str, ...]]:
+    def rewrite(self, task: ReasonTask, steps: tuple[Step, ...]) -> StepResult[tuple[str, ...], RewriteTrace]:
         texts = _clean_rewrite(task, steps, task.seed * 31 + 5)
-        return StepResult(texts, {"events": [role_event("rewrite", self.label)], "how": "narrated from results"})
+        return StepResult(texts, RewriteTrace(events=[RoleEvent(role="rewrite", label=self.label)],
+                                             how="narrated from results"))
 
 
 def _call_message(step: Step, ids: tuple[str, ...], native: bool) -> dict[str, Any]:
@@ -591,8 +593,7 @@ class _LLMSession:
         except LLMTransportError:
             raise  # the server's fault, not the model's: the sample fails as a transport failure, counted apart
         except LLMError as exc:
-            event = getattr(exc, "event", {"kind": "llm_call", "role": "reasoning", "error": str(exc)})
-            return Move(parse_error=f"the model call failed: {exc}", events=(event,))
+            return Move(parse_error=f"the model call failed: {exc}", events=(failed_call_event(exc, "reasoning"),))
         move = self._read(response, event)
         self.ids = ()
         if move.calls:
@@ -602,7 +603,7 @@ class _LLMSession:
             self.messages.append(_call_message(Step(move.reasoning, move.calls, raw=move.raw), self.ids, self.native))
         return move
 
-    def _read(self, response: Any, event: dict[str, Any]) -> Move:
+    def _read(self, response: Any, event: LLMCallEvent) -> Move:
         text = response.text or ""
         if response.tool_call_errors:
             return Move(raw=text, parse_error="tool call arguments are not valid JSON: "
@@ -654,7 +655,7 @@ class LLMReasoning:
               env: Environment) -> _LLMSession:
         return _LLMSession(self, task, prompt, k)
 
-    def answer(self, query: Query, steps: tuple[Step, ...]) -> StepResult[str]:
+    def answer(self, query: Query, steps: tuple[Step, ...]) -> StepResult[str, AnswerTrace]:
         prompt = render("answer.j2", query=query.text, steps=[(c.to_python(), r.to_text()[:500])
                                                               for s in steps for c, r in zip(s.calls, s.results)])
         text, event = ask(self.client, [{"role": "user", "content": prompt}], role="answer")
@@ -663,15 +664,15 @@ class LLMReasoning:
             answer = parsed.answer if parsed.answer is not None else parsed.content
         except ParseError:
             answer = text
-        return StepResult(answer.strip(), {"raw": text, "events": [event]})
+        return StepResult(answer.strip(), AnswerTrace(raw=text, events=[event]))
 
-    def rewrite(self, task: ReasonTask, steps: tuple[Step, ...]) -> StepResult[tuple[str, ...]]:
+    def rewrite(self, task: ReasonTask, steps: tuple[Step, ...]) -> StepResult[tuple[str, ...], RewriteTrace]:
         """The model writes each step's reasoning again from the request and the results; a rewrite with the
         wrong number of steps or that still mentions the critic is replaced by the offline narration."""
         prompt = render("rewrite.j2", query=task.query.text, steps=[
             {"calls": [c.to_python() for c in s.calls], "results": [r.to_text()[:400] for r in s.results]}
             for s in steps])
-        events: list[dict[str, Any]] = []
+        events: list[LLMCallEvent] = []
         try:
             reply, raw, events = ask_json(self.client, [{"role": "user", "content": prompt}], _RewriteReply,
                                           role="rewrite", seed=task.seed)
@@ -682,10 +683,8 @@ class LLMReasoning:
             raise
         except (ParseError, LLMError) as exc:
             texts, raw, problem = (), getattr(exc, "raw", ""), str(exc)
-            events = list(getattr(exc, "events", ())) or [getattr(exc, "event", {"kind": "llm_call",
-                                                                                  "role": "rewrite",
-                                                                                  "error": str(exc)})]
+            events = list(getattr(exc, "events", ())) or [failed_call_event(exc, "rewrite")]
         if problem:
             texts = _clean_rewrite(task, steps, task.seed * 31 + 5)
-        return StepResult(texts, {"events": events, "raw": raw, "fallback": problem or None,
-                                  "how": "offline narration" if problem else "model rewrite"})
+        return StepResult(texts, RewriteTrace(events=events, raw=raw, fallback=problem or None,
+                                              how="offline narration" if problem else "model rewrite"))

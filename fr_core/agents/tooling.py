@@ -10,12 +10,12 @@ from typing import Any
 import networkx as nx
 from pydantic import BaseModel
 
-from fr_core.agents.base import OFFLINE_LABEL, ask_json, render, role_event
+from fr_core.agents.base import OFFLINE_LABEL, ToolingTrace, ask_json, render
 from fr_core.agents.lexicon import goal_phrase, words
 from fr_core.llm import LLMClient
 from fr_core.sampling.flow import FlowStep, turn_flow
 from fr_core.sampling.grounding import ground_turn
-from fr_core.types import AdvancedTool, Grounding, StepResult, ToolSpec, Turn, TurnRecord
+from fr_core.types import AdvancedTool, Grounding, RoleEvent, StepResult, ToolSpec, Turn, TurnRecord
 
 __all__ = ["Abstraction", "plan_abstraction", "OfflineTooling", "LLMTooling"]
 
@@ -119,7 +119,7 @@ class OfflineTooling:
     label = OFFLINE_LABEL
 
     def abstract(self, turn: Turn, tools: tuple[ToolSpec, ...], graph: nx.DiGraph, round_index: int = 0,
-                 earlier: tuple[TurnRecord, ...] = ()) -> StepResult[AdvancedTool]:
+                 earlier: tuple[TurnRecord, ...] = ()) -> StepResult[AdvancedTool, ToolingTrace]:
         plan = plan_abstraction(turn, tools, graph, round_index, earlier)
         specs = {t.name: t for t in tools}
         goals = [goal_phrase(specs[s.call.name]) for s, r in zip(plan.steps, plan.roles)
@@ -131,7 +131,8 @@ class OfflineTooling:
         if hidden_n:
             description += f" Works out {hidden_n} intermediate value(s) by itself."
         adv = _build(plan, name, description, {}, self.label)
-        return StepResult(adv, {"plan_roles": plan.roles, "events": [role_event("tooling", self.label)]})
+        events = [RoleEvent(role="tooling", label=self.label)]
+        return StepResult(adv, ToolingTrace(plan_roles=plan.roles, events=events))
 
 
 class _ToolingReply(BaseModel):
@@ -150,7 +151,7 @@ class LLMTooling:
         self.label = f"llm:{model or getattr(client, 'model', 'model')}"
 
     def abstract(self, turn: Turn, tools: tuple[ToolSpec, ...], graph: nx.DiGraph, round_index: int = 0,
-                 earlier: tuple[TurnRecord, ...] = ()) -> StepResult[AdvancedTool]:
+                 earlier: tuple[TurnRecord, ...] = ()) -> StepResult[AdvancedTool, ToolingTrace]:
         plan = plan_abstraction(turn, tools, graph, round_index, earlier)
         specs = {t.name: t for t in tools}
         steps = [{"call": s.call.to_python(), "role": r,
@@ -160,7 +161,6 @@ class LLMTooling:
         # asked again once on a parse error; a ParseError after that keeps ``raw``, the pipeline records it
         reply, text, events = ask_json(self.client, [{"role": "user", "content": prompt}], _ToolingReply,
                                        role="tooling")
-        trace = {"prompt": prompt, "raw": text, "events": events}
         name = re.sub(r"\W+", "_", reply.name).strip("_").lower() or "advanced_tool"
         adv = _build(plan, name, reply.description, reply.parameters, self.label)
-        return StepResult(adv, {**trace, "parsed": reply.model_dump()})
+        return StepResult(adv, ToolingTrace(prompt=prompt, raw=text, events=events, parsed=reply.model_dump()))

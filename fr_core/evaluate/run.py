@@ -22,7 +22,7 @@ from fr_core.evaluate.scripted import error_rate, is_test_backend, scripted_back
 from fr_core.evaluate.store import EvalStore
 from fr_core.llm import Accounting, LLMCache, ModelProfile, build_client, get_profile
 from fr_core.refine.loop import run_attempt
-from fr_core.types import Query, ToolCall
+from fr_core.types import Event, LLMCallEvent, Query, ToolCall
 
 __all__ = ["EvalSettings", "EvalProgress", "evaluate", "attempt_case", "summarise"]
 
@@ -80,7 +80,7 @@ def attempt_case(case: EvalCase, agent: ReasoningAgent, k: int, settings: EvalSe
     env = case_env(case)
     history: list[dict[str, Any]] = []
     turns: list[dict[str, Any]] = []
-    events: list[dict[str, Any]] = []
+    events: list[Event] = []
     error = None
     for t, turn in enumerate(case.turns):
         task = ReasonTask(Query(turn.query, "hard", seed=settings.seed), case.tools(env, t), _NO_GRAPH, t,
@@ -106,13 +106,13 @@ def attempt_case(case: EvalCase, agent: ReasoningAgent, k: int, settings: EvalSe
     passed = score.passed and error is None
     rule, reason = (score.rule, next((x.reason for x in score.turns if not x.passed), "")) if error is None \
         else ("stopped", error)
-    llm = [e for e in events if e.get("kind") == "llm_call"]
+    llm = [e for e in events if isinstance(e, LLMCallEvent)]
     return {"k": k, "passed": passed, "rule": rule, "reason": reason if not passed else "",
             "failed_turn": score.failed_turn if error is None else len(turns) - 1, "turns": turns,
-            "llm": {"calls": len(llm), "cached": sum(1 for e in llm if e.get("cached")),
-                    "cost_usd": sum(float(e.get("cost_usd") or 0) for e in llm),
-                    "input_tokens": sum(int((e.get("usage") or {}).get("input_tokens", 0)) for e in llm),
-                    "output_tokens": sum(int((e.get("usage") or {}).get("output_tokens", 0)) for e in llm)}}
+            "llm": {"calls": len(llm), "cached": sum(1 for e in llm if e.cached),
+                    "cost_usd": sum(float(e.cost_usd or 0) for e in llm),
+                    "input_tokens": sum(e.usage.input_tokens for e in llm),
+                    "output_tokens": sum(e.usage.output_tokens for e in llm)}}
 
 
 class _Agents:

@@ -1,6 +1,9 @@
 """The API relation graph G=(T,R,P): build it from evidence, edit it, ask legality and distances."""
 
-from fr_core.graph.build import GraphTrace, bfcl_graph, build_graph, name_flow_edges, probe_edges, spec_graph
+from fr_core.graph.assemble import GraphTrace, build_graph
+from fr_core.graph.build import bfcl_graph, spec_graph
+from fr_core.graph.flow import name_flow_edges
+from fr_core.graph.probe import probe_edges
 from fr_core.graph.model import (
     add_edge,
     blocked_reason,

@@ -21,10 +21,12 @@ from fr_core.errors import GraphError
 __all__ = ["CACHE_ENV", "cache_dir", "cached", "entry_key", "is_cached"]
 
 CACHE_ENV = "FR_GRAPH_CACHE"
-_MAGIC = b"fr-graph-cache 1\n"
+_MAGIC = b"fr-graph-cache 2\n"  # 2: evidence records in their evidence_to_json form
 # The code whose change can change a probe's result: the probes, the environments and their state generators.
-_CODE = ("graph/build.py", "types.py", "envs/base.py", "envs/knowledge.py", "envs/phrases.py", "envs/validate.py",
-         "envs/bfcl/classes.py", "envs/bfcl/fresh.py", "envs/bfcl/knowledge.py", "envs/bfcl/values.py")
+_CODE = ("graph/build.py", "graph/evidence.py", "graph/flow.py", "graph/gist.py", "graph/obstacles.py",
+         "graph/probe.py", "graph/probing.py", "types.py", "envs/base.py", "envs/knowledge.py", "envs/phrases.py",
+         "envs/validate.py", "envs/bfcl/classes.py", "envs/bfcl/fresh.py", "envs/bfcl/knowledge.py",
+         "envs/bfcl/values.py")
 _STATES = "envs/bfcl/states.py"
 
 

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, TypedDict
 
 import networkx as nx
 
@@ -19,7 +19,7 @@ from fr_core.graph.build import bfcl_graph
 from fr_core.graph.model import class_density, is_legal
 from fr_core.types import StepResult
 
-__all__ = ["CATEGORIES", "GraphCheck", "load_bfcl_entries", "class_combinations", "check_graph"]
+__all__ = ["CATEGORIES", "CheckTrace", "GraphCheck", "load_bfcl_entries", "class_combinations", "check_graph"]
 
 CATEGORIES = ("base", "miss_func", "miss_param", "long_context")
 
@@ -87,7 +87,13 @@ def _graph_for(classes: tuple[str, ...]) -> nx.DiGraph:
     return bfcl_graph(classes).output
 
 
-def check_graph(category: str = "base", limit: int | None = None) -> StepResult[GraphCheck]:
+class CheckTrace(TypedDict):
+    """How a graph check went: the BFCL entries it replayed."""
+
+    entries: int
+
+
+def check_graph(category: str = "base", limit: int | None = None) -> StepResult[GraphCheck, CheckTrace]:
     """Replay each entry's ground truth in its own environment and score G's legality and pair recall."""
     from fr_core.llm.parsing import parse_python_calls
 
@@ -129,4 +135,4 @@ def check_graph(category: str = "base", limit: int | None = None) -> StepResult[
                     previous = call.name
     for cls in BFCL_CLASSES:
         result.density[cls] = class_density(_graph_for((cls,)))[cls]
-    return StepResult(result, {"entries": len(entries)})
+    return StepResult(result, CheckTrace(entries=len(entries)))

@@ -8,7 +8,7 @@ environment state can satisfy them without calling ``u`` (a value already availa
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import networkx as nx
@@ -50,7 +50,7 @@ def new_graph(specs: Iterable[ToolSpec]) -> nx.DiGraph:
 
 
 def add_edge(g: nx.DiGraph, u: str, v: str, *, kind: str, reason: str, hard: bool = False,
-             condition: dict[str, Any] | None = None, weight: float = 1.0, **extra: Any) -> None:
+             condition: Mapping[str, Any] | None = None, weight: float = 1.0, **extra: Any) -> None:
     """Add (or strengthen) an edge; a second piece of evidence is appended to ``reason``, not lost.
 
     >>> g = nx.DiGraph(); add_edge(g, "cd", "cat", kind="state", reason="cat finds files only after cd")
@@ -72,7 +72,7 @@ def add_edge(g: nx.DiGraph, u: str, v: str, *, kind: str, reason: str, hard: boo
                evidence=1, **extra)
 
 
-def _group_key(condition: dict[str, Any] | None) -> str:
+def _group_key(condition: Mapping[str, Any] | None) -> str:
     if not condition:
         return "call"
     if condition.get("type") == "candidates":
@@ -102,7 +102,7 @@ def _all_groups(g: nx.DiGraph) -> dict[str, dict[str, list[str]]]:
     return out
 
 
-def condition_holds(condition: dict[str, Any] | None, tool: str, env: Environment | None) -> bool:
+def condition_holds(condition: Mapping[str, Any] | None, tool: str, env: Environment | None) -> bool:
     """Whether the state of ``env`` meets an edge's ``condition`` for ``tool`` (a value offered, a flag set ...)."""
     if not condition or env is None:
         return False

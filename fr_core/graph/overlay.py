@@ -13,6 +13,7 @@ from typing import Any
 import networkx as nx
 
 from fr_core.errors import GraphError
+from fr_core.graph.evidence import ManualEdge
 from fr_core.graph.model import add_edge
 
 __all__ = ["DEFAULT_OVERLAY", "default_overlay", "user_overlay_path", "load_overlay", "save_overlay", "apply_overlay",
@@ -96,20 +97,20 @@ def merge_overlays(base: dict[str, Any], mine: dict[str, Any]) -> dict[str, Any]
             for k in ("add", "remove")}
 
 
-def apply_overlay(g: nx.DiGraph, overlay: dict[str, Any] | str | Path) -> list[dict[str, Any]]:
+def apply_overlay(g: nx.DiGraph, overlay: dict[str, Any] | str | Path) -> list[ManualEdge]:
     """Apply removals then additions to ``g`` in place; unknown tools are skipped (an overlay spans environments)."""
     if not isinstance(overlay, dict):
         overlay = load_overlay(overlay)
-    applied = []
+    applied: list[ManualEdge] = []
     for item in overlay.get("remove", []):
         if g.has_edge(item["source"], item["target"]):
             g.remove_edge(item["source"], item["target"])
-            applied.append(dict(u=item["source"], v=item["target"], kind="manual_remove", reason=item["reason"]))
+            applied.append(ManualEdge(u=item["source"], v=item["target"], kind="manual_remove", reason=item["reason"]))
     for item in overlay.get("add", []):
         if item["source"] in g and item["target"] in g:
             hard = bool(item.get("hard", False))
             if g.has_edge(item["source"], item["target"]):
                 g.remove_edge(item["source"], item["target"])
             add_edge(g, item["source"], item["target"], kind="manual", reason=item["reason"], hard=hard)
-            applied.append(dict(u=item["source"], v=item["target"], kind="manual", reason=item["reason"]))
+            applied.append(ManualEdge(u=item["source"], v=item["target"], reason=item["reason"]))
     return applied

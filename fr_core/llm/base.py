@@ -1,4 +1,5 @@
-"""Typed LLM requests, responses and call events, and the ``LLMClient`` protocol every backend implements."""
+"""Typed LLM requests and responses, and the ``LLMClient`` protocol every backend implements (call events and
+``Usage`` are shared data in :mod:`fr_core.types`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from fr_core.errors import LLMCallError, LLMError, LLMTransportError
-from fr_core.types import ToolCall, ToolSpec
+from fr_core.types import LLMCallEvent, ToolCall, ToolSpec, Usage
 
 __all__ = [
     "Usage",
@@ -28,21 +29,6 @@ __all__ = [
     "is_retryable_status",
     "retry_after_seconds",
 ]
-
-
-@dataclass(frozen=True)
-class Usage:
-    """Tokens a call consumed, as the provider reported them."""
-
-    input_tokens: int = 0
-    output_tokens: int = 0
-
-    def __add__(self, other: Usage) -> Usage:
-        return Usage(self.input_tokens + other.input_tokens, self.output_tokens + other.output_tokens)
-
-    @property
-    def total_tokens(self) -> int:
-        return self.input_tokens + self.output_tokens
 
 
 #: More tokens than any model takes or writes in one call: a server reporting more is not believed.
@@ -122,34 +108,6 @@ def estimate_tokens(request: LLMRequest) -> int:
     chars = sum(len(json.dumps(m, default=str)) for m in request.messages)
     chars += sum(len(json.dumps(tool_to_openai(t))) for t in request.tools)
     return chars // 4 + (request.max_tokens or 512)
-
-
-@dataclass(frozen=True)
-class LLMCallEvent:
-    """What one call did, for traces and the store: request summary, response, tokens, cost, cache hit, error."""
-
-    label: str
-    provider: str
-    model: str
-    cache_key: str
-    request: dict[str, Any]
-    text: str = ""
-    tool_calls: tuple[ToolCall, ...] = ()
-    usage: Usage = Usage()
-    latency_s: float = 0.0
-    cost_usd: float = 0.0
-    cached: bool = False
-    attempts: int = 1
-    error: str | None = None
-    started_at: float = field(default_factory=time.time)
-    transport: bool = False  # the error was the server's (no usable answer), not the model's
-    usage_note: str | None = None  # why the reported usage was not believed (see implausible_usage)
-
-    def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["tool_calls"] = [c.to_json() for c in self.tool_calls]
-        out["kind"] = "llm_call"
-        return out
 
 
 @dataclass(frozen=True)

@@ -11,26 +11,27 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 import networkx as nx
 
 import fr_core
 from fr_core.agents import AgentSet, make_agents
+from fr_core.agents.base import QueryTrace, ToolingTrace
 from fr_core.agents.narrate import dirty_reasons
 from fr_core.envs import BFCL_CLASSES, make_env
 from fr_core.envs.base import Environment, call_failed
 from fr_core.errors import FrError
 from fr_core.graph import bfcl_graph, distances_to
-from fr_core.refine import Limits, refine
-from fr_core.sampling import round_target, sample_turn, turn_leaves
+from fr_core.refine import Limits, RefineTrace, refine
+from fr_core.sampling import TurnTrace, round_target, sample_turn, turn_leaves
 from fr_core.seeds import derive_seed
 from fr_core.serialize import to_dict
 from fr_core.synthesis import abstract_tool, check_leak, turn_flow, ungrounded, write_easy_query, write_query
-from fr_core.types import Attempt, Deadline, Query, StepResult, Trajectory, Turn, TurnRecord
+from fr_core.types import Attempt, Deadline, Event, LLMCallEvent, Query, StepResult, Trajectory, Turn, TurnRecord
 
-__all__ = ["RoundSettings", "Conversation", "RoundOutcome", "run_round", "generate_sample", "sample_id_for",
-           "code_version"]
+__all__ = ["RoundSettings", "Conversation", "RoundOutcome", "RoundTrace", "SampleTrace", "run_round", "generate_sample",
+           "sample_id_for", "code_version"]
 
 
 @cache
@@ -71,13 +72,13 @@ def _classes(env_spec: Any) -> tuple[str, ...]:
     return tuple(n.strip() for n in str(env_spec).split("+"))
 
 
-def _count_events(records: list[TurnRecord], extra: list[dict[str, Any]]) -> dict[str, Any]:
+def _count_events(records: list[TurnRecord], extra: list[Event]) -> dict[str, Any]:
     events = list(extra)
     for r in records:
         for a in (r.outcome.attempts if r.outcome else ()):
             events.extend(a.llm_events)
-    roles = Counter(e.get("role", "?") for e in events)
-    return {"role_calls": dict(sorted(roles.items())), "llm_calls": sum(e.get("kind") == "llm_call" for e in events),
+    roles = Counter(e.role or "?" for e in events)
+    return {"role_calls": dict(sorted(roles.items())), "llm_calls": sum(isinstance(e, LLMCallEvent) for e in events),
             "agent_calls": len(events)}
 
 
@@ -113,8 +114,28 @@ class RoundOutcome:
 
     record: TurnRecord | None
     rejected: str | None
-    events: tuple[dict[str, Any], ...] = ()
+    events: tuple[Event, ...] = ()
     leak_rejections: int = 0
+
+
+class RoundTrace(TypedDict, total=False):
+    """How one round went, stage by stage (a stage the round did not reach is absent); ``error_raw``, alone in the
+    last entry of a failed sample, is the model reply that could not be used."""
+
+    round: int
+    sampling: TurnTrace
+    grounding: list[dict[str, Any]]
+    abstraction: ToolingTrace
+    query: QueryTrace
+    easy_query: QueryTrace
+    refine: RefineTrace
+    error_raw: str
+
+
+class SampleTrace(TypedDict):
+    """How a sample was made: each round's trace."""
+
+    rounds: list[RoundTrace]
 
 
 def _history_entry(query: str, attempt: Attempt, answer: str) -> dict[str, Any]:
@@ -124,18 +145,18 @@ def _history_entry(query: str, attempt: Attempt, answer: str) -> dict[str, Any]:
         for text, step in zip(attempt.reasoning, attempt.steps)]}
 
 
-def _final_answer(agents: AgentSet, query: Query, attempt: Attempt) -> tuple[str, list[dict[str, Any]]]:
+def _final_answer(agents: AgentSet, query: Query, attempt: Attempt) -> tuple[str, list[Event]]:
     """The passing attempt's own answer when it came at once and reads clean; else the answer role's."""
     if attempt.k == 1 and attempt.answer.strip() and not dirty_reasons(attempt.answer):
         return attempt.answer.strip(), []
     said = agents.reasoning.answer(query, attempt.steps)
-    return said.output, list((said.trace or {}).get("events", ()))
+    return said.output, list(said.trace["events"])
 
 
 def run_round(env: Environment, graph: nx.DiGraph, agents: AgentSet, conversation: Conversation, round_index: int,
               *, settings: RoundSettings = RoundSettings(), seed: int = 0,
               distances: dict[str, dict[str, int]] | None = None,
-              deadline: Deadline | None = None, turn: Turn | None = None) -> StepResult[RoundOutcome]:
+              deadline: Deadline | None = None, turn: Turn | None = None) -> StepResult[RoundOutcome, RoundTrace]:
     """One round, Phases I→III: pick a target, sample the ground-truth turn in ``env`` (mutated: the state carries
     on), abstract it, write the hard query (rewritten while it leaks) and the easy one, then the refine loop and the
     answer. ``conversation`` is updated when the round is accepted. Used by ``generate_sample``, the app and the
@@ -145,11 +166,11 @@ def run_round(env: Environment, graph: nx.DiGraph, agents: AgentSet, conversatio
     replays its calls on ``env`` instead of sampling one."""
     r, s = round_index, settings
     tools = tuple(env.tools())
-    events: list[dict[str, Any]] = []
+    events: list[Event] = []
     if deadline:
         deadline.check(f"before round {r + 1}")
     start = env.copy()
-    trace: dict[str, Any] = {"round": r}
+    trace = RoundTrace(round=r)
     if turn is None:
         names = sorted(n for n in graph.nodes if n in {t.name for t in tools})
         distances = distances if distances is not None else {t: distances_to(graph, t) for t in names}
@@ -170,7 +191,7 @@ def run_round(env: Environment, graph: nx.DiGraph, agents: AgentSet, conversatio
         return StepResult(RoundOutcome(TurnRecord(r, turn, state_after=env.state()),
                                        f"round {r + 1}: the sampled turn has no successful call"), trace)
     adv = abstract_tool(turn, agents.tooling, tools, graph, r, conversation.records)
-    events.extend((adv.trace or {}).get("events", ()))
+    events.extend(adv.trace["events"])
     trace["grounding"] = [to_dict(g) for g in adv.output.grounding]
     missing = ungrounded(adv.output.grounding)
     if missing:
@@ -184,7 +205,7 @@ def run_round(env: Environment, graph: nx.DiGraph, agents: AgentSet, conversatio
             deadline.check(f"in round {r + 1} before hard query {attempt + 1}")
         hard = write_query(adv.output, agents.querying, s.noise, derive_seed(seed, "hard", r, attempt),
                            tools=tools, history=hist)
-        events.extend((hard.trace or {}).get("events", ()))
+        events.extend(hard.trace["events"])
         leak = check_leak(hard.output, tools, adv.output)
         if leak.ok:
             break
@@ -192,8 +213,8 @@ def run_round(env: Environment, graph: nx.DiGraph, agents: AgentSet, conversatio
     if deadline:
         deadline.check(f"in round {r + 1} before the easy query")
     easy = write_easy_query(adv.output, agents.querying, derive_seed(seed, "easy", r), tools=tools)
-    events.extend((easy.trace or {}).get("events", ()))
-    trace.update(abstraction=adv.trace, query=hard.trace, easy_query=easy.trace)
+    events.extend(easy.trace["events"])
+    trace.update({"abstraction": adv.trace, "query": hard.trace, "easy_query": easy.trace})
     if not leak.ok:
         record = TurnRecord(r, turn, adv.output, hard.output, easy.output, leak, state_after=env.state())
         return StepResult(RoundOutcome(record, f"round {r + 1}: every hard query leaked ({', '.join(leak.leaks[:3])})",
@@ -225,7 +246,7 @@ def generate_sample(env_spec: Any, graph: nx.DiGraph | None = None, rounds: int 
                     agents: AgentSet | None = None, seed: int = 0, *, index: int = 0, k_max: int = 3,
                     noise: float = 0.5, size: str = "medium", strategy: str = "flow", error_share: float = 0.0,
                     leak_retries: int = 2, limits: Limits = Limits(),
-                    deadline: Deadline | None = None) -> StepResult[Trajectory]:
+                    deadline: Deadline | None = None) -> StepResult[Trajectory, SampleTrace]:
     """One sample: ``rounds`` rounds of :func:`run_round` (Phase I with ``calls`` calls, II, III with ``k_max``).
 
     ``env_spec`` is a list of BFCL classes or a :func:`~fr_core.envs.make_env` spec; the initial state comes from
@@ -253,8 +274,8 @@ def generate_sample(env_spec: Any, graph: nx.DiGraph | None = None, rounds: int 
     settings = RoundSettings(calls, k_max, noise, strategy, error_share, leak_retries, limits)
     conversation = Conversation()
     records: list[TurnRecord] = []
-    traces: list[dict[str, Any]] = []
-    extra_events: list[dict[str, Any]] = []
+    traces: list[RoundTrace] = []
+    extra_events: list[Event] = []
     leak_rejections = 0
     status: Literal["accepted", "rejected", "failed"] = "accepted"
     error: str | None = None
@@ -275,7 +296,7 @@ def generate_sample(env_spec: Any, graph: nx.DiGraph | None = None, rounds: int 
         status, error = "failed", f"{type(exc).__name__}: {exc}"
         raw = getattr(exc, "raw", "")
         if raw:
-            traces.append({"error_raw": raw})
+            traces.append(RoundTrace(error_raw=raw))
     provenance = {
         "seed": seed, "index": index, "sample_seed": sample_seed, "code_version": code_version(),
         "agent_kind": agents.kind, "model": agents.model,
@@ -288,4 +309,4 @@ def generate_sample(env_spec: Any, graph: nx.DiGraph | None = None, rounds: int 
     }
     trajectory = Trajectory(sample_id_for(env_spec, seed, index), classes, initial_config, tuple(records), status,
                             provenance, error)
-    return StepResult(trajectory, {"rounds": traces})
+    return StepResult(trajectory, SampleTrace(rounds=traces))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypedDict
 
 import networkx as nx
 
@@ -16,9 +16,11 @@ from fr_core.envs.base import Environment
 from fr_core.errors import ConfigError, FrError, LLMTransportError
 from fr_core.refine.validate import MAX_EXTRA_READS, Verdict, ground_truth, validate
 from fr_core.sampling import OutputLeaf
-from fr_core.types import AdvancedTool, Attempt, Deadline, Query, RefineOutcome, Step, StepResult, ToolSpec, Turn
+from fr_core.agents.base import failed_call_event
+from fr_core.types import (AdvancedTool, Attempt, Deadline, Event, Query, RefineOutcome, Step, StepResult, ToolSpec,
+                           Turn)
 
-__all__ = ["Limits", "first_prompt", "run_attempt", "attempt_messages", "refine"]
+__all__ = ["Limits", "RefineTrace", "first_prompt", "run_attempt", "attempt_messages", "refine"]
 
 
 @dataclass(frozen=True)
@@ -43,9 +45,18 @@ class AttemptRun:
     steps: tuple[Step, ...]
     answer: str
     error: str | None
-    events: tuple[dict[str, Any], ...]
+    events: tuple[Event, ...]
     trace: dict[str, Any]
     env: Environment | None = None
+
+
+class RefineTrace(TypedDict):
+    """How the refine loop went: the ground truth's end state, each attempt's own trace (the raw reply of an
+    unusable one), and ``k_max``."""
+
+    truth_state: dict[str, Any]
+    attempt_traces: list[dict[str, Any]]
+    k_max: int
 
 
 def first_prompt(adv_tool: AdvancedTool, query: Query) -> tuple[dict[str, Any], ...]:
@@ -63,7 +74,7 @@ def run_attempt(agent: ReasoningAgent, task: ReasonTask, prompt: tuple[dict[str,
     env = start.copy()
     session = agent.begin(task, prompt, k, env)
     steps: list[Step] = []
-    events: list[dict[str, Any]] = []
+    events: list[Event] = []
     results: tuple = ()
     calls = 0
     for n in range(task.max_steps + 1):
@@ -104,7 +115,7 @@ def refine(query: Query, t_sub: Iterable[ToolSpec], adv_tool: AdvancedTool, grou
            env_snapshot: Environment, agents: AgentSet, k_max: int = 3, *, graph: nx.DiGraph,
            round_index: int = 0, history: tuple[dict[str, Any], ...] = (),
            observations: tuple[OutputLeaf, ...] = (), seed: int = 0, limits: Limits = Limits(),
-           deadline: Deadline | None = None) -> StepResult[RefineOutcome]:
+           deadline: Deadline | None = None) -> StepResult[RefineOutcome, RefineTrace]:
     """Up to ``k_max`` attempts of ``A_R``, each acted out step by step from ``env_snapshot`` (the turn's start
     state, never mutated) and validated strictly against the ground truth; a failed attempt gets ``A_C``'s critique,
     which is appended to the next prompt. When the passing attempt came after critique, or its reasoning is not
@@ -118,7 +129,7 @@ def refine(query: Query, t_sub: Iterable[ToolSpec], adv_tool: AdvancedTool, grou
                       limits.max_calls)
     prompt = first_prompt(adv_tool, query)
     attempts: list[Attempt] = []
-    traces: list[Any] = []
+    traces: list[dict[str, Any]] = []
     for k in range(1, k_max + 1):
         run = run_attempt(agents.reasoning, task, prompt, k, env_snapshot, deadline)
         traces.append(run.trace)
@@ -137,19 +148,18 @@ def refine(query: Query, t_sub: Iterable[ToolSpec], adv_tool: AdvancedTool, grou
         try:
             critique = agents.critiquing.critique(attempt, ground_truth_turn, adv_tool, graph, tools, round_index)
             attempt = replace(attempt, critique=critique.output,
-                              llm_events=attempt.llm_events + tuple((critique.trace or {}).get("events", ())))
+                              llm_events=attempt.llm_events + tuple(critique.trace["events"]))
         except LLMTransportError:
             raise  # a server failure fails the sample (counted apart), never the attempt
         except FrError as exc:  # an unreadable critic leaves the attempt uncritiqued, not lost
-            attempt = replace(attempt, llm_events=attempt.llm_events + (
-                {"kind": "llm_call", "role": "critiquing", "error": str(exc), "raw": getattr(exc, "raw", "")},))
+            attempt = replace(attempt, llm_events=attempt.llm_events + (failed_call_event(exc, "critiquing"),))
         attempts.append(attempt)
         prompt = prompt + attempt_messages(attempt) + (
             {"role": "user", "content": render("feedback.j2", prefix=FEEDBACK_PREFIX,
                                                critique=attempt.critique or "the attempt failed: " + verdict.reason)},)
     passed = next((i for i, a in enumerate(attempts) if a.passed), None)
     outcome = RefineOutcome(passed is not None, tuple(attempts), passed)
-    return StepResult(outcome, {"truth_state": truth.state, "attempt_traces": traces, "k_max": k_max})
+    return StepResult(outcome, RefineTrace(truth_state=truth.state, attempt_traces=traces, k_max=k_max))
 
 
 def _kept_clean(attempt: Attempt, agents: AgentSet, task: ReasonTask, deadline: Deadline | None) -> Attempt:
@@ -161,4 +171,4 @@ def _kept_clean(attempt: Attempt, agents: AgentSet, task: ReasonTask, deadline: 
         deadline.check(f"in round {task.round_index + 1} before the clean rewrite")
     rewrite = agents.reasoning.rewrite(task, attempt.steps)
     return replace(attempt, clean=rewrite.output,
-                   llm_events=attempt.llm_events + tuple((rewrite.trace or {}).get("events", ())))
+                   llm_events=attempt.llm_events + tuple(rewrite.trace["events"]))

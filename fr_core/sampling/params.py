@@ -15,7 +15,7 @@ from typing import Any
 from fr_core.envs.base import Environment, call_failed
 from fr_core.envs.knowledge import ArgumentHint
 from fr_core.envs.phrases import DIR_NAMES, NAMES
-from fr_core.graph.build import GENERIC, tokens
+from fr_core.graph.flow import GENERIC, tokens
 from fr_core.types import ArgSource, ToolSpec
 
 __all__ = ["OutputLeaf", "flow_links", "output_leaves", "sample_arguments", "schema_value", "corrupt_arguments",

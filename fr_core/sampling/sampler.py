@@ -21,7 +21,7 @@ from fr_core.envs.base import Environment
 from fr_core.errors import ConfigError, SamplingError
 from fr_core.graph import blocked_reason, distances_to, is_legal, legal_tools, missing_prerequisites
 from fr_core.graph.model import condition_holds
-from fr_core.graph.build import error_gist
+from fr_core.graph.gist import error_gist
 from fr_core.sampling.choose import choose_next_tool, choose_random_tool
 from fr_core.sampling.config import SamplerConfig
 from fr_core.sampling.params import (

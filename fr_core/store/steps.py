@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from fr_core.types import Trajectory, TurnRecord
+from fr_core.types import LLMCallEvent, Trajectory, TurnRecord
 
 __all__ = ["STAGES", "StepRow", "trajectory_steps", "llm_calls", "find_llm_events", "trajectory_cost"]
 
@@ -26,15 +26,11 @@ class StepRow:
     llm_calls: tuple[dict[str, Any], ...] = ()
 
 
-def llm_calls(events: Any) -> tuple[dict[str, Any], ...]:
+def llm_calls(events: Iterable[object]) -> tuple[dict[str, Any], ...]:
     """The short record of LLM calls kept with a step: role, model, cache key (the call's id), cost, cache hit."""
-    out = []
-    for event in events or ():
-        if isinstance(event, dict) and event.get("kind", "llm_call") == "llm_call":
-            out.append({"role": event.get("role", event.get("label", "")), "model": event.get("model", ""),
-                        "cache_key": event.get("cache_key", ""), "cost_usd": float(event.get("cost_usd") or 0.0),
-                        "cached": bool(event.get("cached", False))})
-    return tuple(out)
+    return tuple({"role": e.role or e.label, "model": e.model, "cache_key": e.cache_key,
+                  "cost_usd": float(e.cost_usd or 0.0), "cached": bool(e.cached)}
+                 for e in events if isinstance(e, LLMCallEvent))
 
 
 def _round_steps(record: TurnRecord) -> Iterator[StepRow]:
@@ -68,12 +64,11 @@ def trajectory_steps(trajectory: Trajectory) -> list[StepRow]:
     return [step for record in trajectory.turns for step in _round_steps(record)]
 
 
-def find_llm_events(obj: Any) -> Iterator[dict[str, Any]]:
-    """Every LLM call event (a dict with ``kind == "llm_call"``) anywhere inside a step trace."""
-    if isinstance(obj, dict):
-        if obj.get("kind") == "llm_call":
-            yield obj
-            return
+def find_llm_events(obj: Any) -> Iterator[LLMCallEvent]:
+    """Every LLM call event anywhere inside a step trace (its dicts, lists and tuples)."""
+    if isinstance(obj, LLMCallEvent):
+        yield obj
+    elif isinstance(obj, dict):
         for value in obj.values():
             yield from find_llm_events(value)
     elif isinstance(obj, (list, tuple)):
@@ -84,6 +79,5 @@ def find_llm_events(obj: Any) -> Iterator[dict[str, Any]]:
 def trajectory_cost(trajectory: Trajectory, trace: Any = None) -> float:
     """US dollars of the sample's LLM calls: every attempt's events and those in ``trace`` (each call once)."""
     events = [e for rec in trajectory.turns if rec.outcome for a in rec.outcome.attempts for e in a.llm_events]
-    unique = {(e.get("cache_key"), e.get("started_at"), e.get("role")): e
-              for e in [*find_llm_events(events), *find_llm_events(trace)]}
+    unique = {(e.cache_key, e.started_at, e.role): e for e in [*find_llm_events(events), *find_llm_events(trace)]}
     return sum(c["cost_usd"] for c in llm_calls(unique.values()))

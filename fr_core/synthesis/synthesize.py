@@ -8,27 +8,27 @@ from collections.abc import Iterable
 
 import networkx as nx
 
-from fr_core.agents.base import QueryingAgent, ToolingAgent
+from fr_core.agents.base import QueryingAgent, QueryTrace, ToolingAgent, ToolingTrace
 from fr_core.types import AdvancedTool, LeakCheck, Query, StepResult, ToolSpec, Turn, TurnRecord
 
 __all__ = ["abstract_tool", "write_query", "write_easy_query", "check_leak"]
 
 
 def abstract_tool(turn: Turn, agent: ToolingAgent, tools: Iterable[ToolSpec], graph: nx.DiGraph,
-                  round_index: int = 0, earlier: Iterable[TurnRecord] = ()) -> StepResult[AdvancedTool]:
+                  round_index: int = 0, earlier: Iterable[TurnRecord] = ()) -> StepResult[AdvancedTool, ToolingTrace]:
     """``T_adv = A_T(Turn_i)``: one high-level tool for the turn; the inner calls, hidden values and the grounding
     table (how a model can know each argument, given the ``earlier`` accepted rounds) come with it."""
     return agent.abstract(turn, tuple(tools), graph, round_index, tuple(earlier))
 
 
 def write_query(adv_tool: AdvancedTool, agent: QueryingAgent, noise: float, seed: int, *,
-                tools: Iterable[ToolSpec], history: tuple[dict, ...] = ()) -> StepResult[Query]:
+                tools: Iterable[ToolSpec], history: tuple[dict, ...] = ()) -> StepResult[Query, QueryTrace]:
     """``Q_hard = A_Q(T_adv, ε)``: a request needing ``T_adv`` implicitly; ``noise`` is ``ε`` in [0, 1]."""
     return agent.write(adv_tool, tuple(tools), hard=True, noise=noise, seed=seed, history=history)
 
 
 def write_easy_query(adv_tool: AdvancedTool, agent: QueryingAgent, seed: int, *,
-                     tools: Iterable[ToolSpec]) -> StepResult[Query]:
+                     tools: Iterable[ToolSpec]) -> StepResult[Query, QueryTrace]:
     """The explicit step-by-step request for the same turn, kept for comparison."""
     return agent.write(adv_tool, tuple(tools), hard=False, noise=0.0, seed=seed)
 

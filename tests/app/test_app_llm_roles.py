@@ -22,6 +22,6 @@ def test_llm_profile_from_sidebar_runs_critique_loop(open_page, tmp_path, monkey
     run = at.session_state["critique.run"]
     assert run.adv.output.spec.name == "tidy_files"
     events = [e for a in run.outcome.output.attempts for e in a.llm_events]
-    assert events and all(e["kind"] == "llm_call" for e in events)
+    assert events and all(e.kind == "llm_call" for e in events)
     assert any("latency s" in str(df.value.columns.tolist()) for df in at.dataframe)
     assert SECRET not in repr(at._tree)

@@ -100,7 +100,7 @@ def test_overlay_edits_round_trip(tmp_path, twitter):
     applied = apply_overlay(g, load_overlay(path))
     assert g.edges["get_user_stats", "follow_user"]["kind"] == "manual"
     assert not g.has_edge(*some_edge)
-    assert {a["kind"] for a in applied} == {"manual", "manual_remove"}
+    assert {a.kind for a in applied} == {"manual", "manual_remove"}
     with pytest.raises(GraphError, match="reason"):
         edit_overlay(overlay, "add", "a", "b", "  ")
 
@@ -148,3 +148,24 @@ def test_views_see_each_option_and_name_the_subjects_they_look_at():
     topic = g.edges["displayCarStatus", "lockDoors"]
     assert topic["kind"] == "topic" and "option='doors'" in topic["reason"] and "door" in topic["reason"]
     assert not g.has_edge("displayCarStatus", "gallon_to_liter")  # no option names a unit conversion
+
+
+def test_detectors_hand_typed_evidence_that_the_cache_form_keeps():
+    """Each detector returns small typed records (edges, probe outcomes, obstacle paths); their plain form (what the
+    disk cache keeps) reads back as the same records, through JSON too."""
+    from fr_core.graph.evidence import (ObstaclePath, ProbeOutcome, StateEdge, StatusMoved, evidence_from_json,
+                                        evidence_to_json)
+    from fr_core.graph.obstacles import probe_obstacles
+    from fr_core.graph.probe import probe_edges
+
+    found = []
+    for cls in ("VehicleControlAPI", "TwitterAPI"):
+        env = make_bfcl_env([cls], {cls: generate_state(cls, seed=0)})
+        before = env.state()
+        found += [*probe_edges(env, seed=0), *probe_obstacles(env, seed=0)]
+        assert env.state() == before  # probing restores the state it started from
+    kinds = {type(e) for e in found}
+    assert {StateEdge, ProbeOutcome, ObstaclePath, StatusMoved} <= kinds
+    assert all(evidence_from_json(json.loads(json.dumps(evidence_to_json(e)))) == e for e in found)
+    hard = [e for e in found if isinstance(e, StateEdge) and e.hard]
+    assert hard and all(e.condition and e.condition["type"] in ("candidates", "truthy", "equals") for e in hard)

@@ -9,7 +9,10 @@ from fr_core.serialize import from_dict, to_dict, trajectory_from_dict
 from fr_core.types import (
     AdvancedTool,
     Attempt,
+    LLMCallEvent,
+    RoleEvent,
     Step,
+    Usage,
     CallResult,
     LeakCheck,
     Query,
@@ -33,7 +36,11 @@ def _trajectory() -> Trajectory:
     call = ToolCall("cd", {"folder": "docs", "n": [1, 2]})
     attempt = Attempt(1, ({"role": "user", "content": "hi"},),
                       (Step("because", (call,), (CallResult(call, error="no such folder"),), "raw"),), "",
-                      False, "state differs", "state", "cd needs ...", None, ({"latency": 0.1, "cached": False},))
+                      False, "state differs", "state", "cd needs ...", None,
+                      (LLMCallEvent(role="reasoning", provider="openai", model="m", cache_key="k1", latency_s=0.1,
+                                    tool_calls=(call,), usage=Usage(12, 3), cost_usd=0.002),
+                       RoleEvent(role="critiquing", label="offline heuristic"),
+                       RoleEvent(role="answer", label="offline heuristic", mistakes=("dropped a call",))))
     record = TurnRecord(0, turn, adv, Query("Read it", "hard", 0.3, 5, {"name": "a.txt"}),
                         Query("cd then cat", "easy"), LeakCheck(False, ("cd",)),
                         RefineOutcome(False, (attempt,), None), "", env.state())
@@ -52,3 +59,21 @@ def test_trajectory_round_trips_through_json() -> None:
 def test_from_dict_rebuilds_any_type() -> None:
     call = ToolCall("cd", {"folder": "docs"})
     assert from_dict(CallResult, to_dict(CallResult(call, value={"a": [1]}))) == CallResult(call, value={"a": [1]})
+
+
+def test_events_stored_before_they_were_typed_load_typed() -> None:
+    """Old runs stored events as loose dicts: a role call with its extras, a bare backend's call with a few fields,
+    a failed critique with its raw reply; they load as typed events and write back in the same form."""
+    data = json.loads(json.dumps(to_dict(_trajectory())))
+    attempt = data["turns"][0]["outcome"]["attempts"][0]
+    attempt["llm_events"] = [
+        {"kind": "role_call", "role": "querying", "label": "offline heuristic", "hard": True},
+        {"kind": "llm_call", "role": "reasoning", "provider": "openai", "model": "m", "text": "hi",
+         "latency_s": 0.5, "cached": False, "usage": {"input_tokens": 4, "output_tokens": 2}, "cost_usd": 0.01},
+        {"kind": "llm_call", "role": "critiquing", "error": "bad JSON", "raw": "not json"},
+    ]
+    role, call, failed = trajectory_from_dict(data).turns[0].outcome.attempts[0].llm_events
+    assert role == RoleEvent(role="querying", label="offline heuristic", hard=True)
+    assert role.to_dict() == attempt["llm_events"][0]
+    assert isinstance(call, LLMCallEvent) and call.usage == Usage(4, 2) and call.cost_usd == 0.01
+    assert isinstance(failed, LLMCallEvent) and failed.error == "bad JSON" and failed.text == "not json"

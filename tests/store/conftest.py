@@ -7,6 +7,7 @@ import pytest
 from fr_core.types import (
     AdvancedTool,
     Attempt,
+    LLMCallEvent,
     Step,
     CallResult,
     LeakCheck,
@@ -38,8 +39,8 @@ def make_trajectory(sid: str = "s-1", status: str = "accepted", passes_at: int =
                                       tuple(CallResult(c, {"ok": True}) for c in calls), f"raw {k}"),), "",
                                 ok, "matches" if ok else "state differs", "" if ok else "state",
                                 None if ok else "cd first", None,
-                                ({"kind": "llm_call", "role": "reasoner", "model": "m", "cache_key": f"k{k}",
-                                  "cost_usd": cost / passes_at, "cached": False},)))
+                                (LLMCallEvent(role="reasoner", model="m", cache_key=f"k{k}",
+                                              cost_usd=cost / passes_at),)))
     record = TurnRecord(0, turn, adv, Query("Show me a.txt in docs", "hard", 0.2, 1, {"name": "a.txt"}),
                         Query("cd to docs, then cat a.txt", "easy"), LeakCheck(True),
                         RefineOutcome(status == "accepted", tuple(attempts),

@@ -9,7 +9,7 @@ from typing import Any
 import streamlit as st
 
 from fr_core.review import calls_text
-from fr_core.types import Attempt, CallResult, ToolCall
+from fr_core.types import Attempt, CallResult, Event, LLMCallEvent, RoleEvent, ToolCall
 from workbench.components.trace_view import show_value
 
 __all__ = ["calls_text", "show_messages", "compare_rows", "missing_calls", "step_rows", "show_attempt",
@@ -46,28 +46,29 @@ def missing_calls(calls: Sequence[ToolCall], truth: Sequence[ToolCall] | None) -
     return [c.to_python() for c in truth or () if c not in calls]
 
 
-def llm_event_rows(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Role events as rows: LLM calls (``LLMCallEvent.to_dict``) with latency, tokens, cost and cache hit;
-    offline agent steps with their role only."""
-    rows = []
+def llm_event_rows(events: Iterable[Event]) -> list[dict[str, Any]]:
+    """Role events as rows: LLM calls with latency, tokens, cost and cache hit; offline agent steps with their role
+    only."""
+    rows: list[dict[str, Any]] = []
     for e in events:
-        usage = e.get("usage") or {}
-        llm = e.get("kind") == "llm_call"
-        rows.append({"role": e.get("role", ""), "label": e.get("label", ""), "model": e.get("model", ""),
-                     "latency s": round(float(e.get("latency_s", 0.0)), 3) if llm else None,
-                     "in tokens": usage.get("input_tokens", 0), "out tokens": usage.get("output_tokens", 0),
-                     "cost $": round(float(e.get("cost_usd", 0.0)), 6), "cached": bool(e.get("cached")),
-                     "attempts": e.get("attempts", 1) if llm else None, "error": e.get("error") or ""})
+        if isinstance(e, RoleEvent):
+            rows.append({"role": e.role, "label": e.label, "model": "", "latency s": None, "in tokens": 0,
+                         "out tokens": 0, "cost $": 0.0, "cached": False, "attempts": None, "error": ""})
+            continue
+        rows.append({"role": e.role, "label": e.label, "model": e.model, "latency s": round(float(e.latency_s), 3),
+                     "in tokens": e.usage.input_tokens, "out tokens": e.usage.output_tokens,
+                     "cost $": round(float(e.cost_usd), 6), "cached": bool(e.cached), "attempts": e.attempts,
+                     "error": e.error or ""})
     return rows
 
 
-def show_llm_events(events: Iterable[dict[str, Any]]) -> None:
+def show_llm_events(events: Iterable[Event]) -> None:
     """A table of LLM calls with totals; offline agent steps are summed up in one line."""
     events = list(events)
-    llm = [e for e in events if e.get("kind") == "llm_call"]
-    offline = [e for e in events if e.get("kind") != "llm_call"]
+    llm = [e for e in events if isinstance(e, LLMCallEvent)]
+    offline = [e for e in events if not isinstance(e, LLMCallEvent)]
     if offline:
-        roles = ", ".join(sorted({e.get("role", "?") for e in offline}))
+        roles = ", ".join(sorted({e.role or "?" for e in offline}))
         st.caption(f"{len(offline)} offline heuristic step(s) ({roles}): no LLM call, no tokens, no cost.")
     if not llm:
         return

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import networkx as nx
 
 from fr_core.agents import AgentSet
 from fr_core.envs.base import Environment
 from fr_core.errors import SamplingError
-from fr_core.pipeline import Conversation, RoundOutcome, RoundSettings, run_round
+from fr_core.pipeline import Conversation, RoundOutcome, RoundSettings, RoundTrace, run_round
 from fr_core.refine import Verdict, validate
 from fr_core.refine.validate import ground_truth
 from fr_core.synthesis import turn_flow
-from fr_core.types import (AdvancedTool, LeakCheck, Query, RefineOutcome, StepResult, ToolCall, Turn,
+from fr_core.agents.base import QueryTrace, ToolingTrace
+from fr_core.refine import RefineTrace
+from fr_core.types import (AdvancedTool, Event, LeakCheck, Query, RefineOutcome, StepResult, ToolCall, Turn,
                            TurnRecord)
 
 __all__ = ["TurnRun", "run_phases", "revalidate"]
@@ -33,7 +34,7 @@ class TurnRun:
     turn: Turn
     start: Environment  # the environment before the turn's calls (never mutated)
     graph: nx.DiGraph
-    result: StepResult[RoundOutcome]
+    result: StepResult[RoundOutcome, RoundTrace]
     label: str = ""
 
     @property
@@ -43,15 +44,15 @@ class TurnRun:
         return record
 
     @property
-    def adv(self) -> StepResult[AdvancedTool]:
+    def adv(self) -> StepResult[AdvancedTool, ToolingTrace | None]:
         return StepResult(self._record.adv_tool, self.result.trace.get("abstraction"))
 
     @property
-    def hard(self) -> StepResult[Query]:
+    def hard(self) -> StepResult[Query, QueryTrace | None]:
         return StepResult(self._record.hard_query, self.result.trace.get("query"))
 
     @property
-    def easy(self) -> StepResult[Query]:
+    def easy(self) -> StepResult[Query, QueryTrace | None]:
         return StepResult(self._record.easy_query, self.result.trace.get("easy_query"))
 
     @property
@@ -60,7 +61,7 @@ class TurnRun:
         return self._record.leak
 
     @property
-    def outcome(self) -> StepResult[RefineOutcome] | None:
+    def outcome(self) -> StepResult[RefineOutcome, RefineTrace | None] | None:
         refined = self._record.outcome
         return None if refined is None else StepResult(refined, self.result.trace.get("refine"))
 
@@ -69,7 +70,7 @@ class TurnRun:
         """The ground-truth calls: the turn's successful, non-deliberate calls."""
         return tuple(f.call for f in turn_flow(self.turn, self.round))
 
-    def phase2_events(self) -> list[dict[str, Any]]:
+    def phase2_events(self) -> list[Event]:
         """LLM call events of the abstraction and the two queries."""
         return [e for r in (self.adv, self.hard, self.easy) for e in (r.trace or {}).get("events", ())]
 
