@@ -53,26 +53,27 @@ _ASKING_FRAME = re.compile(r"\b(?:could|can|would) you\b[^.?]*$", re.I)
 def _sentences(clauses: list[str], noise: float, rng: random.Random) -> str:
     """The requests joined into sentences, each ending as what it is: a question (one that opens with "what ..."
     or is framed "could you ...") with "?", an instruction with "."; the opener frames the first sentence."""
-    sentences = [[clauses[0], _asks(clauses[0])]]
+    texts, asked = [clauses[0]], [_asks(clauses[0])]
     for clause in clauses[1:]:
         pool = style("connectors") if _asks(clause) else style("connectors") + style("request_connectors")
         connector = _pick(rng, noise, _PLAIN_CONNECTOR, pool)
         if connector[:1] in ".?":  # a new sentence: its lead ("Next, ", "I'd also like you to ") and the request
             lead = connector[1:].lstrip()
             text = lead + clause
-            sentences.append([text[:1].upper() + text[1:], _asks(clause) or bool(_ASKING_FRAME.search(lead))])
+            texts.append(text[:1].upper() + text[1:])
+            asked.append(_asks(clause) or bool(_ASKING_FRAME.search(lead)))
         else:
-            sentences[-1][0] += connector + clause
-            sentences[-1][1] = _asks(clause) or bool(_ASKING_FRAME.search(sentences[-1][0]))
-    first, asked = sentences[0]
+            texts[-1] += connector + clause
+            asked[-1] = _asks(clause) or bool(_ASKING_FRAME.search(texts[-1]))
     opener = _pick(rng, noise, "{X}", style("question_openers")) if _asks(clauses[0]) else \
         _pick(rng, noise, _PLAIN_OPENER, style("openers"))
     framed = opener.rstrip(".?")
-    framed = framed.replace("{X}", first[:1].upper() + first[1:]) if "{X}" in framed else framed.format(x=first)
+    first = texts[0]
+    texts[0] = framed.replace("{X}", first[:1].upper() + first[1:]) if "{X}" in framed else framed.format(x=first)
     if not _asks(clauses[0]):  # "Could you {x}?" asks, whatever it frames
-        asked = asked or opener.endswith("?") or bool(_ASKING_FRAME.search(framed))
-    sentences[0] = [framed, asked]
-    return " ".join(text + ("" if re.search(r'[.?!]"$', text) else "?" if asked else ".") for text, asked in sentences)
+        asked[0] = asked[0] or opener.endswith("?") or bool(_ASKING_FRAME.search(texts[0]))
+    return " ".join(text + ("" if re.search(r'[.?!]"$', text) else "?" if ask else ".")
+                    for text, ask in zip(texts, asked))
 
 
 def _pick(rng: random.Random, noise: float, plain: str, pool: tuple[str, ...]) -> str:
