@@ -10,7 +10,8 @@ from typing import Any
 
 from fr_core.types import ToolSpec
 
-__all__ = ["words", "stem", "SYNONYMS", "goal_phrase", "param_words", "render_value", "find_values"]
+__all__ = ["words", "stem", "SYNONYMS", "goal_phrase", "param_words", "render_value", "find_values", "BARE",
+           "PLAIN_WORDS", "can_go_bare"]
 
 _STOP = frozenset("a an the of to from in on at for by with and or is are be it its this that any all given "
                   "specified specific current then also please using use".split())
@@ -68,6 +69,24 @@ def param_words(name: str) -> str:
 def render_value(value: Any) -> str:
     """A user value as it appears in a request: strings in double quotes, numbers bare, lists and objects as JSON."""
     return json.dumps(value, ensure_ascii=False)
+
+
+#: A string a person writes without quotes: one word or file name, starting with a letter ("NVDA", "report.txt",
+#: "research_39"); what :func:`find_values` would not split and a reader can tell apart from the words around it.
+BARE = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?:\.[A-Za-z]+)?")
+#: Words a bare value never is: the little words of requests, which a reader would not take for a value.
+PLAIN_WORDS = frozenset("""a an the it its this that these those me my our your his her their them us i you we he she
+they to of in on at by for from with into onto as and or but so then next also please what which who how where when
+is am are was be been being do does did have has had can could would will should may might must there here up out
+all any some each every same before earlier last one""".split())
+
+
+def can_go_bare(value: Any, reserved: set[str]) -> bool:
+    """Whether a string value may be written without quotes: a :data:`BARE` word that is none of the little words of
+    requests, and none of whose words is in ``reserved`` (tool names, which the prose must not contain)."""
+    return (isinstance(value, str) and BARE.fullmatch(value) is not None and value.lower() not in PLAIN_WORDS
+            and value.lower() not in ("true", "false", "null")
+            and not set(re.split(r"[._]", value.lower())) & reserved)
 
 
 _START = re.compile(r'["\[{\-0-9]|true\b|false\b')

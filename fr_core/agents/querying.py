@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from fr_core.agents.base import OFFLINE_LABEL, QueryTrace, ask_json, render
-from fr_core.agents.lexicon import SYNONYMS, goal_phrase, param_words, render_value, words
+from fr_core.agents.lexicon import BARE, SYNONYMS, can_go_bare, goal_phrase, param_words, render_value, words
 from fr_core.agents.phrasebook import FROM_BEFORE, REFER_BACK, WORKED_OUT, Phrasing, phrasings, realise, scenes, style
 from fr_core.llm import LLMClient
 from fr_core.types import AdvancedTool, Query, RoleEvent, StepResult, ToolSpec
@@ -47,6 +47,8 @@ def _asks(clause: str) -> bool:
     return bool(_QUESTION.match(clause))
 
 
+#: A request written as a statement ("I need an empty notes.txt"): no frame around it ("Please I need ...").
+_STATES = re.compile(r"I\b")
 _ASKING_FRAME = re.compile(r"\b(?:could|can|would) you\b[^.?]*$", re.I)
 
 
@@ -55,7 +57,8 @@ def _sentences(clauses: list[str], noise: float, rng: random.Random) -> str:
     or is framed "could you ...") with "?", an instruction with "."; the opener frames the first sentence."""
     texts, asked = [clauses[0]], [_asks(clauses[0])]
     for clause in clauses[1:]:
-        pool = style("connectors") if _asks(clause) else style("connectors") + style("request_connectors")
+        pool = style("connectors") if _asks(clause) or _STATES.match(clause) else \
+            style("connectors") + style("request_connectors")
         connector = _pick(rng, noise, _PLAIN_CONNECTOR, pool)
         if connector[:1] in ".?":  # a new sentence: its lead ("Next, ", "I'd also like you to ") and the request
             lead = connector[1:].lstrip()
@@ -65,8 +68,8 @@ def _sentences(clauses: list[str], noise: float, rng: random.Random) -> str:
         else:
             texts[-1] += connector + clause
             asked[-1] = _asks(clause) or bool(_ASKING_FRAME.search(texts[-1]))
-    opener = _pick(rng, noise, "{X}", style("question_openers")) if _asks(clauses[0]) else \
-        _pick(rng, noise, _PLAIN_OPENER, style("openers"))
+    opener = _pick(rng, noise, "{X}", style("question_openers")) if _asks(clauses[0]) else "{X}" \
+        if _STATES.match(clauses[0]) else _pick(rng, noise, _PLAIN_OPENER, style("openers"))
     framed = opener.rstrip(".?")
     first = texts[0]
     texts[0] = framed.replace("{X}", first[:1].upper() + first[1:]) if "{X}" in framed else framed.format(x=first)
@@ -108,12 +111,25 @@ def _referent(arg: str) -> str:
     return re.sub(r"(?<=\w) name$", "", param_words(arg))
 
 
-def _said(adv: AdvancedTool, index: int, rng: random.Random, noise: float, *, refer: bool = True) -> dict[str, str]:
+def _written(value: Any, rng: random.Random, noise: float, reserved: set[str]) -> str:
+    """A value as the request writes it: a word or file name without quotes with probability ``ε`` (as a person
+    types ``report.txt`` or ``NVDA``), anything else as JSON."""
+    return value if can_go_bare(value, reserved) and rng.random() < noise else render_value(value)
+
+
+def _quoted(text: str) -> str:
+    """A value written bare, in quotes again (where a reader could not tell it from the words around it)."""
+    return render_value(text) if BARE.fullmatch(text) and text not in ("true", "false", "null") else text
+
+
+def _said(adv: AdvancedTool, index: int, rng: random.Random, noise: float, reserved: set[str], *,
+          refer: bool = True) -> dict[str, str]:
     """The values the request gives for inner call ``index``, by argument, as written: the value itself, or (with
     ``refer``) a reference back when an earlier request said it."""
     back = {g.arg for g in adv.grounding if g.call == index and g.kind == "said" and g.earlier is not None}
     return {arg: _say(REFER_BACK.format(words=_referent(arg)), rng, noise) if refer and arg in back
-            else render_value(adv.user_values[param]) for param, i, arg in adv.bindings if i == index}
+            else _written(adv.user_values[param], rng, noise, reserved)
+            for param, i, arg in adv.bindings if i == index}
 
 
 def _unsaid(adv: AdvancedTool, index: int, rng: random.Random, noise: float) -> dict[str, str]:
@@ -153,8 +169,10 @@ def _phrase(spec: ToolSpec, values: dict[str, str], rng: random.Random, noise: f
     if chosen is None and unsaid:
         chosen = _choose(phrasings(spec), {**unsaid, **values}, rng, noise)
     slots = set(chosen.slots) if chosen else set()
+    if chosen is not None and chosen.text.startswith("{") and chosen.slots[0] in values:  # a capital letter must
+        values = {**values, chosen.slots[0]: _quoted(values[chosen.slots[0]])}           # not change the value
     text = _fill(_say(chosen.text, rng, noise), {**(unsaid or {}), **values}) if chosen else param_words(spec.name)
-    rest = [v if v.startswith(("the ", "that ")) else f"{param_words(a)} {v}" for a, v in values.items()
+    rest = [v if v.startswith(("the ", "that ")) else f"{param_words(a)} {_quoted(v)}" for a, v in values.items()
             if a not in slots]  # a pointer back ("the same access token as before") names the argument itself
     if rest:
         text += _pick(rng, noise, " with ", style("joiners")) + _and(rest)
@@ -166,7 +184,7 @@ def _context(spec: ToolSpec, values: dict[str, str], rng: random.Random, noise: 
     chosen = _choose(phrasings(spec, context=True), values, rng, noise)
     if chosen is not None and set(chosen.slots) == set(values):
         return _fill(_say(chosen.text, rng, noise), values)
-    return _pick(rng, noise, "my ", _OWN) + _and([f"{param_words(a)} {v}" for a, v in values.items()])
+    return _pick(rng, noise, "my ", _OWN) + _and([f"{param_words(a)} {_quoted(v)}" for a, v in values.items()])
 
 
 class OfflineQuerying:
@@ -241,6 +259,7 @@ class OfflineQuerying:
             if role == "context":
                 j = serves[i] if i < len(serves) else -1
                 riders.setdefault(j if 0 <= j < len(roles) and roles[j] == "goal" else i, []).append(i)
+        reserved = {name.lower() for name in specs}
         clauses: list[str] = []
         last: tuple[str, Any] | None = None
         for i, (call, role) in enumerate(zip(adv.inner_calls, roles)):
@@ -249,10 +268,11 @@ class OfflineQuerying:
                 same = last == (call.name, call.arguments)
                 last = (call.name, call.arguments)
                 if same and not riders.get(i):
-                    clauses.append(_phrase(spec, _said(adv, i, rng, noise), rng, noise, _unsaid(adv, i, rng, noise))[0]
+                    said = _said(adv, i, rng, noise, reserved)
+                    clauses.append(_phrase(spec, said, rng, noise, _unsaid(adv, i, rng, noise))[0]
                                    + _pick(rng, noise, " again", style("again")))
                     continue
-                text, used = _phrase(spec, _said(adv, i, rng, noise), rng, noise, _unsaid(adv, i, rng, noise))
+                text, used = _phrase(spec, _said(adv, i, rng, noise, reserved), rng, noise, _unsaid(adv, i, rng, noise))
                 earlier = _from_before(adv, i, used)
                 if earlier:
                     text += _pick(rng, noise, ", using ", (", with ", ", for ", " — ")) + \
@@ -262,7 +282,8 @@ class OfflineQuerying:
             else:
                 continue
             context = [_context(specs.get(adv.inner_calls[k].name) or ToolSpec(adv.inner_calls[k].name, ""),
-                                _said(adv, k, rng, noise, refer=False), rng, noise) for k in riders.get(i, ())]
+                                _said(adv, k, rng, noise, reserved, refer=False), rng, noise)
+                       for k in riders.get(i, ())]
             if not text:
                 clauses.append(_and(context))
             elif context:

@@ -25,7 +25,7 @@ from pydantic import BaseModel
 
 from fr_core.agents.base import (OFFLINE_LABEL, AnswerTrace, Move, ReasonTask, RewriteTrace, ask, ask_json,
                                  ask_response, failed_call_event, render)
-from fr_core.agents.lexicon import find_values, goal_phrase, param_words, words
+from fr_core.agents.lexicon import BARE, PLAIN_WORDS, SYNONYMS, find_values, goal_phrase, param_words, words
 from fr_core.agents.narrate import describe_outcome, dirty_reasons, narrate_step
 from fr_core.agents.phrasebook import FROM_BEFORE, REFER_BACK, WORKED_OUT, alternatives, phrasings
 from fr_core.envs.base import Environment, call_failed
@@ -160,6 +160,10 @@ class _Planner:
 
     # -- running ------------------------------------------------------------------------------------------------
     def run(self) -> Plan:
+        for _, values, marked in self._clauses(self.task.query.text):  # credentials count wherever they are said
+            for _, args, context in self._parse(marked, values, ban=frozenset()):
+                for p, v in args.items() if context else ():
+                    self.given.setdefault(p, v)
         for clause, values, marked in self._clauses(self.task.query.text):
             parsed = self._parse(marked, values)
             if parsed:  # the request reads as the environment's phrasebook says: tools and values known
@@ -204,13 +208,15 @@ class _Planner:
             out.append((re.sub(r"§\d+§", " ", part), values, marked))
         return out
 
-    def _parse(self, marked: str, values: list[_Value]) -> list[tuple[str, dict[str, Any], bool]]:
+    def _parse(self, marked: str, values: list[_Value], ban: frozenset[str] | set[str] | None = None
+               ) -> list[tuple[str, dict[str, Any], bool]]:
         """The tools a clause asks for by their phrasebook phrasings, with the values in their slots (a slot saying
         "the same ... as before" takes the value of the latest earlier call's argument of that name); context
-        lines (credentials) first, then goals, left to right; [] when no phrasing matches."""
+        lines (credentials) first, then goals, left to right; [] when no phrasing matches. ``ban``: tools not to
+        read (default: the ones the critique ruled out)."""
         found: list[tuple[int, int, int, str, dict[str, Any], bool]] = []
         for name, spec in self.specs.items():
-            if name in self.hints.ban:
+            if name in (self.hints.ban if ban is None else ban):
                 continue
             for phrasing in (*phrasings(spec, context=True), *phrasings(spec)):
                 if not phrasing.slots and len(phrasing.text.split()) < 2:  # one word tells no tool
@@ -228,6 +234,8 @@ class _Planner:
                         args[slot] = self._earlier_value(slot)
                         if args[slot] is None:
                             break
+                    elif BARE.fullmatch(got):
+                        args[slot] = got
                     # "the ... from before", "that ...": a value to work out from results, filled later
                 else:
                     literal = m.end() - m.start() - sum(len(m.group(slot)) for slot in phrasing.slots)
@@ -270,8 +278,8 @@ class _Planner:
             if name in self.hints.ban:
                 continue
             overlap = len(cw & self._tool_words[name])
-            if not overlap:
-                continue
+            if not overlap or (overlap < 2 and not values and name not in self.hints.boost):
+                continue  # one shared word and no value is small talk ("one more thing:"), not a request
             score = overlap / math.sqrt(len(self._tool_words[name]) + 1)
             for v in values:
                 if any(self._param_match(p, v) for p in self.specs[name].properties):
@@ -421,11 +429,22 @@ _ARTICLE = re.compile(r"\b(?:the|a|an)\s+", re.I)
 
 
 def _literal(text: str) -> str:
+    """Literal words of a phrasing: articles optional, and a word a request may swap for a synonym (a tool's name,
+    see ``avoid_tool_names``) matching its synonyms too."""
     parts = []
     for word in re.split(r"\s+", text.strip()):
         if not word:
             continue
-        parts.append(rf"(?:{re.escape(word)}\s+)?" if _ARTICLE.fullmatch(word + " ") else re.escape(word) + r"\s*")
+        if _ARTICLE.fullmatch(word + " "):
+            parts.append(rf"(?:{re.escape(word)}\s+)?")
+            continue
+        head = re.match(r"[A-Za-z]+", word)
+        if head and head.group(0).lower() in SYNONYMS:
+            alts = (head.group(0), *SYNONYMS[head.group(0).lower()])
+            word_re = "(?:" + "|".join(re.escape(a) for a in alts) + ")" + re.escape(word[head.end():])
+        else:
+            word_re = re.escape(word)
+        parts.append(word_re + r"\s*")
     return "".join(parts)
 
 
@@ -450,10 +469,16 @@ _POINTERS = "|".join(_pattern(t, lambda _: "[a-z ]+?") for t in (REFER_BACK, FRO
 _SAME = re.compile(_pattern(REFER_BACK, lambda _: "[a-z ]+?"), re.I)
 
 
+#: A value written without quotes (:data:`BARE`), whole, and none of the little words of requests.
+_BARE_SLOT = (r"(?<![\w.§])(?!(?:" + "|".join(sorted(PLAIN_WORDS)) + r")\b)" + BARE.pattern
+              + r"(?![\w§]|\.[A-Za-z])")
+
+
 @lru_cache(maxsize=4096)
 def _phrasing_pattern(text: str) -> re.Pattern[str]:
-    """A phrasing as a pattern over a clause with ``§n§`` value markers: each slot takes a marker or a pointer."""
-    return re.compile(_pattern(text, lambda name: rf"(?P<{name}>§\d+§|{_POINTERS})"), re.I)
+    """A phrasing as a pattern over a clause with ``§n§`` value markers: each slot takes a marker, a pointer or a
+    value written without quotes."""
+    return re.compile(_pattern(text, lambda name: rf"(?P<{name}>§\d+§|{_POINTERS}|{_BARE_SLOT})"), re.I)
 
 
 def history_context(history: tuple[dict[str, Any], ...]) -> str:

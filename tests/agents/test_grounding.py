@@ -3,6 +3,8 @@ unsaid, later requests refer back instead of repeating; figures over offline sam
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from fr_core.agents import make_agents
@@ -41,7 +43,7 @@ def test_an_arbitrary_pick_from_a_listing_is_stated_in_the_request() -> None:
     assert picked in adv.user_values.values() and picked not in adv.hidden_values
     for seed in range(5):
         query = write_query(adv, agents.querying, 0.5, seed, tools=tools).output.text
-        assert f'"{picked}"' in query, query
+        assert re.search(rf'(?<![\w."]){re.escape(picked)}(?![\w])|"{re.escape(picked)}"', query), query
 
 
 def test_a_pick_that_cannot_be_said_leaves_the_turn_ungrounded() -> None:
