@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from fr_core.envs import make_env
 from fr_core.errors import ConfigError
 from fr_core.pipeline.config import CONFIGS_DIR, RunConfig, load_run_config
 from fr_core.pipeline.runner import run_batch
@@ -26,10 +27,12 @@ def test_shipped_configs_load_and_point_at_known_profiles() -> None:
     from fr_core.llm import load_profiles
 
     profiles = load_profiles()
-    for name in ("offline", "openai", "anthropic", "vllm"):
+    for name in ("offline", "openai", "anthropic", "vllm", "user_tools"):
         config = load_run_config(name)
         assert config.agents.profile in profiles
     assert load_run_config(OFFLINE).agents.profile == "offline"
+    root = CONFIGS_DIR.parents[1]
+    assert all(make_env(str(root / spec)).tools() for spec in load_run_config("user_tools").generate.envs)
 
 
 def test_bad_config_says_what_and_where(tmp_path) -> None:
