@@ -111,10 +111,10 @@ def _referent(arg: str) -> str:
     return re.sub(r"(?<=\w) name$", "", param_words(arg))
 
 
-def _written(value: Any, rng: random.Random, noise: float, reserved: set[str]) -> str:
-    """A value as the request writes it: a word or file name without quotes with probability ``ε`` (as a person
-    types ``report.txt`` or ``NVDA``), anything else as JSON."""
-    return value if can_go_bare(value, reserved) and rng.random() < noise else render_value(value)
+def _written(value: Any, reserved: set[str] | None) -> str:
+    """A value as the request writes it: a word or file name without quotes when the writer leaves them off
+    (``reserved`` not ``None``: the words a bare value must not contain), anything else as JSON."""
+    return value if reserved is not None and can_go_bare(value, reserved) else render_value(value)
 
 
 def _quoted(text: str) -> str:
@@ -122,13 +122,13 @@ def _quoted(text: str) -> str:
     return render_value(text) if BARE.fullmatch(text) and text not in ("true", "false", "null") else text
 
 
-def _said(adv: AdvancedTool, index: int, rng: random.Random, noise: float, reserved: set[str], *,
+def _said(adv: AdvancedTool, index: int, rng: random.Random, noise: float, reserved: set[str] | None, *,
           refer: bool = True) -> dict[str, str]:
     """The values the request gives for inner call ``index``, by argument, as written: the value itself, or (with
     ``refer``) a reference back when an earlier request said it."""
     back = {g.arg for g in adv.grounding if g.call == index and g.kind == "said" and g.earlier is not None}
     return {arg: _say(REFER_BACK.format(words=_referent(arg)), rng, noise) if refer and arg in back
-            else _written(adv.user_values[param], rng, noise, reserved)
+            else _written(adv.user_values[param], reserved)
             for param, i, arg in adv.bindings if i == index}
 
 
@@ -259,7 +259,8 @@ class OfflineQuerying:
             if role == "context":
                 j = serves[i] if i < len(serves) else -1
                 riders.setdefault(j if 0 <= j < len(roles) and roles[j] == "goal" else i, []).append(i)
-        reserved = {name.lower() for name in specs}
+        # with probability ε the writer types words and file names bare (report.txt, NVDA), all through the request
+        reserved = {name.lower() for name in specs} if rng.random() < noise else None
         clauses: list[str] = []
         last: tuple[str, Any] | None = None
         for i, (call, role) in enumerate(zip(adv.inner_calls, roles)):
