@@ -13,7 +13,7 @@ from fr_core.serialize import from_dict, to_dict
 from fr_core.sampling.flow import turn_flow
 from fr_core.types import Trajectory
 
-__all__ = ["VARIANTS", "Variant", "choose_variant", "make_variant", "with_variant", "variant_of"]
+__all__ = ["VARIANTS", "Variant", "choose_variant", "leave_out", "make_variant", "with_variant", "variant_of"]
 
 VARIANTS: tuple[str, ...] = ("miss_func", "miss_param", "long_context")
 
@@ -52,6 +52,21 @@ def _words(name: str) -> str:
     return re.sub(r"[ _]\d+$", "", name).replace("_", " ")
 
 
+def leave_out(said: str, text: str, param: str) -> str:
+    """The request ``said`` with the value ``text`` of ``param`` replaced by a promise to tell it, taking the
+    parameter's own words along: "the card 4354..." → "a card number I will tell you", not "card a card number"."""
+    quoted = next((q for q in (f"'{text}'", f'"{text}"') if q in said), text)
+    start = said.index(quoted)
+    before, after = said[:start], said[start + len(quoted):]
+    words = _words(param).split()
+    for k in range(len(words), 0, -1):
+        lead = re.search(r"(?:\b(?:the|my|our) )?\b" + re.escape(" ".join(words[:k])) + r" $", before, re.I)
+        if lead:
+            before = before[:lead.start()]
+            break
+    return f"{before}a {_words(param)} I will tell you{after}"
+
+
 def make_variant(trajectory: Trajectory, kind: str, seed: int) -> Variant | None:
     """A ``kind`` variant of an accepted trajectory, or ``None`` when it has no round that allows one."""
     if kind == "long_context":
@@ -79,8 +94,7 @@ def make_variant(trajectory: Trajectory, kind: str, seed: int) -> Variant | None
         if not picks:
             return None
         index, param, value, text, said_text = rng.choice(picks)
-        quoted = next((q for q in (f"'{text}'", f'"{text}"') if q in said_text), text)
-        query = said_text.replace(quoted, f"a {_words(param)} I will tell you", 1)
+        query = leave_out(said_text, text, param)
         return Variant(kind, index, param=param, value=value, query=query,
                        question=f"Which {_words(param)} should I use? I need it to go on.",
                        reply=f"The {_words(param)} is {text}.")

@@ -12,7 +12,7 @@ from fr_core.errors import ConfigError
 from fr_core.export import answers_path, export_run
 from fr_core.pipeline.config import RunConfig
 from fr_core.pipeline.runner import run_batch
-from fr_core.pipeline.variants import choose_variant, variant_of
+from fr_core.pipeline.variants import choose_variant, leave_out, variant_of
 from fr_core.store import Store
 
 
@@ -23,6 +23,14 @@ def test_shares_are_respected_and_draws_reproducible() -> None:
     assert [choose_variant(shares, 4, i) for i in range(50)] == [choose_variant(shares, 4, i) for i in range(50)]
     with pytest.raises(ConfigError, match="at most 1"):
         choose_variant({"miss_func": 0.7, "miss_param": 0.7}, 0, 0)
+
+
+def test_a_left_out_value_takes_its_parameter_words_along() -> None:
+    said = "Pay with my card 4354123412341234 and book it."
+    assert leave_out(said, "4354123412341234", "card_number") == "Pay with a card number I will tell you and book it."
+    assert leave_out("Log in as 'otto_45' please.", "otto_45", "username") == \
+        "Log in as a username I will tell you please."
+    assert leave_out("Use the file name notes.txt.", "notes.txt", "file_name_2") == "Use a file name I will tell you."
 
 
 @pytest.fixture(scope="module")
