@@ -266,7 +266,8 @@ class Grounding:
     """How a model can know one argument of a ground-truth call: ``said`` by the user, ``derived`` from an earlier
     output where it is the only candidate, ``visible`` among several values a tool showed and named by the request,
     a ``default``, or ``ungrounded`` (nothing supports it: the turn is rejected). ``earlier`` is the earlier round
-    that said or produced it (a request may refer back to it)."""
+    that said or produced it (a request may refer back to it); ``via`` is the tool a request names to point at a
+    derived value whose field is named otherwise ("the standard deviation from before" for a ``result``)."""
 
     call: int
     tool: str
@@ -275,6 +276,7 @@ class Grounding:
     kind: GroundingKind
     why: str
     earlier: int | None = None
+    via: str = ""
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ from fr_core.agents.lexicon import goal_phrase, param_words
 from fr_core.errors import ConfigError
 from fr_core.types import ToolSpec
 
-__all__ = ["PHRASEBOOK_DIR", "Phrasing", "phrasings", "scenes", "report", "style", "realise", "alternatives",
+__all__ = ["PHRASEBOOK_DIR", "Phrasing", "phrasings", "scenes", "report", "result_noun", "style", "realise",
+           "alternatives",
            "REFER_BACK", "FROM_BEFORE", "WORKED_OUT"]
 
 #: Where the phrasebooks live (one TOML file per environment class, named after it).
@@ -82,7 +83,7 @@ def _book(owner: str) -> dict[str, dict[str, tuple[str, ...]]]:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"phrasebook {file} is not valid TOML: {exc}; fix the file") from None
     out: dict[str, dict[str, tuple[str, ...]]] = {}
-    for section in ("goals", "context", "scenes", "done"):
+    for section in ("goals", "context", "scenes", "done", "results"):
         table = data.get(section, {})
         if not isinstance(table, dict) or any(not isinstance(v, list) or not all(isinstance(x, str) for x in v)
                                               for v in table.values()):
@@ -133,6 +134,12 @@ def report(tool: str) -> str | None:
     """How the assistant reports a call of ``tool`` in its answer, if a phrasebook says: ``{arg}`` slots for the
     call's values, ``{result}`` for what it returned, ``{result.field}`` for one field of a record it returned."""
     return _reports().get(tool)
+
+
+def result_noun(spec: ToolSpec) -> str:
+    """What a person calls the one value ``spec`` returns when pointing back at it ("the product from before"):
+    its phrasebook's ``[results]`` line, else the tool's name as words. Each noun names one tool of its class."""
+    return next(iter(_book(spec.owner).get("results", {}).get(spec.name, ())), "") or param_words(spec.name)
 
 
 def scenes(owners: tuple[str, ...]) -> tuple[str, ...]:

@@ -10,9 +10,10 @@ from pydantic import BaseModel
 
 from fr_core.agents.base import OFFLINE_LABEL, QueryTrace, ask_json, render
 from fr_core.agents.lexicon import BARE, SYNONYMS, can_go_bare, goal_phrase, param_words, render_value, words
-from fr_core.agents.phrasebook import FROM_BEFORE, REFER_BACK, WORKED_OUT, Phrasing, phrasings, realise, scenes, style
+from fr_core.agents.phrasebook import (FROM_BEFORE, REFER_BACK, WORKED_OUT, Phrasing, phrasings, realise, result_noun,
+                                      scenes, style)
 from fr_core.llm import LLMClient
-from fr_core.types import AdvancedTool, Query, RoleEvent, StepResult, ToolSpec
+from fr_core.types import AdvancedTool, Grounding, Query, RoleEvent, StepResult, ToolSpec
 
 __all__ = ["OfflineQuerying", "LLMQuerying", "avoid_tool_names"]
 
@@ -122,6 +123,12 @@ def _quoted(text: str) -> str:
     return render_value(text) if BARE.fullmatch(text) and text not in ("true", "false", "null") else text
 
 
+def _pointed(g: Grounding, specs: dict[str, ToolSpec]) -> str:
+    """What a request calls a derived value it points at: the argument's thing, or the result of the tool that gave
+    it ("the product")."""
+    return result_noun(specs.get(g.via) or ToolSpec(g.via, "")) if g.via else _referent(g.arg)
+
+
 def _said(adv: AdvancedTool, index: int, rng: random.Random, noise: float, reserved: set[str] | None, *,
           refer: bool = True) -> dict[str, str]:
     """The values the request gives for inner call ``index``, by argument, as written: the value itself, or (with
@@ -132,17 +139,24 @@ def _said(adv: AdvancedTool, index: int, rng: random.Random, noise: float, reser
             for param, i, arg in adv.bindings if i == index}
 
 
-def _unsaid(adv: AdvancedTool, index: int, rng: random.Random, noise: float) -> dict[str, str]:
+def _unsaid(adv: AdvancedTool, index: int, specs: dict[str, ToolSpec], rng: random.Random, noise: float
+            ) -> dict[str, str]:
     """How a phrasing may point at the values call ``index`` works out (never the value itself)."""
-    return {g.arg: _say((FROM_BEFORE if g.earlier is not None else WORKED_OUT).format(words=_referent(g.arg)),
+    return {g.arg: _say((FROM_BEFORE if g.earlier is not None else WORKED_OUT).format(words=_pointed(g, specs)),
                         rng, noise)
             for g in adv.grounding if g.call == index and g.kind == "derived"}
 
 
-def _from_before(adv: AdvancedTool, index: int, used: set[str]) -> list[str]:
-    """What call ``index`` takes from an earlier round's result and its phrasing did not point at, in words."""
-    return list(dict.fromkeys(_referent(g.arg) for g in adv.grounding if g.call == index and g.kind == "derived"
-                              and g.earlier is not None and g.arg not in used))
+def _from_before(adv: AdvancedTool, index: int, used: set[str], specs: dict[str, ToolSpec], rng: random.Random,
+                 noise: float) -> str:
+    """A pointer at what call ``index`` takes from an earlier round's result, or from a tool it names, and its
+    phrasing did not point at ("the ticket id from before", "that standard deviation"), or ""."""
+    rows = [g for g in adv.grounding if g.call == index and g.kind == "derived"
+            and (g.earlier is not None or g.via) and g.arg not in used]
+    if not rows:
+        return ""
+    pointer = WORKED_OUT if all(g.earlier is None for g in rows) else FROM_BEFORE
+    return _say(pointer.format(words=_and(list(dict.fromkeys(_pointed(g, specs) for g in rows)))), rng, noise)
 
 
 def _fill(text: str, values: dict[str, str]) -> str:
@@ -270,14 +284,14 @@ class OfflineQuerying:
                 last = (call.name, call.arguments)
                 if same and not riders.get(i):
                     said = _said(adv, i, rng, noise, reserved)
-                    clauses.append(_phrase(spec, said, rng, noise, _unsaid(adv, i, rng, noise))[0]
+                    clauses.append(_phrase(spec, said, rng, noise, _unsaid(adv, i, specs, rng, noise))[0]
                                    + _pick(rng, noise, " again", style("again")))
                     continue
-                text, used = _phrase(spec, _said(adv, i, rng, noise, reserved), rng, noise, _unsaid(adv, i, rng, noise))
-                earlier = _from_before(adv, i, used)
+                text, used = _phrase(spec, _said(adv, i, rng, noise, reserved), rng, noise,
+                                     _unsaid(adv, i, specs, rng, noise))
+                earlier = _from_before(adv, i, used, specs, rng, noise)
                 if earlier:
-                    text += _pick(rng, noise, ", using ", (", with ", ", for ", " — ")) + \
-                        _say(FROM_BEFORE.format(words=_and(earlier)), rng, noise)
+                    text += _pick(rng, noise, ", using ", (", with ", ", for ", " — ")) + earlier
             elif role == "context" and riders.get(i) == [i]:
                 text = ""  # a context call with no goal after it to serve: only its values are said
             else:

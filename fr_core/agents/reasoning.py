@@ -27,7 +27,7 @@ from fr_core.agents.base import (OFFLINE_LABEL, AnswerTrace, Move, ReasonTask, R
                                  ask_response, failed_call_event, render)
 from fr_core.agents.lexicon import BARE, PLAIN_WORDS, SYNONYMS, find_values, goal_phrase, param_words, words
 from fr_core.agents.narrate import describe_outcome, dirty_reasons, narrate_step
-from fr_core.agents.phrasebook import FROM_BEFORE, REFER_BACK, WORKED_OUT, alternatives, phrasings
+from fr_core.agents.phrasebook import FROM_BEFORE, REFER_BACK, WORKED_OUT, alternatives, phrasings, result_noun
 from fr_core.envs.base import Environment, call_failed
 from fr_core.errors import LLMError, LLMTransportError, ParseError
 from fr_core.llm import LLMClient, parse_tool_calls
@@ -95,6 +95,13 @@ def _tokens(text: str) -> list[str]:
     return [w.lower() for w in re.findall(r"[A-Za-z]+", text)]
 
 
+@dataclass(frozen=True)
+class _Pointer:
+    """A value the request points at by the tool that gave it ("the standard deviation from before")."""
+
+    tool: str
+
+
 @dataclass
 class _Value:
     value: Any
@@ -123,6 +130,8 @@ class _Planner:
         self.mistakes: list[str] = []
         self._made: set[str] = set()
         self.given: dict[str, Any] = {}  # values the request gave, by parameter name, reused for later calls
+        self.pointers: list[str] = []  # tools the clause points at the results of, outside a phrasing's slots
+        self._nouns = {n: result_noun(s) for n, s in self.specs.items()}  # what a request calls each result
         self._tool_words = {n: set(words(goal_phrase(s) + " " + n, canonical=True)) for n, s in self.specs.items()}
 
     # -- mistakes -----------------------------------------------------------------------------------------------
@@ -163,9 +172,13 @@ class _Planner:
         for _, values, marked in self._clauses(self.task.query.text):  # credentials count wherever they are said
             for _, args, context in self._parse(marked, values, ban=frozenset()):
                 for p, v in args.items() if context else ():
-                    self.given.setdefault(p, v)
+                    if not isinstance(v, _Pointer):
+                        self.given.setdefault(p, v)
         for clause, values, marked in self._clauses(self.task.query.text):
             parsed = self._parse(marked, values)
+            in_slots = {a.tool for _, args, _ in parsed for a in args.values() if isinstance(a, _Pointer)}
+            self.pointers = [t for t, noun in self._nouns.items()
+                             if t not in in_slots and _pointer_to(noun).search(marked)]
             if parsed:  # the request reads as the environment's phrasebook says: tools and values known
                 for tool, args, context in parsed:
                     if context and self._slip("skip_prerequisite", tool):
@@ -234,6 +247,8 @@ class _Planner:
                         args[slot] = self._earlier_value(slot)
                         if args[slot] is None:
                             break
+                    elif named := self._named_result(got):
+                        args[slot] = _Pointer(named)
                     elif BARE.fullmatch(got):
                         args[slot] = got
                     # "the ... from before", "that ...": a value to work out from results, filled later
@@ -250,6 +265,10 @@ class _Planner:
                     v.used = True
         return [(name, args, context) for *_, name, args, context in sorted(chosen, key=lambda c: (not c[5], c[0]))]
 
+    def _named_result(self, text: str) -> str | None:
+        """The tool whose result ``text`` points at by name ("the product from before"), if it does."""
+        return next((t for t, noun in self._nouns.items() if _pointer_to(noun).fullmatch(text)), None)
+
     def _earlier_value(self, arg: str) -> Any:
         """The value the latest call of an earlier turn gave argument ``arg`` (what "the same ..." points at)."""
         for turn in reversed(self.task.history):
@@ -262,9 +281,12 @@ class _Planner:
     def _plan_known(self, tool: str, args: dict[str, Any]) -> Plan:
         """Plan a call whose tool and said values are known: prerequisites the feedback named, then the rest of
         its arguments from earlier outputs or the state."""
-        args = dict(args)
+        pointed = {p: a.tool for p, a in args.items() if isinstance(a, _Pointer)}
+        args = {p: a for p, a in args.items() if p not in pointed}
         for p, v in args.items():
             self.given.setdefault(p, v)
+        for p, source in pointed.items():
+            args[p] = yield from self._of_tool(source)
         needed = set(self.hints.need_first.get(tool, set())) - set(c.name for c in self.calls)
         if needed:
             yield from self._prerequisites(tool, [], needed)
@@ -352,7 +374,13 @@ class _Planner:
             if p in args:
                 continue
             value = None
-            if (tool, p) in self.hints.arg_from:  # the critic's pointer beats a value the request gave elsewhere
+            if self.pointers:  # "..., using that standard deviation": the first pointed result of a fitting type
+                value = yield from self._of_tool(self.pointers[0])
+                if value is not None and _fits(value, spec.properties.get(p, {})):
+                    self.pointers.pop(0)
+                else:
+                    value = None
+            if value is None and (tool, p) in self.hints.arg_from:  # the critic's pointer beats a value said elsewhere
                 value = yield from self._from_outputs(tool, p)
             if value is None and p in self.given:
                 value = self.given[p]
@@ -364,6 +392,11 @@ class _Planner:
                 value = yield from self._from_state(tool, p)
             if value is not None:
                 args[p] = value
+
+    def _of_tool(self, tool: str) -> Plan:
+        """The latest result of ``tool`` (one value: what "the <tool> from before" points at), or ``None``."""
+        yield from self._sync()
+        return next((leaf.value for leaf in reversed(self.leaves) if leaf.tool == tool), None)
 
     def _from_outputs(self, tool: str, param: str, produce: bool = True) -> Plan:
         yield from self._sync()
@@ -472,6 +505,13 @@ _SAME = re.compile(_pattern(REFER_BACK, lambda _: "[a-z ]+?"), re.I)
 #: A value written without quotes (:data:`BARE`), whole, and none of the little words of requests.
 _BARE_SLOT = (r"(?<![\w.§])(?!(?:" + "|".join(sorted(PLAIN_WORDS)) + r")\b)" + BARE.pattern
               + r"(?![\w§]|\.[A-Za-z])")
+
+
+@lru_cache(maxsize=4096)
+def _pointer_to(noun: str) -> re.Pattern[str]:
+    """How a request points at a result it calls ``noun``: "the product from before", "that standard deviation"."""
+    named = [_pattern(t.format(words=noun), lambda _: "") for t in (FROM_BEFORE, WORKED_OUT)]
+    return re.compile(r"\b(?:" + "|".join(named) + r")(?!\w)", re.I)
 
 
 @lru_cache(maxsize=4096)

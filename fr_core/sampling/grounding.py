@@ -9,6 +9,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from fr_core.envs.base import call_failed
 from fr_core.sampling.flow import FlowStep, turn_flow
 from fr_core.sampling.params import output_leaves
 from fr_core.types import ArgSource, Grounding, ToolSpec, Turn, TurnRecord
@@ -82,6 +83,21 @@ def _latest_named(arg: str, value: Any, source: ArgSource, earlier: Sequence[Tur
     return False
 
 
+def _unwieldy(value: Any) -> bool:
+    """A number no one would type: a float with more than four decimals (``167.75836909078484``)."""
+    return isinstance(value, float) and len(repr(value).partition(".")[2]) > 4
+
+
+def _latest_of(tool: str, at: tuple[int, int], turn: Turn, round_index: int, before: int,
+               earlier: Sequence[TurnRecord]) -> bool:
+    """Whether call ``at`` (round, step) is the last successful call of ``tool`` before step ``before`` of this
+    turn: what "the <tool> from before" points at."""
+    calls = [(r.round, i, s) for r in earlier for i, s in enumerate(r.turn.steps)]
+    calls += [(round_index, i, s) for i, s in enumerate(turn.steps[:before])]
+    last = [(r, i) for r, i, s in calls if s.call.name == tool and not call_failed(s.result)]
+    return bool(last) and last[-1] == at
+
+
 def _default(spec: ToolSpec | None, arg: str, value: Any) -> bool:
     schema = spec.properties.get(arg, {}) if spec else {}
     return arg not in (spec.required if spec else ()) and "default" in schema and schema["default"] == value
@@ -99,6 +115,11 @@ def _row(step: FlowStep, n: int, arg: str, turn: Turn, round_index: int, specs: 
         from_round = source.from_call[0] if source.from_call else round_index
         later = from_round if from_round != round_index else None
         key = path.rsplit(".", 1)[-1] if path else ""
+        if (unique and count == 1 and _unwieldy(value) and source.from_call is not None
+                and _latest_of(producer, source.from_call, turn, round_index, step.index, earlier)):
+            # the one value a tool gave, too long to type: the request names the tool ("that standard deviation")
+            return Grounding(n, tool, arg, value, "derived", f"the value `{producer}` returned"
+                             + (f" in round {from_round + 1}" if later is not None else ""), later, via=producer)
         if unique and not _words(_INDEX.sub("", key)) & _words(arg):
             unique = False  # a field named otherwise ("result" → number): which one is meant, only saying tells
         if unique and later is not None and not _latest_named(arg, value, source, earlier):

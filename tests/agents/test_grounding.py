@@ -8,10 +8,13 @@ import re
 import pytest
 
 from fr_core.agents import make_agents
+from fr_core.agents.base import ReasonTask
+from fr_core.agents.reasoning import OfflineReasoning
 from fr_core.analysis import description_overlap, hidden_picks, refer_back_share
 from fr_core.envs import make_env
 from fr_core.graph import bfcl_graph
 from fr_core.pipeline import generate_sample
+from fr_core.refine.loop import run_attempt
 from fr_core.synthesis import abstract_tool, ground_turn, ungrounded, write_query
 from fr_core.types import ArgSource, CallResult, ToolCall, TracedCall, Turn
 
@@ -75,6 +78,27 @@ def test_a_value_the_data_determines_stays_unsaid() -> None:
     assert row.kind == "derived" and "create_ticket" in row.why
     query = write_query(adv, agents.querying, 0.5, 1, tools=tools).output.text
     assert str(ticket) not in query and '"Printer on fire"' in query
+
+
+def test_a_long_number_a_tool_gave_is_pointed_at_by_name_and_read_back() -> None:
+    env = make_env(["MathAPI"], seed=1)
+    start = env.copy()
+    first = _traced(env, ToolCall("standard_deviation", {"numbers": [472.2, 274.2, 22.4, 163.8, 435.2]}))
+    spread = first.result.value["result"]
+    assert len(repr(spread).partition(".")[2]) > 4  # 167.75836909078484: no one types that
+    scaled = ToolCall("multiply", {"a": spread, "b": 506.0})
+    steps = (first, _traced(env, scaled, ArgSource("a", spread, "output", "standard_deviation → result", (0, 0))))
+    tools, graph = tuple(start.tools()), bfcl_graph(["MathAPI"]).output
+    agents = make_agents("offline")
+    adv = abstract_tool(Turn("multiply", steps), agents.tooling, tools, graph).output
+    row = next(g for g in adv.grounding if g.arg == "a")
+    assert row.kind == "derived" and row.via == "standard_deviation"
+    for seed in range(4):
+        query = write_query(adv, agents.querying, 0.5, seed, tools=tools).output
+        assert str(spread) not in query.text and "506.0" in query.text, query.text
+        run = run_attempt(OfflineReasoning(mistake_rate=0.0), ReasonTask(query, tools, graph, seed=seed), (), 1,
+                          start.copy())
+        assert scaled in [c for step in run.steps for c in step.calls], query.text
 
 
 @pytest.fixture(scope="module")
