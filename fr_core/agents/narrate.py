@@ -4,6 +4,7 @@ the check that kept reasoning is clean (no critic, no retry, no probe, no blanks
 from __future__ import annotations
 
 import json
+import math
 import random
 import re
 from collections.abc import Sequence
@@ -36,10 +37,11 @@ def dirty_reasons(text: str) -> list[str]:
 
 
 def _short(value: Any, limit: int = 60) -> str:
-    """``value`` as a person writes it: at most ``limit`` characters, a float without binary noise
-    (40.699999999999996 → 40.7)."""
-    if isinstance(value, float):
-        value = float(f"{value:.10g}")
+    """``value`` as a person writes it: at most ``limit`` characters, a float to six significant digits but every
+    digit before the point (40.699999999999996 → 40.7, 167.75836909078484 → 167.758, 84885.73475 → 84885.73)."""
+    if isinstance(value, float) and math.isfinite(value):
+        whole = len(str(int(abs(value))))
+        value = round(value, max(2, 6 - whole)) if abs(value) >= 1 else float(f"{value:.6g}")
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
@@ -59,6 +61,8 @@ def summarize(value: Any, limit: int = 160) -> str:
     'matches a/b.txt'
     >>> summarize([1, 2, 3, 4, 5, 6, 7])
     '7 items: 1, 2, 3, 4, 5 and 2 more'
+    >>> summarize({"result": 167.75836909078484, "unit": "km"})
+    'result 167.758, unit km'
     """
     if value is None:
         return ""
