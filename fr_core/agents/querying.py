@@ -164,24 +164,45 @@ def _fill(text: str, values: dict[str, str]) -> str:
     return re.sub(r"\b(the|a|an) (?=the |that )", "", filled)  # "delete the the same ... folder"
 
 
+#: Words a pointer may stand before ("the total from before plus 4"); before any other word or another slot it
+#: reads as a stutter ("the amount from before shares", "that order type order").
+_AFTER_POINTER = frozenset("and or to into in as at by for of on with from plus minus times over under ignoring "
+                           "leaving without is are was up down off out each together rounded taking using going "
+                           "paying charged".split())
+_NEXT_TO_SLOT = re.compile(r"\{(\w+)\}(?=\s*(\{|[A-Za-z]+))")
+_AFTER_SLOT = re.compile(r"(?<=\})\s*\{(\w+)\}")
+
+
+def _no_pointer_room(text: str) -> set[str]:
+    """The slots of a phrasing a pointer cannot fill without a stutter: before a word that is not a connector, or
+    next to another slot ("{first_name} {last_name}")."""
+    return {m.group(1) for m in _NEXT_TO_SLOT.finditer(text)
+            if m.group(2) == "{" or m.group(2).lower() not in _AFTER_POINTER} | set(_AFTER_SLOT.findall(text))
+
+
 def _choose(options: tuple[Phrasing, ...], values: dict[str, str], rng: random.Random, noise: float) -> Phrasing | None:
     """The phrasing that says the most of ``values`` and nothing else; ties broken by ``ε``."""
     usable = [p for p in options if set(p.slots) <= set(values)]
     if not usable:
         return None
+    pointers = {a for a, v in values.items() if v.startswith(("the ", "that "))}
+    usable = [p for p in usable if not _no_pointer_room(p.text) & pointers] or usable
     best = max(len(p.slots) for p in usable)
     top = [p for p in usable if len(p.slots) == best]
     return top[0] if rng.random() >= noise else rng.choice(top)
 
 
 def _phrase(spec: ToolSpec, values: dict[str, str], rng: random.Random, noise: float,
-            unsaid: dict[str, str] | None = None) -> tuple[str, set[str]]:
+            unsaid: dict[str, str] | None = None, plain: dict[str, str] | None = None) -> tuple[str, set[str]]:
     """A goal as a person asks for it (its phrasebook), with the values it needs; values no phrasing has a slot
     for follow as "name value". A slot for a value the assistant works out may point at it (``unsaid``) when no
-    phrasing does without. Returns the text and the arguments it names."""
+    phrasing does without. A value said before is said again (``plain``) where a pointer back would stutter.
+    Returns the text and the arguments it names."""
     chosen = _choose(phrasings(spec), values, rng, noise)
     if chosen is None and unsaid:
         chosen = _choose(phrasings(spec), {**unsaid, **values}, rng, noise)
+    if chosen is not None and plain:
+        values = {a: plain[a] if a in _no_pointer_room(chosen.text) and a in plain else v for a, v in values.items()}
     slots = set(chosen.slots) if chosen else set()
     if chosen is not None and chosen.text.startswith("{") and chosen.slots[0] in values:  # a capital letter must
         values = {**values, chosen.slots[0]: _quoted(values[chosen.slots[0]])}           # not change the value
@@ -284,11 +305,13 @@ class OfflineQuerying:
                 last = (call.name, call.arguments)
                 if same and not riders.get(i):
                     said = _said(adv, i, rng, noise, reserved)
-                    clauses.append(_phrase(spec, said, rng, noise, _unsaid(adv, i, specs, rng, noise))[0]
+                    clauses.append(_phrase(spec, said, rng, noise, _unsaid(adv, i, specs, rng, noise),
+                                           _said(adv, i, rng, noise, reserved, refer=False))[0]
                                    + _pick(rng, noise, " again", style("again")))
                     continue
                 text, used = _phrase(spec, _said(adv, i, rng, noise, reserved), rng, noise,
-                                     _unsaid(adv, i, specs, rng, noise))
+                                     _unsaid(adv, i, specs, rng, noise),
+                                     _said(adv, i, rng, noise, reserved, refer=False))
                 earlier = _from_before(adv, i, used, specs, rng, noise)
                 if earlier:
                     text += _pick(rng, noise, ", using ", (", with ", ", for ", " — ")) + earlier

@@ -169,3 +169,19 @@ def test_credentials_ride_with_the_goal_they_unlock_not_with_the_step_before() -
     first, second = result.trace["clauses"]
     assert "mirela_mac" not in first and "mirela_mac" in second and "681" in second
     assert 'I\'m "mirela_mac" on the feed, password "pw1"' in second  # the phrasebook's context words
+
+
+def test_a_value_said_before_is_said_again_where_a_pointer_back_would_stutter() -> None:
+    import random
+
+    from fr_core.agents.querying import _phrase
+
+    spec = next(t for t in make_env(["TravelAPI"]).tools() if t.name == "authenticate_travel")
+    plain = {"user_first_name": "Keanu", "user_last_name": "Halvorsen", "client_id": "c_1", "client_secret": "s_2",
+             "refresh_token": "rt_3", "grant_type": "write"}
+    pointed = {**plain, "user_first_name": "the same user first name as before",
+               "user_last_name": "the same user last name as before", "client_id": "the same client id as before"}
+    text, _ = _phrase(spec, pointed, random.Random(0), 0.0, plain=plain)
+    # "as the same user first name as before the same user last name as before" becomes "as Keanu Halvorsen";
+    # the client id stands before a comma: its pointer back stays
+    assert "as Keanu Halvorsen, client the same client id as before," in text, text
