@@ -62,8 +62,10 @@ def goal_phrase(spec: ToolSpec) -> str:
 
 
 def param_words(name: str) -> str:
-    """A parameter name as words: ``file_name`` → "file name", ``fuelAmount`` → "fuel amount"."""
-    return re.sub(r"([a-z])([A-Z])", r"\1 \2", name).replace("_", " ").lower().strip()
+    """A parameter name as words: ``file_name`` → "file name", ``fuelAmount`` → "fuel amount",
+    ``currentACTemperature`` → "current ac temperature"."""
+    spaced = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name))
+    return spaced.replace("_", " ").lower().strip()
 
 
 def render_value(value: Any) -> str:

@@ -60,7 +60,7 @@ def summarize(value: Any, limit: int = 160) -> str:
     >>> summarize({"matches": ["a/b.txt"]})
     'matches a/b.txt'
     >>> summarize([1, 2, 3, 4, 5, 6, 7])
-    '7 items: 1, 2, 3, 4, 5 and 2 more'
+    '1, 2, 3, 4, 5 and 2 more'
     >>> summarize({"result": 167.75836909078484, "unit": "km"})
     'result 167.758, unit km'
     """
@@ -78,7 +78,7 @@ def summarize(value: Any, limit: int = 160) -> str:
         if all(not isinstance(v, (dict, list)) for v in value):
             shown = [_short(v, 40) for v in value[:5]]
             if len(value) > 5:
-                return f"{len(value)} items: {', '.join(shown)} and {len(value) - 5} more"
+                return f"{', '.join(shown)} and {len(value) - 5} more"
             return _and(shown) if len(value) > 1 else shown[0]
         return f"{len(value)} entries" + (f", the first {summarize(value[0], limit // 2)}" if value else "")
     if isinstance(value, dict):
