@@ -216,5 +216,7 @@ def describe_outcome(steps: Sequence[Step], rng: random.Random) -> str:
             unique.append((call, result))
     sentences = [_sentence(c, r, rng) for c, r in unique[-4:]]
     body = "; ".join(sentences)
-    text = (rng.choice(_LEADS) if rng.random() < 0.35 else "") + body[:1].upper() + body[1:]
+    if re.match(r"[a-z]+[\s,:;]", body):  # a word, not a name: "Deleted x", but "import_karaoke.py says"
+        body = body[:1].upper() + body[1:]
+    text = (rng.choice(_LEADS) if rng.random() < 0.35 else "") + body
     return text if text.endswith((".", "!", "?")) else text + "."

@@ -11,3 +11,17 @@ from fr_core.agents import narrate
 def test_docstring_examples() -> None:
     result = doctest.testmod(narrate)
     assert result.attempted >= 4 and result.failed == 0
+
+
+def test_an_answer_starts_with_a_capital_but_leaves_a_name_as_written() -> None:
+    import random
+
+    from fr_core.types import CallResult, Step, ToolCall
+
+    def answer(call: ToolCall, value: object, seed: int) -> str:
+        return narrate.describe_outcome([Step("", (call,), (CallResult(call, value),))], random.Random(seed))
+
+    cat, mkdir = ToolCall("cat", {"file_name": "import_karaoke.py"}), ToolCall("mkdir", {"dir_name": "old_7"})
+    for seed in range(8):
+        assert "Import_karaoke.py" not in answer(cat, {"file_content": "x = 1"}, seed)
+        assert answer(mkdir, None, seed)[:1].isupper()
