@@ -202,8 +202,8 @@ def _sentence(call: ToolCall, result: CallResult, rng: random.Random) -> str:
 
 
 def describe_outcome(steps: Sequence[Step], rng: random.Random) -> str:
-    """The answer to the user from what the steps returned: a sentence for each of the last four distinct calls,
-    in varied words; never a step count."""
+    """The answer to the user from what the steps returned: a sentence for each distinct call (the last
+    eight of a long turn), in varied words; never a step count."""
     done = [(c, r) for s in steps for c, r in zip(s.calls, s.results) if not call_failed(r)]
     if not done:
         return "I could not get that done: each of the tools I tried answered with an error."
@@ -214,7 +214,7 @@ def describe_outcome(steps: Sequence[Step], rng: random.Random) -> str:
         if key not in seen:
             seen.add(key)
             unique.append((call, result))
-    sentences = [_sentence(c, r, rng) for c, r in unique[-4:]]
+    sentences = [_sentence(c, r, rng) for c, r in unique[-8:]]
     body = "; ".join(sentences)
     if re.match(r"[a-z]+[\s,:;]", body):  # a word, not a name: "Deleted x", but "import_karaoke.py says"
         body = body[:1].upper() + body[1:]

@@ -25,3 +25,14 @@ def test_an_answer_starts_with_a_capital_but_leaves_a_name_as_written() -> None:
     for seed in range(8):
         assert "Import_karaoke.py" not in answer(cat, {"file_content": "x = 1"}, seed)
         assert answer(mkdir, None, seed)[:1].isupper()
+
+
+def test_an_answer_reports_every_call_of_the_turn() -> None:
+    import random
+
+    from fr_core.types import CallResult, Step, ToolCall
+
+    names = ["alpha", "beta", "gamma", "delta", "epsilon"]
+    steps = [Step("", (c,), (CallResult(c, None),)) for c in (ToolCall("mkdir", {"dir_name": n}) for n in names)]
+    text = narrate.describe_outcome(steps, random.Random(0))
+    assert all(n in text for n in names), text
