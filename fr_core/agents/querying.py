@@ -16,8 +16,8 @@ from fr_core.types import AdvancedTool, Query, RoleEvent, StepResult, ToolSpec
 
 __all__ = ["OfflineQuerying", "LLMQuerying", "avoid_tool_names"]
 
-#: Plain wording used at ``ε = 0``; every other choice is made only with probability ``ε``, from the style pools of
-#: ``data/phrasebook/style.toml``.
+#: Plain wording used at ``ε = 0``; every other wording is chosen with probability :func:`_varies` from the style
+#: pools of ``data/phrasebook/style.toml``.
 _PLAIN_OPENER = "Please {x}."
 _PLAIN_CONNECTOR = ", then "
 _PLAIN_MENTION = "{w} {v}"
@@ -52,9 +52,10 @@ _STATES = re.compile(r"I\b")
 _ASKING_FRAME = re.compile(r"\b(?:could|can|would) you\b[^.?]*$", re.I)
 
 
-def _sentences(clauses: list[str], noise: float, rng: random.Random) -> str:
+def _sentences(clauses: list[str], noise: float, rng: random.Random, *, fresh: bool = True) -> str:
     """The requests joined into sentences, each ending as what it is: a question (one that opens with "what ..."
-    or is framed "could you ...") with "?", an instruction with "."; the opener frames the first sentence."""
+    or is framed "could you ...") with "?", an instruction with "."; the opener frames the first sentence. After a
+    follow-up lead ("Great, now"; ``fresh`` false) only openers that read on from it frame the request."""
     texts, asked = [clauses[0]], [_asks(clauses[0])]
     for clause in clauses[1:]:
         pool = style("connectors") if _asks(clause) or _STATES.match(clause) else \
@@ -68,8 +69,9 @@ def _sentences(clauses: list[str], noise: float, rng: random.Random) -> str:
         else:
             texts[-1] += connector + clause
             asked[-1] = _asks(clause) or bool(_ASKING_FRAME.search(texts[-1]))
-    opener = _pick(rng, noise, "{X}", style("question_openers")) if _asks(clauses[0]) else "{X}" \
-        if _STATES.match(clauses[0]) else _pick(rng, noise, _PLAIN_OPENER, style("openers"))
+    openers = style("openers") + style("fresh_openers") if fresh else style("openers")
+    opener = (_pick(rng, noise, "{X}", style("question_openers")) if fresh else "{X}") if _asks(clauses[0]) \
+        else "{X}" if _STATES.match(clauses[0]) else _pick(rng, noise, _PLAIN_OPENER, openers)
     framed = opener.rstrip(".?")
     first = texts[0]
     texts[0] = framed.replace("{X}", first[:1].upper() + first[1:]) if "{X}" in framed else framed.format(x=first)
@@ -79,14 +81,21 @@ def _sentences(clauses: list[str], noise: float, rng: random.Random) -> str:
                     for text, ask in zip(texts, asked))
 
 
+def _varies(rng: random.Random, noise: float) -> bool:
+    """Whether one choice of wording leaves the plain one: with probability ``2ε`` (capped at 1). Word choice is
+    a person's habit, not indirectness: from ``ε = 0.5`` on, every pick is free, while what a request leaves
+    implicit (register, scene, greeting) keeps growing with ``ε``."""
+    return rng.random() < 2 * noise
+
+
 def _pick(rng: random.Random, noise: float, plain: str, pool: tuple[str, ...]) -> str:
-    """``plain`` at ``ε = 0``; with probability ``ε`` a seeded choice from ``pool``, in a seeded wording."""
-    return realise(rng.choice(pool), rng) if rng.random() < noise else plain
+    """``plain`` at ``ε = 0``; otherwise (see :func:`_varies`) a seeded choice from ``pool``, in a seeded wording."""
+    return realise(rng.choice(pool), rng) if _varies(rng, noise) else plain
 
 
 def _say(text: str, rng: random.Random, noise: float) -> str:
-    """A phrasebook line in its first wording at ``ε = 0``; with probability ``ε`` in a seeded one."""
-    return realise(text, rng if rng.random() < noise else None)
+    """A phrasebook line in its first wording at ``ε = 0``; otherwise (see :func:`_varies`) in a seeded one."""
+    return realise(text, rng if _varies(rng, noise) else None)
 
 
 def _mention(adv: AdvancedTool, param: str, arg: str, rng: random.Random, noise: float,
@@ -151,13 +160,13 @@ def _fill(text: str, values: dict[str, str]) -> str:
 
 
 def _choose(options: tuple[Phrasing, ...], values: dict[str, str], rng: random.Random, noise: float) -> Phrasing | None:
-    """The phrasing that says the most of ``values`` and nothing else; ties broken by ``ε``."""
+    """The phrasing that says the most of ``values`` and nothing else; ties broken by ``ε`` (:func:`_varies`)."""
     usable = [p for p in options if set(p.slots) <= set(values)]
     if not usable:
         return None
     best = max(len(p.slots) for p in usable)
     top = [p for p in usable if len(p.slots) == best]
-    return top[0] if rng.random() >= noise else rng.choice(top)
+    return rng.choice(top) if _varies(rng, noise) else top[0]
 
 
 def _phrase(spec: ToolSpec, values: dict[str, str], rng: random.Random, noise: float,
@@ -219,9 +228,11 @@ class OfflineQuerying:
     @staticmethod
     def _hard_text(clauses: list[str], specs: dict[str, ToolSpec], noise: float, rng: random.Random,
                    follow_up: bool) -> str:
-        text = _sentences(clauses, noise, rng)
-        if follow_up and rng.random() < 0.5:
-            lead = _pick(rng, noise, "Now", style("follow_ups"))
+        lead = _pick(rng, noise, "Now", style("follow_ups")) if follow_up and rng.random() < 0.5 else ""
+        text = _sentences(clauses, noise, rng, fresh=not lead)
+        if lead:
+            if lead.endswith(":") and ":" in re.split(r"[.?!] ", text)[0]:  # not "Moving on: my plan: ..."
+                lead = lead[:-1] + ","
             text = lead + " " + (text if re.match(r"I\b", text) else text[:1].lower() + text[1:])
         tool_words = {w for spec in specs.values() for w in words(goal_phrase(spec) + " " + spec.name,
                                                                    canonical=True)}
@@ -288,7 +299,7 @@ class OfflineQuerying:
             if not text:
                 clauses.append(_and(context))
             elif context:
-                clauses.append(text + _pick(rng, noise, " — ", (" — ", "; ", ", and ")) + _and(context))
+                clauses.append(text + _pick(rng, noise, " — ", (" — ", ", and ")) + _and(context))
             else:
                 clauses.append(text)
         return clauses or ["check that everything is in order"]
