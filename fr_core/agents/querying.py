@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
 
 from fr_core.agents.base import OFFLINE_LABEL, QueryTrace, ask_json, render
 from fr_core.agents.lexicon import BARE, SYNONYMS, can_go_bare, goal_phrase, param_words, render_value, words
-from fr_core.agents.phrasebook import FROM_BEFORE, REFER_BACK, WORKED_OUT, Phrasing, phrasings, realise, scenes, style
+from fr_core.agents.phrasebook import (FROM_BEFORE, REFER_BACK, WORKED_OUT, Phrasing, expand_contractions, phrasings,
+                                      realise, reasons, scenes, style)
 from fr_core.llm import LLMClient
 from fr_core.types import AdvancedTool, Query, RoleEvent, StepResult, ToolSpec
 
@@ -196,6 +198,22 @@ def _context(spec: ToolSpec, values: dict[str, str], rng: random.Random, noise: 
     return _pick(rng, noise, "my ", _OWN) + _and([f"{param_words(a)} {_quoted(v)}" for a, v in values.items()])
 
 
+def _small_talk(specs: dict[str, ToolSpec]) -> Callable[[str], bool]:
+    """Whether a sentence shares no word with the tools' names and descriptions: small talk (a greeting, a reason)
+    that a reader must not take for a step."""
+    tool_words = {w for spec in specs.values() for w in words(goal_phrase(spec) + " " + spec.name, canonical=True)}
+    return lambda sentence: not set(words(sentence, canonical=True)) & tool_words
+
+
+def _reason(spec: ToolSpec, quiet: Callable[[str], bool], rng: random.Random, noise: float) -> str:
+    """Why the person wants a goal, said after it (", since it's just clutter"), with probability ``ε / 2``."""
+    pool = reasons(spec)
+    if not pool or rng.random() >= noise * 0.5:
+        return ""
+    why = realise(rng.choice(pool), rng)
+    return realise(rng.choice(style("reason_joiners")), rng) + why if quiet(why) else ""
+
+
 class OfflineQuerying:
     """Writes requests as a person would, from the environment's phrasebook and the turn's grounding table, with
     seeded noise ``ε``; the easy request spells the steps out from the tool descriptions, for comparison.
@@ -205,7 +223,7 @@ class OfflineQuerying:
     calls (logins, lookups a goal needs) are not described, their values ride along with the goal they serve as a
     person gives them; "implicit" calls and derived values are left out (a value an earlier round produced is
     pointed at: "the ticket id from before"). ``ε`` picks among phrasings, openers, connectors, greetings, closers
-    and a terse register.
+    and a register (terse: no articles; formal: no contractions).
     """
 
     kind = "offline"
@@ -234,13 +252,9 @@ class OfflineQuerying:
             if lead.endswith(":") and ":" in re.split(r"[.?!] ", text)[0]:  # not "Moving on: my plan: ..."
                 lead = lead[:-1] + ","
             text = lead + " " + (text if re.match(r"I\b", text) else text[:1].lower() + text[1:])
-        tool_words = {w for spec in specs.values() for w in words(goal_phrase(spec) + " " + spec.name,
-                                                                   canonical=True)}
-
-        def quiet(sentence: str) -> bool:  # small talk must not read as a step
-            return not set(words(sentence, canonical=True)) & tool_words
-
-        if rng.random() < noise * 0.5:  # terse register: no articles, as in a hurried chat message
+        quiet = _small_talk(specs)
+        register = rng.random()
+        if register < noise * 0.5:  # terse register: no articles, as in a hurried chat message
             parts = re.split(r'("(?:[^"\\]|\\.)*")', text)
             text = "".join(p if i % 2 else re.sub(r"(?<!\bas )\b(?:the|a|an) ", "", p, flags=re.I)
                            for i, p in enumerate(parts))
@@ -254,6 +268,9 @@ class OfflineQuerying:
         if rng.random() < noise * 0.4:
             closer = rng.choice([c for c in map(lambda c: realise(c, rng), style("closers")) if quiet(c)] or [""])
             text = (text + " " + closer).strip()
+        if noise * 0.5 <= register < noise * 1.2:  # formal register: no contractions ("what is", "I am")
+            parts = re.split(r'("(?:[^"\\]|\\.)*")', text)
+            text = "".join(p if i % 2 else expand_contractions(p) for i, p in enumerate(parts))
         return avoid_tool_names(text, set(specs), rng)
 
     @staticmethod
@@ -271,7 +288,8 @@ class OfflineQuerying:
                 j = serves[i] if i < len(serves) else -1
                 riders.setdefault(j if 0 <= j < len(roles) and roles[j] == "goal" else i, []).append(i)
         # with probability ε the writer types words and file names bare (report.txt, NVDA), all through the request
-        reserved = {name.lower() for name in specs} if rng.random() < noise else None
+        reserved = {name.lower() for name in specs} if _varies(rng, noise) else None
+        quiet = _small_talk(specs)
         clauses: list[str] = []
         last: tuple[str, Any] | None = None
         for i, (call, role) in enumerate(zip(adv.inner_calls, roles)):
@@ -289,6 +307,7 @@ class OfflineQuerying:
                 if earlier:
                     text += _pick(rng, noise, ", using ", (", with ", ", for ", " — ")) + \
                         _say(FROM_BEFORE.format(words=_and(earlier)), rng, noise)
+                text += _reason(spec, quiet, rng, noise)
             elif role == "context" and riders.get(i) == [i]:
                 text = ""  # a context call with no goal after it to serve: only its values are said
             else:
