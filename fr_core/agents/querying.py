@@ -157,6 +157,9 @@ def _from_before(adv: AdvancedTool, index: int, used: set[str]) -> list[str]:
 
 
 def _fill(text: str, values: dict[str, str]) -> str:
+    """A phrasing with its slots filled: "a" before a value read with a vowel becomes "an" ("an exports folder")."""
+    text = re.sub(r"\b([Aa]) (?=\{(\w+)\})", lambda m: m.group(1) + ("n " if re.match(
+        r"[aeiouAEIOU]", values.get(m.group(2), "")) else " "), text)
     filled = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], text)
     return re.sub(r"\b(the|a|an) (?=the |that )", "", filled)  # "delete the the same ... folder"
 

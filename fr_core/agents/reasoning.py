@@ -435,8 +435,8 @@ def _literal(text: str) -> str:
     for word in re.split(r"\s+", text.strip()):
         if not word:
             continue
-        if _ARTICLE.fullmatch(word + " "):
-            parts.append(rf"(?:{re.escape(word)}\s+)?")
+        if _ARTICLE.fullmatch(word + " "):  # any article, or none: "a" may be written "an" before a vowel
+            parts.append(r"(?:(?:the|an|a)\s+)?")
             continue
         head = re.match(r"[A-Za-z]+'[a-z]+", word)
         if head and head.group(0).lower() in CONTRACTIONS:
