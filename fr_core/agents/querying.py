@@ -185,7 +185,8 @@ def _phrase(spec: ToolSpec, values: dict[str, str], rng: random.Random, noise: f
     slots = set(chosen.slots) if chosen else set()
     if chosen is not None and chosen.text.startswith("{") and chosen.slots[0] in values:  # a capital letter must
         values = {**values, chosen.slots[0]: _quoted(values[chosen.slots[0]])}           # not change the value
-    text = _fill(_say(chosen.text, rng, noise), {**(unsaid or {}), **values}) if chosen else param_words(spec.name)
+    text = _fill(_say(chosen.text, rng, noise).strip(), {**(unsaid or {}), **values}) if chosen \
+        else param_words(spec.name)  # strip: a wording may end in an empty choice ("25.0 (degrees|)")
     rest = [v if v.startswith(("the ", "that ")) else f"{param_words(a)} {_quoted(v)}" for a, v in values.items()
             if a not in slots]  # a pointer back ("the same access token as before") names the argument itself
     if rest:
