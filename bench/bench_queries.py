@@ -2,9 +2,10 @@
 
     python bench/bench_queries.py [--samples 200] [--config data/configs/offline.toml]
 
-Prints: word-trigram overlap with the tools' descriptions (outside quoted values), distinct-2 at equal corpus size,
-the goals each request asks for (inner calls of role "goal"), grounding kinds of every argument of accepted turns, accepted turns with an arbitrary pick left hidden, the share
-of later turns that refer back to an earlier one, and acceptance; then three accepted samples' requests.
+Prints: word-trigram overlap with the tools' descriptions (outside quoted values), distinct-2 at an equal number
+of bigrams, the goals each request asks for (inner calls of role "goal"), grounding kinds of every argument of
+accepted turns, accepted turns with an arbitrary pick left hidden, the share of later turns that refer back to an
+earlier one, and acceptance; then three accepted samples' requests.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import random
 import time
 from collections import Counter
 
-from fr_core.analysis import description_overlap, distinct_n, grounding_counts, hidden_picks, refer_back_share
+from fr_core.analysis import description_overlap, distinct_n, tokenize, grounding_counts, hidden_picks, refer_back_share
 from fr_core.envs import bfcl_tool_specs, make_env
 from fr_core.graph.check import load_bfcl_entries
 from fr_core.pipeline.config import load_run_config
@@ -34,6 +35,10 @@ def _bfcl_base() -> tuple[list[str], float]:
     return texts, overlap
 
 
+def _bigrams(texts: list[str]) -> int:
+    return sum(max(0, len(tokenize(t)) - 1) for t in texts)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=200)
@@ -49,8 +54,11 @@ def main() -> None:
     ours_overlap = sum(description_overlap([q], tools) * len(q.split()) for q, tools in weighted) / max(
         1, sum(len(q.split()) for q, _ in weighted))
     bfcl_texts, bfcl_overlap = _bfcl_base()
-    n = min(len(queries), len(bfcl_texts))
     rng = random.Random(0)
+    # distinct-2 falls as a corpus grows, so both sides count the same number of bigrams (queries in a seeded order;
+    # equal numbers of queries would favour the side with the shorter ones)
+    ours_sample, bfcl_sample = rng.sample(queries, len(queries)), rng.sample(bfcl_texts, len(bfcl_texts))
+    size = min(_bigrams(ours_sample), _bigrams(bfcl_sample))
     kinds = grounding_counts(trajs)
     total = Counter()
     for (_, kind), count in kinds.items():
@@ -58,8 +66,8 @@ def main() -> None:
     share, later = refer_back_share(trajs)
     print(f"{'figure':44} {'ours':>10} {'BFCL base':>10}")
     print(f"{'description trigram overlap':44} {ours_overlap:10.3f} {bfcl_overlap:10.3f}")
-    print(f"{f'distinct-2 ({n} queries each)':44} {distinct_n(rng.sample(queries, n), 2):10.3f} "
-          f"{distinct_n(rng.sample(bfcl_texts, n), 2):10.3f}")
+    print(f"{f'distinct-2 ({size} bigrams each)':44} {distinct_n(ours_sample, 2, size):10.3f} "
+          f"{distinct_n(bfcl_sample, 2, size):10.3f}")
     print(f"{'mean words per query':44} {sum(len(q.split()) for q in queries) / max(1, len(queries)):10.1f} "
           f"{sum(len(q.split()) for q in bfcl_texts) / len(bfcl_texts):10.1f}")
     goals = [sum(role == "goal" for role in r.adv_tool.roles) for t in accepted for r in t.turns if r.adv_tool]

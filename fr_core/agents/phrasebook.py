@@ -16,9 +16,8 @@ from fr_core.agents.lexicon import goal_phrase, param_words
 from fr_core.errors import ConfigError
 from fr_core.types import ToolSpec
 
-__all__ = ["PHRASEBOOK_DIR", "Phrasing", "phrasings", "scenes", "report", "result_noun", "style", "realise",
-           "alternatives",
-           "REFER_BACK", "FROM_BEFORE", "WORKED_OUT"]
+__all__ = ["PHRASEBOOK_DIR", "Phrasing", "phrasings", "scenes", "reasons", "report", "result_noun", "style", "realise",
+           "alternatives", "REFER_BACK", "FROM_BEFORE", "WORKED_OUT", "CONTRACTIONS", "expand_contractions"]
 
 #: Where the phrasebooks live (one TOML file per environment class, named after it).
 PHRASEBOOK_DIR = Path(__file__).resolve().parents[2] / "data" / "phrasebook"
@@ -29,6 +28,16 @@ REFER_BACK = "the same {words} as (before|last time|earlier)"
 FROM_BEFORE = "the {words} from (before|earlier|last time)"
 #: How a request points at a value the assistant works out in this turn, without saying it.
 WORKED_OUT = "that {words}"
+
+#: Contractions a formal writer spells out ("what's" → "what is"); the reader takes either form.
+CONTRACTIONS = {
+    "what's": "what is", "that's": "that is", "it's": "it is", "there's": "there is", "where's": "where is",
+    "who's": "who is", "how's": "how is", "here's": "here is", "i'm": "I am", "i'd": "I would", "i've": "I have",
+    "i'll": "I will", "you're": "you are", "you've": "you have", "we're": "we are", "don't": "do not",
+    "doesn't": "does not", "didn't": "did not", "can't": "cannot", "won't": "will not", "isn't": "is not",
+    "it'd": "it would", "couldn't": "could not", "we've": "we have", "haven't": "have not", "aren't": "are not",
+}
+_CONTRACTED = re.compile(r"\b(?:" + "|".join(re.escape(c) for c in CONTRACTIONS) + r")\b", re.I)
 
 _SLOT = re.compile(r"\{(\w+)\}")
 #: A choice between wordings in any phrasebook line: ``(show|list|pull up)``; an empty choice makes words optional.
@@ -51,6 +60,18 @@ def realise(text: str, rng: random.Random | None) -> str:
         options = m.group(1).split("|")
         return rng.choice(options) if rng else options[0]
     return re.sub(r"  +", " ", _CHOICE.sub(pick, text))
+
+
+def expand_contractions(text: str) -> str:
+    """``text`` with its contractions spelled out, as a formal writer types ("I'm" → "I am"), keeping a capital.
+
+    >>> expand_contractions("What's left? I'm not sure it's done.")
+    'What is left? I am not sure it is done.'
+    """
+    def full(m: re.Match[str]) -> str:
+        out = CONTRACTIONS[m.group(0).lower()]
+        return out[:1].upper() + out[1:] if m.group(0)[:1].isupper() else out
+    return _CONTRACTED.sub(full, text)
 
 
 @dataclass(frozen=True)
@@ -83,7 +104,7 @@ def _book(owner: str) -> dict[str, dict[str, tuple[str, ...]]]:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"phrasebook {file} is not valid TOML: {exc}; fix the file") from None
     out: dict[str, dict[str, tuple[str, ...]]] = {}
-    for section in ("goals", "context", "scenes", "done", "results"):
+    for section in ("goals", "context", "scenes", "reasons", "done", "results"):
         table = data.get(section, {})
         if not isinstance(table, dict) or any(not isinstance(v, list) or not all(isinstance(x, str) for x in v)
                                               for v in table.values()):
@@ -146,6 +167,13 @@ def scenes(owners: tuple[str, ...]) -> tuple[str, ...]:
     """Who is asking and why ("I'm tidying my workspace before the review."): the ``[scenes]`` lines of the
     owners' phrasebooks, to open a request in a persona's voice."""
     return tuple(line for owner in owners for line in _book(owner).get("scenes", {}).get("lines", ()))
+
+
+def reasons(spec: ToolSpec) -> tuple[str, ...]:
+    """Why a person might want a tool's goal ("since it's just clutter"): the ``[reasons]`` lines of its owner's
+    phrasebook for the tool, then those for ``any`` goal of that environment."""
+    table = _book(spec.owner).get("reasons", {})
+    return table.get(spec.name, ()) + table.get("any", ())
 
 
 @cache

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
 
 from fr_core.agents.base import OFFLINE_LABEL, QueryTrace, ask_json, render
 from fr_core.agents.lexicon import BARE, SYNONYMS, can_go_bare, goal_phrase, param_words, render_value, words
-from fr_core.agents.phrasebook import (FROM_BEFORE, REFER_BACK, WORKED_OUT, Phrasing, phrasings, realise, result_noun,
-                                      scenes, style)
+from fr_core.agents.phrasebook import (FROM_BEFORE, REFER_BACK, WORKED_OUT, Phrasing, expand_contractions, phrasings,
+                                      realise, reasons, result_noun, scenes, style)
 from fr_core.llm import LLMClient
 from fr_core.types import AdvancedTool, Grounding, Query, RoleEvent, StepResult, ToolSpec
 
 __all__ = ["OfflineQuerying", "LLMQuerying", "avoid_tool_names"]
 
-#: Plain wording used at ``ε = 0``; every other choice is made only with probability ``ε``, from the style pools of
-#: ``data/phrasebook/style.toml``.
+#: Plain wording used at ``ε = 0``; every other wording is chosen with probability :func:`_varies` from the style
+#: pools of ``data/phrasebook/style.toml``.
 _PLAIN_OPENER = "Please {x}."
 _PLAIN_CONNECTOR = ", then "
 _PLAIN_MENTION = "{w} {v}"
@@ -53,9 +54,10 @@ _STATES = re.compile(r"I\b")
 _ASKING_FRAME = re.compile(r"\b(?:could|can|would) you\b[^.?]*$", re.I)
 
 
-def _sentences(clauses: list[str], noise: float, rng: random.Random) -> str:
+def _sentences(clauses: list[str], noise: float, rng: random.Random, *, fresh: bool = True) -> str:
     """The requests joined into sentences, each ending as what it is: a question (one that opens with "what ..."
-    or is framed "could you ...") with "?", an instruction with "."; the opener frames the first sentence."""
+    or is framed "could you ...") with "?", an instruction with "."; the opener frames the first sentence. After a
+    follow-up lead ("Great, now"; ``fresh`` false) only openers that read on from it frame the request."""
     texts, asked = [clauses[0]], [_asks(clauses[0])]
     for clause in clauses[1:]:
         pool = style("connectors") if _asks(clause) or _STATES.match(clause) else \
@@ -69,8 +71,9 @@ def _sentences(clauses: list[str], noise: float, rng: random.Random) -> str:
         else:
             texts[-1] += connector + clause
             asked[-1] = _asks(clause) or bool(_ASKING_FRAME.search(texts[-1]))
-    opener = _pick(rng, noise, "{X}", style("question_openers")) if _asks(clauses[0]) else "{X}" \
-        if _STATES.match(clauses[0]) else _pick(rng, noise, _PLAIN_OPENER, style("openers"))
+    openers = style("openers") + style("fresh_openers") if fresh else style("openers")
+    opener = (_pick(rng, noise, "{X}", style("question_openers")) if fresh else "{X}") if _asks(clauses[0]) \
+        else "{X}" if _STATES.match(clauses[0]) else _pick(rng, noise, _PLAIN_OPENER, openers)
     framed = opener.rstrip(".?")
     first = texts[0]
     texts[0] = framed.replace("{X}", first[:1].upper() + first[1:]) if "{X}" in framed else framed.format(x=first)
@@ -80,14 +83,21 @@ def _sentences(clauses: list[str], noise: float, rng: random.Random) -> str:
                     for text, ask in zip(texts, asked))
 
 
+def _varies(rng: random.Random, noise: float) -> bool:
+    """Whether one choice of wording leaves the plain one: with probability ``2ε`` (capped at 1). Word choice is
+    a person's habit, not indirectness: from ``ε = 0.5`` on, every pick is free, while what a request leaves
+    implicit (register, scene, greeting) keeps growing with ``ε``."""
+    return rng.random() < 2 * noise
+
+
 def _pick(rng: random.Random, noise: float, plain: str, pool: tuple[str, ...]) -> str:
-    """``plain`` at ``ε = 0``; with probability ``ε`` a seeded choice from ``pool``, in a seeded wording."""
-    return realise(rng.choice(pool), rng) if rng.random() < noise else plain
+    """``plain`` at ``ε = 0``; otherwise (see :func:`_varies`) a seeded choice from ``pool``, in a seeded wording."""
+    return realise(rng.choice(pool), rng) if _varies(rng, noise) else plain
 
 
 def _say(text: str, rng: random.Random, noise: float) -> str:
-    """A phrasebook line in its first wording at ``ε = 0``; with probability ``ε`` in a seeded one."""
-    return realise(text, rng if rng.random() < noise else None)
+    """A phrasebook line in its first wording at ``ε = 0``; otherwise (see :func:`_varies`) in a seeded one."""
+    return realise(text, rng if _varies(rng, noise) else None)
 
 
 def _mention(adv: AdvancedTool, param: str, arg: str, rng: random.Random, noise: float,
@@ -160,6 +170,9 @@ def _from_before(adv: AdvancedTool, index: int, used: set[str], specs: dict[str,
 
 
 def _fill(text: str, values: dict[str, str]) -> str:
+    """A phrasing with its slots filled: "a" before a value read with a vowel becomes "an" ("an exports folder")."""
+    text = re.sub(r"\b([Aa]) (?=\{(\w+)\})", lambda m: m.group(1) + ("n " if re.match(
+        r"[aeiouAEIOU]", values.get(m.group(2), "")) else " "), text)
     filled = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], text)
     return re.sub(r"\b(the|a|an) (?=the |that )", "", filled)  # "delete the the same ... folder"
 
@@ -181,7 +194,7 @@ def _no_pointer_room(text: str) -> set[str]:
 
 
 def _choose(options: tuple[Phrasing, ...], values: dict[str, str], rng: random.Random, noise: float) -> Phrasing | None:
-    """The phrasing that says the most of ``values`` and nothing else; ties broken by ``ε``."""
+    """The phrasing that says the most of ``values`` and nothing else; ties broken by ``ε`` (:func:`_varies`)."""
     usable = [p for p in options if set(p.slots) <= set(values)]
     if not usable:
         return None
@@ -189,7 +202,7 @@ def _choose(options: tuple[Phrasing, ...], values: dict[str, str], rng: random.R
     usable = [p for p in usable if not _no_pointer_room(p.text) & pointers] or usable
     best = max(len(p.slots) for p in usable)
     top = [p for p in usable if len(p.slots) == best]
-    return top[0] if rng.random() >= noise else rng.choice(top)
+    return rng.choice(top) if _varies(rng, noise) else top[0]
 
 
 def _phrase(spec: ToolSpec, values: dict[str, str], rng: random.Random, noise: float,
@@ -206,7 +219,8 @@ def _phrase(spec: ToolSpec, values: dict[str, str], rng: random.Random, noise: f
     slots = set(chosen.slots) if chosen else set()
     if chosen is not None and chosen.text.startswith("{") and chosen.slots[0] in values:  # a capital letter must
         values = {**values, chosen.slots[0]: _quoted(values[chosen.slots[0]])}           # not change the value
-    text = _fill(_say(chosen.text, rng, noise), {**(unsaid or {}), **values}) if chosen else param_words(spec.name)
+    text = _fill(_say(chosen.text, rng, noise).strip(), {**(unsaid or {}), **values}) if chosen \
+        else param_words(spec.name)  # strip: a wording may end in an empty choice ("25.0 (degrees|)")
     rest = [v if v.startswith(("the ", "that ")) else f"{param_words(a)} {_quoted(v)}" for a, v in values.items()
             if a not in slots]  # a pointer back ("the same access token as before") names the argument itself
     if rest:
@@ -222,6 +236,22 @@ def _context(spec: ToolSpec, values: dict[str, str], rng: random.Random, noise: 
     return _pick(rng, noise, "my ", _OWN) + _and([f"{param_words(a)} {_quoted(v)}" for a, v in values.items()])
 
 
+def _small_talk(specs: dict[str, ToolSpec]) -> Callable[[str], bool]:
+    """Whether a sentence shares no word with the tools' names and descriptions: small talk (a greeting, a reason)
+    that a reader must not take for a step."""
+    tool_words = {w for spec in specs.values() for w in words(goal_phrase(spec) + " " + spec.name, canonical=True)}
+    return lambda sentence: not set(words(sentence, canonical=True)) & tool_words
+
+
+def _reason(spec: ToolSpec, quiet: Callable[[str], bool], rng: random.Random, noise: float) -> str:
+    """Why the person wants a goal, said after it (", since it's just clutter"), with probability ``ε / 2``."""
+    pool = reasons(spec)
+    if not pool or rng.random() >= noise * 0.5:
+        return ""
+    why = realise(rng.choice(pool), rng)
+    return realise(rng.choice(style("reason_joiners")), rng) + why if quiet(why) else ""
+
+
 class OfflineQuerying:
     """Writes requests as a person would, from the environment's phrasebook and the turn's grounding table, with
     seeded noise ``ε``; the easy request spells the steps out from the tool descriptions, for comparison.
@@ -231,7 +261,7 @@ class OfflineQuerying:
     calls (logins, lookups a goal needs) are not described, their values ride along with the goal they serve as a
     person gives them; "implicit" calls and derived values are left out (a value an earlier round produced is
     pointed at: "the ticket id from before"). ``ε`` picks among phrasings, openers, connectors, greetings, closers
-    and a terse register.
+    and a register (terse: no articles; formal: no contractions).
     """
 
     kind = "offline"
@@ -254,17 +284,15 @@ class OfflineQuerying:
     @staticmethod
     def _hard_text(clauses: list[str], specs: dict[str, ToolSpec], noise: float, rng: random.Random,
                    follow_up: bool) -> str:
-        text = _sentences(clauses, noise, rng)
-        if follow_up and rng.random() < 0.5:
-            lead = _pick(rng, noise, "Now", style("follow_ups"))
+        lead = _pick(rng, noise, "Now", style("follow_ups")) if follow_up and rng.random() < 0.5 else ""
+        text = _sentences(clauses, noise, rng, fresh=not lead)
+        if lead:
+            if lead.endswith(":") and ":" in re.split(r"[.?!] ", text)[0]:  # not "Moving on: my plan: ..."
+                lead = lead[:-1] + ","
             text = lead + " " + (text if re.match(r"I\b", text) else text[:1].lower() + text[1:])
-        tool_words = {w for spec in specs.values() for w in words(goal_phrase(spec) + " " + spec.name,
-                                                                   canonical=True)}
-
-        def quiet(sentence: str) -> bool:  # small talk must not read as a step
-            return not set(words(sentence, canonical=True)) & tool_words
-
-        if rng.random() < noise * 0.5:  # terse register: no articles, as in a hurried chat message
+        quiet = _small_talk(specs)
+        register = rng.random()
+        if register < noise * 0.5:  # terse register: no articles, as in a hurried chat message
             parts = re.split(r'("(?:[^"\\]|\\.)*")', text)
             text = "".join(p if i % 2 else re.sub(r"(?<!\bas )\b(?:the|a|an) ", "", p, flags=re.I)
                            for i, p in enumerate(parts))
@@ -278,6 +306,9 @@ class OfflineQuerying:
         if rng.random() < noise * 0.4:
             closer = rng.choice([c for c in map(lambda c: realise(c, rng), style("closers")) if quiet(c)] or [""])
             text = (text + " " + closer).strip()
+        if noise * 0.5 <= register < noise * 1.2:  # formal register: no contractions ("what is", "I am")
+            parts = re.split(r'("(?:[^"\\]|\\.)*")', text)
+            text = "".join(p if i % 2 else expand_contractions(p) for i, p in enumerate(parts))
         return avoid_tool_names(text, set(specs), rng)
 
     @staticmethod
@@ -295,7 +326,8 @@ class OfflineQuerying:
                 j = serves[i] if i < len(serves) else -1
                 riders.setdefault(j if 0 <= j < len(roles) and roles[j] == "goal" else i, []).append(i)
         # with probability ε the writer types words and file names bare (report.txt, NVDA), all through the request
-        reserved = {name.lower() for name in specs} if rng.random() < noise else None
+        reserved = {name.lower() for name in specs} if _varies(rng, noise) else None
+        quiet = _small_talk(specs)
         clauses: list[str] = []
         last: tuple[str, Any] | None = None
         for i, (call, role) in enumerate(zip(adv.inner_calls, roles)):
@@ -315,6 +347,7 @@ class OfflineQuerying:
                 earlier = _from_before(adv, i, used, specs, rng, noise)
                 if earlier:
                     text += _pick(rng, noise, ", using ", (", with ", ", for ", " — ")) + earlier
+                text += _reason(spec, quiet, rng, noise)
             elif role == "context" and riders.get(i) == [i]:
                 text = ""  # a context call with no goal after it to serve: only its values are said
             else:
@@ -325,7 +358,7 @@ class OfflineQuerying:
             if not text:
                 clauses.append(_and(context))
             elif context:
-                clauses.append(text + _pick(rng, noise, " — ", (" — ", "; ", ", and ")) + _and(context))
+                clauses.append(text + _pick(rng, noise, " — ", (" — ", ", and ")) + _and(context))
             else:
                 clauses.append(text)
         return clauses or ["check that everything is in order"]

@@ -27,7 +27,8 @@ from fr_core.agents.base import (OFFLINE_LABEL, AnswerTrace, Move, ReasonTask, R
                                  ask_response, failed_call_event, render)
 from fr_core.agents.lexicon import BARE, PLAIN_WORDS, SYNONYMS, find_values, goal_phrase, param_words, words
 from fr_core.agents.narrate import describe_outcome, dirty_reasons, narrate_step
-from fr_core.agents.phrasebook import FROM_BEFORE, REFER_BACK, WORKED_OUT, alternatives, phrasings, result_noun
+from fr_core.agents.phrasebook import (CONTRACTIONS, FROM_BEFORE, REFER_BACK, WORKED_OUT, alternatives, phrasings,
+                                      result_noun)
 from fr_core.envs.base import Environment, call_failed
 from fr_core.errors import LLMError, LLMTransportError, ParseError
 from fr_core.llm import LLMClient, parse_tool_calls
@@ -462,14 +463,20 @@ _ARTICLE = re.compile(r"\b(?:the|a|an)\s+", re.I)
 
 
 def _literal(text: str) -> str:
-    """Literal words of a phrasing: articles optional, and a word a request may swap for a synonym (a tool's name,
-    see ``avoid_tool_names``) matching its synonyms too."""
+    """Literal words of a phrasing: articles optional, a word a request may swap for a synonym (a tool's name,
+    see ``avoid_tool_names``) matching its synonyms too, and a contraction matching its spelled-out form."""
     parts = []
     for word in re.split(r"\s+", text.strip()):
         if not word:
             continue
-        if _ARTICLE.fullmatch(word + " "):
-            parts.append(rf"(?:{re.escape(word)}\s+)?")
+        if _ARTICLE.fullmatch(word + " "):  # any article, or none: "a" may be written "an" before a vowel
+            parts.append(r"(?:(?:the|an|a)\s+)?")
+            continue
+        head = re.match(r"[A-Za-z]+'[a-z]+", word)
+        if head and head.group(0).lower() in CONTRACTIONS:
+            full = CONTRACTIONS[head.group(0).lower()].split()
+            parts.append("(?:" + re.escape(head.group(0)) + "|" + r"\s+".join(map(re.escape, full)) + ")"
+                         + re.escape(word[head.end():]) + r"\s*")
             continue
         head = re.match(r"[A-Za-z]+", word)
         if head and head.group(0).lower() in SYNONYMS:

@@ -47,13 +47,14 @@ def _ngrams(tokens: Sequence[str], n: int) -> list[tuple[str, ...]]:
     return [tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
 
 
-def distinct_n(texts: Iterable[str], n: int) -> float:
-    """Distinct n-grams over all n-grams of the corpus (0.0 when there are none).
+def distinct_n(texts: Iterable[str], n: int, limit: int | None = None) -> float:
+    """Distinct n-grams over all n-grams of the corpus (0.0 when there are none); with ``limit``, over its first
+    ``limit`` n-grams, so two corpora of different sizes compare at equal size (the share falls as a corpus grows).
 
-    >>> distinct_n(["a b a b"], 1), distinct_n(["a b a b"], 2)
-    (0.5, 0.6666666666666666)
+    >>> distinct_n(["a b a b"], 1), distinct_n(["a b a b"], 2), distinct_n(["a b a b"], 2, limit=2)
+    (0.5, 0.6666666666666666, 1.0)
     """
-    grams = [g for t in texts for g in _ngrams(tokenize(t), n)]
+    grams = [g for t in texts for g in _ngrams(tokenize(t), n)][:limit]
     return len(set(grams)) / len(grams) if grams else 0.0
 
 
