@@ -2,82 +2,119 @@
 
 from __future__ import annotations
 
+import itertools
 import random
+import re
 from typing import Any
 
 __all__ = ["PHRASES", "NAMES", "LAST", "FILE_STEMS", "FILE_EXTS", "DIR_NAMES", "TEXT_KINDS", "text_for",
            "new_name", "digits", "date", "money"]
 
-PHRASES: dict[str, tuple[str, ...]] = {
+#: Phrase templates per pool: ``(a|b|c)`` is a choice of wording (a group without ``|`` is plain text); each pool
+#: holds every wording its templates allow, so typed-in text varies from one sample to the next.
+_TEMPLATES: dict[str, tuple[str, ...]] = {
     "message": (
-        "Can we move tomorrow's sync to 3pm?",
-        "The quarterly numbers are in the shared folder.",
-        "Thanks for the quick turnaround on the draft!",
-        "Reminder: the invoice is due on Friday.",
-        "Are you free for a short call this afternoon?",
-        "I pushed the fix, please take a look when you can.",
-        "Landing at 6, see you at the station.",
-        "Please double-check the totals before we send them out.",
+        "Can we move (tomorrow's sync|the design review|our one-to-one|Friday's demo|the budget call) to "
+        "(3pm|Thursday morning|next week|after lunch)?",
+        "I put the (quarterly numbers|updated slides|signed contract|survey results|new floor plan) in the shared "
+        "folder.",
+        "Thanks for the (quick turnaround on the draft|help with the migration|notes from yesterday|detailed review)!",
+        "Reminder: the (invoice|expense report|grant application|visa form) is due on (Friday|Monday|the 15th).",
+        "Are you free for a (short|quick|ten-minute) call (this afternoon|tomorrow morning|before the standup)?",
+        "I pushed the (fix|new tests|config change|docs update), please take a look when you can.",
+        "Landing at (6|half past nine|noon), see you at the (station|arrivals hall|hotel).",
+        "Please double-check the (totals|dates|addresses|guest list) before we send everything out.",
+        "Running (ten|fifteen|twenty) minutes late, (start without me|save me a seat|sorry about that).",
+        "Did you get a chance to (read my email|look at the budget|call the supplier|book the room)?",
     ),
     "post": (
-        "Just wrapped up a long week of testing, time for a coffee.",
-        "Three things I learned shipping our first release this month.",
-        "The sunrise over the bay this morning was unreal.",
-        "Reading list for the weekend: two novels and a stack of papers.",
-        "Small wins: the build is finally green again.",
-        "Trying a new sourdough recipe today, wish me luck.",
-        "Great turnout at the meetup tonight, thanks everyone!",
+        "Just wrapped up a long week of (testing|writing|travelling|interviews), time for "
+        "(a coffee|a long walk|pizza).",
+        "Three things I learned (shipping our first release|running a half marathon|moving to a new city) this "
+        "(month|year).",
+        "The (sunrise|fog|light) over the (bay|hills|old town) this morning was unreal.",
+        "Reading list for the weekend: (two novels|a biography|a stack of papers) and (a cookbook|some poetry).",
+        "Small wins: the (build is finally green again|garden survived the frost|bike is fixed|inbox is at zero).",
+        "Trying a new (sourdough|ramen|curry|pancake) recipe today, wish me luck.",
+        "Great turnout at the (meetup|book fair|charity run|open day) tonight, thanks everyone!",
+        "Hot take: (tabs|standing desks|paper notebooks|early meetings) are (underrated|overrated).",
     ),
     "reply": (
-        "Totally agree with this.", "Great point, thanks for sharing!", "Could you say more about the second part?",
-        "This made my day.", "Bookmarking this for later.", "Interesting take, I see it differently.",
+        "Totally agree with this.", "Great point, thanks for sharing!",
+        "Could you say more about the (second part|numbers|last point)?", "This made my (day|week).",
+        "Bookmarking this for (later|the weekend).", "Interesting take, I see it (differently|a bit differently).",
+        "Congrats, well deserved!", "Same here, (every single time|all week).",
     ),
     "title": (
-        "Login page times out", "Printer on floor 3 offline", "Refund not received", "VPN disconnects hourly",
-        "Cannot export report to PDF", "Laptop battery drains fast", "Wrong address on invoice",
-        "Flight change request", "Access to shared drive", "Password reset link expired",
+        "(Login page|Payroll portal|Shared calendar|Expense tool) (times out|shows a blank screen|is very slow)",
+        "Printer on floor (2|3|4) (offline|jams on every job)", "Refund not received",
+        "VPN disconnects (hourly|after sleep|on hotel wifi)", "Cannot export report to (PDF|Excel)",
+        "Laptop (battery drains fast|fan is loud|screen flickers)", "Wrong address on (invoice|delivery note)",
+        "Flight change request", "Access to (shared drive|finance folder|project board)",
+        "Password reset link expired", "Monitor not detected in meeting room (A|B|C)",
     ),
     "description": (
-        "Started yesterday after the update; happens every time I try.",
-        "Several people on the team see the same problem since Monday.",
+        "Started (yesterday|this morning|last week) after the (update|office move); happens every time I try.",
+        "Several people on the (team|second floor|night shift) see the same problem since (Monday|the weekend).",
         "I have attached the steps to reproduce in the first message.",
-        "Urgent: blocks the month-end close.",
-        "Not critical, but it is slowing us down.",
+        "Urgent: blocks the (month-end close|client demo|release).",
+        "Not critical, but it is slowing us down.", "It works on my phone but not on my (laptop|desktop).",
     ),
     "resolution": (
         "Reset the account and confirmed access with the user.",
-        "Replaced the faulty cable; device back online.",
-        "Refund issued; it should arrive within five business days.",
-        "Applied the latest patch and restarted the service.",
+        "Replaced the faulty (cable|dock|charger); device back online.",
+        "Refund issued; it should arrive within (three|five|ten) business days.",
+        "Applied the latest patch and restarted the (service|server).",
         "Duplicate of an earlier ticket; closed after merging.",
+        "Could not reproduce; asked the user to reopen if it happens again.",
+        "Cleared the cache and reinstalled the (client|driver|app).",
     ),
     "file": (
-        "Meeting notes: agreed on the new release date and owners.",
-        "TODO: update dependencies, rerun the benchmarks, tag the release.",
-        "total,region\n1200,north\n980,south\n",
-        "Draft intro: this report summarises the results of the pilot.",
+        "Meeting notes: agreed on the (new release date|budget split|hiring plan|office move) and owners.",
+        "TODO: (update dependencies|fix the flaky test|write the changelog), (rerun the benchmarks|update the docs), "
+        "tag the release.",
+        "(total|count|sales),region\n(1200|845|77),north\n(980|1310|64),south\n",
+        "Draft intro: this report summarises the results of the (pilot|survey|trial|audit).",
         "error: connection reset by peer (retrying in 5s)",
+        "Reminder to self: (back up the photos|renew the domain|call the bank) before (Friday|the trip).",
     ),
     "log": (
-        "Engine check before the trip", "Tire pressure looked low this morning", "Cruise control set on highway",
-        "Refuelled at the station near the exit", "Climate set for the passengers",
+        "Engine check before the (trip|long drive|ferry)", "Tire pressure looked low this (morning|evening)",
+        "Cruise control set on (highway|the coast road)", "Refuelled at the station near the (exit|bridge|airport)",
+        "Climate set for the (passengers|kids)", "Wipers replaced at the (garage|service stop)",
     ),
     "support": (
-        "I need to change the date of my flight, is that possible?",
-        "My card was charged twice for this booking.",
-        "Can I add extra luggage to this booking?",
-        "Please confirm my seat is by the window.",
+        "I need to change the date of my flight, is that possible?", "My card was charged twice for this booking.",
+        "Can I add (extra luggage|a second bag|sports equipment|a pet carrier) to this booking?",
+        "Please confirm my seat is by the (window|aisle).", "I need a (receipt|VAT invoice) for this booking, please.",
     ),
     "destination": (
         "2107 Channing Way, Berkeley, CA", "350 Fifth Avenue, New York, NY", "1 Market St, San Francisco, CA",
         "12 Harbor Road, Rivermist", "48 Oak Lane, Stonebrook",
     ),
     "note": (
-        "Pick up the dry cleaning before six.", "Ideas for the team offsite: hiking, cooking class, museum.",
-        "Call the landlord about the heating.", "Book club: finish chapters 4 to 7 by Thursday.",
+        "Pick up the (dry cleaning|parcel|prescription) before (six|noon|the weekend).",
+        "Ideas for the team offsite: (hiking|sailing|climbing), (cooking class|pottery|escape room), museum.",
+        "Call the (landlord|plumber|insurer) about the (heating|leak|window).",
+        "Book club: finish chapters (4 to 7|8 to 10|1 to 3) by (Thursday|Sunday).",
     ),
     "word": ("budget", "deadline", "report", "meeting", "total", "error", "draft", "release", "invoice", "team"),
 }
+_CHOICE = re.compile(r"\(([^()]*\|[^()]*)\)")
+
+
+def _wordings(template: str) -> list[str]:
+    """Every wording of a template: ``"(a|b) c"`` → ``["a c", "b c"]``."""
+    pieces: list[list[str]] = []
+    last = 0
+    for m in _CHOICE.finditer(template):
+        pieces += [[template[last:m.start()]], m.group(1).split("|")]
+        last = m.end()
+    return ["".join(combo) for combo in itertools.product(*pieces, [template[last:]])]
+
+
+PHRASES: dict[str, tuple[str, ...]] = {kind: tuple(dict.fromkeys(w for t in templates for w in _wordings(t)))
+                                       for kind, templates in _TEMPLATES.items()}
 NAMES = ("Ava", "Benedikt", "Carmen", "Dev", "Elena", "Farid", "Greta", "Hugo", "Ilona", "Jonah", "Kemal", "Lucia",
          "Milo", "Nora", "Otto", "Priya", "Ruben", "Sofia", "Timo", "Yara")
 LAST = ("Baker", "Costa", "Dahl", "Ekwueme", "Fischer", "Garcia", "Horvat", "Ito", "Jensen", "Kowalski", "Lindqvist")
