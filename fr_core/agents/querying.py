@@ -262,6 +262,7 @@ class OfflineQuerying:
             parts = re.split(r'("(?:[^"\\]|\\.)*")', text)
             text = "".join(p if i % 2 else re.sub(r"(?<!\bas )\b(?:the|a|an) ", "", p, flags=re.I)
                            for i, p in enumerate(parts))
+            text = re.sub(r"(?:^|(?<=[.?!] ))[a-z]", lambda m: m.group(0).upper(), text)  # "A further thing:"
         owners = tuple(dict.fromkeys(spec.owner for spec in specs.values()))
         scene = [line for line in (realise(x, rng) for x in scenes(owners)) if quiet(line)]
         if scene and not follow_up and rng.random() < noise * 1.2:  # a persona sets the scene once
