@@ -138,7 +138,10 @@ def _from_spec(spec: ToolSpec) -> tuple[str, ...]:
     if " " not in name:
         first = re.split(r"[.,;:(]", goal_phrase(spec))[0].strip()
         name = " ".join(first.split()[:6]) or name
-    return (name, f"{name} for me")
+    verb, _, rest = name.partition(" ")
+    named = (f"{verb} the {rest}",) if rest and not re.match(r"(?:the|a|an|my|for|to|in|on)\b", rest) else ()
+    return (name, f"{name} for me", *named, f"I (need|want|would like) to {name}",
+            f"{name} (now|when you can|right away)")
 
 
 @cache
