@@ -17,7 +17,8 @@ from fr_core.errors import ConfigError
 from fr_core.types import ToolSpec
 
 __all__ = ["PHRASEBOOK_DIR", "Phrasing", "phrasings", "scenes", "reasons", "report", "style", "realise", "alternatives",
-           "REFER_BACK", "FROM_BEFORE", "WORKED_OUT", "CONTRACTIONS", "expand_contractions"]
+           "REFER_BACK", "FROM_BEFORE", "WORKED_OUT", "CONTRACTIONS", "expand_contractions", "value_word",
+           "word_value"]
 
 #: Where the phrasebooks live (one TOML file per environment class, named after it).
 PHRASEBOOK_DIR = Path(__file__).resolve().parents[2] / "data" / "phrasebook"
@@ -143,6 +144,38 @@ def _from_spec(spec: ToolSpec) -> tuple[str, ...]:
     named = (f"{verb} the {rest}",) if rest and not re.match(r"(?:the|a|an|my|for|to|in|on)\b", rest) else ()
     return (name, f"{name} for me", *named, f"I (need|want|would like) to {name}",
             f"{name} (now|when you can|right away)")
+
+
+@cache
+def _value_words(owner: str) -> dict[str, dict[str, dict[str, str]]]:
+    """The ``[values.<tool>]`` tables of a phrasebook: how a person says a coded value (``wc`` mode ``l`` →
+    "lines"), by tool and argument."""
+    file = PHRASEBOOK_DIR / f"{owner}.toml"
+    if not owner or not file.is_file():
+        return {}
+    table = tomllib.loads(file.read_text(encoding="utf-8")).get("values", {})
+    ok = isinstance(table, dict) and all(
+        isinstance(args, dict) and all(isinstance(words, dict) and all(isinstance(w, str) for w in words.values())
+                                       for words in args.values()) for args in table.values())
+    if not ok:
+        raise ConfigError(f"phrasebook {file}: [values.<tool>] must map arguments to {{value = \"words\"}} tables")
+    return table
+
+
+def value_word(spec: ToolSpec, arg: str, value: object) -> str | None:
+    """How a person says ``value`` of ``spec``'s argument ``arg`` ("lines" for ``wc`` mode ``l``), if the
+    phrasebook says."""
+    return _value_words(spec.owner).get(spec.name, {}).get(arg, {}).get(str(value)) if isinstance(value, str) \
+        else None
+
+
+def word_value(spec: ToolSpec, arg: str, said: object) -> object:
+    """The value a person's word stands for (``wc`` mode "lines" → ``l``), else ``said`` itself."""
+    if isinstance(said, str):
+        for value, word in _value_words(spec.owner).get(spec.name, {}).get(arg, {}).items():
+            if word.lower() == said.lower():
+                return value
+    return said
 
 
 @cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from collections.abc import Callable
@@ -12,7 +13,7 @@ from pydantic import BaseModel
 from fr_core.agents.base import OFFLINE_LABEL, QueryTrace, ask_json, render
 from fr_core.agents.lexicon import BARE, SYNONYMS, can_go_bare, goal_phrase, param_words, render_value, words
 from fr_core.agents.phrasebook import (FROM_BEFORE, REFER_BACK, WORKED_OUT, Phrasing, expand_contractions, phrasings,
-                                      realise, reasons, scenes, style)
+                                      realise, reasons, scenes, style, value_word)
 from fr_core.llm import LLMClient
 from fr_core.types import AdvancedTool, Query, RoleEvent, StepResult, ToolSpec
 
@@ -183,6 +184,7 @@ def _phrase(spec: ToolSpec, values: dict[str, str], rng: random.Random, noise: f
     if chosen is None and unsaid:
         chosen = _choose(phrasings(spec), {**unsaid, **values}, rng, noise)
     slots = set(chosen.slots) if chosen else set()
+    values = {a: _in_words(spec, a, v) if a in slots else v for a, v in values.items()}
     if chosen is not None and chosen.text.startswith("{") and chosen.slots[0] in values:  # a capital letter must
         values = {**values, chosen.slots[0]: _quoted(values[chosen.slots[0]])}           # not change the value
     text = _fill(_say(chosen.text, rng, noise).strip(), {**(unsaid or {}), **values}) if chosen \
@@ -192,6 +194,16 @@ def _phrase(spec: ToolSpec, values: dict[str, str], rng: random.Random, noise: f
     if rest:
         text += _pick(rng, noise, " with ", style("joiners")) + _and(rest)
     return text, slots
+
+
+def _in_words(spec: ToolSpec, arg: str, written: str) -> str:
+    """A coded value in a phrasing's slot as a person says it ("how many lines", not "how many l"), if the
+    phrasebook says how; a value after the phrasing keeps its code, named by its argument ("mode l")."""
+    try:
+        value = json.loads(written)
+    except ValueError:
+        value = written
+    return value_word(spec, arg, value) or written
 
 
 def _context(spec: ToolSpec, values: dict[str, str], rng: random.Random, noise: float) -> str:

@@ -27,7 +27,8 @@ from fr_core.agents.base import (OFFLINE_LABEL, AnswerTrace, Move, ReasonTask, R
                                  ask_response, failed_call_event, render)
 from fr_core.agents.lexicon import BARE, PLAIN_WORDS, SYNONYMS, find_values, goal_phrase, param_words, words
 from fr_core.agents.narrate import describe_outcome, dirty_reasons, narrate_step
-from fr_core.agents.phrasebook import CONTRACTIONS, FROM_BEFORE, REFER_BACK, WORKED_OUT, alternatives, phrasings
+from fr_core.agents.phrasebook import (CONTRACTIONS, FROM_BEFORE, REFER_BACK, WORKED_OUT, alternatives, phrasings,
+                                      word_value)
 from fr_core.envs.base import Environment, call_failed
 from fr_core.errors import LLMError, LLMTransportError, ParseError
 from fr_core.llm import LLMClient, parse_tool_calls
@@ -229,13 +230,13 @@ class _Planner:
                     got = m.group(slot).strip()
                     marker = re.fullmatch(r"§(\d+)§", got)
                     if marker:
-                        args[slot] = values[int(marker.group(1))].value
+                        args[slot] = word_value(spec, slot, values[int(marker.group(1))].value)
                     elif _SAME.fullmatch(got):
                         args[slot] = self._earlier_value(slot)
                         if args[slot] is None:
                             break
                     elif BARE.fullmatch(got):
-                        args[slot] = got
+                        args[slot] = word_value(spec, slot, got)  # "lines" → wc mode "l"
                     # "the ... from before", "that ...": a value to work out from results, filled later
                 else:
                     literal = m.end() - m.start() - sum(len(m.group(slot)) for slot in phrasing.slots)

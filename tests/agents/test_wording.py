@@ -89,3 +89,14 @@ def test_a_reason_said_with_a_goal_adds_no_step() -> None:
             for why in {realise(line, None), expand_contractions(realise(line, None))}:
                 names = [c.name for c in _read(f"Please {goal}, since {why}.", env.copy())]
                 assert names == [name], (why, names)
+
+
+def test_a_coded_value_is_said_in_words_and_read_back_as_its_code() -> None:
+    env = make_env(FS)
+    name = env.candidates("wc", "file_name")[0]  # a file in the working folder
+    querying = make_agents("offline").querying
+    adv = _adv([("wc", {"file_name": name, "mode": "w"})], {"file_name": name, "mode": "w"})
+    for seed in range(20):
+        text = querying.write(adv, tuple(env.tools()), noise=1.0, seed=seed).output.text
+        assert "words" in text and not re.search(r"\b(?:many|in) \"?w\b", text), text
+        assert ToolCall("wc", {"file_name": name, "mode": "w"}) in _read(text, env.copy(), seed), text
