@@ -87,7 +87,7 @@ class Phrasing:
 
     @property
     def slots(self) -> tuple[str, ...]:
-        return tuple(_SLOT.findall(self.text))
+        return _slots(self.text)
 
     @property
     def wordings(self) -> tuple[str, ...]:
@@ -228,10 +228,19 @@ def style(name: str) -> tuple[str, ...]:
 
 def phrasings(spec: ToolSpec, *, context: bool = False) -> tuple[Phrasing, ...]:
     """The phrasings of a tool: its phrasebook's goals (or context lines), else ones built from its name."""
-    book = _book(spec.owner)
-    texts = book.get("context" if context else "goals", {}).get(spec.name, ())
-    if not texts and context:
-        return ()
-    if not texts:
-        texts = _from_spec(spec)
-    return tuple(Phrasing(spec.name, t, context) for t in texts)
+    known = _known(spec.owner, spec.name, context)
+    if known or context:
+        return known
+    return tuple(Phrasing(spec.name, t) for t in _from_spec(spec))
+
+
+@cache
+def _known(owner: str, tool: str, context: bool) -> tuple[Phrasing, ...]:
+    """A phrasebook's phrasings of one tool, built once (the reader tries every one on every clause)."""
+    texts = _book(owner).get("context" if context else "goals", {}).get(tool, ())
+    return tuple(Phrasing(tool, t, context) for t in texts)
+
+
+@cache
+def _slots(text: str) -> tuple[str, ...]:
+    return tuple(_SLOT.findall(text))

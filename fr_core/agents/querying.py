@@ -6,6 +6,7 @@ import json
 import random
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel
@@ -217,8 +218,13 @@ def _context(spec: ToolSpec, values: dict[str, str], rng: random.Random, noise: 
 def _small_talk(specs: dict[str, ToolSpec]) -> Callable[[str], bool]:
     """Whether a sentence shares no word with the tools' names and descriptions: small talk (a greeting, a reason)
     that a reader must not take for a step."""
-    tool_words = {w for spec in specs.values() for w in words(goal_phrase(spec) + " " + spec.name, canonical=True)}
+    tool_words = _tool_words(tuple((spec.name, goal_phrase(spec)) for spec in specs.values()))
     return lambda sentence: not set(words(sentence, canonical=True)) & tool_words
+
+
+@lru_cache(maxsize=256)
+def _tool_words(tools: tuple[tuple[str, str], ...]) -> frozenset[str]:
+    return frozenset(w for name, goal in tools for w in words(goal + " " + name, canonical=True))
 
 
 def _reason(spec: ToolSpec, quiet: Callable[[str], bool], rng: random.Random, noise: float) -> str:

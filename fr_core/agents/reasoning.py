@@ -216,11 +216,15 @@ class _Planner:
         lines (credentials) first, then goals, left to right; [] when no phrasing matches. ``ban``: tools not to
         read (default: the ones the critique ruled out)."""
         found: list[tuple[int, int, int, str, dict[str, Any], bool]] = []
+        low = marked.lower()
         for name, spec in self.specs.items():
             if name in (self.hints.ban if ban is None else ban):
                 continue
             for phrasing in (*phrasings(spec, context=True), *phrasings(spec)):
                 if not phrasing.slots and len(phrasing.text.split()) < 2:  # one word tells no tool
+                    continue
+                anchors = _anchors(phrasing.text)
+                if anchors and not any(a in low for a in anchors):  # cheap test before the regex
                     continue
                 m = _phrasing_pattern(phrasing.text).search(marked)
                 if m is None:
@@ -479,6 +483,19 @@ _SAME = re.compile(_pattern(REFER_BACK, lambda _: "[a-z ]+?"), re.I)
 #: A value written without quotes (:data:`BARE`), whole, and none of the little words of requests.
 _BARE_SLOT = (r"(?<![\w.§])(?!(?:" + "|".join(sorted(PLAIN_WORDS)) + r")\b)" + BARE.pattern
               + r"(?![\w§]|\.[A-Za-z])")
+
+
+@lru_cache(maxsize=4096)
+def _anchors(text: str) -> tuple[str, ...]:
+    """Lower-case forms one of which a clause must hold for phrasing ``text`` to match it: its longest word outside
+    choices and slots, with the synonyms a request may swap it for; ``()`` when it has none (always try)."""
+    plain = [w.lower() for piece in alternatives(text) if isinstance(piece, str)
+             for w in re.findall(r"[A-Za-z']+", _SLOT_TEXT.sub(" ", piece))]
+    candidates = [w for w in plain if "'" not in w and len(w) >= 3 and w not in ("the", "and")]
+    if not candidates:
+        return ()
+    best = max(candidates, key=len)
+    return (best, *(alt.lower() for alt in SYNONYMS.get(best, ())))
 
 
 @lru_cache(maxsize=4096)
