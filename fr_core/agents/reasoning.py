@@ -487,15 +487,27 @@ _BARE_SLOT = (r"(?<![\w.§])(?!(?:" + "|".join(sorted(PLAIN_WORDS)) + r")\b)" + 
 
 @lru_cache(maxsize=4096)
 def _anchors(text: str) -> tuple[str, ...]:
-    """Lower-case forms one of which a clause must hold for phrasing ``text`` to match it: its longest word outside
-    choices and slots, with the synonyms a request may swap it for; ``()`` when it has none (always try)."""
-    plain = [w.lower() for piece in alternatives(text) if isinstance(piece, str)
-             for w in re.findall(r"[A-Za-z']+", _SLOT_TEXT.sub(" ", piece))]
-    candidates = [w for w in plain if "'" not in w and len(w) >= 3 and w not in ("the", "and")]
-    if not candidates:
-        return ()
-    best = max(candidates, key=len)
-    return (best, *(alt.lower() for alt in SYNONYMS.get(best, ())))
+    """Lower-case forms one of which a clause must hold for phrasing ``text`` to match it (a cheap test before the
+    regex): its longest word outside choices and slots, else one word of each wording of a choice, each with the
+    synonyms a request may swap it for; ``()`` when there is none (always try the regex)."""
+    def word(part: str) -> str | None:
+        found = [w.lower() for w in re.findall(r"[A-Za-z']+", _SLOT_TEXT.sub(" ", part))
+                 if "'" not in w and len(w) >= 3 and w.lower() not in ("the", "and")]
+        return max(found, key=len) if found else None
+
+    def forms(words: list[str]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(f for w in words for f in (w, *(a.lower() for a in SYNONYMS.get(w, ())))))
+
+    pieces = alternatives(text)
+    plain = word(" ".join(p for p in pieces if isinstance(p, str)))
+    if plain:
+        return forms([plain])
+    for piece in pieces:
+        if isinstance(piece, list):
+            chosen = [word(alt) for alt in piece]
+            if all(chosen):
+                return forms([w for w in chosen if w])
+    return ()
 
 
 @lru_cache(maxsize=4096)
