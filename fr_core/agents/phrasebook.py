@@ -67,11 +67,13 @@ def realise(text: str, rng: random.Random | None) -> str:
 def expand_contractions(text: str) -> str:
     """``text`` with its contractions spelled out, as a formal writer types ("I'm" → "I am"), keeping a capital.
 
-    >>> expand_contractions("What's left? I'm not sure it's done.")
-    'What is left? I am not sure it is done.'
+    >>> expand_contractions("What's left? I'm not sure it's done, it's been a while.")
+    'What is left? I am not sure it is done, it has been a while.'
     """
     def full(m: re.Match[str]) -> str:
         out = CONTRACTIONS[m.group(0).lower()]
+        if out.endswith(" is") and re.match(r"\s+(?:been|got|gone)\b", text[m.end():]):
+            out = out[:-3] + " has"  # "it's been" is "it has been"
         return out[:1].upper() + out[1:] if m.group(0)[:1].isupper() else out
     return _CONTRACTED.sub(full, text)
 

@@ -92,6 +92,10 @@ def _varies(rng: random.Random, noise: float) -> bool:
     return rng.random() < 2 * noise
 
 
+#: Words an article stays with even in a terse request ("help me out a bit", "got a minute?").
+_IDIOMS = r"(?:bit|minute|moment|sec|second|chance|hand|favour|dear|star|lifesaver|look|few|couple|handful|while)\b"
+
+
 def _pick(rng: random.Random, noise: float, plain: str, pool: tuple[str, ...]) -> str:
     """``plain`` at ``ε = 0``; otherwise (see :func:`_varies`) a seeded choice from ``pool``, in a seeded wording."""
     return realise(rng.choice(pool), rng) if _varies(rng, noise) else plain
@@ -278,7 +282,7 @@ class OfflineQuerying:
         register = rng.random()
         if register < noise * 0.5:  # terse register: no articles, as in a hurried chat message
             parts = re.split(r'("(?:[^"\\]|\\.)*")', text)
-            text = "".join(p if i % 2 else re.sub(r"(?<!\bas )\b(?:the|a|an) ", "", p, flags=re.I)
+            text = "".join(p if i % 2 else re.sub(r"(?<!\bas )\b(?:the|a|an) (?!" + _IDIOMS + r")", "", p, flags=re.I)
                            for i, p in enumerate(parts))
             text = re.sub(r"(?:^|(?<=[.?!] ))[a-z]", lambda m: m.group(0).upper(), text)  # "A further thing:"
         owners = tuple(dict.fromkeys(spec.owner for spec in specs.values()))
