@@ -177,7 +177,26 @@ def _choose(options: tuple[Phrasing, ...], values: dict[str, str], rng: random.R
         return None
     best = max(len(p.slots) for p in usable)
     top = [p for p in usable if len(p.slots) == best]
+    pointers = [a for a, v in values.items() if v.startswith(("the ", "that "))]
+    top = [p for p in top if all(_points_well(p.text, a) for a in pointers)] or top
     return rng.choice(top) if _varies(rng, noise) else top[0]
+
+
+#: Words after a slot that a pointer in it would leave dangling ("to the same precision as before digits").
+_UNITS = ("digits", "places", "decimal", "degrees", "gallons", "litres", "liters", "miles", "mph", "percent", "%",
+          "shares", "order", "m ")
+
+
+def _points_well(text: str, arg: str) -> bool:
+    """Whether a pointer back ("the same ticket id as before") reads well in ``text``'s slot for ``arg``: not right
+    after a word it repeats ("ticket the same ticket id ...") nor right before a unit ("... as before digits")."""
+    at = text.find("{" + arg + "}")
+    if at < 0:
+        return True
+    before = re.sub(r"\W+$", "", text[:at]).lower()
+    after = re.sub(r"^[\s(]+", "", text[at + len(arg) + 2:]).lower()
+    named = [w for w in _referent(arg).split() if len(w) >= 3]
+    return not any(before.endswith(w) for w in named) and not after.startswith(_UNITS)
 
 
 def _phrase(spec: ToolSpec, values: dict[str, str], rng: random.Random, noise: float,
