@@ -363,6 +363,8 @@ class OfflineQuerying:
                        for k in riders.get(i, ())]
             if not text:
                 clauses.append(_and(context))
+            elif context and re.match(r"I\b", context[0]) and rng.random() < noise * 0.5:  # who I am, then the goal
+                clauses.append(_and(context) + ". " + text[:1].upper() + text[1:])
             elif context:
                 clauses.append(text + _pick(rng, noise, " — ", (" — ", ", and ")) + _and(context))
             else:
