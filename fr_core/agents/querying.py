@@ -130,7 +130,10 @@ def _referent(arg: str) -> str:
 
 def _written(value: Any, reserved: set[str] | None) -> str:
     """A value as the request writes it: a word or file name without quotes when the writer leaves them off
-    (``reserved`` not ``None``: the words a bare value must not contain), anything else as JSON."""
+    (``reserved`` not ``None``: the words a bare value must not contain), a list of one string as that string
+    ("lock the driver door", not '["driver"]'), anything else as JSON."""
+    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], str):
+        value = value[0]
     return value if reserved is not None and can_go_bare(value, reserved) else render_value(value)
 
 

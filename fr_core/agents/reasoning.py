@@ -83,7 +83,13 @@ def read_feedback(prompt: tuple[dict[str, Any], ...]) -> Hints:
     return hints
 
 
+def _listed(value: Any, schema: dict[str, Any]) -> Any:
+    """A string said for a list argument as the one-item list it stands for ("the driver door" → ``["driver"]``)."""
+    return [value] if schema.get("type") == "array" and isinstance(value, str) else value
+
+
 def _fits(value: Any, schema: dict[str, Any]) -> bool:
+    value = _listed(value, schema)
     kind = schema.get("type")
     types = {"number": (int, float), "integer": (int,), "string": (str,), "array": (list,), "boolean": (bool,),
              "object": (dict,)}.get(kind or "")
@@ -234,13 +240,14 @@ class _Planner:
                     got = m.group(slot).strip()
                     marker = re.fullmatch(r"§(\d+)§", got)
                     if marker:
-                        args[slot] = word_value(spec, slot, values[int(marker.group(1))].value)
+                        args[slot] = _listed(word_value(spec, slot, values[int(marker.group(1))].value),
+                                             spec.properties.get(slot, {}))
                     elif _SAME.fullmatch(got):
                         args[slot] = self._earlier_value(slot)
                         if args[slot] is None:
                             break
                     elif BARE.fullmatch(got):
-                        args[slot] = word_value(spec, slot, got)  # "lines" → wc mode "l"
+                        args[slot] = _listed(word_value(spec, slot, got), spec.properties.get(slot, {}))  # "lines"
                     # "the ... from before", "that ...": a value to work out from results, filled later
                 else:
                     literal = m.end() - m.start() - sum(len(m.group(slot)) for slot in phrasing.slots)
@@ -309,8 +316,8 @@ class _Planner:
             scored = [(self._param_match(p, v), p) for p in props if p not in args and _fits(v.value, props[p])]
             score, param = max(scored, default=(0, ""))
             if score > 0:
-                args[param], v.used = v.value, True
-                self.given.setdefault(param, v.value)
+                args[param], v.used = _listed(v.value, props[param]), True
+                self.given.setdefault(param, args[param])
         return args
 
     def _plan(self, tool: str, values: list[_Value]) -> Plan:

@@ -100,3 +100,14 @@ def test_a_coded_value_is_said_in_words_and_read_back_as_its_code() -> None:
         text = querying.write(adv, tuple(env.tools()), noise=1.0, seed=seed).output.text
         assert "words" in text and not re.search(r"\b(?:many|in) \"?w\b", text), text
         assert ToolCall("wc", {"file_name": name, "mode": "w"}) in _read(text, env.copy(), seed), text
+
+
+def test_a_one_item_list_is_said_as_its_item_and_read_back_as_a_list() -> None:
+    env = make_env(["VehicleControlAPI"])
+    querying = make_agents("offline").querying
+    call = ("lockDoors", {"unlock": False, "door": ["driver"]})
+    adv = _adv([call], dict(call[1]))
+    for seed in range(12):
+        text = querying.write(adv, tuple(env.tools()), noise=1.0, seed=seed).output.text
+        assert '["driver"]' not in text and "driver" in text, text
+        assert ToolCall(*call) in _read(text, env.copy(), seed), text
