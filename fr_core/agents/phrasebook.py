@@ -17,15 +17,17 @@ from fr_core.errors import ConfigError
 from fr_core.types import ToolSpec
 
 __all__ = ["PHRASEBOOK_DIR", "Phrasing", "phrasings", "scenes", "reasons", "report", "result_noun", "style", "realise",
-           "alternatives", "REFER_BACK", "FROM_BEFORE", "WORKED_OUT", "CONTRACTIONS", "expand_contractions"]
+           "alternatives", "REFER_BACK", "FROM_BEFORE", "WORKED_OUT", "CONTRACTIONS", "expand_contractions",
+           "value_word", "word_value"]
 
 #: Where the phrasebooks live (one TOML file per environment class, named after it).
 PHRASEBOOK_DIR = Path(__file__).resolve().parents[2] / "data" / "phrasebook"
 
 #: How a request refers back to a value an earlier request said (the reasoner reads it back the same way).
-REFER_BACK = "the same {words} as (before|last time|earlier)"
+REFER_BACK = "(the same|that same) {words} (as before|as last time|as earlier|I gave you|I used before|I mentioned)"
 #: How a request points at a value an earlier turn's result holds, without saying it.
-FROM_BEFORE = "the {words} from (before|earlier|last time)"
+FROM_BEFORE = ("the {words} (from before|from earlier|from last time|you found earlier|you got last time"
+               "|from your last answer)")
 #: How a request points at a value the assistant works out in this turn, without saying it.
 WORKED_OUT = "that {words}"
 
@@ -65,11 +67,13 @@ def realise(text: str, rng: random.Random | None) -> str:
 def expand_contractions(text: str) -> str:
     """``text`` with its contractions spelled out, as a formal writer types ("I'm" → "I am"), keeping a capital.
 
-    >>> expand_contractions("What's left? I'm not sure it's done.")
-    'What is left? I am not sure it is done.'
+    >>> expand_contractions("What's left? I'm not sure it's done, it's been a while.")
+    'What is left? I am not sure it is done, it has been a while.'
     """
     def full(m: re.Match[str]) -> str:
         out = CONTRACTIONS[m.group(0).lower()]
+        if out.endswith(" is") and re.match(r"\s+(?:been|got|gone)\b", text[m.end():]):
+            out = out[:-3] + " has"  # "it's been" is "it has been"
         return out[:1].upper() + out[1:] if m.group(0)[:1].isupper() else out
     return _CONTRACTED.sub(full, text)
 
@@ -85,7 +89,7 @@ class Phrasing:
 
     @property
     def slots(self) -> tuple[str, ...]:
-        return tuple(_SLOT.findall(self.text))
+        return _slots(self.text)
 
     @property
     def wordings(self) -> tuple[str, ...]:
@@ -138,7 +142,42 @@ def _from_spec(spec: ToolSpec) -> tuple[str, ...]:
     if " " not in name:
         first = re.split(r"[.,;:(]", goal_phrase(spec))[0].strip()
         name = " ".join(first.split()[:6]) or name
-    return (name, f"{name} for me")
+    verb, _, rest = name.partition(" ")
+    named = (f"{verb} the {rest}",) if rest and not re.match(r"(?:the|a|an|my|for|to|in|on)\b", rest) else ()
+    return (name, f"{name} for me", *named, f"I (need|want|would like) to {name}",
+            f"{name} (now|when you can|right away)")
+
+
+@cache
+def _value_words(owner: str) -> dict[str, dict[str, dict[str, str]]]:
+    """The ``[values.<tool>]`` tables of a phrasebook: how a person says a coded value (``wc`` mode ``l`` →
+    "lines"), by tool and argument."""
+    file = PHRASEBOOK_DIR / f"{owner}.toml"
+    if not owner or not file.is_file():
+        return {}
+    table = tomllib.loads(file.read_text(encoding="utf-8")).get("values", {})
+    ok = isinstance(table, dict) and all(
+        isinstance(args, dict) and all(isinstance(words, dict) and all(isinstance(w, str) for w in words.values())
+                                       for words in args.values()) for args in table.values())
+    if not ok:
+        raise ConfigError(f"phrasebook {file}: [values.<tool>] must map arguments to {{value = \"words\"}} tables")
+    return table
+
+
+def value_word(spec: ToolSpec, arg: str, value: object) -> str | None:
+    """How a person says ``value`` of ``spec``'s argument ``arg`` ("lines" for ``wc`` mode ``l``), if the
+    phrasebook says."""
+    return _value_words(spec.owner).get(spec.name, {}).get(arg, {}).get(str(value)) if isinstance(value, str) \
+        else None
+
+
+def word_value(spec: ToolSpec, arg: str, said: object) -> object:
+    """The value a person's word stands for (``wc`` mode "lines" → ``l``), else ``said`` itself."""
+    if isinstance(said, str):
+        for value, word in _value_words(spec.owner).get(spec.name, {}).get(arg, {}).items():
+            if word.lower() == said.lower():
+                return value
+    return said
 
 
 @cache
@@ -197,10 +236,19 @@ def style(name: str) -> tuple[str, ...]:
 
 def phrasings(spec: ToolSpec, *, context: bool = False) -> tuple[Phrasing, ...]:
     """The phrasings of a tool: its phrasebook's goals (or context lines), else ones built from its name."""
-    book = _book(spec.owner)
-    texts = book.get("context" if context else "goals", {}).get(spec.name, ())
-    if not texts and context:
-        return ()
-    if not texts:
-        texts = _from_spec(spec)
-    return tuple(Phrasing(spec.name, t, context) for t in texts)
+    known = _known(spec.owner, spec.name, context)
+    if known or context:
+        return known
+    return tuple(Phrasing(spec.name, t) for t in _from_spec(spec))
+
+
+@cache
+def _known(owner: str, tool: str, context: bool) -> tuple[Phrasing, ...]:
+    """A phrasebook's phrasings of one tool, built once (the reader tries every one on every clause)."""
+    texts = _book(owner).get("context" if context else "goals", {}).get(tool, ())
+    return tuple(Phrasing(tool, t, context) for t in texts)
+
+
+@cache
+def _slots(text: str) -> tuple[str, ...]:
+    return tuple(_SLOT.findall(text))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel
@@ -12,7 +14,7 @@ from pydantic import BaseModel
 from fr_core.agents.base import OFFLINE_LABEL, QueryTrace, ask_json, render
 from fr_core.agents.lexicon import BARE, SYNONYMS, can_go_bare, goal_phrase, param_words, render_value, words
 from fr_core.agents.phrasebook import (FROM_BEFORE, REFER_BACK, WORKED_OUT, Phrasing, expand_contractions, phrasings,
-                                      realise, reasons, result_noun, scenes, style)
+                                      realise, reasons, result_noun, scenes, style, value_word)
 from fr_core.llm import LLMClient
 from fr_core.types import AdvancedTool, Grounding, Query, RoleEvent, StepResult, ToolSpec
 
@@ -90,6 +92,10 @@ def _varies(rng: random.Random, noise: float) -> bool:
     return rng.random() < 2 * noise
 
 
+#: Words an article stays with even in a terse request ("help me out a bit", "got a minute?").
+_IDIOMS = r"(?:bit|minute|moment|sec|second|chance|hand|favour|dear|star|lifesaver|look|few|couple|handful|while)\b"
+
+
 def _pick(rng: random.Random, noise: float, plain: str, pool: tuple[str, ...]) -> str:
     """``plain`` at ``ε = 0``; otherwise (see :func:`_varies`) a seeded choice from ``pool``, in a seeded wording."""
     return realise(rng.choice(pool), rng) if _varies(rng, noise) else plain
@@ -124,7 +130,10 @@ def _referent(arg: str) -> str:
 
 def _written(value: Any, reserved: set[str] | None) -> str:
     """A value as the request writes it: a word or file name without quotes when the writer leaves them off
-    (``reserved`` not ``None``: the words a bare value must not contain), anything else as JSON."""
+    (``reserved`` not ``None``: the words a bare value must not contain), a list of one string as that string
+    ("lock the driver door", not '["driver"]'), anything else as JSON."""
+    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], str):
+        value = value[0]
     return value if reserved is not None and can_go_bare(value, reserved) else render_value(value)
 
 
@@ -198,11 +207,29 @@ def _choose(options: tuple[Phrasing, ...], values: dict[str, str], rng: random.R
     usable = [p for p in options if set(p.slots) <= set(values)]
     if not usable:
         return None
-    pointers = {a for a, v in values.items() if v.startswith(("the ", "that "))}
-    usable = [p for p in usable if not _no_pointer_room(p.text) & pointers] or usable
+    pointers = [a for a, v in values.items() if v.startswith(("the ", "that "))]
+    usable = [p for p in usable if not _no_pointer_room(p.text) & set(pointers)] or usable
     best = max(len(p.slots) for p in usable)
     top = [p for p in usable if len(p.slots) == best]
+    top = [p for p in top if all(_points_well(p.text, a) for a in pointers)] or top
     return rng.choice(top) if _varies(rng, noise) else top[0]
+
+
+#: Words after a slot that a pointer in it would leave dangling ("to the same precision as before digits").
+_UNITS = ("digits", "places", "decimal", "degrees", "gallons", "litres", "liters", "miles", "mph", "percent", "%",
+          "shares", "order", "m ")
+
+
+def _points_well(text: str, arg: str) -> bool:
+    """Whether a pointer back ("the same ticket id as before") reads well in ``text``'s slot for ``arg``: not right
+    after a word it repeats ("ticket the same ticket id ...") nor right before a unit ("... as before digits")."""
+    at = text.find("{" + arg + "}")
+    if at < 0:
+        return True
+    before = re.sub(r"\W+$", "", text[:at]).lower()
+    after = re.sub(r"^[\s(]+", "", text[at + len(arg) + 2:]).lower()
+    named = [w for w in _referent(arg).split() if len(w) >= 3]
+    return not any(before.endswith(w) for w in named) and not after.startswith(_UNITS)
 
 
 def _phrase(spec: ToolSpec, values: dict[str, str], rng: random.Random, noise: float,
@@ -217,6 +244,7 @@ def _phrase(spec: ToolSpec, values: dict[str, str], rng: random.Random, noise: f
     if chosen is not None and plain:
         values = {a: plain[a] if a in _no_pointer_room(chosen.text) and a in plain else v for a, v in values.items()}
     slots = set(chosen.slots) if chosen else set()
+    values = {a: _in_words(spec, a, v) if a in slots else v for a, v in values.items()}
     if chosen is not None and chosen.text.startswith("{") and chosen.slots[0] in values:  # a capital letter must
         values = {**values, chosen.slots[0]: _quoted(values[chosen.slots[0]])}           # not change the value
     text = _fill(_say(chosen.text, rng, noise).strip(), {**(unsaid or {}), **values}) if chosen \
@@ -226,6 +254,16 @@ def _phrase(spec: ToolSpec, values: dict[str, str], rng: random.Random, noise: f
     if rest:
         text += _pick(rng, noise, " with ", style("joiners")) + _and(rest)
     return text, slots
+
+
+def _in_words(spec: ToolSpec, arg: str, written: str) -> str:
+    """A coded value in a phrasing's slot as a person says it ("how many lines", not "how many l"), if the
+    phrasebook says how; a value after the phrasing keeps its code, named by its argument ("mode l")."""
+    try:
+        value = json.loads(written)
+    except ValueError:
+        value = written
+    return value_word(spec, arg, value) or written
 
 
 def _context(spec: ToolSpec, values: dict[str, str], rng: random.Random, noise: float) -> str:
@@ -239,8 +277,13 @@ def _context(spec: ToolSpec, values: dict[str, str], rng: random.Random, noise: 
 def _small_talk(specs: dict[str, ToolSpec]) -> Callable[[str], bool]:
     """Whether a sentence shares no word with the tools' names and descriptions: small talk (a greeting, a reason)
     that a reader must not take for a step."""
-    tool_words = {w for spec in specs.values() for w in words(goal_phrase(spec) + " " + spec.name, canonical=True)}
+    tool_words = _tool_words(tuple((spec.name, goal_phrase(spec)) for spec in specs.values()))
     return lambda sentence: not set(words(sentence, canonical=True)) & tool_words
+
+
+@lru_cache(maxsize=256)
+def _tool_words(tools: tuple[tuple[str, str], ...]) -> frozenset[str]:
+    return frozenset(w for name, goal in tools for w in words(goal + " " + name, canonical=True))
 
 
 def _reason(spec: ToolSpec, quiet: Callable[[str], bool], rng: random.Random, noise: float) -> str:
@@ -294,8 +337,9 @@ class OfflineQuerying:
         register = rng.random()
         if register < noise * 0.5:  # terse register: no articles, as in a hurried chat message
             parts = re.split(r'("(?:[^"\\]|\\.)*")', text)
-            text = "".join(p if i % 2 else re.sub(r"(?<!\bas )\b(?:the|a|an) ", "", p, flags=re.I)
+            text = "".join(p if i % 2 else re.sub(r"(?<!\bas )\b(?:the|a|an) (?!" + _IDIOMS + r")", "", p, flags=re.I)
                            for i, p in enumerate(parts))
+            text = re.sub(r"(?:^|(?<=[.?!] ))[a-z]", lambda m: m.group(0).upper(), text)  # "A further thing:"
         owners = tuple(dict.fromkeys(spec.owner for spec in specs.values()))
         scene = [line for line in (realise(x, rng) for x in scenes(owners)) if quiet(line)]
         if scene and not follow_up and rng.random() < noise * 1.2:  # a persona sets the scene once
@@ -357,6 +401,8 @@ class OfflineQuerying:
                        for k in riders.get(i, ())]
             if not text:
                 clauses.append(_and(context))
+            elif context and re.match(r"I\b", context[0]) and rng.random() < noise * 0.5:  # who I am, then the goal
+                clauses.append(_and(context) + ". " + text[:1].upper() + text[1:])
             elif context:
                 clauses.append(text + _pick(rng, noise, " — ", (" — ", ", and ")) + _and(context))
             else:

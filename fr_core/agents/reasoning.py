@@ -28,7 +28,7 @@ from fr_core.agents.base import (OFFLINE_LABEL, AnswerTrace, Move, ReasonTask, R
 from fr_core.agents.lexicon import BARE, PLAIN_WORDS, SYNONYMS, find_values, goal_phrase, param_words, words
 from fr_core.agents.narrate import describe_outcome, dirty_reasons, narrate_step
 from fr_core.agents.phrasebook import (CONTRACTIONS, FROM_BEFORE, REFER_BACK, WORKED_OUT, alternatives, phrasings,
-                                      result_noun)
+                                      result_noun, word_value)
 from fr_core.envs.base import Environment, call_failed
 from fr_core.errors import LLMError, LLMTransportError, ParseError
 from fr_core.llm import LLMClient, parse_tool_calls
@@ -83,7 +83,13 @@ def read_feedback(prompt: tuple[dict[str, Any], ...]) -> Hints:
     return hints
 
 
+def _listed(value: Any, schema: dict[str, Any]) -> Any:
+    """A string said for a list argument as the one-item list it stands for ("the driver door" → ``["driver"]``)."""
+    return [value] if schema.get("type") == "array" and isinstance(value, str) else value
+
+
 def _fits(value: Any, schema: dict[str, Any]) -> bool:
+    value = _listed(value, schema)
     kind = schema.get("type")
     types = {"number": (int, float), "integer": (int,), "string": (str,), "array": (list,), "boolean": (bool,),
              "object": (dict,)}.get(kind or "")
@@ -229,11 +235,15 @@ class _Planner:
         lines (credentials) first, then goals, left to right; [] when no phrasing matches. ``ban``: tools not to
         read (default: the ones the critique ruled out)."""
         found: list[tuple[int, int, int, str, dict[str, Any], bool]] = []
+        low = marked.lower()
         for name, spec in self.specs.items():
             if name in (self.hints.ban if ban is None else ban):
                 continue
             for phrasing in (*phrasings(spec, context=True), *phrasings(spec)):
                 if not phrasing.slots and len(phrasing.text.split()) < 2:  # one word tells no tool
+                    continue
+                anchors = _anchors(phrasing.text)
+                if anchors and not any(a in low for a in anchors):  # cheap test before the regex
                     continue
                 m = _phrasing_pattern(phrasing.text).search(marked)
                 if m is None:
@@ -243,7 +253,8 @@ class _Planner:
                     got = m.group(slot).strip()
                     marker = re.fullmatch(r"§(\d+)§", got)
                     if marker:
-                        args[slot] = values[int(marker.group(1))].value
+                        args[slot] = _listed(word_value(spec, slot, values[int(marker.group(1))].value),
+                                             spec.properties.get(slot, {}))
                     elif _SAME.fullmatch(got):
                         args[slot] = self._earlier_value(slot)
                         if args[slot] is None:
@@ -251,7 +262,7 @@ class _Planner:
                     elif named := self._named_result(got):
                         args[slot] = _Pointer(named)
                     elif BARE.fullmatch(got):
-                        args[slot] = got
+                        args[slot] = _listed(word_value(spec, slot, got), spec.properties.get(slot, {}))  # "lines"
                     # "the ... from before", "that ...": a value to work out from results, filled later
                 else:
                     literal = m.end() - m.start() - sum(len(m.group(slot)) for slot in phrasing.slots)
@@ -327,8 +338,8 @@ class _Planner:
             scored = [(self._param_match(p, v), p) for p in props if p not in args and _fits(v.value, props[p])]
             score, param = max(scored, default=(0, ""))
             if score > 0:
-                args[param], v.used = v.value, True
-                self.given.setdefault(param, v.value)
+                args[param], v.used = _listed(v.value, props[param]), True
+                self.given.setdefault(param, args[param])
         return args
 
     def _plan(self, tool: str, values: list[_Value]) -> Plan:
@@ -519,6 +530,31 @@ def _pointer_to(noun: str) -> re.Pattern[str]:
     """How a request points at a result it calls ``noun``: "the product from before", "that standard deviation"."""
     named = [_pattern(t.format(words=noun), lambda _: "") for t in (FROM_BEFORE, WORKED_OUT)]
     return re.compile(r"\b(?:" + "|".join(named) + r")(?!\w)", re.I)
+
+
+@lru_cache(maxsize=4096)
+def _anchors(text: str) -> tuple[str, ...]:
+    """Lower-case forms one of which a clause must hold for phrasing ``text`` to match it (a cheap test before the
+    regex): its longest word outside choices and slots, else one word of each wording of a choice, each with the
+    synonyms a request may swap it for; ``()`` when there is none (always try the regex)."""
+    def word(part: str) -> str | None:
+        found = [w.lower() for w in re.findall(r"[A-Za-z']+", _SLOT_TEXT.sub(" ", part))
+                 if "'" not in w and len(w) >= 3 and w.lower() not in ("the", "and")]
+        return max(found, key=len) if found else None
+
+    def forms(words: list[str]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(f for w in words for f in (w, *(a.lower() for a in SYNONYMS.get(w, ())))))
+
+    pieces = alternatives(text)
+    plain = word(" ".join(p for p in pieces if isinstance(p, str)))
+    if plain:
+        return forms([plain])
+    for piece in pieces:
+        if isinstance(piece, list):
+            chosen = [word(alt) for alt in piece]
+            if all(chosen):
+                return forms([w for w in chosen if w])
+    return ()
 
 
 @lru_cache(maxsize=4096)

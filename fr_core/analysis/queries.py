@@ -52,6 +52,9 @@ def grounding_counts(trajectories: Iterable[Trajectory]) -> Counter[tuple[str, s
 
 
 def _written(value: Any, text: str) -> bool:
+    """Whether a request says ``value``: as itself, as JSON, or a list of one string as that string."""
+    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], str):
+        value = value[0]
     shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     return shown in text
 

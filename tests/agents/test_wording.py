@@ -1,0 +1,113 @@
+"""How the offline querying agent's requests read: written English in every register, reasons and spelled-out
+contractions that the offline reasoner still reads back into the tools asked for."""
+
+from __future__ import annotations
+
+import re
+
+import networkx as nx
+import pytest
+
+from fr_core.agents import make_agents
+from fr_core.agents.base import ReasonTask
+from fr_core.agents.phrasebook import expand_contractions, phrasings, realise, reasons
+from fr_core.agents.reasoning import OfflineReasoning
+from fr_core.envs import BFCL_CLASSES, make_env
+from fr_core.refine.loop import run_attempt
+from fr_core.types import AdvancedTool, Query, ToolCall, ToolSpec
+
+FS = ["GorillaFileSystem"]
+
+
+def _adv(calls: list[tuple[str, dict]], values: dict) -> AdvancedTool:
+    spec = ToolSpec("task_flow", "Does it.", {"type": "object", "properties": {}}, owner="advanced")
+    bindings = tuple((p, i, p) for i, (_, args) in enumerate(calls) for p in args)
+    return AdvancedTool(spec, tuple(ToolCall(n, a) for n, a in calls), values, (), "test",
+                        tuple("goal" for _ in calls), bindings, tuple(-1 for _ in calls))
+
+
+def _read(text: str, env, seed: int = 0) -> list[ToolCall]:
+    """The calls the offline reasoner (making no mistakes) plans for ``text``."""
+    task = ReasonTask(Query(text, "hard", 1.0, seed, {}, "test"), tuple(env.tools()), nx.DiGraph(), seed=seed)
+    run = run_attempt(OfflineReasoning(mistake_rate=0.0), task, (), 1, env)
+    return [c for step in run.steps for c in step.calls]
+
+
+_CALLS = [("mkdir", {"dir_name": "exports_74"}), ("rm", {"file_name": "old_notes.txt"}),
+          ("mv", {"source": "draft.md", "destination": "archive"}), ("pwd", {}), ("du", {})]
+
+
+@pytest.mark.parametrize("noise", [0.5, 1.0])
+def test_hard_requests_read_as_written_english(noise) -> None:
+    tools = tuple(make_env(FS).tools())
+    querying = make_agents("offline").querying
+    adv = _adv(_CALLS, {k: v for _, args in _CALLS for k, v in args.items()})
+    for seed in range(150):
+        text = querying.write(adv, tools, noise=noise, seed=seed).output.text
+        assert not re.search(r" [,.?;]|  |,,|, ,|\bbut, |: [^ ]+: ", text), text  # "25.0 , and", "Unrelated, but, "
+        assert not re.search(r"\ba exports_74\b", text), text  # "an exports_74 folder"
+        for sentence in re.split(r"(?<=[.?!]) ", text):
+            assert sentence[:1].isupper() or sentence[:1] in '"[', (sentence, text)
+
+
+def test_an_before_a_value_read_with_a_vowel_is_read_back() -> None:
+    env = make_env(FS)
+    querying = make_agents("offline").querying
+    adv = _adv([("mkdir", {"dir_name": "exports_74"})], {"dir_name": "exports_74"})
+    seen = 0
+    for seed in range(200):
+        text = querying.write(adv, tuple(env.tools()), noise=1.0, seed=seed).output.text
+        if re.search(r"\ban \"?exports_74", text):
+            seen += 1
+            assert ToolCall("mkdir", {"dir_name": "exports_74"}) in _read(text, env.copy(), seed), text
+    assert seen >= 3
+
+
+@pytest.mark.parametrize("cls", BFCL_CLASSES)
+def test_a_request_without_contractions_is_read_back_as_its_tool(cls) -> None:
+    env = make_env(cls)
+    checked = 0
+    for spec in env.tools():
+        for phrasing in phrasings(spec):
+            wording = realise(phrasing.text, None)
+            formal = expand_contractions(wording)
+            if phrasing.slots or formal == wording:  # values need their own set-up: the wordings without any
+                continue
+            names = [c.name for c in _read(f"Please {formal}.", env.copy())]
+            assert spec.name in names, (formal, names)
+            checked += 1
+    assert checked or cls in ("MathAPI",)
+
+
+def test_a_reason_said_with_a_goal_adds_no_step() -> None:
+    env = make_env(FS)
+    specs = {t.name: t for t in env.tools()}
+    said = {"rm": 'delete "old_notes.txt"', "du": "tell me how much space this folder takes",
+            "pwd": "tell me which folder I'm in", "mkdir": 'create a folder called "exports_74"'}
+    for name, goal in said.items():
+        for line in reasons(specs[name]):
+            for why in {realise(line, None), expand_contractions(realise(line, None))}:
+                names = [c.name for c in _read(f"Please {goal}, since {why}.", env.copy())]
+                assert names == [name], (why, names)
+
+
+def test_a_coded_value_is_said_in_words_and_read_back_as_its_code() -> None:
+    env = make_env(FS)
+    name = env.candidates("wc", "file_name")[0]  # a file in the working folder
+    querying = make_agents("offline").querying
+    adv = _adv([("wc", {"file_name": name, "mode": "w"})], {"file_name": name, "mode": "w"})
+    for seed in range(20):
+        text = querying.write(adv, tuple(env.tools()), noise=1.0, seed=seed).output.text
+        assert "words" in text and not re.search(r"\b(?:many|in) \"?w\b", text), text
+        assert ToolCall("wc", {"file_name": name, "mode": "w"}) in _read(text, env.copy(), seed), text
+
+
+def test_a_one_item_list_is_said_as_its_item_and_read_back_as_a_list() -> None:
+    env = make_env(["VehicleControlAPI"])
+    querying = make_agents("offline").querying
+    call = ("lockDoors", {"unlock": False, "door": ["driver"]})
+    adv = _adv([call], dict(call[1]))
+    for seed in range(12):
+        text = querying.write(adv, tuple(env.tools()), noise=1.0, seed=seed).output.text
+        assert '["driver"]' not in text and "driver" in text, text
+        assert ToolCall(*call) in _read(text, env.copy(), seed), text
