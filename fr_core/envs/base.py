@@ -17,7 +17,7 @@ from fr_core.errors import ToolSpecError
 from fr_core.types import CallResult, ToolCall, ToolSpec
 
 __all__ = ["Environment", "Frozen", "ObjectEnvironment", "call_failed", "copy_data", "freeze", "serialise", "thaw",
-           "to_jsonable", "public_state"]
+           "to_jsonable", "public_state", "state_change", "try_call"]
 
 
 @runtime_checkable
@@ -249,6 +249,11 @@ class ObjectEnvironment(KnowledgeHooks):
     def instance(self, cls: str) -> object:
         return self._instances[cls]
 
+    def class_state(self, cls: str, frozen: Frozen | None = None) -> Any:
+        """The state view of one class: as it is now, or in ``frozen`` (one class's part of a snapshot)."""
+        instance = self._instances[cls] if frozen is None else thaw(frozen)
+        return self._knowledge.get(cls, GENERAL).state_view(instance)
+
     def copy(self) -> "ObjectEnvironment":
         frozen = self.snapshot()
         clone = object.__new__(type(self))  # copy.copy's generic reduce costs more than a small state's thaw
@@ -259,3 +264,34 @@ class ObjectEnvironment(KnowledgeHooks):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}: {len(self._specs)} tools>"
+
+
+def state_change(env: Environment, owner: str, before: Any) -> tuple[Any, Any] | None:
+    """The state of class ``owner`` (the whole state where the environment has no such class) in the snapshot
+    ``before`` and now, or ``None`` when it is the same: what a call of one of ``owner``'s tools changed.
+
+    An object environment compares the owner's frozen attributes and builds the two views only when they differ
+    (most calls read); another environment compares its views, the earlier one read from a restored copy."""
+    if isinstance(env, ObjectEnvironment) and isinstance(before, dict) and owner in before:
+        old, new = before[owner], env.snapshot()[owner]
+        if old is new or (old.data is not None and old.data == new.data and old.cls is new.cls):
+            return None
+        views = env.class_state(owner, old), env.class_state(owner)
+    else:
+        twin = env.copy()
+        twin.restore(before)
+        then, now = twin.state(), env.state()
+        views = then.get(owner, then), now.get(owner, now)
+    return None if views[0] == views[1] else views
+
+
+def try_call(env: Environment, call: ToolCall, check: Callable[[Environment], bool] | None = None
+             ) -> tuple[CallResult, bool]:
+    """Run ``call`` to see what it would do, then put the state back as it was: its result, and ``check`` of the
+    state it left (``True`` without a check). Restoring undoes only what the call changed: cheaper than a copy."""
+    before = env.snapshot()
+    try:
+        result = env.execute(call)
+        return result, check(env) if check is not None else True
+    finally:
+        env.restore(before)

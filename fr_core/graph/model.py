@@ -7,8 +7,10 @@ environment state can satisfy them without calling ``u`` (a value already availa
 
 from __future__ import annotations
 
+import weakref
 from collections import deque
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
@@ -18,6 +20,8 @@ from fr_core.types import ToolSpec
 
 __all__ = [
     "EDGE_KINDS",
+    "GraphIndex",
+    "graph_index",
     "new_graph",
     "add_edge",
     "prerequisite_groups",
@@ -180,10 +184,86 @@ def blocked_reason(g: nx.DiGraph, tool: str, env: Environment | None) -> str | N
     return None
 
 
-def legal_tools(g: nx.DiGraph, called: set[str] | frozenset[str], env: Environment | None = None) -> list[str]:
-    """All tools legal now, in node order (deterministic)."""
+def legal_tools(g: nx.DiGraph, called: set[str] | frozenset[str], env: Environment | None = None, *,
+                index: GraphIndex | None = None) -> list[str]:
+    """All tools legal now, in node order (deterministic). ``index``: :func:`graph_index` of ``g``, when the
+    caller asks many times (it saves reading the edges on every call)."""
+    groups = _all_groups(g) if index is None else index.groups
+    if env is None or index is None:
+        return [t for t in g.nodes if t not in groups or _verdict(g, t, groups[t], called, env)[0]]
+    conditions = index.conditions
+    out = []
+    for t in index.nodes:
+        for key, sources in groups.get(t, {}).items():
+            condition = conditions[t][key]
+            if not (condition_holds(condition, t, env) if condition else any(u in called for u in sources)):
+                break
+        else:
+            out.append(t)
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class GraphIndex:
+    """What legality, distances and data flow read from a graph's edges, read once: the sampler asks thousands of
+    times per second. Built by :func:`graph_index`, which notices when the graph's edges changed."""
+
+    nodes: tuple[str, ...]
+    groups: dict[str, dict[str, list[str]]]  # tool → prerequisite group → its tools (see prerequisite_groups)
+    conditions: dict[str, dict[str, Mapping[str, Any] | None]]  # tool → group → the state condition that meets it
+    links: dict[str, dict[str, frozenset[tuple[str, str]]]]  # tool → parameter → (tool, output field) feeding it
+    _distances: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def distances(self, g: nx.DiGraph, target: str) -> dict[str, int]:
+        """:func:`distances_to` of ``target`` (computed once; the caller must not change the answer)."""
+        dist = self._distances.get(target)
+        if dist is None:
+            dist = self._distances[target] = distances_to(g, target)
+        return dist
+
+    def missing(self, tool: str, called: set[str] | frozenset[str], env: Environment | None) -> dict[str, list[str]]:
+        """:func:`missing_prerequisites` of ``tool``, from the index."""
+        out = {}
+        for key, sources in self.groups.get(tool, {}).items():
+            condition = self.conditions[tool][key]
+            met = (condition_holds(condition, tool, env) if env is not None and condition
+                   else any(u in called for u in sources))
+            if not met:
+                out[key] = sources
+        return out
+
+
+def _edge_signature(g: nx.DiGraph) -> tuple[Any, ...]:
+    """What the index depends on: the nodes in order, and each edge's data object and the fields read from it."""
+    return (tuple(g), tuple((u, v, id(d), d.get("hard"), id(d.get("condition")), d.get("kind"), d.get("param"),
+                             d.get("field")) for u, v, d in g.edges(data=True)))
+
+
+# graph → (signature, what keeps the signature's ids taken, index)
+_INDEXES: weakref.WeakKeyDictionary[nx.DiGraph, tuple[tuple[Any, ...], object, GraphIndex]] = \
+    weakref.WeakKeyDictionary()
+
+
+def graph_index(g: nx.DiGraph) -> GraphIndex:
+    """The :class:`GraphIndex` of ``g``, reused while its nodes and edges are the same (an edge added, removed or
+    given another condition makes a new one)."""
+    signature = _edge_signature(g)
+    cached = _INDEXES.get(g)
+    if cached is not None and cached[0] == signature:
+        return cached[2]
     groups = _all_groups(g)
-    return [t for t in g.nodes if t not in groups or _verdict(g, t, groups[t], called, env)[0]]
+    conditions = {t: {key: g.edges[sources[0], t].get("condition") for key, sources in by_key.items()}
+                  for t, by_key in groups.items()}
+    links: dict[str, dict[str, set[tuple[str, str]]]] = {}
+    for u, v, data in g.edges(data=True):
+        if data.get("kind") == "param_flow" and data.get("field") and data.get("param"):
+            source = (u, str(data["field"]).split(".")[-1].replace("[]", ""))
+            links.setdefault(v, {}).setdefault(data["param"], set()).add(source)
+    index = GraphIndex(tuple(g), groups, conditions,
+                       {t: {p: frozenset(x) for p, x in by_param.items()} for t, by_param in links.items()})
+    # The signature's data and condition objects are kept alive: no new object takes one of their ids.
+    _INDEXES[g] = (signature, [(d, d.get("condition")) for _, _, d in g.edges(data=True)], index)
+    return index
 
 
 def distances_to(g: nx.DiGraph, target: str) -> dict[str, int]:

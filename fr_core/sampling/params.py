@@ -16,6 +16,7 @@ from fr_core.envs.base import Environment, call_failed
 from fr_core.envs.knowledge import ArgumentHint
 from fr_core.envs.phrases import DIR_NAMES, NAMES
 from fr_core.graph.flow import GENERIC, tokens
+from fr_core.graph.model import graph_index
 from fr_core.types import ArgSource, ToolSpec
 
 __all__ = ["OutputLeaf", "flow_links", "output_leaves", "sample_arguments", "schema_value", "corrupt_arguments",
@@ -147,12 +148,7 @@ def _matching_leaves(history: Sequence[OutputLeaf], param: str, schema: dict[str
 def flow_links(graph: Any, tool: str) -> dict[str, frozenset[tuple[str, str]]]:
     """Per parameter of ``tool``, the ``(tool, output field)`` pairs that the graph's ``param_flow`` edges say
     feed it (``credit_card_list.card_number`` → ``("get_all_credit_cards", "card_number")``)."""
-    out: dict[str, set[tuple[str, str]]] = {}
-    for u, _, data in graph.in_edges(tool, data=True):
-        if data.get("kind") == "param_flow" and data.get("field") and data.get("param"):
-            field = str(data["field"]).split(".")[-1].replace("[]", "")
-            out.setdefault(data["param"], set()).add((u, field))
-    return {p: frozenset(x) for p, x in out.items()}
+    return dict(graph_index(graph).links.get(tool, {}))
 
 
 def schema_value(env: Environment, schema: dict[str, Any], param: str, rng: random.Random,

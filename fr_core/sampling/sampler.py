@@ -8,6 +8,7 @@ files and bookings); take ``env.snapshot()`` first, or pass ``env.copy()``, if t
 from __future__ import annotations
 
 import dataclasses
+import functools
 import random
 import re
 from collections import deque
@@ -17,9 +18,9 @@ from typing import Any
 
 import networkx as nx
 
-from fr_core.envs.base import Environment
+from fr_core.envs.base import Environment, state_change, try_call
 from fr_core.errors import ConfigError, SamplingError
-from fr_core.graph import blocked_reason, distances_to, is_legal, legal_tools, missing_prerequisites
+from fr_core.graph import GraphIndex, blocked_reason, graph_index, is_legal, legal_tools
 from fr_core.graph.model import condition_holds
 from fr_core.graph.gist import error_gist
 from fr_core.sampling.choose import choose_next_tool, choose_random_tool
@@ -28,7 +29,6 @@ from fr_core.sampling.params import (
     OutputLeaf,
     call_failed,
     corrupt_arguments,
-    flow_links,
     output_leaves,
     sample_arguments,
     schema_value,
@@ -157,11 +157,6 @@ def state_diff(
     return out
 
 
-def _owner_state(env: Environment, owner: str) -> Any:
-    state = env.state()
-    return state.get(owner, state)
-
-
 # -- one turn --------------------------------------------------------------------------------------------------
 
 
@@ -182,8 +177,8 @@ def _reach(distances: Mapping[str, int], legal: Sequence[str], target: str) -> i
     return min(hops) if hops else None
 
 
-def _walk_distances(graph: nx.DiGraph, target: str, legal: Sequence[str], called: frozenset[str] | set[str],
-                    env: Environment) -> dict[str, int]:
+def _walk_distances(graph: nx.DiGraph, index: GraphIndex, target: str, legal: Sequence[str],
+                    called: frozenset[str] | set[str], env: Environment) -> dict[str, int]:
     """``dist(T_k, target)`` over the edges that can make each tool legal now: into a tool that is not legal
     yet only the hard edges of its missing prerequisite groups count (reading the speed does not make cruise
     control legal; starting the engine does). Legal tools keep all their in-edges."""
@@ -195,7 +190,7 @@ def _walk_distances(graph: nx.DiGraph, target: str, legal: Sequence[str], called
         if node in legal_set:
             preds = sorted(graph.predecessors(node))
         else:
-            preds = sorted({u for group in missing_prerequisites(graph, node, called, env).values() for u in group})
+            preds = sorted({u for group in index.missing(node, called, env).values() for u in group})
         for pred in preds:
             if pred not in dist:
                 dist[pred] = dist[node] + 1
@@ -250,10 +245,10 @@ def _settle(env: Environment, graph: nx.DiGraph, spec: Any, args: dict[str, Any]
             if not 1 < len(options) <= SETTLE_OPTIONS:
                 continue
             good = []
+            meets = functools.partial(condition_holds, cond, x)
             for value in options:
-                trial = env.copy()
-                if not call_failed(trial.execute(ToolCall(spec.name, {**args, param: value}))) \
-                        and condition_holds(cond, x, trial):
+                result, met = try_call(env, ToolCall(spec.name, {**args, param: value}), meets)
+                if met and not call_failed(result):
                     good.append(value)
             if good and args.get(param) not in good:
                 value = good[rng.randrange(len(good))]
@@ -281,7 +276,7 @@ def _refuses_all(env: Environment, graph: nx.DiGraph, spec: Any) -> str | None:
     rng = random.Random(spec.name)
     args, sources = sample_arguments(env, spec, (), rng)
     args, sources = _check_first(env, spec, args, sources, rng)
-    result = env.copy().execute(ToolCall(spec.name, args))
+    result = try_call(env, ToolCall(spec.name, args))[0]
     if not call_failed(result) or not _names_an_argument(result.to_text(), args):
         return None  # it works, or what stops it is a state obstacle (an engine to start): a turn toward it
     gist = error_gist(result)
@@ -301,7 +296,7 @@ def _check_first(env: Environment, spec: Any, args: dict[str, Any], sources: tup
     """For a tool the graph's probes found :func:`_uncertain`: try the call on a private copy, and when it fails,
     the other values the state offers for one argument at a time (a loan of the member signed in, a book with a
     copy left); keep the first that works."""
-    if not call_failed(env.copy().execute(ToolCall(spec.name, args))):
+    if not call_failed(try_call(env, ToolCall(spec.name, args))[0]):
         return args, sources
     for src in sorted(sources, key=lambda x: x.name):
         if src.kind not in ("state", "output", "schema"):
@@ -314,7 +309,7 @@ def _check_first(env: Environment, spec: Any, args: dict[str, Any], sources: tup
             options += [schema_value(env, schema, src.name, rng, spec.name)[0] for _ in range(3)]
         for value in options:
             trial = {**args, src.name: value}
-            if not call_failed(env.copy().execute(ToolCall(spec.name, trial))):
+            if not call_failed(try_call(env, ToolCall(spec.name, trial))[0]):
                 by_name = {s.name: s for s in sources}
                 why = f"a value {spec.name} accepts (tried on a copy; {args[src.name]!r} was refused)"
                 held = value in env.candidates(spec.name, src.name)
@@ -353,6 +348,7 @@ def sample_turn(
     diff_state: bool = True,
     target_reason: str = "given",
     distances: Mapping[str, int] | None = None,
+    index: GraphIndex | None = None,
 ) -> StepResult[Turn]:
     """One round of at most ``calls`` executed calls aimed at ``target``; the env is mutated (see module doc).
 
@@ -363,7 +359,8 @@ def sample_turn(
     otherwise it is retried once, as the next step, with freshly drawn arguments.
     A deliberate error (share ``error_share``) makes one argument realistically wrong and is kept, marked.
     A target the graph marks broken, or whose ``blocked_when`` holds in the current state, ends the turn at
-    once with the reason (and the turn does not count as reachable).
+    once with the reason (and the turn does not count as reachable). ``distances`` and ``index`` (the target's
+    :func:`distances_to` and the graph's :func:`graph_index`) save reading the graph again.
     """
     if policy not in ("directed", "random"):
         raise ConfigError(f"unknown policy {policy!r}; choose directed or random")
@@ -379,8 +376,9 @@ def sample_turn(
         reason = f"target {target} unreachable: {blocked}"
         trace = TurnTrace(round_index, target, policy, target_reason, calls, None, (), reason)
         return StepResult(Turn(target, (), False, reason), trace)
-    dist = distances if distances is not None else distances_to(graph, target)
-    legal = legal_tools(graph, before_called, env)
+    idx = index or graph_index(graph)
+    dist = distances if distances is not None else idx.distances(graph, target)
+    legal = legal_tools(graph, before_called, env, index=idx)
     start = _reach(dist, legal, target)
     if start is None:
         reason = f"target {target} unreachable: no legal tool leads to it ({len(legal)} legal tools)"
@@ -399,7 +397,7 @@ def sample_turn(
     tried: set[tuple[str, str]] = set()
     end_reason = ""
     for step in range(calls):
-        legal = legal if step == 0 else legal_tools(graph, before_called | set(turn_called), env)
+        legal = legal if step == 0 else legal_tools(graph, before_called | set(turn_called), env, index=idx)
         then = ""
         if recover is not None:
             tool, failed_tool, failed_at, gist = recover
@@ -422,7 +420,7 @@ def sample_turn(
             failed_step = None
             if policy == "directed":
                 blocked_now = ([t for t in legal if blocked_reason(graph, t, env)] if target in turn_called else [])
-                walk = dist if target in legal else _walk_distances(graph, target, legal,
+                walk = dist if target in legal else _walk_distances(graph, idx, target, legal,
                                                                     before_called | set(turn_called), env)
                 choice = choose_next_tool(graph, legal, turn_called, target, rng, distances=walk, blocked=blocked_now)
             else:
@@ -437,7 +435,7 @@ def sample_turn(
             args, sources = again[2], again[3]
         else:
             args, sources = sample_arguments(env, spec, leaves, rng, flow_bias=0.0 if retry_tool else flow_bias,
-                                             links=flow_links(graph, tool))
+                                             links=idx.links.get(tool, {}))
             enabling: Mapping[str, Any] = {}
             if rule == "recover":
                 enabling = graph.edges[tool, then].get("enabling_args") or {}
@@ -459,9 +457,10 @@ def sample_turn(
             else:
                 args, sources, detail = wrong
         called_now = tuple(sorted(before_called | set(turn_called)))
-        before = _owner_state(env, spec.owner) if diff_state else None
+        before = env.snapshot() if diff_state else None
         result = env.execute(ToolCall(tool, args))
-        diff = tuple(state_diff(before, _owner_state(env, spec.owner))) if diff_state else ()
+        change = state_change(env, spec.owner, before) if diff_state else None
+        diff = tuple(state_diff(*change)) if change else ()
         failed = call_failed(result)
         if deliberate and not failed:
             deliberate, detail = False, f"meant to fail ({detail}) but the call succeeded"
@@ -476,7 +475,8 @@ def sample_turn(
                 again = (recovered[1], recovered[2], failed_call.call.arguments, failed_call.sources)
         elif not deliberate and recovered is None:
             gist = error_gist(result)
-            fix = _recovery(graph, tool, gist, legal_tools(graph, before_called | set(turn_called), env), tried, rng)
+            legal_now = legal_tools(graph, before_called | set(turn_called), env, index=idx)
+            fix = _recovery(graph, tool, gist, legal_now, tried, rng)
             if fix is not None and retry:
                 tried.add((fix, gist))
                 recover = (fix, tool, step if retried is None else retried[1], gist)
@@ -507,12 +507,13 @@ def sample_turn(
 def round_target(graph: nx.DiGraph, env: Environment, called: Iterable[str], leaves: Sequence[OutputLeaf],
                  strategy: str, rng: random.Random, distances: Mapping[str, Mapping[str, int]], *,
                  max_hops: int | None = None, coverage: Coverage | None = None,
-                 last_tool: str | None = None) -> tuple[str, str] | None:
+                 last_tool: str | None = None, index: GraphIndex | None = None) -> tuple[str, str] | None:
     """A round's target and why, by ``strategy`` (:func:`~fr_core.sampling.targets.pick_target`), among the tools
     reachable from the current state within ``max_hops`` (``distances``: tool → :func:`distances_to` of it) and
     not blocked in it (a closed market blocks a withdrawal) nor refusing every value the state offers
     (:func:`_refuses_all`); ``None`` when no tool is reachable."""
-    legal = legal_tools(graph, set(called), env)
+    idx = index or graph_index(graph)
+    legal = legal_tools(graph, set(called), env, index=idx)
     reachable = {t: h for t, dist in distances.items()
                  if (h := _reach(dist, legal, t)) is not None and (max_hops is None or h <= max_hops)}
     reachable = {t: h for t, h in reachable.items() if not blocked_reason(graph, t, env)} or reachable
@@ -521,7 +522,7 @@ def round_target(graph: nx.DiGraph, env: Environment, called: Iterable[str], lea
     fed = None
     if strategy == "flow":
         produced = {leaf.tool for leaf in leaves}
-        fed = {t: sum(any(u in produced for u, _ in links) for links in flow_links(graph, t).values())
+        fed = {t: sum(any(u in produced for u, _ in links) for links in idx.links.get(t, {}).values())
                for t in reachable}
     specs = {s.name: s for s in env.tools()}
     while True:  # a target that refuses every value the state offers now (nothing owed to pay) is picked again
@@ -553,7 +554,8 @@ def sample_episode(
         raise ConfigError(f"sample_episode: {exc}; settings are the fields of SamplerConfig") from exc
     cov = coverage if coverage is not None else Coverage()
     tools = sorted(graph.nodes)
-    all_dist = {t: distances_to(graph, t) for t in tools}
+    index = graph_index(graph)
+    all_dist = {t: index.distances(graph, t) for t in tools}
     pick_rng = random.Random(cfg.seed * 7919 + 1)
     called: set[str] = set()
     leaves: list[OutputLeaf] = []
@@ -562,12 +564,12 @@ def sample_episode(
     last_tool: str | None = None
     for r in range(cfg.rounds):
         picked = round_target(graph, env, called, leaves, cfg.strategy, pick_rng, all_dist, max_hops=cfg.calls - 1,
-                              coverage=cov, last_tool=last_tool)
+                              coverage=cov, last_tool=last_tool, index=index)
         target, why = picked or (tools[0], "no tool is reachable from the current state")
         res = sample_turn(
             env, graph, target, cfg.calls, seed=cfg.seed * 1000 + r, called=called, round_index=r, history=leaves,
             policy=cfg.policy, error_share=cfg.error_share, flow_bias=cfg.flow_bias, retry=cfg.retry,
-            diff_state=cfg.diff_state, target_reason=why, distances=all_dist[target],
+            diff_state=cfg.diff_state, target_reason=why, distances=all_dist[target], index=index,
         )
         turn = res.output
         cov.record(turn)
