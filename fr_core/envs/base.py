@@ -17,7 +17,7 @@ from fr_core.errors import ToolSpecError
 from fr_core.types import CallResult, ToolCall, ToolSpec
 
 __all__ = ["Environment", "Frozen", "ObjectEnvironment", "call_failed", "copy_data", "freeze", "serialise", "thaw",
-           "to_jsonable", "public_state", "state_change", "try_call"]
+           "to_jsonable", "public_state", "state_change", "state_unchanged", "try_call"]
 
 
 @runtime_checkable
@@ -249,10 +249,10 @@ class ObjectEnvironment(KnowledgeHooks):
     def instance(self, cls: str) -> object:
         return self._instances[cls]
 
-    def class_state(self, cls: str, frozen: Frozen | None = None) -> Any:
-        """The state view of one class: as it is now, or in ``frozen`` (one class's part of a snapshot)."""
-        instance = self._instances[cls] if frozen is None else thaw(frozen)
-        return self._knowledge.get(cls, GENERAL).state_view(instance)
+    def class_changes(self, cls: str, before: Frozen) -> tuple[Any, Any]:
+        """The state views of one class in ``before`` (its part of a snapshot) and now, or the parts of them
+        that differ."""
+        return self._knowledge.get(cls, GENERAL).state_changes(thaw(before), self._instances[cls])
 
     def copy(self) -> "ObjectEnvironment":
         frozen = self.snapshot()
@@ -266,6 +266,16 @@ class ObjectEnvironment(KnowledgeHooks):
         return f"<{type(self).__name__} {self.name}: {len(self._specs)} tools>"
 
 
+def state_unchanged(env: Environment, owner: str, before: Any) -> bool:
+    """Whether class ``owner`` of an object environment is exactly as in the snapshot ``before`` (its attributes
+    serialise to the same bytes); ``False`` when that cannot be told cheaply."""
+    if not isinstance(env, ObjectEnvironment) or not isinstance(before, dict) or owner not in before:
+        return False
+    old, new = before[owner], env.snapshot()[owner]
+    return old is new or (old.data is not None and old.data == new.data and old.cls is new.cls
+                          and old.randoms == new.randoms)
+
+
 def state_change(env: Environment, owner: str, before: Any) -> tuple[Any, Any] | None:
     """The state of class ``owner`` (the whole state where the environment has no such class) in the snapshot
     ``before`` and now, or ``None`` when it is the same: what a call of one of ``owner``'s tools changed.
@@ -273,10 +283,9 @@ def state_change(env: Environment, owner: str, before: Any) -> tuple[Any, Any] |
     An object environment compares the owner's frozen attributes and builds the two views only when they differ
     (most calls read); another environment compares its views, the earlier one read from a restored copy."""
     if isinstance(env, ObjectEnvironment) and isinstance(before, dict) and owner in before:
-        old, new = before[owner], env.snapshot()[owner]
-        if old is new or (old.data is not None and old.data == new.data and old.cls is new.cls):
+        if state_unchanged(env, owner, before):
             return None
-        views = env.class_state(owner, old), env.class_state(owner)
+        views = env.class_changes(owner, before[owner])
     else:
         twin = env.copy()
         twin.restore(before)

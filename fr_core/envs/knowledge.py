@@ -23,7 +23,7 @@ from fr_core.envs.validate import argument_constraints
 from fr_core.types import ToolCall, ToolSpec
 
 __all__ = ["ArgumentHint", "ClassKnowledge", "FreshContext", "KnowledgeHooks", "Pair", "field_values",
-           "described_examples", "is_text", "public_state", "state_amounts", "state_words", "to_jsonable"]
+           "described_examples", "is_text", "public_changes", "public_state", "state_amounts", "state_words", "to_jsonable"]
 
 Pair = tuple[str, str, tuple[tuple[Any, Any], ...]]
 
@@ -75,6 +75,15 @@ def to_jsonable(value: Any, _depth: int = 0) -> Any:
 def public_state(instance: object) -> dict[str, Any]:
     """The public attributes of an instance as JSON: the default state view of a class."""
     return {k: to_jsonable(v) for k, v in vars(instance).items() if not k.startswith("_")}
+
+
+def public_changes(before: object, after: object) -> tuple[dict[str, Any], dict[str, Any]]:
+    """:func:`public_state` of two states of one instance, keeping only the attributes whose values differ (in
+    the order of the full views): what a diff needs, without converting what a call left alone."""
+    old, new = vars(before), vars(after)
+    differ = [k for k in (*old, *(k for k in new if k not in old))
+              if not k.startswith("_") and (k not in old or k not in new or old[k] != new[k])]
+    return ({k: to_jsonable(old[k]) for k in differ if k in old}, {k: to_jsonable(new[k]) for k in differ if k in new})
 
 
 def field_values(data: Any, key: str) -> list[Any]:
@@ -295,6 +304,12 @@ class ClassKnowledge:
 
     def state_view(self, instance: object) -> dict[str, Any]:
         return public_state(instance)
+
+    def state_changes(self, before: object, after: object) -> tuple[Any, Any]:
+        """The state views of two states of one instance, or only the parts of them that differ."""
+        if type(self).state_view is ClassKnowledge.state_view:
+            return public_changes(before, after)
+        return self.state_view(before), self.state_view(after)
 
     def candidates(self, instance: object, spec: ToolSpec, param: str) -> list[Any]:
         """Values the state holds for ``param``: stored under its name anywhere (nested maps, fields of records);

@@ -21,6 +21,7 @@ from fr_core.types import ToolSpec
 __all__ = [
     "EDGE_KINDS",
     "GraphIndex",
+    "StateMemo",
     "graph_index",
     "new_graph",
     "add_edge",
@@ -168,39 +169,63 @@ def missing_prerequisites(g: nx.DiGraph, tool: str, called: set[str] | frozenset
             if not _met_by(g, tool, sources, called, env)}
 
 
-def blocked_reason(g: nx.DiGraph, tool: str, env: Environment | None) -> str | None:
+def blocked_reason(g: nx.DiGraph, tool: str, env: Environment | None, memo: StateMemo | None = None) -> str | None:
     """Why ``tool`` cannot work from the current state whatever is called first, or ``None``.
 
     A ``broken`` tool (failed in every probe) is always blocked; otherwise the first of its ``blocked_when``
-    conditions (an error no probed tool cleared, and the status values it came with) that holds in ``env``.
+    conditions (an error no probed tool cleared, and the status values it came with) that holds in ``env``
+    (``memo``: the answers so far in this state, see :class:`StateMemo`).
     """
     node = g.nodes[tool]
     if node.get("broken"):
         return f"{tool} broken: {node['broken']}"
     for cond in node.get("blocked_when", ()):
-        if condition_holds({"type": "equals", "owner": cond["owner"], "values": cond["values"]}, tool, env):
+        if memo is not None and env is memo.env:
+            holds = memo.holds(cond, tool, cond["owner"], {"type": "equals", **cond})
+        else:
+            holds = condition_holds({"type": "equals", "owner": cond["owner"], "values": cond["values"]}, tool, env)
+        if holds:
             shown = ", ".join(f"{a}={v!r}" for a, v in cond["values"].items())
             return f"{tool} blocked: {cond['gist']!r} and no tool was seen clearing it ({shown})"
     return None
 
 
 def legal_tools(g: nx.DiGraph, called: set[str] | frozenset[str], env: Environment | None = None, *,
-                index: GraphIndex | None = None) -> list[str]:
+                index: GraphIndex | None = None, memo: StateMemo | None = None) -> list[str]:
     """All tools legal now, in node order (deterministic). ``index``: :func:`graph_index` of ``g``, when the
-    caller asks many times (it saves reading the edges on every call)."""
+    caller asks many times (it saves reading the edges on every call); ``memo``: the state conditions' answers
+    so far in this state of ``env`` (see :class:`StateMemo`)."""
     groups = _all_groups(g) if index is None else index.groups
     if env is None or index is None:
         return [t for t in g.nodes if t not in groups or _verdict(g, t, groups[t], called, env)[0]]
-    conditions = index.conditions
-    out = []
-    for t in index.nodes:
-        for key, sources in groups.get(t, {}).items():
-            condition = conditions[t][key]
-            if not (condition_holds(condition, t, env) if condition else any(u in called for u in sources)):
-                break
-        else:
-            out.append(t)
-    return out
+    return [t for t in index.nodes if not index.missing(t, called, env, memo, first=True)]
+
+
+class StateMemo:
+    """The answers of :func:`condition_holds` in the current state of one environment, each kept until a call of a
+    tool of the class whose state it read (a call changes only its own class's state): the sampler asks the same
+    legality questions at every step. Call :meth:`forget` with the class of every executed call."""
+
+    def __init__(self, env: Environment) -> None:
+        self.env = env
+        self._answers: dict[str, dict[tuple[int, str], bool]] = {}
+
+    def holds(self, condition: Mapping[str, Any], tool: str, owner: str | None,
+              asked: Mapping[str, Any] | None = None) -> bool:
+        """``condition_holds(asked or condition, tool, env)``, remembered under ``condition`` (an object that
+        lives as long as the graph) while ``owner``, the class it reads, has not changed."""
+        if not owner:
+            return condition_holds(asked or condition, tool, self.env)
+        answers = self._answers.setdefault(owner, {})
+        key = (id(condition), tool)
+        hit = answers.get(key)
+        if hit is None:
+            hit = answers[key] = condition_holds(asked or condition, tool, self.env)
+        return hit
+
+    def forget(self, owner: str) -> None:
+        """A tool of class ``owner`` was called: its state may have changed."""
+        self._answers.pop(owner, None)
 
 
 @dataclass(frozen=True, eq=False)
@@ -212,6 +237,7 @@ class GraphIndex:
     groups: dict[str, dict[str, list[str]]]  # tool → prerequisite group → its tools (see prerequisite_groups)
     conditions: dict[str, dict[str, Mapping[str, Any] | None]]  # tool → group → the state condition that meets it
     links: dict[str, dict[str, frozenset[tuple[str, str]]]]  # tool → parameter → (tool, output field) feeding it
+    owners: dict[str, str]  # tool → its class (whose state its ``candidates`` conditions read)
     _distances: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def distances(self, g: nx.DiGraph, target: str) -> dict[str, int]:
@@ -221,21 +247,30 @@ class GraphIndex:
             dist = self._distances[target] = distances_to(g, target)
         return dist
 
-    def missing(self, tool: str, called: set[str] | frozenset[str], env: Environment | None) -> dict[str, list[str]]:
-        """:func:`missing_prerequisites` of ``tool``, from the index."""
+    def missing(self, tool: str, called: set[str] | frozenset[str], env: Environment | None,
+                memo: StateMemo | None = None, *, first: bool = False) -> dict[str, list[str]]:
+        """:func:`missing_prerequisites` of ``tool``, from the index (only the first missing group when
+        ``first``: enough to know it is not legal)."""
         out = {}
         for key, sources in self.groups.get(tool, {}).items():
             condition = self.conditions[tool][key]
-            met = (condition_holds(condition, tool, env) if env is not None and condition
-                   else any(u in called for u in sources))
+            if env is None or not condition:
+                met = any(u in called for u in sources)
+            elif memo is not None and memo.env is env:
+                met = memo.holds(condition, tool, condition.get("owner") if condition.get("type") != "candidates"
+                                 else self.owners.get(tool))
+            else:
+                met = condition_holds(condition, tool, env)
             if not met:
                 out[key] = sources
+                if first:
+                    break
         return out
 
 
 def _edge_signature(g: nx.DiGraph) -> tuple[Any, ...]:
-    """What the index depends on: the nodes in order, and each edge's data object and the fields read from it."""
-    return (tuple(g), tuple((u, v, id(d), d.get("hard"), id(d.get("condition")), d.get("kind"), d.get("param"),
+    """What the index depends on: the nodes in order with their classes, and each edge's data object and the fields read from it."""
+    return (tuple(g.nodes(data="owner")), tuple((u, v, id(d), d.get("hard"), id(d.get("condition")), d.get("kind"), d.get("param"),
                              d.get("field")) for u, v, d in g.edges(data=True)))
 
 
@@ -260,7 +295,8 @@ def graph_index(g: nx.DiGraph) -> GraphIndex:
             source = (u, str(data["field"]).split(".")[-1].replace("[]", ""))
             links.setdefault(v, {}).setdefault(data["param"], set()).add(source)
     index = GraphIndex(tuple(g), groups, conditions,
-                       {t: {p: frozenset(x) for p, x in by_param.items()} for t, by_param in links.items()})
+                       {t: {p: frozenset(x) for p, x in by_param.items()} for t, by_param in links.items()},
+                       {t: owner for t, owner in g.nodes(data="owner") if owner})
     # The signature's data and condition objects are kept alive: no new object takes one of their ids.
     _INDEXES[g] = (signature, [(d, d.get("condition")) for _, _, d in g.edges(data=True)], index)
     return index

@@ -18,9 +18,10 @@ from typing import Any
 
 import networkx as nx
 
-from fr_core.envs.base import Environment, state_change, try_call
+from fr_core.envs.base import Environment, state_change, state_unchanged, try_call
 from fr_core.errors import ConfigError, SamplingError
 from fr_core.graph import GraphIndex, blocked_reason, graph_index, is_legal, legal_tools
+from fr_core.graph.model import StateMemo
 from fr_core.graph.model import condition_holds
 from fr_core.graph.gist import error_gist
 from fr_core.sampling.choose import choose_next_tool, choose_random_tool
@@ -178,7 +179,7 @@ def _reach(distances: Mapping[str, int], legal: Sequence[str], target: str) -> i
 
 
 def _walk_distances(graph: nx.DiGraph, index: GraphIndex, target: str, legal: Sequence[str],
-                    called: frozenset[str] | set[str], env: Environment) -> dict[str, int]:
+                    called: frozenset[str] | set[str], env: Environment, memo: StateMemo) -> dict[str, int]:
     """``dist(T_k, target)`` over the edges that can make each tool legal now: into a tool that is not legal
     yet only the hard edges of its missing prerequisite groups count (reading the speed does not make cruise
     control legal; starting the engine does). Legal tools keep all their in-edges."""
@@ -190,7 +191,7 @@ def _walk_distances(graph: nx.DiGraph, index: GraphIndex, target: str, legal: Se
         if node in legal_set:
             preds = sorted(graph.predecessors(node))
         else:
-            preds = sorted({u for group in index.missing(node, called, env).values() for u in group})
+            preds = sorted({u for group in index.missing(node, called, env, memo).values() for u in group})
         for pred in preds:
             if pred not in dist:
                 dist[pred] = dist[node] + 1
@@ -349,6 +350,7 @@ def sample_turn(
     target_reason: str = "given",
     distances: Mapping[str, int] | None = None,
     index: GraphIndex | None = None,
+    memo: StateMemo | None = None,
 ) -> StepResult[Turn]:
     """One round of at most ``calls`` executed calls aimed at ``target``; the env is mutated (see module doc).
 
@@ -360,7 +362,8 @@ def sample_turn(
     A deliberate error (share ``error_share``) makes one argument realistically wrong and is kept, marked.
     A target the graph marks broken, or whose ``blocked_when`` holds in the current state, ends the turn at
     once with the reason (and the turn does not count as reachable). ``distances`` and ``index`` (the target's
-    :func:`distances_to` and the graph's :func:`graph_index`) save reading the graph again.
+    :func:`distances_to` and the graph's :func:`graph_index`) save reading the graph again; ``memo`` keeps the
+    state conditions' answers from earlier rounds of an episode (:class:`~fr_core.graph.model.StateMemo`).
     """
     if policy not in ("directed", "random"):
         raise ConfigError(f"unknown policy {policy!r}; choose directed or random")
@@ -371,14 +374,15 @@ def sample_turn(
         trace = TurnTrace(round_index, target, policy, target_reason, calls, None, (),
                           f"target {target!r} is not a tool of this environment/graph")
         return StepResult(Turn(target, (), False, trace.end_reason), trace)
-    blocked = blocked_reason(graph, target, env)
+    memo = memo if memo is not None and memo.env is env else StateMemo(env)
+    blocked = blocked_reason(graph, target, env, memo)
     if blocked:
         reason = f"target {target} unreachable: {blocked}"
         trace = TurnTrace(round_index, target, policy, target_reason, calls, None, (), reason)
         return StepResult(Turn(target, (), False, reason), trace)
     idx = index or graph_index(graph)
     dist = distances if distances is not None else idx.distances(graph, target)
-    legal = legal_tools(graph, before_called, env, index=idx)
+    legal = legal_tools(graph, before_called, env, index=idx, memo=memo)
     start = _reach(dist, legal, target)
     if start is None:
         reason = f"target {target} unreachable: no legal tool leads to it ({len(legal)} legal tools)"
@@ -397,7 +401,8 @@ def sample_turn(
     tried: set[tuple[str, str]] = set()
     end_reason = ""
     for step in range(calls):
-        legal = legal if step == 0 else legal_tools(graph, before_called | set(turn_called), env, index=idx)
+        legal = legal if step == 0 else legal_tools(graph, before_called | set(turn_called), env, index=idx,
+                                                    memo=memo)
         then = ""
         if recover is not None:
             tool, failed_tool, failed_at, gist = recover
@@ -419,9 +424,10 @@ def sample_turn(
         else:
             failed_step = None
             if policy == "directed":
-                blocked_now = ([t for t in legal if blocked_reason(graph, t, env)] if target in turn_called else [])
+                blocked_now = ([t for t in legal if blocked_reason(graph, t, env, memo)] if target in turn_called
+                               else [])
                 walk = dist if target in legal else _walk_distances(graph, idx, target, legal,
-                                                                    before_called | set(turn_called), env)
+                                                                    before_called | set(turn_called), env, memo)
                 choice = choose_next_tool(graph, legal, turn_called, target, rng, distances=walk, blocked=blocked_now)
             else:
                 choice = choose_random_tool(dist, legal, rng)
@@ -457,10 +463,13 @@ def sample_turn(
             else:
                 args, sources, detail = wrong
         called_now = tuple(sorted(before_called | set(turn_called)))
-        before = env.snapshot() if diff_state else None
+        before = env.snapshot()
         result = env.execute(ToolCall(tool, args))
-        change = state_change(env, spec.owner, before) if diff_state else None
-        diff = tuple(state_diff(*change)) if change else ()
+        diff: tuple[dict[str, Any], ...] = ()
+        if not state_unchanged(env, spec.owner, before):  # most reads leave it: legality stays as it was
+            memo.forget(spec.owner)
+            change = state_change(env, spec.owner, before) if diff_state else None
+            diff = tuple(state_diff(*change)) if change else ()
         failed = call_failed(result)
         if deliberate and not failed:
             deliberate, detail = False, f"meant to fail ({detail}) but the call succeeded"
@@ -475,7 +484,7 @@ def sample_turn(
                 again = (recovered[1], recovered[2], failed_call.call.arguments, failed_call.sources)
         elif not deliberate and recovered is None:
             gist = error_gist(result)
-            legal_now = legal_tools(graph, before_called | set(turn_called), env, index=idx)
+            legal_now = legal_tools(graph, before_called | set(turn_called), env, index=idx, memo=memo)
             fix = _recovery(graph, tool, gist, legal_now, tried, rng)
             if fix is not None and retry:
                 tried.add((fix, gist))
@@ -487,7 +496,7 @@ def sample_turn(
             round_index, step, target, tuple(legal), called_now, rule, reason, distance, tool, args,
             sources, not failed, error, result.value, deliberate, detail, failed_step, diff,
         ))
-        if failed and tool == target and recover is None and (why := blocked_reason(graph, target, env)):
+        if failed and tool == target and recover is None and (why := blocked_reason(graph, target, env, memo)):
             end_reason = f"{len(steps)} call(s) made; target became unreachable: {why}"
             break
     if not end_reason:
@@ -507,16 +516,17 @@ def sample_turn(
 def round_target(graph: nx.DiGraph, env: Environment, called: Iterable[str], leaves: Sequence[OutputLeaf],
                  strategy: str, rng: random.Random, distances: Mapping[str, Mapping[str, int]], *,
                  max_hops: int | None = None, coverage: Coverage | None = None,
-                 last_tool: str | None = None, index: GraphIndex | None = None) -> tuple[str, str] | None:
+                 last_tool: str | None = None, index: GraphIndex | None = None,
+                 memo: StateMemo | None = None) -> tuple[str, str] | None:
     """A round's target and why, by ``strategy`` (:func:`~fr_core.sampling.targets.pick_target`), among the tools
     reachable from the current state within ``max_hops`` (``distances``: tool → :func:`distances_to` of it) and
     not blocked in it (a closed market blocks a withdrawal) nor refusing every value the state offers
     (:func:`_refuses_all`); ``None`` when no tool is reachable."""
     idx = index or graph_index(graph)
-    legal = legal_tools(graph, set(called), env, index=idx)
+    legal = legal_tools(graph, set(called), env, index=idx, memo=memo)
     reachable = {t: h for t, dist in distances.items()
                  if (h := _reach(dist, legal, t)) is not None and (max_hops is None or h <= max_hops)}
-    reachable = {t: h for t, h in reachable.items() if not blocked_reason(graph, t, env)} or reachable
+    reachable = {t: h for t, h in reachable.items() if not blocked_reason(graph, t, env, memo)} or reachable
     if not reachable:
         return None
     fed = None
@@ -555,6 +565,7 @@ def sample_episode(
     cov = coverage if coverage is not None else Coverage()
     tools = sorted(graph.nodes)
     index = graph_index(graph)
+    memo = StateMemo(env)
     all_dist = {t: index.distances(graph, t) for t in tools}
     pick_rng = random.Random(cfg.seed * 7919 + 1)
     called: set[str] = set()
@@ -564,12 +575,13 @@ def sample_episode(
     last_tool: str | None = None
     for r in range(cfg.rounds):
         picked = round_target(graph, env, called, leaves, cfg.strategy, pick_rng, all_dist, max_hops=cfg.calls - 1,
-                              coverage=cov, last_tool=last_tool, index=index)
+                              coverage=cov, last_tool=last_tool, index=index, memo=memo)
         target, why = picked or (tools[0], "no tool is reachable from the current state")
         res = sample_turn(
             env, graph, target, cfg.calls, seed=cfg.seed * 1000 + r, called=called, round_index=r, history=leaves,
             policy=cfg.policy, error_share=cfg.error_share, flow_bias=cfg.flow_bias, retry=cfg.retry,
             diff_state=cfg.diff_state, target_reason=why, distances=all_dist[target], index=index,
+            memo=memo,
         )
         turn = res.output
         cov.record(turn)
