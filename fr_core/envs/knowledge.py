@@ -23,7 +23,8 @@ from fr_core.envs.validate import argument_constraints
 from fr_core.types import ToolCall, ToolSpec
 
 __all__ = ["ArgumentHint", "ClassKnowledge", "FreshContext", "KnowledgeHooks", "Pair", "field_values",
-           "described_examples", "is_text", "public_changes", "public_state", "state_amounts", "state_words", "to_jsonable"]
+           "described_examples", "is_text", "public_changes", "public_state", "state_amounts", "state_words",
+           "to_jsonable"]
 
 Pair = tuple[str, str, tuple[tuple[Any, Any], ...]]
 

@@ -269,9 +269,11 @@ class GraphIndex:
 
 
 def _edge_signature(g: nx.DiGraph) -> tuple[Any, ...]:
-    """What the index depends on: the nodes in order with their classes, and each edge's data object and the fields read from it."""
-    return (tuple(g.nodes(data="owner")), tuple((u, v, id(d), d.get("hard"), id(d.get("condition")), d.get("kind"), d.get("param"),
-                             d.get("field")) for u, v, d in g.edges(data=True)))
+    """What the index depends on: the nodes in order with their classes, and each edge's data object and the
+    fields read from it."""
+    return (tuple(g.nodes(data="owner")),
+            tuple((u, v, id(d), d.get("hard"), id(d.get("condition")), d.get("kind"), d.get("param"), d.get("field"))
+                  for u, v, d in g.edges(data=True)))
 
 
 # graph → (signature, what keeps the signature's ids taken, index)
