@@ -113,8 +113,15 @@ class Frozen:
 _PLAIN_HOOKS = ("__reduce_ex__", "__reduce__", "__getstate__", "__setstate__", "__deepcopy__")
 
 
+_PLAIN: dict[type, bool] = {}  # class → whether its attributes can be serialised as they are
+
+
 def _plain(cls: type) -> bool:
-    return all(getattr(cls, h, None) is getattr(object, h, None) for h in _PLAIN_HOOKS) and "__slots__" not in vars(cls)
+    plain = _PLAIN.get(cls)
+    if plain is None:
+        plain = _PLAIN[cls] = (all(getattr(cls, h, None) is getattr(object, h, None) for h in _PLAIN_HOOKS)
+                               and "__slots__" not in vars(cls))
+    return plain
 
 
 def freeze(instance: object) -> Frozen:

@@ -176,15 +176,18 @@ def blocked_reason(g: nx.DiGraph, tool: str, env: Environment | None, memo: Stat
     conditions (an error no probed tool cleared, and the status values it came with) that holds in ``env``
     (``memo``: the answers so far in this state, see :class:`StateMemo`).
     """
-    node = g.nodes[tool]
+    if memo is None or env is not memo.env:
+        return _blocked(g.nodes[tool], tool, env)
+    if tool not in memo.blocked:
+        memo.blocked[tool] = _blocked(g.nodes[tool], tool, env)
+    return memo.blocked[tool]
+
+
+def _blocked(node: Mapping[str, Any], tool: str, env: Environment | None) -> str | None:
     if node.get("broken"):
         return f"{tool} broken: {node['broken']}"
     for cond in node.get("blocked_when", ()):
-        if memo is not None and env is memo.env:
-            holds = memo.holds(cond, tool, cond["owner"], {"type": "equals", **cond})
-        else:
-            holds = condition_holds({"type": "equals", "owner": cond["owner"], "values": cond["values"]}, tool, env)
-        if holds:
+        if condition_holds({"type": "equals", "owner": cond["owner"], "values": cond["values"]}, tool, env):
             shown = ", ".join(f"{a}={v!r}" for a, v in cond["values"].items())
             return f"{tool} blocked: {cond['gist']!r} and no tool was seen clearing it ({shown})"
     return None
@@ -193,39 +196,58 @@ def blocked_reason(g: nx.DiGraph, tool: str, env: Environment | None, memo: Stat
 def legal_tools(g: nx.DiGraph, called: set[str] | frozenset[str], env: Environment | None = None, *,
                 index: GraphIndex | None = None, memo: StateMemo | None = None) -> list[str]:
     """All tools legal now, in node order (deterministic). ``index``: :func:`graph_index` of ``g``, when the
-    caller asks many times (it saves reading the edges on every call); ``memo``: the state conditions' answers
-    so far in this state of ``env`` (see :class:`StateMemo`)."""
-    groups = _all_groups(g) if index is None else index.groups
+    caller asks many times (it saves reading the edges on every call); ``memo``: the legality answers so far in
+    this state of ``env`` (see :class:`StateMemo`)."""
     if env is None or index is None:
+        groups = _all_groups(g) if index is None else index.groups
         return [t for t in g.nodes if t not in groups or _verdict(g, t, groups[t], called, env)[0]]
-    return [t for t in index.nodes if not index.missing(t, called, env, memo, first=True)]
+    if memo is None or memo.env is not env:
+        return [t for t in index.nodes if not index.missing(t, called, env, first=True)]
+    key = frozenset(called)
+    legal = memo.legal.get(key)
+    if legal is None:
+        legal = memo.legal[key] = []
+        groups, holds = index.groups, memo.holds
+        for t, checks in index.checks_in_order:
+            for group, condition, owner in checks:
+                if not (holds(condition, t, owner) if condition else any(u in key for u in groups[t][group])):
+                    break
+            else:
+                legal.append(t)
+    return list(legal)
 
 
 class StateMemo:
-    """The answers of :func:`condition_holds` in the current state of one environment, each kept until a call of a
-    tool of the class whose state it read (a call changes only its own class's state): the sampler asks the same
-    legality questions at every step. Call :meth:`forget` with the class of every executed call."""
+    """Legality in the current state of one environment: which state conditions hold, each kept until a call of
+    a tool of the class whose state it read (a call changes only its own class's state), and the legal tools per
+    called set and the blocked tools, kept until any state changes. The sampler asks the same questions at every
+    step. Call :meth:`forget` with the class of every call that changed the state."""
 
     def __init__(self, env: Environment) -> None:
         self.env = env
+        self.legal: dict[frozenset[str], list[str]] = {}
+        self.blocked: dict[str, str | None] = {}  # tool → why its blocked_when holds now
         self._answers: dict[str, dict[tuple[int, str], bool]] = {}
 
-    def holds(self, condition: Mapping[str, Any], tool: str, owner: str | None,
-              asked: Mapping[str, Any] | None = None) -> bool:
-        """``condition_holds(asked or condition, tool, env)``, remembered under ``condition`` (an object that
-        lives as long as the graph) while ``owner``, the class it reads, has not changed."""
+    def holds(self, condition: Mapping[str, Any], tool: str, owner: str | None) -> bool:
+        """``condition_holds(condition, tool, env)``, remembered under ``condition`` (an object that lives as long
+        as the graph) while ``owner``, the class it reads, has not changed."""
         if not owner:
-            return condition_holds(asked or condition, tool, self.env)
-        answers = self._answers.setdefault(owner, {})
+            return condition_holds(condition, tool, self.env)
+        answers = self._answers.get(owner)
+        if answers is None:
+            answers = self._answers[owner] = {}
         key = (id(condition), tool)
         hit = answers.get(key)
         if hit is None:
-            hit = answers[key] = condition_holds(asked or condition, tool, self.env)
+            hit = answers[key] = condition_holds(condition, tool, self.env)
         return hit
 
     def forget(self, owner: str) -> None:
-        """A tool of class ``owner`` was called: its state may have changed."""
+        """A tool of class ``owner`` changed its state."""
         self._answers.pop(owner, None)
+        self.legal.clear()
+        self.blocked.clear()
 
 
 @dataclass(frozen=True, eq=False)
@@ -235,10 +257,16 @@ class GraphIndex:
 
     nodes: tuple[str, ...]
     groups: dict[str, dict[str, list[str]]]  # tool → prerequisite group → its tools (see prerequisite_groups)
-    conditions: dict[str, dict[str, Mapping[str, Any] | None]]  # tool → group → the state condition that meets it
+    # tool → per prerequisite group: (its key, the state condition that meets it, the class that condition reads)
+    checks: dict[str, tuple[tuple[str, Mapping[str, Any] | None, str | None], ...]]
     links: dict[str, dict[str, frozenset[tuple[str, str]]]]  # tool → parameter → (tool, output field) feeding it
-    owners: dict[str, str]  # tool → its class (whose state its ``candidates`` conditions read)
     _distances: dict[str, dict[str, int]] = field(default_factory=dict)
+    _reach: dict[frozenset[str], dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def checks_in_order(self) -> list[tuple[str, tuple[tuple[str, Mapping[str, Any] | None, str | None], ...]]]:
+        """``(tool, its checks)`` for every tool, in node order."""
+        return [(t, self.checks.get(t, ())) for t in self.nodes]
 
     def distances(self, g: nx.DiGraph, target: str) -> dict[str, int]:
         """:func:`distances_to` of ``target`` (computed once; the caller must not change the answer)."""
@@ -247,22 +275,36 @@ class GraphIndex:
             dist = self._distances[target] = distances_to(g, target)
         return dist
 
+    def reach(self, g: nx.DiGraph, legal: Iterable[str]) -> dict[str, int]:
+        """Per tool, the hops from the nearest of the ``legal`` tools to it (0 when it is legal itself); tools no
+        legal tool leads to are absent. Remembered per legal set (a few hundred at most)."""
+        key = frozenset(legal)
+        hops = self._reach.get(key)
+        if hops is None:
+            hops = {}
+            for t in self.nodes:
+                dist = self.distances(g, t)
+                near = [dist[u] for u in key if u in dist]
+                if near:
+                    hops[t] = min(near)
+            if len(self._reach) < 512:
+                self._reach[key] = hops
+        return hops
+
     def missing(self, tool: str, called: set[str] | frozenset[str], env: Environment | None,
                 memo: StateMemo | None = None, *, first: bool = False) -> dict[str, list[str]]:
         """:func:`missing_prerequisites` of ``tool``, from the index (only the first missing group when
         ``first``: enough to know it is not legal)."""
         out = {}
-        for key, sources in self.groups.get(tool, {}).items():
-            condition = self.conditions[tool][key]
+        for key, condition, owner in self.checks.get(tool, ()):
             if env is None or not condition:
-                met = any(u in called for u in sources)
+                met = any(u in called for u in self.groups[tool][key])
             elif memo is not None and memo.env is env:
-                met = memo.holds(condition, tool, condition.get("owner") if condition.get("type") != "candidates"
-                                 else self.owners.get(tool))
+                met = memo.holds(condition, tool, owner)
             else:
                 met = condition_holds(condition, tool, env)
             if not met:
-                out[key] = sources
+                out[key] = self.groups[tool][key]
                 if first:
                     break
         return out
@@ -289,16 +331,19 @@ def graph_index(g: nx.DiGraph) -> GraphIndex:
     if cached is not None and cached[0] == signature:
         return cached[2]
     groups = _all_groups(g)
-    conditions = {t: {key: g.edges[sources[0], t].get("condition") for key, sources in by_key.items()}
-                  for t, by_key in groups.items()}
+    owners = dict(g.nodes(data="owner"))
+    checks = {}
+    for t, by_key in groups.items():
+        conditions = [(key, g.edges[sources[0], t].get("condition")) for key, sources in by_key.items()]
+        checks[t] = tuple((key, c, (c.get("owner") if c.get("type") != "candidates" else owners.get(t)) if c else None)
+                          for key, c in conditions)
     links: dict[str, dict[str, set[tuple[str, str]]]] = {}
     for u, v, data in g.edges(data=True):
         if data.get("kind") == "param_flow" and data.get("field") and data.get("param"):
             source = (u, str(data["field"]).split(".")[-1].replace("[]", ""))
             links.setdefault(v, {}).setdefault(data["param"], set()).add(source)
-    index = GraphIndex(tuple(g), groups, conditions,
-                       {t: {p: frozenset(x) for p, x in by_param.items()} for t, by_param in links.items()},
-                       {t: owner for t, owner in g.nodes(data="owner") if owner})
+    index = GraphIndex(tuple(g), groups, checks,
+                       {t: {p: frozenset(x) for p, x in by_param.items()} for t, by_param in links.items()})
     # The signature's data and condition objects are kept alive: no new object takes one of their ids.
     _INDEXES[g] = (signature, [(d, d.get("condition")) for _, _, d in g.edges(data=True)], index)
     return index

@@ -23,6 +23,7 @@ __all__ = ["OutputLeaf", "flow_links", "output_leaves", "sample_arguments", "sch
            "call_failed"]
 
 _MAX_LEAVES = 200
+_ASK = random.Random(0)  # only asks whether a parameter has free text at all: its draws are never used
 _NONE_WORDS = (None, "None", "none", "")
 
 
@@ -209,7 +210,7 @@ def sample_arguments(
             cands = []
         if param not in required:
             has_value = (cands or fits or fresh or schema.get("enum")
-                         or env.free_text(spec.name, param, random.Random(0)) is not None)
+                         or env.free_text(spec.name, param, _ASK) is not None)
             empty_default = schema.get("default") in _NONE_WORDS
             if not has_value or not ((empty_default and (cands or fits)) or rng.random() < 0.5):
                 continue

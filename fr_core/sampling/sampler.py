@@ -514,18 +514,22 @@ def sample_turn(
 
 
 def round_target(graph: nx.DiGraph, env: Environment, called: Iterable[str], leaves: Sequence[OutputLeaf],
-                 strategy: str, rng: random.Random, distances: Mapping[str, Mapping[str, int]], *,
+                 strategy: str, rng: random.Random, distances: Mapping[str, Mapping[str, int]] | None, *,
                  max_hops: int | None = None, coverage: Coverage | None = None,
                  last_tool: str | None = None, index: GraphIndex | None = None,
                  memo: StateMemo | None = None) -> tuple[str, str] | None:
     """A round's target and why, by ``strategy`` (:func:`~fr_core.sampling.targets.pick_target`), among the tools
-    reachable from the current state within ``max_hops`` (``distances``: tool → :func:`distances_to` of it) and
+    reachable from the current state within ``max_hops`` (``distances``: tool → :func:`distances_to` of it, or
+    ``None``: every tool of the graph, from its index) and
     not blocked in it (a closed market blocks a withdrawal) nor refusing every value the state offers
     (:func:`_refuses_all`); ``None`` when no tool is reachable."""
     idx = index or graph_index(graph)
     legal = legal_tools(graph, set(called), env, index=idx, memo=memo)
-    reachable = {t: h for t, dist in distances.items()
-                 if (h := _reach(dist, legal, t)) is not None and (max_hops is None or h <= max_hops)}
+    if distances is None:
+        reachable = {t: h for t, h in idx.reach(graph, legal).items() if max_hops is None or h <= max_hops}
+    else:
+        reachable = {t: h for t, dist in distances.items()
+                     if (h := _reach(dist, legal, t)) is not None and (max_hops is None or h <= max_hops)}
     reachable = {t: h for t, h in reachable.items() if not blocked_reason(graph, t, env, memo)} or reachable
     if not reachable:
         return None
@@ -566,7 +570,6 @@ def sample_episode(
     tools = sorted(graph.nodes)
     index = graph_index(graph)
     memo = StateMemo(env)
-    all_dist = {t: index.distances(graph, t) for t in tools}
     pick_rng = random.Random(cfg.seed * 7919 + 1)
     called: set[str] = set()
     leaves: list[OutputLeaf] = []
@@ -574,13 +577,13 @@ def sample_episode(
     traces: list[TurnTrace] = []
     last_tool: str | None = None
     for r in range(cfg.rounds):
-        picked = round_target(graph, env, called, leaves, cfg.strategy, pick_rng, all_dist, max_hops=cfg.calls - 1,
+        picked = round_target(graph, env, called, leaves, cfg.strategy, pick_rng, None, max_hops=cfg.calls - 1,
                               coverage=cov, last_tool=last_tool, index=index, memo=memo)
         target, why = picked or (tools[0], "no tool is reachable from the current state")
         res = sample_turn(
             env, graph, target, cfg.calls, seed=cfg.seed * 1000 + r, called=called, round_index=r, history=leaves,
             policy=cfg.policy, error_share=cfg.error_share, flow_bias=cfg.flow_bias, retry=cfg.retry,
-            diff_state=cfg.diff_state, target_reason=why, distances=all_dist[target], index=index,
+            diff_state=cfg.diff_state, target_reason=why, distances=index.distances(graph, target), index=index,
             memo=memo,
         )
         turn = res.output
