@@ -35,7 +35,7 @@ from fr_core.sampling.params import (
     schema_value,
 )
 from fr_core.sampling.targets import Coverage, pick_target
-from fr_core.types import ArgSource, StepResult, ToolCall, TracedCall, Turn
+from fr_core.types import ArgSource, CallResult, StepResult, ToolCall, TracedCall, Turn
 
 __all__ = [
     "StepTrace",
@@ -220,6 +220,7 @@ def _enabling(graph: nx.DiGraph, tool: str, dist: Mapping[str, int],
     return "", {}
 
 
+_MAX_AVOIDED = 3  # tools left for one step because a trial on a copy says they would fail now
 SETTLE_OPTIONS = 12  # at most this many state-offered values are tried on a copy for one argument
 
 
@@ -276,11 +277,10 @@ def _refuses_all(env: Environment, graph: nx.DiGraph, spec: Any) -> str | None:
         return None
     rng = random.Random(spec.name)
     args, sources = sample_arguments(env, spec, (), rng)
-    args, sources = _check_first(env, spec, args, sources, rng)
-    result = try_call(env, ToolCall(spec.name, args))[0]
-    if not call_failed(result) or not _names_an_argument(result.to_text(), args):
+    args, sources, refused = _check_first(env, spec, args, sources, rng)
+    if refused is None or not _names_an_argument(refused.to_text(), args):
         return None  # it works, or what stops it is a state obstacle (an engine to start): a turn toward it
-    gist = error_gist(result)
+    gist = error_gist(refused)
     if any(gist in (data.get("clears") or ()) for _, _, data in graph.in_edges(spec.name, data=True)):
         return None  # a tool clears this error: a recovery turn, not a dead end
     return f"on a copy {spec.name} refused every value the state offers ({gist})"
@@ -293,12 +293,14 @@ def _names_an_argument(error: str, args: Mapping[str, Any]) -> bool:
 
 
 def _check_first(env: Environment, spec: Any, args: dict[str, Any], sources: tuple[ArgSource, ...],
-                 rng: random.Random) -> tuple[dict[str, Any], tuple[ArgSource, ...]]:
+                 rng: random.Random) -> tuple[dict[str, Any], tuple[ArgSource, ...], CallResult | None]:
     """For a tool the graph's probes found :func:`_uncertain`: try the call on a private copy, and when it fails,
     the other values the state offers for one argument at a time (a loan of the member signed in, a book with a
-    copy left); keep the first that works."""
-    if not call_failed(try_call(env, ToolCall(spec.name, args))[0]):
-        return args, sources
+    copy left); keep the first that works. The third item is the failure of the call as drawn when no value
+    worked (``None`` when one did)."""
+    first = try_call(env, ToolCall(spec.name, args))[0]
+    if not call_failed(first):
+        return args, sources, None
     for src in sorted(sources, key=lambda x: x.name):
         if src.kind not in ("state", "output", "schema"):
             continue
@@ -315,8 +317,8 @@ def _check_first(env: Environment, spec: Any, args: dict[str, Any], sources: tup
                 why = f"a value {spec.name} accepts (tried on a copy; {args[src.name]!r} was refused)"
                 held = value in env.candidates(spec.name, src.name)
                 by_name[src.name] = ArgSource(src.name, value, "state" if held else "schema", why)
-                return trial, tuple(by_name[p] for p in trial)
-    return args, sources
+                return trial, tuple(by_name[p] for p in trial), None
+    return args, sources, first
 
 
 def _apply_enabling(spec: Any, args: dict[str, Any], sources: tuple[ArgSource, ...], enabling: Mapping[str, Any],
@@ -397,62 +399,91 @@ def sample_turn(
     retry_tool: tuple[str, int] | None = None
     # After a recovery: (failed tool, its step, its arguments and sources) to call again as they were.
     again: tuple[str, int, dict[str, Any], tuple[ArgSource, ...]] | None = None
-    recover: tuple[str, str, int, str] | None = None  # (clearing tool, failed tool, failed step, error gist)
+    # (clearing tool, failed tool, failed step or None when only a trial on a copy failed, error gist)
+    recover: tuple[str, str, int | None, str] | None = None
     tried: set[tuple[str, str]] = set()
     end_reason = ""
     for step in range(calls):
         legal = legal if step == 0 else legal_tools(graph, before_called | set(turn_called), env, index=idx,
                                                     memo=memo)
-        then = ""
-        if recover is not None:
-            tool, failed_tool, failed_at, gist = recover
-            failed_step, rule, distance = None, "recover", dist.get(tool)  # a new call, not a retry of one
-            reason = (f"{failed_tool} failed at step {failed_at} with {gist!r}; {tool} cleared that error in "
-                      f"probes, then {failed_tool} again")
-            then = failed_tool
-        elif again is not None:
-            tool, failed_step = again[0], again[1]
-            rule, distance = "retry", dist.get(tool)
-            reason = f"call of step {failed_step} again, as it was, after the recovery at step {step - 1}"
-        elif retry_tool is not None:
-            tool, failed_step = retry_tool
-            rule, reason, distance = (
-                "retry",
-                f"retry of the failed call at step {failed_step} with other arguments",
-                dist.get(tool),
-            )
-        else:
-            failed_step = None
-            if policy == "directed":
-                blocked_now = ([t for t in legal if blocked_reason(graph, t, env, memo)] if target in turn_called
-                               else [])
-                walk = dist if target in legal else _walk_distances(graph, idx, target, legal,
-                                                                    before_called | set(turn_called), env, memo)
-                choice = choose_next_tool(graph, legal, turn_called, target, rng, distances=walk, blocked=blocked_now)
+        avoid: set[str] = set()  # tools that, tried on a copy this step, would fail or break a constraint
+        stuck = False
+        while True:
+            then = ""
+            if recover is not None:
+                tool, failed_tool, failed_at, gist = recover
+                failed_step, rule, distance = None, "recover", dist.get(tool)  # a new call, not a retry of one
+                seen = (f"failed at step {failed_at}" if failed_at is not None
+                        else "refused every value the state offers on a copy")
+                reason = (f"{failed_tool} {seen} with {gist!r}; {tool} cleared that error in probes, then "
+                          f"{failed_tool} again")
+                then = failed_tool
+            elif again is not None:
+                tool, failed_step = again[0], again[1]
+                rule, distance = "retry", dist.get(tool)
+                reason = f"call of step {failed_step} again, as it was, after the recovery at step {step - 1}"
+            elif retry_tool is not None:
+                tool, failed_step = retry_tool
+                rule, reason, distance = (
+                    "retry",
+                    f"retry of the failed call at step {failed_step} with other arguments",
+                    dist.get(tool),
+                )
             else:
-                choice = choose_random_tool(dist, legal, rng)
-            if choice is None:
-                end_reason = f"stuck after {step} call(s): no legal tool leads to {target}"
+                failed_step = None
+                pool = [t for t in legal if t not in avoid]
+                if policy == "directed":
+                    blocked_now = ([t for t in pool if blocked_reason(graph, t, env, memo)]
+                                   if target in turn_called else [])
+                    walk = dist if target in legal else _walk_distances(graph, idx, target, legal,
+                                                                        before_called | set(turn_called), env, memo)
+                    choice = choose_next_tool(graph, pool, turn_called, target, rng, distances=walk,
+                                              blocked=blocked_now)
+                else:
+                    choice = choose_random_tool(dist, pool, rng)
+                if choice is None:
+                    stuck = True
+                    break
+                tool, rule, reason, distance = choice.tool, choice.rule, choice.reason, choice.distance
+                if avoid:
+                    reason += f" ({', '.join(sorted(avoid))} would fail now, tried on a copy)"
+            spec = specs[tool]
+            deliberate = rng.random() < error_share and retry_tool is None and again is None and recover is None
+            doomed: CallResult | None = None
+            if again is not None:
+                args, sources = again[2], again[3]
+            else:
+                args, sources = sample_arguments(env, spec, leaves, rng, flow_bias=0.0 if retry_tool else flow_bias,
+                                                 links=idx.links.get(tool, {}))
+                enabling: Mapping[str, Any] = {}
+                if rule == "recover":
+                    enabling = graph.edges[tool, then].get("enabling_args") or {}
+                elif rule == "toward":
+                    then, enabling = _enabling(graph, tool, dist, distance)
+                if enabling:
+                    args, sources = _apply_enabling(spec, args, sources, enabling, then)
+                if rule == "toward":
+                    args, sources = _settle(env, graph, spec, args, sources, dist, distance, rng)
+                if not deliberate and _uncertain(graph.nodes[tool]):
+                    args, sources, doomed = _check_first(env, spec, args, sources, rng)
+                if not deliberate and doomed is None and (problem := env.check_constraints(ToolCall(tool, args))):
+                    doomed = CallResult(ToolCall(tool, args), error=problem)
+            if doomed is None or rule == "recover" or len(avoid) >= _MAX_AVOIDED:
                 break
-            tool, rule, reason, distance = choice.tool, choice.rule, choice.reason, choice.distance
-        spec = specs[tool]
-        deliberate = rng.random() < error_share and retry_tool is None and again is None and recover is None
-        if again is not None:
-            args, sources = again[2], again[3]
-        else:
-            args, sources = sample_arguments(env, spec, leaves, rng, flow_bias=0.0 if retry_tool else flow_bias,
-                                             links=idx.links.get(tool, {}))
-            enabling: Mapping[str, Any] = {}
-            if rule == "recover":
-                enabling = graph.edges[tool, then].get("enabling_args") or {}
-            elif rule == "toward":
-                then, enabling = _enabling(graph, tool, dist, distance)
-            if enabling:
-                args, sources = _apply_enabling(spec, args, sources, enabling, then)
-            if rule == "toward":
-                args, sources = _settle(env, graph, spec, args, sources, dist, distance, rng)
-            if not deliberate and _uncertain(graph.nodes[tool]):
-                args, sources = _check_first(env, spec, args, sources, rng)
+            # The call would fail whatever the state offers: clear its error first where the graph knows how,
+            # else leave the tool for this step and choose again.
+            gist = error_gist(doomed)
+            fix = _recovery(graph, tool, gist, legal, tried, rng) if retry else None
+            if fix is not None:
+                tried.add((fix, gist))
+                recover = (fix, tool, None, gist)
+            avoid.add(tool)
+            retry_tool = None
+        if stuck:
+            end_reason = f"stuck after {step} call(s): no legal tool leads to {target}"
+            if avoid:
+                end_reason += f" ({', '.join(sorted(avoid))} would fail now, tried on a copy)"
+            break
         retried, recovered = again, recover
         retry_tool = again = recover = None
         detail = ""
@@ -479,7 +510,7 @@ def sample_turn(
                 turn_called.append(tool)
             leaves.extend(output_leaves(result.value, tool, round_index, step))
             reached = reached or tool == target
-            if recovered is not None:
+            if recovered is not None and recovered[2] is not None:
                 failed_call = steps[recovered[2]]
                 again = (recovered[1], recovered[2], failed_call.call.arguments, failed_call.sources)
         elif not deliberate and recovered is None:
