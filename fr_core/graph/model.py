@@ -280,13 +280,15 @@ class GraphIndex:
         legal tool leads to are absent. Remembered per legal set (a few hundred at most)."""
         key = frozenset(legal)
         hops = self._reach.get(key)
-        if hops is None:
-            hops = {}
-            for t in self.nodes:
-                dist = self.distances(g, t)
-                near = [dist[u] for u in key if u in dist]
-                if near:
-                    hops[t] = min(near)
+        if hops is None:  # one search forward from all legal tools at once
+            hops = {t: 0 for t in self.nodes if t in key}
+            queue = deque(hops)
+            while queue:
+                node = queue.popleft()
+                for succ in g.successors(node):
+                    if succ not in hops:
+                        hops[succ] = hops[node] + 1
+                        queue.append(succ)
             if len(self._reach) < 512:
                 self._reach[key] = hops
         return hops
