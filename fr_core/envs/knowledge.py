@@ -79,12 +79,36 @@ def public_state(instance: object) -> dict[str, Any]:
 
 
 def public_changes(before: object, after: object) -> tuple[dict[str, Any], dict[str, Any]]:
-    """:func:`public_state` of two states of one instance, keeping only the attributes whose values differ (in
-    the order of the full views): what a diff needs, without converting what a call left alone."""
-    old, new = vars(before), vars(after)
-    differ = [k for k in (*old, *(k for k in new if k not in old))
-              if not k.startswith("_") and (k not in old or k not in new or old[k] != new[k])]
-    return ({k: to_jsonable(old[k]) for k in differ if k in old}, {k: to_jsonable(new[k]) for k in differ if k in new})
+    """:func:`public_state` of two states of one instance, keeping only what differs: the attributes, and inside
+    maps the keys, whose values differ (in the order of the full views). A diff of these parts is the diff of the
+    full views, without converting what a call left alone (the other tweets when one is added)."""
+    public = {k: v for k, v in vars(before).items() if not k.startswith("_")}
+    return _changed_parts(public, {k: v for k, v in vars(after).items() if not k.startswith("_")}, -1)
+
+
+def _changed_parts(old: dict[str, Any], new: dict[str, Any], depth: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The entries of two maps with string keys whose values differ, as JSON; maps of string keys on both sides are
+    narrowed the same way, anything else is converted whole."""
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for key in (*old, *(k for k in new if k not in old)):
+        if key in old and key in new:
+            a, b = old[key], new[key]
+            if a == b:
+                continue
+            if _string_map(a) and _string_map(b) and depth < 50:
+                before[key], after[key] = _changed_parts(a, b, depth + 1)
+            else:
+                before[key], after[key] = to_jsonable(a, depth + 1), to_jsonable(b, depth + 1)
+        elif key in old:
+            before[key] = to_jsonable(old[key], depth + 1)
+        else:
+            after[key] = to_jsonable(new[key], depth + 1)
+    return before, after
+
+
+def _string_map(value: Any) -> bool:
+    return type(value) is dict and all(type(k) is str for k in value)
 
 
 def field_values(data: Any, key: str) -> list[Any]:
