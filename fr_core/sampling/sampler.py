@@ -413,10 +413,12 @@ def sample_turn(
             if recover is not None:
                 tool, failed_tool, failed_at, gist = recover
                 failed_step, rule, distance = None, "recover", dist.get(tool)  # a new call, not a retry of one
-                seen = (f"failed at step {failed_at}" if failed_at is not None
-                        else "refused every value the state offers on a copy")
-                reason = (f"{failed_tool} {seen} with {gist!r}; {tool} cleared that error in probes, then "
-                          f"{failed_tool} again")
+                if failed_at is not None:
+                    reason = (f"{failed_tool} failed at step {failed_at} with {gist!r}; {tool} cleared that error in "
+                              f"probes, then {failed_tool} again")
+                else:
+                    reason = (f"{failed_tool} refused every value the state offers on a copy with {gist!r}; {tool} "
+                              "cleared that error in probes")
                 then = failed_tool
             elif again is not None:
                 tool, failed_step = again[0], again[1]
