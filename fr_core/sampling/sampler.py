@@ -13,7 +13,7 @@ import random
 import re
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
@@ -38,6 +38,7 @@ from fr_core.sampling.targets import Coverage, pick_target
 from fr_core.types import ArgSource, CallResult, StepResult, ToolCall, TracedCall, Turn
 
 __all__ = [
+    "EpisodeCache",
     "StepTrace",
     "TurnTrace",
     "EpisodeTrace",
@@ -116,6 +117,17 @@ class EpisodeTrace:
 
     def to_json(self) -> dict[str, Any]:
         return {"config": self.config.to_dict(), "env": self.env, "turns": [t.to_json() for t in self.turns]}
+
+
+@dataclass
+class EpisodeCache:
+    """What the rounds of one episode share so that no round reads the same thing twice: the graph's index, the
+    legality memo of the episode's environment, and the output leaves the last round found (what
+    :func:`turn_leaves` of it gives, without walking its outputs again)."""
+
+    index: GraphIndex
+    memo: StateMemo
+    found: list[OutputLeaf] = field(default_factory=list)
 
 
 # -- state diff ------------------------------------------------------------------------------------------------
@@ -351,8 +363,7 @@ def sample_turn(
     diff_state: bool = True,
     target_reason: str = "given",
     distances: Mapping[str, int] | None = None,
-    index: GraphIndex | None = None,
-    memo: StateMemo | None = None,
+    cache: EpisodeCache | None = None,
 ) -> StepResult[Turn]:
     """One round of at most ``calls`` executed calls aimed at ``target``; the env is mutated (see module doc).
 
@@ -363,26 +374,28 @@ def sample_turn(
     otherwise it is retried once, as the next step, with freshly drawn arguments.
     A deliberate error (share ``error_share``) makes one argument realistically wrong and is kept, marked.
     A target the graph marks broken, or whose ``blocked_when`` holds in the current state, ends the turn at
-    once with the reason (and the turn does not count as reachable). ``distances`` and ``index`` (the target's
-    :func:`distances_to` and the graph's :func:`graph_index`) save reading the graph again; ``memo`` keeps the
-    state conditions' answers from earlier rounds of an episode (:class:`~fr_core.graph.model.StateMemo`).
+    once with the reason (and the turn does not count as reachable). ``distances`` (the target's
+    :func:`distances_to`) and ``cache`` (an episode's :class:`EpisodeCache` for this graph and environment) save
+    reading the graph and the state again; the cache's ``found`` is set to the leaves this turn's calls returned.
     """
     if policy not in ("directed", "random"):
         raise ConfigError(f"unknown policy {policy!r}; choose directed or random")
     rng = random.Random(seed)
     specs = {s.name: s for s in env.tools()}
     before_called = frozenset(called)
+    if cache is None or cache.memo.env is not env:
+        cache = EpisodeCache(graph_index(graph), StateMemo(env))
+    idx, memo = cache.index, cache.memo
+    cache.found = []
     if target not in graph or target not in specs:
         trace = TurnTrace(round_index, target, policy, target_reason, calls, None, (),
                           f"target {target!r} is not a tool of this environment/graph")
         return StepResult(Turn(target, (), False, trace.end_reason), trace)
-    memo = memo if memo is not None and memo.env is env else StateMemo(env)
     blocked = blocked_reason(graph, target, env, memo)
     if blocked:
         reason = f"target {target} unreachable: {blocked}"
         trace = TurnTrace(round_index, target, policy, target_reason, calls, None, (), reason)
         return StepResult(Turn(target, (), False, reason), trace)
-    idx = index or graph_index(graph)
     dist = distances if distances is not None else idx.distances(graph, target)
     legal = legal_tools(graph, before_called, env, index=idx, memo=memo)
     start = _reach(dist, legal, target)
@@ -539,6 +552,7 @@ def sample_turn(
         fails = "; ".join(sorted({f"{t.tool}: {t.error}" for t in traces}))[:600]
         end_reason += f"; every call failed ({fails})"
     turn = Turn(target, tuple(steps), reached, end_reason)
+    cache.found = leaves[len(history):]
     return StepResult(turn, TurnTrace(round_index, target, policy, target_reason, calls, start, tuple(traces),
                                       end_reason))
 
@@ -549,14 +563,14 @@ def sample_turn(
 def round_target(graph: nx.DiGraph, env: Environment, called: Iterable[str], leaves: Sequence[OutputLeaf],
                  strategy: str, rng: random.Random, distances: Mapping[str, Mapping[str, int]] | None, *,
                  max_hops: int | None = None, coverage: Coverage | None = None,
-                 last_tool: str | None = None, index: GraphIndex | None = None,
-                 memo: StateMemo | None = None) -> tuple[str, str] | None:
+                 last_tool: str | None = None, cache: EpisodeCache | None = None) -> tuple[str, str] | None:
     """A round's target and why, by ``strategy`` (:func:`~fr_core.sampling.targets.pick_target`), among the tools
     reachable from the current state within ``max_hops`` (``distances``: tool → :func:`distances_to` of it, or
     ``None``: every tool of the graph, from its index) and
     not blocked in it (a closed market blocks a withdrawal) nor refusing every value the state offers
     (:func:`_refuses_all`); ``None`` when no tool is reachable."""
-    idx = index or graph_index(graph)
+    idx = cache.index if cache is not None else graph_index(graph)
+    memo = cache.memo if cache is not None and cache.memo.env is env else None
     legal = legal_tools(graph, set(called), env, index=idx, memo=memo)
     if distances is None:
         reachable = {t: h for t, h in idx.reach(graph, legal).items() if max_hops is None or h <= max_hops}
@@ -601,8 +615,7 @@ def sample_episode(
         raise ConfigError(f"sample_episode: {exc}; settings are the fields of SamplerConfig") from exc
     cov = coverage if coverage is not None else Coverage()
     tools = sorted(graph.nodes)
-    index = graph_index(graph)
-    memo = StateMemo(env)
+    cache = EpisodeCache(graph_index(graph), StateMemo(env))
     pick_rng = random.Random(cfg.seed * 7919 + 1)
     called: set[str] = set()
     leaves: list[OutputLeaf] = []
@@ -611,19 +624,19 @@ def sample_episode(
     last_tool: str | None = None
     for r in range(cfg.rounds):
         picked = round_target(graph, env, called, leaves, cfg.strategy, pick_rng, None, max_hops=cfg.calls - 1,
-                              coverage=cov, last_tool=last_tool, index=index, memo=memo)
+                              coverage=cov, last_tool=last_tool, cache=cache)
         target, why = picked or (tools[0], "no tool is reachable from the current state")
         res = sample_turn(
             env, graph, target, cfg.calls, seed=cfg.seed * 1000 + r, called=called, round_index=r, history=leaves,
             policy=cfg.policy, error_share=cfg.error_share, flow_bias=cfg.flow_bias, retry=cfg.retry,
-            diff_state=cfg.diff_state, target_reason=why, distances=index.distances(graph, target), index=index,
-            memo=memo,
+            diff_state=cfg.diff_state, target_reason=why, distances=cache.index.distances(graph, target),
+            cache=cache,
         )
         turn = res.output
         cov.record(turn)
         turns.append(turn)
         traces.append(res.trace)
-        leaves.extend(turn_leaves(turn, r))
+        leaves.extend(cache.found)  # turn_leaves(turn, r), found while the turn ran
         ok = [s.call.name for s in turn.steps if not s.deliberate_error and not call_failed(s.result)]
         called.update(ok)
         last_tool = ok[-1] if ok else last_tool
