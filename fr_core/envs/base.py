@@ -140,8 +140,10 @@ def freeze(instance: object) -> Frozen:
     return Frozen(cls, None, deep=copy.deepcopy(instance))
 
 
-def thaw(frozen: Frozen, into: object | None = None) -> object:
+def thaw(frozen: Frozen, into: object | None = None, *, randoms_of: object | None = None) -> object:
     """An instance in the frozen state: ``into`` itself when given and its state can be set in place, else a new one.
+    ``randoms_of``: an instance whose random generators the new one shares instead of its own (an earlier state
+    only looked at: its generators are not what a view shows, and rebuilding them is most of the cost).
 
     Loading serialised attributes is several times faster than ``copy.deepcopy`` (bench/bench_snapshots.py)."""
     if frozen.data is None:
@@ -149,6 +151,10 @@ def thaw(frozen: Frozen, into: object | None = None) -> object:
     attrs = frozen.loads(frozen.data)
     reuse = type(into) is frozen.cls
     instance = into if reuse else object.__new__(frozen.cls)
+    if randoms_of is not None:
+        attrs.update((name, getattr(randoms_of, name, None)) for name, _ in frozen.randoms)
+        instance.__dict__ = attrs
+        return instance
     for name, state in frozen.randoms:
         rng = instance.__dict__.get(name) if reuse else None
         if type(rng) is not random.Random:  # else the instance's own generator is reused: no other object holds it
@@ -259,7 +265,8 @@ class ObjectEnvironment(KnowledgeHooks):
     def class_changes(self, cls: str, before: Frozen) -> tuple[Any, Any]:
         """The state views of one class in ``before`` (its part of a snapshot) and now, or the parts of them
         that differ."""
-        return self._knowledge.get(cls, GENERAL).state_changes(thaw(before), self._instances[cls])
+        live = self._instances[cls]
+        return self._knowledge.get(cls, GENERAL).state_changes(thaw(before, randoms_of=live), live)
 
     def copy(self) -> "ObjectEnvironment":
         frozen = self.snapshot()
