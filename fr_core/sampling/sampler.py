@@ -448,7 +448,7 @@ def sample_turn(
                 failed_step = None
                 pool = [t for t in legal if t not in avoid]
                 if policy == "directed":
-                    blocked_now = ([t for t in pool if blocked_reason(graph, t, env, memo)]
+                    blocked_now = ([t for t in pool if t in idx.may_block and blocked_reason(graph, t, env, memo)]
                                    if target in turn_called else [])
                     walk = dist if target in legal else _walk_distances(graph, idx, target, legal,
                                                                         before_called | set(turn_called), env, memo)
@@ -577,14 +577,15 @@ def round_target(graph: nx.DiGraph, env: Environment, called: Iterable[str], lea
     else:
         reachable = {t: h for t, dist in distances.items()
                      if (h := _reach(dist, legal, t)) is not None and (max_hops is None or h <= max_hops)}
-    reachable = {t: h for t, h in reachable.items() if not blocked_reason(graph, t, env, memo)} or reachable
+    reachable = {t: h for t, h in reachable.items()
+                 if t not in idx.may_block or not blocked_reason(graph, t, env, memo)} or reachable
     if not reachable:
         return None
     fed = None
     if strategy == "flow":
         produced = {leaf.tool for leaf in leaves}
-        fed = {t: sum(any(u in produced for u, _ in links) for links in idx.links.get(t, {}).values())
-               for t in reachable}
+        fed = {t: sum(any(u in produced for u, _ in links) for links in idx.links[t].values()) if t in idx.links
+               else 0 for t in reachable}
     specs = {s.name: s for s in env.tools()}
     while True:  # a target that refuses every value the state offers now (nothing owed to pay) is picked again
         picked = pick_target(strategy, reachable, rng, coverage=coverage, last_tool=last_tool, fed=fed)
