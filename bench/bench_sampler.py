@@ -97,7 +97,8 @@ def main() -> None:
         return
 
     print(f"\n== {opts.episodes} episodes × 3 rounds × 4 calls per environment, {opts.strategy} targets ==")
-    head = f"{'environment':34s} {'policy':8s} {'success':>8s} {'reach':>7s} {'reachable':>10s} {'flow':>6s} {'calls/s':>8s}"
+    head = (f"{'environment':34s} {'policy':8s} {'success':>8s} {'reach':>7s} {'reachable':>10s} {'flow':>6s} "
+            f"{'calls/s':>8s}")
     print(head)
     totals = {"directed": [], "random": []}
     for spec in specs:

@@ -17,7 +17,7 @@ from fr_core.errors import ToolSpecError
 from fr_core.types import CallResult, ToolCall, ToolSpec
 
 __all__ = ["Environment", "Frozen", "ObjectEnvironment", "call_failed", "copy_data", "freeze", "serialise", "thaw",
-           "to_jsonable", "public_state"]
+           "to_jsonable", "public_state", "state_change", "state_unchanged", "try_call"]
 
 
 @runtime_checkable
@@ -113,8 +113,15 @@ class Frozen:
 _PLAIN_HOOKS = ("__reduce_ex__", "__reduce__", "__getstate__", "__setstate__", "__deepcopy__")
 
 
+_PLAIN: dict[type, bool] = {}  # class → whether its attributes can be serialised as they are
+
+
 def _plain(cls: type) -> bool:
-    return all(getattr(cls, h, None) is getattr(object, h, None) for h in _PLAIN_HOOKS) and "__slots__" not in vars(cls)
+    plain = _PLAIN.get(cls)
+    if plain is None:
+        plain = _PLAIN[cls] = (all(getattr(cls, h, None) is getattr(object, h, None) for h in _PLAIN_HOOKS)
+                               and "__slots__" not in vars(cls))
+    return plain
 
 
 def freeze(instance: object) -> Frozen:
@@ -133,8 +140,10 @@ def freeze(instance: object) -> Frozen:
     return Frozen(cls, None, deep=copy.deepcopy(instance))
 
 
-def thaw(frozen: Frozen, into: object | None = None) -> object:
+def thaw(frozen: Frozen, into: object | None = None, *, randoms_of: object | None = None) -> object:
     """An instance in the frozen state: ``into`` itself when given and its state can be set in place, else a new one.
+    ``randoms_of``: an instance whose random generators the new one shares instead of its own (an earlier state
+    only looked at: its generators are not what a view shows, and rebuilding them is most of the cost).
 
     Loading serialised attributes is several times faster than ``copy.deepcopy`` (bench/bench_snapshots.py)."""
     if frozen.data is None:
@@ -142,6 +151,10 @@ def thaw(frozen: Frozen, into: object | None = None) -> object:
     attrs = frozen.loads(frozen.data)
     reuse = type(into) is frozen.cls
     instance = into if reuse else object.__new__(frozen.cls)
+    if randoms_of is not None:
+        attrs.update((name, getattr(randoms_of, name, None)) for name, _ in frozen.randoms)
+        instance.__dict__ = attrs
+        return instance
     for name, state in frozen.randoms:
         rng = instance.__dict__.get(name) if reuse else None
         if type(rng) is not random.Random:  # else the instance's own generator is reused: no other object holds it
@@ -229,12 +242,16 @@ class ObjectEnvironment(KnowledgeHooks):
     def restore(self, snapshot: dict[str, Frozen]) -> None:
         if len(snapshot) != len(self._instances):
             raise ValueError(f"a snapshot of classes {sorted(snapshot)} cannot restore {self.name}")
-        current = self._frozen
+        current, instances = self._frozen, self._instances
         for cls, frozen in snapshot.items():
             if current.get(cls) is not frozen:
-                if cls not in self._instances:
+                instance = instances.get(cls)
+                if instance is None:
                     raise ValueError(f"a snapshot of classes {sorted(snapshot)} cannot restore {self.name}")
-                self._instances[cls] = thaw(frozen, self._instances[cls])
+                if frozen.data is not None and not frozen.randoms and type(instance) is frozen.cls:
+                    instance.__dict__ = frozen.loads(frozen.data)  # thaw() in place, its most common case inlined
+                else:
+                    instances[cls] = thaw(frozen, instance)
                 current[cls] = frozen
 
     def state(self) -> dict[str, Any]:
@@ -249,6 +266,12 @@ class ObjectEnvironment(KnowledgeHooks):
     def instance(self, cls: str) -> object:
         return self._instances[cls]
 
+    def class_changes(self, cls: str, before: Frozen) -> tuple[Any, Any]:
+        """The state views of one class in ``before`` (its part of a snapshot) and now, or the parts of them
+        that differ."""
+        live = self._instances[cls]
+        return self._knowledge.get(cls, GENERAL).state_changes(thaw(before, randoms_of=live), live)
+
     def copy(self) -> "ObjectEnvironment":
         frozen = self.snapshot()
         clone = object.__new__(type(self))  # copy.copy's generic reduce costs more than a small state's thaw
@@ -259,3 +282,43 @@ class ObjectEnvironment(KnowledgeHooks):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}: {len(self._specs)} tools>"
+
+
+def state_unchanged(env: Environment, owner: str, before: Any) -> bool:
+    """Whether class ``owner`` of an object environment is exactly as in the snapshot ``before`` (its attributes
+    serialise to the same bytes); ``False`` when that cannot be told cheaply."""
+    if not isinstance(env, ObjectEnvironment) or not isinstance(before, dict) or owner not in before:
+        return False
+    old, new = before[owner], env.snapshot()[owner]
+    return old is new or (old.data is not None and old.data == new.data and old.cls is new.cls
+                          and old.randoms == new.randoms)
+
+
+def state_change(env: Environment, owner: str, before: Any) -> tuple[Any, Any] | None:
+    """The state of class ``owner`` (the whole state where the environment has no such class) in the snapshot
+    ``before`` and now, or ``None`` when it is the same: what a call of one of ``owner``'s tools changed.
+
+    An object environment compares the owner's frozen attributes and builds the two views only when they differ
+    (most calls read); another environment compares its views, the earlier one read from a restored copy."""
+    if isinstance(env, ObjectEnvironment) and isinstance(before, dict) and owner in before:
+        if state_unchanged(env, owner, before):
+            return None
+        views = env.class_changes(owner, before[owner])
+    else:
+        twin = env.copy()
+        twin.restore(before)
+        then, now = twin.state(), env.state()
+        views = then.get(owner, then), now.get(owner, now)
+    return None if views[0] == views[1] else views
+
+
+def try_call(env: Environment, call: ToolCall, check: Callable[[Environment], bool] | None = None
+             ) -> tuple[CallResult, bool]:
+    """Run ``call`` to see what it would do, then put the state back as it was: its result, and ``check`` of the
+    state it left (``True`` without a check). Restoring undoes only what the call changed: cheaper than a copy."""
+    before = env.snapshot()
+    try:
+        result = env.execute(call)
+        return result, check(env) if check is not None else True
+    finally:
+        env.restore(before)

@@ -23,7 +23,8 @@ from fr_core.envs.validate import argument_constraints
 from fr_core.types import ToolCall, ToolSpec
 
 __all__ = ["ArgumentHint", "ClassKnowledge", "FreshContext", "KnowledgeHooks", "Pair", "field_values",
-           "described_examples", "is_text", "public_state", "state_amounts", "state_words", "to_jsonable"]
+           "described_examples", "is_text", "public_changes", "public_state", "state_amounts", "state_words",
+           "to_jsonable"]
 
 Pair = tuple[str, str, tuple[tuple[Any, Any], ...]]
 
@@ -75,6 +76,39 @@ def to_jsonable(value: Any, _depth: int = 0) -> Any:
 def public_state(instance: object) -> dict[str, Any]:
     """The public attributes of an instance as JSON: the default state view of a class."""
     return {k: to_jsonable(v) for k, v in vars(instance).items() if not k.startswith("_")}
+
+
+def public_changes(before: object, after: object) -> tuple[dict[str, Any], dict[str, Any]]:
+    """:func:`public_state` of two states of one instance, keeping only what differs: the attributes, and inside
+    maps the keys, whose values differ (in the order of the full views). A diff of these parts is the diff of the
+    full views, without converting what a call left alone (the other tweets when one is added)."""
+    public = {k: v for k, v in vars(before).items() if not k.startswith("_")}
+    return _changed_parts(public, {k: v for k, v in vars(after).items() if not k.startswith("_")}, -1)
+
+
+def _changed_parts(old: dict[str, Any], new: dict[str, Any], depth: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The entries of two maps with string keys whose values differ, as JSON; maps of string keys on both sides are
+    narrowed the same way, anything else is converted whole."""
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for key in (*old, *(k for k in new if k not in old)):
+        if key in old and key in new:
+            a, b = old[key], new[key]
+            if a == b:
+                continue
+            if _string_map(a) and _string_map(b) and depth < 50:
+                before[key], after[key] = _changed_parts(a, b, depth + 1)
+            else:
+                before[key], after[key] = to_jsonable(a, depth + 1), to_jsonable(b, depth + 1)
+        elif key in old:
+            before[key] = to_jsonable(old[key], depth + 1)
+        else:
+            after[key] = to_jsonable(new[key], depth + 1)
+    return before, after
+
+
+def _string_map(value: Any) -> bool:
+    return type(value) is dict and all(type(k) is str for k in value)
 
 
 def field_values(data: Any, key: str) -> list[Any]:
@@ -295,6 +329,12 @@ class ClassKnowledge:
 
     def state_view(self, instance: object) -> dict[str, Any]:
         return public_state(instance)
+
+    def state_changes(self, before: object, after: object) -> tuple[Any, Any]:
+        """The state views of two states of one instance, or only the parts of them that differ."""
+        if type(self).state_view is ClassKnowledge.state_view:
+            return public_changes(before, after)
+        return self.state_view(before), self.state_view(after)
 
     def candidates(self, instance: object, spec: ToolSpec, param: str) -> list[Any]:
         """Values the state holds for ``param``: stored under its name anywhere (nested maps, fields of records);

@@ -106,6 +106,9 @@ def argument_constraints(spec: ToolSpec, arguments: dict[str, Any]) -> str | Non
         high = arguments.get("max_" + name[4:])
         if isinstance(high, (int, float)) and not isinstance(high, bool) and low > high:
             return f"{spec.name}: '{name}' ({low!r}) is above 'max_{name[4:]}' ({high!r})"
+    texts = [v for v in arguments.values() if isinstance(v, str) and v]
+    if len(set(texts)) == len(texts):
+        return None  # no two arguments share a value
     for name, value in arguments.items():
         if not isinstance(value, str) or not value:
             continue

@@ -5,10 +5,12 @@ from fr_core.graph.build import bfcl_graph, spec_graph
 from fr_core.graph.flow import name_flow_edges
 from fr_core.graph.probe import probe_edges
 from fr_core.graph.model import (
+    GraphIndex,
     add_edge,
     blocked_reason,
     class_density,
     distances_to,
+    graph_index,
     is_legal,
     legal_tools,
     missing_prerequisites,
@@ -35,6 +37,8 @@ __all__ = [
     "blocked_reason",
     "class_density",
     "distances_to",
+    "GraphIndex",
+    "graph_index",
     "is_legal",
     "legal_tools",
     "missing_prerequisites",

@@ -7,8 +7,10 @@ environment state can satisfy them without calling ``u`` (a value already availa
 
 from __future__ import annotations
 
+import weakref
 from collections import deque
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
@@ -18,6 +20,9 @@ from fr_core.types import ToolSpec
 
 __all__ = [
     "EDGE_KINDS",
+    "GraphIndex",
+    "StateMemo",
+    "graph_index",
     "new_graph",
     "add_edge",
     "prerequisite_groups",
@@ -164,13 +169,21 @@ def missing_prerequisites(g: nx.DiGraph, tool: str, called: set[str] | frozenset
             if not _met_by(g, tool, sources, called, env)}
 
 
-def blocked_reason(g: nx.DiGraph, tool: str, env: Environment | None) -> str | None:
+def blocked_reason(g: nx.DiGraph, tool: str, env: Environment | None, memo: StateMemo | None = None) -> str | None:
     """Why ``tool`` cannot work from the current state whatever is called first, or ``None``.
 
     A ``broken`` tool (failed in every probe) is always blocked; otherwise the first of its ``blocked_when``
-    conditions (an error no probed tool cleared, and the status values it came with) that holds in ``env``.
+    conditions (an error no probed tool cleared, and the status values it came with) that holds in ``env``
+    (``memo``: the answers so far in this state, see :class:`StateMemo`).
     """
-    node = g.nodes[tool]
+    if memo is None or env is not memo.env:
+        return _blocked(g.nodes[tool], tool, env)
+    if tool not in memo.blocked:
+        memo.blocked[tool] = _blocked(g.nodes[tool], tool, env)
+    return memo.blocked[tool]
+
+
+def _blocked(node: Mapping[str, Any], tool: str, env: Environment | None) -> str | None:
     if node.get("broken"):
         return f"{tool} broken: {node['broken']}"
     for cond in node.get("blocked_when", ()):
@@ -180,10 +193,164 @@ def blocked_reason(g: nx.DiGraph, tool: str, env: Environment | None) -> str | N
     return None
 
 
-def legal_tools(g: nx.DiGraph, called: set[str] | frozenset[str], env: Environment | None = None) -> list[str]:
-    """All tools legal now, in node order (deterministic)."""
+def legal_tools(g: nx.DiGraph, called: set[str] | frozenset[str], env: Environment | None = None, *,
+                index: GraphIndex | None = None, memo: StateMemo | None = None) -> list[str]:
+    """All tools legal now, in node order (deterministic). ``index``: :func:`graph_index` of ``g``, when the
+    caller asks many times (it saves reading the edges on every call); ``memo``: the legality answers so far in
+    this state of ``env`` (see :class:`StateMemo`)."""
+    if env is None or index is None:
+        groups = _all_groups(g) if index is None else index.groups
+        return [t for t in g.nodes if t not in groups or _verdict(g, t, groups[t], called, env)[0]]
+    if memo is None or memo.env is not env:
+        return [t for t in index.nodes if not index.missing(t, called, env, first=True)]
+    key = frozenset(called)
+    legal = memo.legal.get(key)
+    if legal is None:
+        legal = memo.legal[key] = []
+        groups, holds = index.groups, memo.holds
+        for t, checks in index.checks_in_order:
+            for group, condition, owner in checks:
+                if not (holds(condition, t, owner) if condition else any(u in key for u in groups[t][group])):
+                    break
+            else:
+                legal.append(t)
+    return list(legal)
+
+
+class StateMemo:
+    """Legality in the current state of one environment: which state conditions hold, each kept until a call of
+    a tool of the class whose state it read (a call changes only its own class's state), and the legal tools per
+    called set and the blocked tools, kept until any state changes. The sampler asks the same questions at every
+    step. Call :meth:`forget` with the class of every call that changed the state."""
+
+    def __init__(self, env: Environment) -> None:
+        self.env = env
+        self.legal: dict[frozenset[str], list[str]] = {}
+        self.blocked: dict[str, str | None] = {}  # tool → why its blocked_when holds now
+        self._answers: dict[str, dict[tuple[int, str], bool]] = {}
+
+    def holds(self, condition: Mapping[str, Any], tool: str, owner: str | None) -> bool:
+        """``condition_holds(condition, tool, env)``, remembered under ``condition`` (an object that lives as long
+        as the graph) while ``owner``, the class it reads, has not changed."""
+        if not owner:
+            return condition_holds(condition, tool, self.env)
+        answers = self._answers.get(owner)
+        if answers is None:
+            answers = self._answers[owner] = {}
+        key = (id(condition), tool)
+        hit = answers.get(key)
+        if hit is None:
+            hit = answers[key] = condition_holds(condition, tool, self.env)
+        return hit
+
+    def forget(self, owner: str) -> None:
+        """A tool of class ``owner`` changed its state."""
+        self._answers.pop(owner, None)
+        self.legal.clear()
+        self.blocked.clear()
+
+
+@dataclass(frozen=True, eq=False)
+class GraphIndex:
+    """What legality, distances and data flow read from a graph's edges, read once: the sampler asks thousands of
+    times per second. Built by :func:`graph_index`, which notices when the graph's edges changed."""
+
+    nodes: tuple[str, ...]
+    groups: dict[str, dict[str, list[str]]]  # tool → prerequisite group → its tools (see prerequisite_groups)
+    # tool → per prerequisite group: (its key, the state condition that meets it, the class that condition reads)
+    checks: dict[str, tuple[tuple[str, Mapping[str, Any] | None, str | None], ...]]
+    links: dict[str, dict[str, frozenset[tuple[str, str]]]]  # tool → parameter → (tool, output field) feeding it
+    may_block: frozenset[str]  # tools marked broken or with blocked_when conditions (see blocked_reason)
+    _distances: dict[str, dict[str, int]] = field(default_factory=dict)
+    _reach: dict[frozenset[str], dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def checks_in_order(self) -> list[tuple[str, tuple[tuple[str, Mapping[str, Any] | None, str | None], ...]]]:
+        """``(tool, its checks)`` for every tool, in node order."""
+        return [(t, self.checks.get(t, ())) for t in self.nodes]
+
+    def distances(self, g: nx.DiGraph, target: str) -> dict[str, int]:
+        """:func:`distances_to` of ``target`` (computed once; the caller must not change the answer)."""
+        dist = self._distances.get(target)
+        if dist is None:
+            dist = self._distances[target] = distances_to(g, target)
+        return dist
+
+    def reach(self, g: nx.DiGraph, legal: Iterable[str]) -> dict[str, int]:
+        """Per tool, the hops from the nearest of the ``legal`` tools to it (0 when it is legal itself); tools no
+        legal tool leads to are absent. Remembered per legal set (a few hundred at most)."""
+        key = frozenset(legal)
+        hops = self._reach.get(key)
+        if hops is None:  # one search forward from all legal tools at once
+            hops = {t: 0 for t in self.nodes if t in key}
+            queue = deque(hops)
+            while queue:
+                node = queue.popleft()
+                for succ in g.successors(node):
+                    if succ not in hops:
+                        hops[succ] = hops[node] + 1
+                        queue.append(succ)
+            if len(self._reach) < 512:
+                self._reach[key] = hops
+        return hops
+
+    def missing(self, tool: str, called: set[str] | frozenset[str], env: Environment | None,
+                memo: StateMemo | None = None, *, first: bool = False) -> dict[str, list[str]]:
+        """:func:`missing_prerequisites` of ``tool``, from the index (only the first missing group when
+        ``first``: enough to know it is not legal)."""
+        out = {}
+        for key, condition, owner in self.checks.get(tool, ()):
+            if env is None or not condition:
+                met = any(u in called for u in self.groups[tool][key])
+            elif memo is not None and memo.env is env:
+                met = memo.holds(condition, tool, owner)
+            else:
+                met = condition_holds(condition, tool, env)
+            if not met:
+                out[key] = self.groups[tool][key]
+                if first:
+                    break
+        return out
+
+
+def _edge_signature(g: nx.DiGraph) -> tuple[Any, ...]:
+    """What the index depends on: the nodes in order with their classes and whether they can be blocked, and
+    each edge's data object and the fields read from it."""
+    return (tuple((n, d.get("owner"), bool(d.get("broken") or d.get("blocked_when"))) for n, d in g.nodes(data=True)),
+            tuple((u, v, id(d), d.get("hard"), id(d.get("condition")), d.get("kind"), d.get("param"), d.get("field"))
+                  for u, v, d in g.edges(data=True)))
+
+
+# graph → (signature, what keeps the signature's ids taken, index)
+_INDEXES: weakref.WeakKeyDictionary[nx.DiGraph, tuple[tuple[Any, ...], object, GraphIndex]] = \
+    weakref.WeakKeyDictionary()
+
+
+def graph_index(g: nx.DiGraph) -> GraphIndex:
+    """The :class:`GraphIndex` of ``g``, reused while its nodes and edges are the same (an edge added, removed or
+    given another condition makes a new one)."""
+    signature = _edge_signature(g)
+    cached = _INDEXES.get(g)
+    if cached is not None and cached[0] == signature:
+        return cached[2]
     groups = _all_groups(g)
-    return [t for t in g.nodes if t not in groups or _verdict(g, t, groups[t], called, env)[0]]
+    owners = dict(g.nodes(data="owner"))
+    checks = {}
+    for t, by_key in groups.items():
+        conditions = [(key, g.edges[sources[0], t].get("condition")) for key, sources in by_key.items()]
+        checks[t] = tuple((key, c, (c.get("owner") if c.get("type") != "candidates" else owners.get(t)) if c else None)
+                          for key, c in conditions)
+    links: dict[str, dict[str, set[tuple[str, str]]]] = {}
+    for u, v, data in g.edges(data=True):
+        if data.get("kind") == "param_flow" and data.get("field") and data.get("param"):
+            source = (u, str(data["field"]).split(".")[-1].replace("[]", ""))
+            links.setdefault(v, {}).setdefault(data["param"], set()).add(source)
+    index = GraphIndex(tuple(g), groups, checks,
+                       {t: {p: frozenset(x) for p, x in by_param.items()} for t, by_param in links.items()},
+                       frozenset(n for n, d in g.nodes(data=True) if d.get("broken") or d.get("blocked_when")))
+    # The signature's data and condition objects are kept alive: no new object takes one of their ids.
+    _INDEXES[g] = (signature, [(d, d.get("condition")) for _, _, d in g.edges(data=True)], index)
+    return index
 
 
 def distances_to(g: nx.DiGraph, target: str) -> dict[str, int]:

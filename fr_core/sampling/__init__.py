@@ -4,6 +4,7 @@ from fr_core.sampling.choose import Choice, choose_next_tool, choose_random_tool
 from fr_core.sampling.config import POLICIES, STRATEGIES, SamplerConfig
 from fr_core.sampling.params import OutputLeaf, call_failed, corrupt_arguments, output_leaves, sample_arguments
 from fr_core.sampling.sampler import (
+    EpisodeCache,
     EpisodeTrace,
     StepTrace,
     TurnTrace,
@@ -18,6 +19,7 @@ from fr_core.sampling.stats import EpisodeStats, summarize
 from fr_core.sampling.targets import Coverage, pick_target
 
 __all__ = [
+    "EpisodeCache",
     "Choice",
     "choose_next_tool",
     "choose_random_tool",

@@ -8,6 +8,7 @@ makes the queries written later hard (the user never says the id; the model must
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,12 +17,14 @@ from fr_core.envs.base import Environment, call_failed
 from fr_core.envs.knowledge import ArgumentHint
 from fr_core.envs.phrases import DIR_NAMES, NAMES
 from fr_core.graph.flow import GENERIC, tokens
-from fr_core.types import ArgSource, ToolSpec
+from fr_core.graph.model import graph_index
+from fr_core.types import ArgSource, ToolCall, ToolSpec
 
 __all__ = ["OutputLeaf", "flow_links", "output_leaves", "sample_arguments", "schema_value", "corrupt_arguments",
            "call_failed"]
 
 _MAX_LEAVES = 200
+_ASK = random.Random(0)  # only asks whether a parameter has free text at all: its draws are never used
 _NONE_WORDS = (None, "None", "none", "")
 
 
@@ -81,6 +84,12 @@ def _similar(key: str, param: str) -> bool:
     return a == b or (_head(key) == _head(param) and bool((a & b) - GENERIC))
 
 
+def _names_id(name: str) -> bool:
+    """A name whose last word is ``id`` (``order_id``, ``accountId``, ``id``)."""
+    words = re.findall(r"[a-z0-9]+", re.sub(r"(?<=[a-z])(?=[A-Z])", "_", name).lower())
+    return bool(words) and words[-1] in ("id", "ids")
+
+
 def _type_fits(value: Any, schema: dict[str, Any]) -> bool:
     want = schema.get("type")
     if want == "array":
@@ -135,6 +144,8 @@ def _matching_leaves(history: Sequence[OutputLeaf], param: str, schema: dict[str
             elif (leaf.tool, leaf.key) not in linked and not (
                     tokens(leaf.key) == tokens(param) if exact else _similar(leaf.key, param)):
                 continue
+            elif _names_id(leaf.key) and not _names_id(param):
+                continue  # an id is no amount, price or name, whatever a data-flow edge says
             value = [v] if is_array else v
             score = 3 if (leaf.tool, leaf.key) in linked else 2
         if score > best_score:
@@ -147,12 +158,7 @@ def _matching_leaves(history: Sequence[OutputLeaf], param: str, schema: dict[str
 def flow_links(graph: Any, tool: str) -> dict[str, frozenset[tuple[str, str]]]:
     """Per parameter of ``tool``, the ``(tool, output field)`` pairs that the graph's ``param_flow`` edges say
     feed it (``credit_card_list.card_number`` → ``("get_all_credit_cards", "card_number")``)."""
-    out: dict[str, set[tuple[str, str]]] = {}
-    for u, _, data in graph.in_edges(tool, data=True):
-        if data.get("kind") == "param_flow" and data.get("field") and data.get("param"):
-            field = str(data["field"]).split(".")[-1].replace("[]", "")
-            out.setdefault(data["param"], set()).add((u, field))
-    return {p: frozenset(x) for p, x in out.items()}
+    return dict(graph_index(graph).links.get(tool, {}))
 
 
 def schema_value(env: Environment, schema: dict[str, Any], param: str, rng: random.Random,
@@ -180,6 +186,9 @@ def schema_value(env: Environment, schema: dict[str, Any], param: str, rng: rand
     return None, "no type"
 
 
+_REDRAWS = 4  # fresh draws of a call's arguments that break one of the environment's constraints
+
+
 def sample_arguments(
     env: Environment,
     spec: ToolSpec,
@@ -196,8 +205,21 @@ def sample_arguments(
     schema (enum, default, type). Optional parameters are filled when the state or an output can fill them
     and their default is empty (e.g. ``retrieve_invoice(booking_id=...)``), else half of the time when some
     meaningful value exists; never with a made-up placeholder. ``links``: per parameter, the ``(tool, field)``
-    outputs the graph says feed it (see :func:`flow_links`).
+    outputs the graph says feed it (see :func:`flow_links`). Arguments that break the environment's constraints
+    (``env.check_constraints``: a diff of a file with itself, a minimum above its maximum) are drawn again, up to
+    four times; the last draw is returned when none keeps them.
     """
+    args, sources = _draw_arguments(env, spec, history, rng, flow_bias, links)
+    for _ in range(_REDRAWS):
+        if not env.check_constraints(ToolCall(spec.name, args)):
+            break
+        args, sources = _draw_arguments(env, spec, history, rng, flow_bias, links)
+    return args, sources
+
+
+def _draw_arguments(env: Environment, spec: ToolSpec, history: Sequence[OutputLeaf], rng: random.Random,
+                    flow_bias: float, links: Mapping[str, frozenset[tuple[str, str]]] | None
+                    ) -> tuple[dict[str, Any], tuple[ArgSource, ...]]:
     required = set(spec.required)
     args: dict[str, Any] = {}
     sources: dict[str, ArgSource] = {}
@@ -213,7 +235,7 @@ def sample_arguments(
             cands = []
         if param not in required:
             has_value = (cands or fits or fresh or schema.get("enum")
-                         or env.free_text(spec.name, param, random.Random(0)) is not None)
+                         or env.free_text(spec.name, param, _ASK) is not None)
             empty_default = schema.get("default") in _NONE_WORDS
             if not has_value or not ((empty_default and (cands or fits)) or rng.random() < 0.5):
                 continue

@@ -8,18 +8,20 @@ files and bookings); take ``env.snapshot()`` first, or pass ``env.copy()``, if t
 from __future__ import annotations
 
 import dataclasses
+import functools
 import random
 import re
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
 
-from fr_core.envs.base import Environment
+from fr_core.envs.base import Environment, state_change, state_unchanged, try_call
 from fr_core.errors import ConfigError, SamplingError
-from fr_core.graph import blocked_reason, distances_to, is_legal, legal_tools, missing_prerequisites
+from fr_core.graph import GraphIndex, blocked_reason, graph_index, is_legal, legal_tools
+from fr_core.graph.model import StateMemo
 from fr_core.graph.model import condition_holds
 from fr_core.graph.gist import error_gist
 from fr_core.sampling.choose import choose_next_tool, choose_random_tool
@@ -28,15 +30,15 @@ from fr_core.sampling.params import (
     OutputLeaf,
     call_failed,
     corrupt_arguments,
-    flow_links,
     output_leaves,
     sample_arguments,
     schema_value,
 )
 from fr_core.sampling.targets import Coverage, pick_target
-from fr_core.types import ArgSource, StepResult, ToolCall, TracedCall, Turn
+from fr_core.types import ArgSource, CallResult, StepResult, ToolCall, TracedCall, Turn
 
 __all__ = [
+    "EpisodeCache",
     "StepTrace",
     "TurnTrace",
     "EpisodeTrace",
@@ -117,6 +119,17 @@ class EpisodeTrace:
         return {"config": self.config.to_dict(), "env": self.env, "turns": [t.to_json() for t in self.turns]}
 
 
+@dataclass
+class EpisodeCache:
+    """What the rounds of one episode share so that no round reads the same thing twice: the graph's index, the
+    legality memo of the episode's environment, and the output leaves the last round found (what
+    :func:`turn_leaves` of it gives, without walking its outputs again)."""
+
+    index: GraphIndex
+    memo: StateMemo
+    found: list[OutputLeaf] = field(default_factory=list)
+
+
 # -- state diff ------------------------------------------------------------------------------------------------
 
 
@@ -157,11 +170,6 @@ def state_diff(
     return out
 
 
-def _owner_state(env: Environment, owner: str) -> Any:
-    state = env.state()
-    return state.get(owner, state)
-
-
 # -- one turn --------------------------------------------------------------------------------------------------
 
 
@@ -182,8 +190,8 @@ def _reach(distances: Mapping[str, int], legal: Sequence[str], target: str) -> i
     return min(hops) if hops else None
 
 
-def _walk_distances(graph: nx.DiGraph, target: str, legal: Sequence[str], called: frozenset[str] | set[str],
-                    env: Environment) -> dict[str, int]:
+def _walk_distances(graph: nx.DiGraph, index: GraphIndex, target: str, legal: Sequence[str],
+                    called: frozenset[str] | set[str], env: Environment, memo: StateMemo) -> dict[str, int]:
     """``dist(T_k, target)`` over the edges that can make each tool legal now: into a tool that is not legal
     yet only the hard edges of its missing prerequisite groups count (reading the speed does not make cruise
     control legal; starting the engine does). Legal tools keep all their in-edges."""
@@ -195,7 +203,7 @@ def _walk_distances(graph: nx.DiGraph, target: str, legal: Sequence[str], called
         if node in legal_set:
             preds = sorted(graph.predecessors(node))
         else:
-            preds = sorted({u for group in missing_prerequisites(graph, node, called, env).values() for u in group})
+            preds = sorted({u for group in index.missing(node, called, env, memo).values() for u in group})
         for pred in preds:
             if pred not in dist:
                 dist[pred] = dist[node] + 1
@@ -224,6 +232,7 @@ def _enabling(graph: nx.DiGraph, tool: str, dist: Mapping[str, int],
     return "", {}
 
 
+_MAX_AVOIDED = 3  # tools left for one step because a trial on a copy says they would fail now
 SETTLE_OPTIONS = 12  # at most this many state-offered values are tried on a copy for one argument
 
 
@@ -250,10 +259,10 @@ def _settle(env: Environment, graph: nx.DiGraph, spec: Any, args: dict[str, Any]
             if not 1 < len(options) <= SETTLE_OPTIONS:
                 continue
             good = []
+            meets = functools.partial(condition_holds, cond, x)
             for value in options:
-                trial = env.copy()
-                if not call_failed(trial.execute(ToolCall(spec.name, {**args, param: value}))) \
-                        and condition_holds(cond, x, trial):
+                result, met = try_call(env, ToolCall(spec.name, {**args, param: value}), meets)
+                if met and not call_failed(result):
                     good.append(value)
             if good and args.get(param) not in good:
                 value = good[rng.randrange(len(good))]
@@ -280,11 +289,10 @@ def _refuses_all(env: Environment, graph: nx.DiGraph, spec: Any) -> str | None:
         return None
     rng = random.Random(spec.name)
     args, sources = sample_arguments(env, spec, (), rng)
-    args, sources = _check_first(env, spec, args, sources, rng)
-    result = env.copy().execute(ToolCall(spec.name, args))
-    if not call_failed(result) or not _names_an_argument(result.to_text(), args):
+    args, sources, refused = _check_first(env, spec, args, sources, rng)
+    if refused is None or not _names_an_argument(refused.to_text(), args):
         return None  # it works, or what stops it is a state obstacle (an engine to start): a turn toward it
-    gist = error_gist(result)
+    gist = error_gist(refused)
     if any(gist in (data.get("clears") or ()) for _, _, data in graph.in_edges(spec.name, data=True)):
         return None  # a tool clears this error: a recovery turn, not a dead end
     return f"on a copy {spec.name} refused every value the state offers ({gist})"
@@ -297,12 +305,14 @@ def _names_an_argument(error: str, args: Mapping[str, Any]) -> bool:
 
 
 def _check_first(env: Environment, spec: Any, args: dict[str, Any], sources: tuple[ArgSource, ...],
-                 rng: random.Random) -> tuple[dict[str, Any], tuple[ArgSource, ...]]:
+                 rng: random.Random) -> tuple[dict[str, Any], tuple[ArgSource, ...], CallResult | None]:
     """For a tool the graph's probes found :func:`_uncertain`: try the call on a private copy, and when it fails,
     the other values the state offers for one argument at a time (a loan of the member signed in, a book with a
-    copy left); keep the first that works."""
-    if not call_failed(env.copy().execute(ToolCall(spec.name, args))):
-        return args, sources
+    copy left); keep the first that works. The third item is the failure of the call as drawn when no value
+    worked (``None`` when one did)."""
+    first = try_call(env, ToolCall(spec.name, args))[0]
+    if not call_failed(first):
+        return args, sources, None
     for src in sorted(sources, key=lambda x: x.name):
         if src.kind not in ("state", "output", "schema"):
             continue
@@ -314,13 +324,13 @@ def _check_first(env: Environment, spec: Any, args: dict[str, Any], sources: tup
             options += [schema_value(env, schema, src.name, rng, spec.name)[0] for _ in range(3)]
         for value in options:
             trial = {**args, src.name: value}
-            if not call_failed(env.copy().execute(ToolCall(spec.name, trial))):
+            if not call_failed(try_call(env, ToolCall(spec.name, trial))[0]):
                 by_name = {s.name: s for s in sources}
                 why = f"a value {spec.name} accepts (tried on a copy; {args[src.name]!r} was refused)"
                 held = value in env.candidates(spec.name, src.name)
                 by_name[src.name] = ArgSource(src.name, value, "state" if held else "schema", why)
-                return trial, tuple(by_name[p] for p in trial)
-    return args, sources
+                return trial, tuple(by_name[p] for p in trial), None
+    return args, sources, first
 
 
 def _apply_enabling(spec: Any, args: dict[str, Any], sources: tuple[ArgSource, ...], enabling: Mapping[str, Any],
@@ -353,6 +363,7 @@ def sample_turn(
     diff_state: bool = True,
     target_reason: str = "given",
     distances: Mapping[str, int] | None = None,
+    cache: EpisodeCache | None = None,
 ) -> StepResult[Turn]:
     """One round of at most ``calls`` executed calls aimed at ``target``; the env is mutated (see module doc).
 
@@ -363,24 +374,30 @@ def sample_turn(
     otherwise it is retried once, as the next step, with freshly drawn arguments.
     A deliberate error (share ``error_share``) makes one argument realistically wrong and is kept, marked.
     A target the graph marks broken, or whose ``blocked_when`` holds in the current state, ends the turn at
-    once with the reason (and the turn does not count as reachable).
+    once with the reason (and the turn does not count as reachable). ``distances`` (the target's
+    :func:`distances_to`) and ``cache`` (an episode's :class:`EpisodeCache` for this graph and environment) save
+    reading the graph and the state again; the cache's ``found`` is set to the leaves this turn's calls returned.
     """
     if policy not in ("directed", "random"):
         raise ConfigError(f"unknown policy {policy!r}; choose directed or random")
     rng = random.Random(seed)
     specs = {s.name: s for s in env.tools()}
     before_called = frozenset(called)
+    if cache is None or cache.memo.env is not env:
+        cache = EpisodeCache(graph_index(graph), StateMemo(env))
+    idx, memo = cache.index, cache.memo
+    cache.found = []
     if target not in graph or target not in specs:
         trace = TurnTrace(round_index, target, policy, target_reason, calls, None, (),
                           f"target {target!r} is not a tool of this environment/graph")
         return StepResult(Turn(target, (), False, trace.end_reason), trace)
-    blocked = blocked_reason(graph, target, env)
+    blocked = blocked_reason(graph, target, env, memo)
     if blocked:
         reason = f"target {target} unreachable: {blocked}"
         trace = TurnTrace(round_index, target, policy, target_reason, calls, None, (), reason)
         return StepResult(Turn(target, (), False, reason), trace)
-    dist = distances if distances is not None else distances_to(graph, target)
-    legal = legal_tools(graph, before_called, env)
+    dist = distances if distances is not None else idx.distances(graph, target)
+    legal = legal_tools(graph, before_called, env, index=idx, memo=memo)
     start = _reach(dist, legal, target)
     if start is None:
         reason = f"target {target} unreachable: no legal tool leads to it ({len(legal)} legal tools)"
@@ -395,60 +412,93 @@ def sample_turn(
     retry_tool: tuple[str, int] | None = None
     # After a recovery: (failed tool, its step, its arguments and sources) to call again as they were.
     again: tuple[str, int, dict[str, Any], tuple[ArgSource, ...]] | None = None
-    recover: tuple[str, str, int, str] | None = None  # (clearing tool, failed tool, failed step, error gist)
+    # (clearing tool, failed tool, failed step or None when only a trial on a copy failed, error gist)
+    recover: tuple[str, str, int | None, str] | None = None
     tried: set[tuple[str, str]] = set()
     end_reason = ""
     for step in range(calls):
-        legal = legal if step == 0 else legal_tools(graph, before_called | set(turn_called), env)
-        then = ""
-        if recover is not None:
-            tool, failed_tool, failed_at, gist = recover
-            failed_step, rule, distance = None, "recover", dist.get(tool)  # a new call, not a retry of one
-            reason = (f"{failed_tool} failed at step {failed_at} with {gist!r}; {tool} cleared that error in "
-                      f"probes, then {failed_tool} again")
-            then = failed_tool
-        elif again is not None:
-            tool, failed_step = again[0], again[1]
-            rule, distance = "retry", dist.get(tool)
-            reason = f"call of step {failed_step} again, as it was, after the recovery at step {step - 1}"
-        elif retry_tool is not None:
-            tool, failed_step = retry_tool
-            rule, reason, distance = (
-                "retry",
-                f"retry of the failed call at step {failed_step} with other arguments",
-                dist.get(tool),
-            )
-        else:
-            failed_step = None
-            if policy == "directed":
-                blocked_now = ([t for t in legal if blocked_reason(graph, t, env)] if target in turn_called else [])
-                walk = dist if target in legal else _walk_distances(graph, target, legal,
-                                                                    before_called | set(turn_called), env)
-                choice = choose_next_tool(graph, legal, turn_called, target, rng, distances=walk, blocked=blocked_now)
+        legal = legal if step == 0 else legal_tools(graph, before_called | set(turn_called), env, index=idx,
+                                                    memo=memo)
+        avoid: set[str] = set()  # tools that, tried on a copy this step, would fail or break a constraint
+        stuck = False
+        while True:
+            then = ""
+            if recover is not None:
+                tool, failed_tool, failed_at, gist = recover
+                failed_step, rule, distance = None, "recover", dist.get(tool)  # a new call, not a retry of one
+                if failed_at is not None:
+                    reason = (f"{failed_tool} failed at step {failed_at} with {gist!r}; {tool} cleared that error in "
+                              f"probes, then {failed_tool} again")
+                else:
+                    reason = (f"{failed_tool} refused every value the state offers on a copy with {gist!r}; {tool} "
+                              "cleared that error in probes")
+                then = failed_tool
+            elif again is not None:
+                tool, failed_step = again[0], again[1]
+                rule, distance = "retry", dist.get(tool)
+                reason = f"call of step {failed_step} again, as it was, after the recovery at step {step - 1}"
+            elif retry_tool is not None:
+                tool, failed_step = retry_tool
+                rule, reason, distance = (
+                    "retry",
+                    f"retry of the failed call at step {failed_step} with other arguments",
+                    dist.get(tool),
+                )
             else:
-                choice = choose_random_tool(dist, legal, rng)
-            if choice is None:
-                end_reason = f"stuck after {step} call(s): no legal tool leads to {target}"
+                failed_step = None
+                pool = [t for t in legal if t not in avoid]
+                if policy == "directed":
+                    blocked_now = ([t for t in pool if t in idx.may_block and blocked_reason(graph, t, env, memo)]
+                                   if target in turn_called else [])
+                    walk = dist if target in legal else _walk_distances(graph, idx, target, legal,
+                                                                        before_called | set(turn_called), env, memo)
+                    choice = choose_next_tool(graph, pool, turn_called, target, rng, distances=walk,
+                                              blocked=blocked_now)
+                else:
+                    choice = choose_random_tool(dist, pool, rng)
+                if choice is None:
+                    stuck = True
+                    break
+                tool, rule, reason, distance = choice.tool, choice.rule, choice.reason, choice.distance
+                if avoid:
+                    reason += f" ({', '.join(sorted(avoid))} would fail now, tried on a copy)"
+            spec = specs[tool]
+            deliberate = rng.random() < error_share and retry_tool is None and again is None and recover is None
+            doomed: CallResult | None = None
+            if again is not None:
+                args, sources = again[2], again[3]
+            else:
+                args, sources = sample_arguments(env, spec, leaves, rng, flow_bias=0.0 if retry_tool else flow_bias,
+                                                 links=idx.links.get(tool, {}))
+                enabling: Mapping[str, Any] = {}
+                if rule == "recover":
+                    enabling = graph.edges[tool, then].get("enabling_args") or {}
+                elif rule == "toward":
+                    then, enabling = _enabling(graph, tool, dist, distance)
+                if enabling:
+                    args, sources = _apply_enabling(spec, args, sources, enabling, then)
+                if rule == "toward":
+                    args, sources = _settle(env, graph, spec, args, sources, dist, distance, rng)
+                if not deliberate and _uncertain(graph.nodes[tool]):
+                    args, sources, doomed = _check_first(env, spec, args, sources, rng)
+                if not deliberate and doomed is None and (problem := env.check_constraints(ToolCall(tool, args))):
+                    doomed = CallResult(ToolCall(tool, args), error=problem)
+            if doomed is None or rule == "recover" or len(avoid) >= _MAX_AVOIDED:
                 break
-            tool, rule, reason, distance = choice.tool, choice.rule, choice.reason, choice.distance
-        spec = specs[tool]
-        deliberate = rng.random() < error_share and retry_tool is None and again is None and recover is None
-        if again is not None:
-            args, sources = again[2], again[3]
-        else:
-            args, sources = sample_arguments(env, spec, leaves, rng, flow_bias=0.0 if retry_tool else flow_bias,
-                                             links=flow_links(graph, tool))
-            enabling: Mapping[str, Any] = {}
-            if rule == "recover":
-                enabling = graph.edges[tool, then].get("enabling_args") or {}
-            elif rule == "toward":
-                then, enabling = _enabling(graph, tool, dist, distance)
-            if enabling:
-                args, sources = _apply_enabling(spec, args, sources, enabling, then)
-            if rule == "toward":
-                args, sources = _settle(env, graph, spec, args, sources, dist, distance, rng)
-            if not deliberate and _uncertain(graph.nodes[tool]):
-                args, sources = _check_first(env, spec, args, sources, rng)
+            # The call would fail whatever the state offers: clear its error first where the graph knows how,
+            # else leave the tool for this step and choose again.
+            gist = error_gist(doomed)
+            fix = _recovery(graph, tool, gist, legal, tried, rng) if retry else None
+            if fix is not None:
+                tried.add((fix, gist))
+                recover = (fix, tool, None, gist)
+            avoid.add(tool)
+            retry_tool = None
+        if stuck:
+            end_reason = f"stuck after {step} call(s): no legal tool leads to {target}"
+            if avoid:
+                end_reason += f" ({', '.join(sorted(avoid))} would fail now, tried on a copy)"
+            break
         retried, recovered = again, recover
         retry_tool = again = recover = None
         detail = ""
@@ -459,9 +509,13 @@ def sample_turn(
             else:
                 args, sources, detail = wrong
         called_now = tuple(sorted(before_called | set(turn_called)))
-        before = _owner_state(env, spec.owner) if diff_state else None
+        before = env.snapshot()
         result = env.execute(ToolCall(tool, args))
-        diff = tuple(state_diff(before, _owner_state(env, spec.owner))) if diff_state else ()
+        diff: tuple[dict[str, Any], ...] = ()
+        if not state_unchanged(env, spec.owner, before):  # most reads leave it: legality stays as it was
+            memo.forget(spec.owner)
+            change = state_change(env, spec.owner, before) if diff_state else None
+            diff = tuple(state_diff(*change)) if change else ()
         failed = call_failed(result)
         if deliberate and not failed:
             deliberate, detail = False, f"meant to fail ({detail}) but the call succeeded"
@@ -471,12 +525,13 @@ def sample_turn(
                 turn_called.append(tool)
             leaves.extend(output_leaves(result.value, tool, round_index, step))
             reached = reached or tool == target
-            if recovered is not None:
+            if recovered is not None and recovered[2] is not None:
                 failed_call = steps[recovered[2]]
                 again = (recovered[1], recovered[2], failed_call.call.arguments, failed_call.sources)
         elif not deliberate and recovered is None:
             gist = error_gist(result)
-            fix = _recovery(graph, tool, gist, legal_tools(graph, before_called | set(turn_called), env), tried, rng)
+            legal_now = legal_tools(graph, before_called | set(turn_called), env, index=idx, memo=memo)
+            fix = _recovery(graph, tool, gist, legal_now, tried, rng)
             if fix is not None and retry:
                 tried.add((fix, gist))
                 recover = (fix, tool, step if retried is None else retried[1], gist)
@@ -487,7 +542,7 @@ def sample_turn(
             round_index, step, target, tuple(legal), called_now, rule, reason, distance, tool, args,
             sources, not failed, error, result.value, deliberate, detail, failed_step, diff,
         ))
-        if failed and tool == target and recover is None and (why := blocked_reason(graph, target, env)):
+        if failed and tool == target and recover is None and (why := blocked_reason(graph, target, env, memo)):
             end_reason = f"{len(steps)} call(s) made; target became unreachable: {why}"
             break
     if not end_reason:
@@ -497,6 +552,7 @@ def sample_turn(
         fails = "; ".join(sorted({f"{t.tool}: {t.error}" for t in traces}))[:600]
         end_reason += f"; every call failed ({fails})"
     turn = Turn(target, tuple(steps), reached, end_reason)
+    cache.found = leaves[len(history):]
     return StepResult(turn, TurnTrace(round_index, target, policy, target_reason, calls, start, tuple(traces),
                                       end_reason))
 
@@ -505,24 +561,31 @@ def sample_turn(
 
 
 def round_target(graph: nx.DiGraph, env: Environment, called: Iterable[str], leaves: Sequence[OutputLeaf],
-                 strategy: str, rng: random.Random, distances: Mapping[str, Mapping[str, int]], *,
+                 strategy: str, rng: random.Random, distances: Mapping[str, Mapping[str, int]] | None, *,
                  max_hops: int | None = None, coverage: Coverage | None = None,
-                 last_tool: str | None = None) -> tuple[str, str] | None:
+                 last_tool: str | None = None, cache: EpisodeCache | None = None) -> tuple[str, str] | None:
     """A round's target and why, by ``strategy`` (:func:`~fr_core.sampling.targets.pick_target`), among the tools
-    reachable from the current state within ``max_hops`` (``distances``: tool → :func:`distances_to` of it) and
+    reachable from the current state within ``max_hops`` (``distances``: tool → :func:`distances_to` of it, or
+    ``None``: every tool of the graph, from its index) and
     not blocked in it (a closed market blocks a withdrawal) nor refusing every value the state offers
     (:func:`_refuses_all`); ``None`` when no tool is reachable."""
-    legal = legal_tools(graph, set(called), env)
-    reachable = {t: h for t, dist in distances.items()
-                 if (h := _reach(dist, legal, t)) is not None and (max_hops is None or h <= max_hops)}
-    reachable = {t: h for t, h in reachable.items() if not blocked_reason(graph, t, env)} or reachable
+    idx = cache.index if cache is not None else graph_index(graph)
+    memo = cache.memo if cache is not None and cache.memo.env is env else None
+    legal = legal_tools(graph, set(called), env, index=idx, memo=memo)
+    if distances is None:
+        reachable = {t: h for t, h in idx.reach(graph, legal).items() if max_hops is None or h <= max_hops}
+    else:
+        reachable = {t: h for t, dist in distances.items()
+                     if (h := _reach(dist, legal, t)) is not None and (max_hops is None or h <= max_hops)}
+    reachable = {t: h for t, h in reachable.items()
+                 if t not in idx.may_block or not blocked_reason(graph, t, env, memo)} or reachable
     if not reachable:
         return None
     fed = None
     if strategy == "flow":
         produced = {leaf.tool for leaf in leaves}
-        fed = {t: sum(any(u in produced for u, _ in links) for links in flow_links(graph, t).values())
-               for t in reachable}
+        fed = {t: sum(any(u in produced for u, _ in links) for links in idx.links[t].values()) if t in idx.links
+               else 0 for t in reachable}
     specs = {s.name: s for s in env.tools()}
     while True:  # a target that refuses every value the state offers now (nothing owed to pay) is picked again
         picked = pick_target(strategy, reachable, rng, coverage=coverage, last_tool=last_tool, fed=fed)
@@ -553,7 +616,7 @@ def sample_episode(
         raise ConfigError(f"sample_episode: {exc}; settings are the fields of SamplerConfig") from exc
     cov = coverage if coverage is not None else Coverage()
     tools = sorted(graph.nodes)
-    all_dist = {t: distances_to(graph, t) for t in tools}
+    cache = EpisodeCache(graph_index(graph), StateMemo(env))
     pick_rng = random.Random(cfg.seed * 7919 + 1)
     called: set[str] = set()
     leaves: list[OutputLeaf] = []
@@ -561,19 +624,20 @@ def sample_episode(
     traces: list[TurnTrace] = []
     last_tool: str | None = None
     for r in range(cfg.rounds):
-        picked = round_target(graph, env, called, leaves, cfg.strategy, pick_rng, all_dist, max_hops=cfg.calls - 1,
-                              coverage=cov, last_tool=last_tool)
+        picked = round_target(graph, env, called, leaves, cfg.strategy, pick_rng, None, max_hops=cfg.calls - 1,
+                              coverage=cov, last_tool=last_tool, cache=cache)
         target, why = picked or (tools[0], "no tool is reachable from the current state")
         res = sample_turn(
             env, graph, target, cfg.calls, seed=cfg.seed * 1000 + r, called=called, round_index=r, history=leaves,
             policy=cfg.policy, error_share=cfg.error_share, flow_bias=cfg.flow_bias, retry=cfg.retry,
-            diff_state=cfg.diff_state, target_reason=why, distances=all_dist[target],
+            diff_state=cfg.diff_state, target_reason=why, distances=cache.index.distances(graph, target),
+            cache=cache,
         )
         turn = res.output
         cov.record(turn)
         turns.append(turn)
         traces.append(res.trace)
-        leaves.extend(turn_leaves(turn, r))
+        leaves.extend(cache.found)  # turn_leaves(turn, r), found while the turn ran
         ok = [s.call.name for s in turn.steps if not s.deliberate_error and not call_failed(s.result)]
         called.update(ok)
         last_tool = ok[-1] if ok else last_tool

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from fr_core.envs import BFCL_CLASSES, make_env, make_python_env
+from fr_core.envs.base import state_change
+from fr_core.sampling import state_diff
 from fr_core.types import ToolCall
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "tools"
@@ -111,3 +113,41 @@ def test_a_snapshot_of_other_classes_is_refused():
     env = make_env("TwitterAPI", seed=0)
     with pytest.raises(ValueError, match="cannot restore TwitterAPI"):
         env.restore(make_env("TicketAPI", seed=0).snapshot())
+
+
+class Dice:
+    """A tool class whose generator is a public attribute."""
+
+    def __init__(self) -> None:
+        self.rng = random.Random(7)
+        self.rolls: list[int] = []
+        self.notes: dict[str, str] = {"first": "hello"}
+
+    def roll(self) -> int:
+        """Roll a die."""
+        self.rolls.append(self.rng.randint(1, 6))
+        return self.rolls[-1]
+
+    def note(self, key: str, text: str) -> str:
+        """Keep a note.
+
+        Args:
+            key: Its name.
+            text: What it says.
+        """
+        self.notes[key] = text
+        return text
+
+
+def test_a_state_diff_shows_what_the_call_changed_and_only_that():
+    env = make_python_env(Dice)
+    before = env.snapshot()
+    assert env.execute(ToolCall("roll", {})).ok
+    old, new = state_change(env, "Dice", before)
+    assert state_diff(old, new) == [{"op": "add", "path": "rolls[]", "after": env.state()["Dice"]["rolls"][0]}]
+    before = env.snapshot()
+    assert env.execute(ToolCall("note", {"key": "second", "text": "bye"})).ok
+    assert state_diff(*state_change(env, "Dice", before)) == [{"op": "add", "path": "notes.second", "after": "bye"}]
+    before = env.snapshot()
+    assert env.execute(ToolCall("note", {"key": "second", "text": "bye"})).ok
+    assert state_change(env, "Dice", before) is None  # the same note again changes nothing

@@ -215,7 +215,8 @@ def test_trading_calls_on_candidates():
             _ok(env, "add_to_watchlist", stock=stock[0])
         _ok(env, "remove_stock_from_watchlist", symbol=_first(env, "remove_stock_from_watchlist", "symbol"))
         stocks = _first(env, "filter_stocks_by_price", "stocks")
-        assert _ok(env, "filter_stocks_by_price", stocks=stocks, min_price=0, max_price=10**6)["filtered_stocks"] == stocks
+        found = _ok(env, "filter_stocks_by_price", stocks=stocks, min_price=0, max_price=10**6)
+        assert found["filtered_stocks"] == stocks
 
 
 def test_travel_calls_on_candidates():
@@ -247,7 +248,8 @@ def test_travel_calls_on_candidates():
             assert bookings[0] not in env.candidates("cancel_booking", "booking_id")
         airports = env.candidates("book_flight", "travel_from")
         assert "SFO" in airports and "LAX" in env.candidates("book_flight", "travel_to")
-        _ok(env, "get_flight_cost", travel_from="SFO", travel_to="LAX", travel_date="2025-03-04", travel_class="economy")
+        _ok(env, "get_flight_cost", travel_from="SFO", travel_to="LAX", travel_date="2025-03-04",
+            travel_class="economy")
         code = _ok(env, "get_nearest_airport_by_city", location=_first(env, "get_nearest_airport_by_city", "location"))
         assert code["nearest_airport"] in airports
 
@@ -280,12 +282,14 @@ def test_vehicle_calls_on_candidates():
         _ok(env, "setHeadlights", mode=_first(env, "setHeadlights", "mode"))
         _ok(env, "activateParkingBrake", mode=_first(env, "activateParkingBrake", "mode"))
         _ok(env, "check_tire_pressure")
-        zipcode = _ok(env, "get_zipcode_based_on_city", city=_first(env, "get_zipcode_based_on_city", "city"))["zipcode"]
+        city = _first(env, "get_zipcode_based_on_city", "city")
+        zipcode = _ok(env, "get_zipcode_based_on_city", city=city)["zipcode"]
         assert zipcode != "00000"
 
 
 def test_candidates_are_sorted_json_and_empty_when_nothing_is_there():
-    env = make_bfcl_env("GorillaFileSystem", {"GorillaFileSystem": {"root": {"r": {"type": "directory", "contents": {}}}}})
+    root = {"r": {"type": "directory", "contents": {}}}
+    env = make_bfcl_env("GorillaFileSystem", {"GorillaFileSystem": {"root": root}})
     assert env.candidates("cat", "file_name") == [] and env.candidates("cd", "folder") == []
     env = make_bfcl_env("TicketAPI", {"TicketAPI": {"ticket_queue": []}})
     assert env.candidates("get_ticket", "ticket_id") == []

@@ -235,8 +235,10 @@ def test_python_env_owns_a_copy_of_a_given_instance():
         (ToolCall("nope", {}), ["nope", "unknown tool"]),
         (ToolCall("create_note", {"title": "t"}), ["create_note", "body", "missing"]),
         (ToolCall("create_note", {"title": 3, "body": "b"}), ["create_note", "title", "string"]),
-        (ToolCall("create_note", {"title": "t", "body": "b", "colour": "red"}), ["create_note", "colour", "unexpected"]),
-        (ToolCall("create_note", {"title": "t", "body": "b", "priority": "urgent"}), ["create_note", "priority", "one of"]),
+        (ToolCall("create_note", {"title": "t", "body": "b", "colour": "red"}),
+         ["create_note", "colour", "unexpected"]),
+        (ToolCall("create_note", {"title": "t", "body": "b", "priority": "urgent"}),
+         ["create_note", "priority", "one of"]),
         (ToolCall("create_note", {"title": "t", "body": "b", "tags": [1]}), ["create_note", "tags", "string"]),
     ],
 )
@@ -261,7 +263,8 @@ def test_load_python_env_errors_name_the_file(tmp_path):
     with pytest.raises(EnvError, match=r"broken\.py.*boom"):
         load_python_env(f"{broken}:Anything")
     needs_args = tmp_path / "needs_args.py"
-    needs_args.write_text("class Tool:\n    def __init__(self, key):\n        pass\n    def run(self) -> None:\n        pass\n")
+    needs_args.write_text("class Tool:\n    def __init__(self, key):\n        pass\n"
+                          "    def run(self) -> None:\n        pass\n")
     with pytest.raises(EnvError, match="no\\s+arguments"):
         load_python_env(f"{needs_args}:Tool")
     with pytest.raises(EnvError, match="load_state"):

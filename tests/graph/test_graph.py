@@ -11,19 +11,21 @@ from fr_core.envs import make_bfcl_env
 from fr_core.envs.bfcl.states import generate_state
 from fr_core.errors import GraphError
 from fr_core.graph import (
+    add_edge,
     apply_overlay,
     bfcl_graph,
     build_graph,
     class_density,
     distances_to,
     edit_overlay,
+    graph_index,
     is_legal,
     legal_tools,
     load_overlay,
     save_overlay,
 )
 from fr_core.graph.check import check_graph
-from fr_core.graph.model import EDGE_KINDS
+from fr_core.graph.model import EDGE_KINDS, StateMemo
 from fr_core.types import ToolCall, ToolSpec
 
 
@@ -54,10 +56,30 @@ def test_login_is_a_hard_prerequisite_that_state_can_satisfy(twitter):
     assert "post_tweet" in legal_tools(twitter, set(), logged_in)
 
 
+def test_remembered_legality_follows_the_state_and_graph_edits():
+    """The sampler's remembered answers (the graph's index, the state memo) give what a fresh look gives: after a
+    login the memo forgets the class, and an edge added to the graph makes a new index."""
+    g = bfcl_graph("TwitterAPI").output.copy()
+    state = generate_state("TwitterAPI", seed=3)
+    env = make_bfcl_env("TwitterAPI", {"TwitterAPI": {**state, "authenticated": False}})
+    memo, index = StateMemo(env), graph_index(g)
+    before = legal_tools(g, set(), env, index=index, memo=memo)
+    assert before == legal_tools(g, set(), env) and "post_tweet" not in before
+    env.execute(ToolCall("authenticate_twitter", {"username": state["username"], "password": state["password"]}))
+    memo.forget("TwitterAPI")
+    after = legal_tools(g, set(), env, index=index, memo=memo)
+    assert after == legal_tools(g, set(), env) and "post_tweet" in after
+    add_edge(g, "get_user_stats", "post_tweet", kind="manual", reason="a test edit", hard=True)
+    assert graph_index(g) is not index
+    assert "post_tweet" not in legal_tools(g, set(), env, index=graph_index(g), memo=StateMemo(env))
+    assert graph_index(g) is graph_index(g)  # unchanged graph: the same index
+
+
 def test_file_system_needs_a_file_in_reach():
     g = bfcl_graph("GorillaFileSystem").output
-    empty = make_bfcl_env("GorillaFileSystem", {"GorillaFileSystem": {"root": {"home": {"type": "directory", "contents": {
-        "docs": {"type": "directory", "contents": {"a.txt": {"type": "file", "content": "hello"}}}}}}}})
+    docs = {"docs": {"type": "directory", "contents": {"a.txt": {"type": "file", "content": "hello"}}}}
+    empty = make_bfcl_env("GorillaFileSystem",
+                          {"GorillaFileSystem": {"root": {"home": {"type": "directory", "contents": docs}}}})
     assert not is_legal(g, "cat", set(), empty)[0]  # nothing to read in the cwd
     assert is_legal(g, "cat", {"cd"})[0]
     empty.execute(ToolCall("cd", {"folder": "docs"}))

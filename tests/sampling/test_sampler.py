@@ -201,27 +201,22 @@ def test_closed_market_makes_withdrawal_unreachable_with_the_reason():
         assert res.trace.reachable and res.output.reached_target, res.output.end_reason
 
 
-def test_partially_pressed_brake_is_recovered_by_pressing_fully_then_starting():
-    seen = 0
+def test_partially_pressed_brake_is_pressed_fully_before_starting():
+    """startEngine is legal (the public status says 'pressed') but refuses a half-pressed brake: the sampler sees
+    that on a copy and first makes the call the graph says clears the error, so no call fails."""
     for seed in range(8):
         env = make_env("VehicleControlAPI", seed=seed)
-        for call in (ToolCall("lockDoors", {"unlock": False, "door": ["driver", "passenger", "rear_left", "rear_right"]}),
+        doors = ["driver", "passenger", "rear_left", "rear_right"]
+        for call in (ToolCall("lockDoors", {"unlock": False, "door": doors}),
                      ToolCall("pressBrakePedal", {"pedalPosition": 0.4})):
             assert env.execute(call).ok
         steps = sample_turn(env, graph("VehicleControlAPI"), "startEngine", calls=4, seed=seed).trace.steps
-        first = steps[0]
-        assert (first.tool, first.rule) == ("startEngine", "target")  # legal: the public status says 'pressed'
-        assert not first.ok and "Must press the brake fully" in first.error
-        if first.arguments["ignitionMode"] != "START":
-            continue  # the repeated call then fails on its own argument
-        seen += 1
-        recover, again = steps[1], steps[2]
+        recover, start = steps[0], steps[1]
         assert (recover.rule, recover.tool, recover.arguments["pedalPosition"]) == ("recover", "pressBrakePedal", 1.0)
-        assert "Must press the brake fully" in recover.reason and recover.ok
+        assert "Must press the brake fully" in recover.reason and "on a copy" in recover.reason and recover.ok
         assert any(s.detail.startswith("graph evidence") for s in recover.sources)
-        assert (again.rule, again.tool, again.retry_of, again.ok) == ("retry", "startEngine", 0, True)
-        assert again.arguments == first.arguments
-    assert seen >= 3
+        assert (start.rule, start.tool, start.ok) == ("target", "startEngine", True)
+        assert all(s.ok for s in steps)
 
 
 def test_bfcl_graph_carries_readable_obstacle_evidence():
@@ -358,3 +353,20 @@ def test_cli_prints_a_readable_episode_and_json():
     assert len(data["turns"]) == 2 and data["turns"][0]["steps"][0]["sources"] is not None
     bad = runner.invoke(app, ["sample", "--env", "TravelAPI", "--calls", "0"])
     assert bad.exit_code == 2 and "calls" in bad.output
+
+
+@pytest.mark.parametrize("spec", ["GorillaFileSystem", "TradingBot"])
+def test_sampled_calls_keep_the_environments_constraints(spec):
+    """No absurd ground truth: no diff of a file with itself or a move onto itself, no minimum price above the
+    maximum, no history that ends where it starts, no amount or price taken from an id an earlier call returned."""
+    checked = 0
+    for ep in sample_episodes(lambda s: make_env(spec, seed=s), graph(spec), 40, SamplerConfig(rounds=3, calls=4)):
+        env = make_env(spec, seed=0)
+        for step in (s for t in ep.turns for s in t.steps if not s.deliberate_error):
+            assert env.check_constraints(ToolCall(step.tool, step.arguments)) is None, (step.tool, step.arguments)
+            for src in step.sources:
+                field = src.detail.rsplit(".", 1)[-1].split("[")[0]
+                if src.kind == "output" and field.endswith("_id"):
+                    assert src.name.endswith("id"), (step.tool, src)
+            checked += 1
+    assert checked > 300

@@ -11,8 +11,9 @@ from fr_core.envs.factory import make_env
 from fr_core.graph import spec_graph
 from fr_core.pipeline.config import RunConfig
 from fr_core.pipeline.runner import run_batch
-from fr_core.sampling import SamplerConfig, sample_episodes, summarize
+from fr_core.sampling import SamplerConfig, sample_episodes, sample_turn, summarize
 from fr_core.store import Store
+from fr_core.types import ToolCall
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = f"{ROOT}/tests/data/tools/library.py:LendingLibrary"
@@ -48,9 +49,29 @@ def test_directed_sampler_on_user_environments(spec):
     episodes here, so the bars leave room for the smaller sample."""
     g = spec_graph(spec).output
     stats = summarize(sample_episodes(lambda s: make_env(spec, seed=s), g, 40, SamplerConfig(rounds=3, calls=4)))
-    assert stats.success_rate >= 0.85, stats.top_failures()
+    assert stats.success_rate >= 0.95, stats.top_failures()
     assert stats.reach_rate >= 0.9, stats.reach_rate
     assert stats.args_by_kind.get("output", 0) > 0, stats.args_by_kind  # ids flow from one call to the next
+
+
+def test_a_tool_that_would_fail_now_is_left_or_its_error_cleared_first():
+    """The member signed in owes nothing, so pay_fine would refuse every amount: tried on a copy, it is left for
+    another tool (the trace says why); a tool whose refusal the graph knows how to clear is preceded by that call
+    instead. No call fails."""
+    g = spec_graph(LIBRARY).output
+    left = cleared = 0
+    for seed in range(12):
+        env = make_env(LIBRARY, seed=seed)
+        member = env.state()["LendingLibrary"]["members"][0]
+        assert env.execute(ToolCall("sign_in", {"card_number": member["card"]["card_number"],
+                                                "pin": member["pin"]})).ok
+        assert env.execute(ToolCall("pay_fine", {"amount": member["fines"]})).ok
+        steps = sample_turn(env, g, "list_loans", calls=4, seed=seed, called={"sign_in"}).trace.steps
+        assert all(s.ok for s in steps), [(s.tool, s.error) for s in steps if not s.ok]
+        left += any("pay_fine would fail now, tried on a copy" in s.reason for s in steps)
+        cleared += any(s.rule == "recover" and "refused every value the state offers on a copy" in s.reason
+                       for s in steps)
+    assert left and cleared, (left, cleared)
 
 
 def test_generate_with_only_user_environments_accepts_as_bfcl_runs_do(tmp_path):

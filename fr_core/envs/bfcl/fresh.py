@@ -11,6 +11,7 @@ once by asking the class itself on a private copy, never copied from its source.
 from __future__ import annotations
 
 import copy
+import datetime
 from collections.abc import Callable
 from typing import Any
 
@@ -70,6 +71,14 @@ def _new_contact(ctx: FreshContext) -> str:
 def _withdraw(ctx: FreshContext) -> float:
     balance = float((getattr(ctx.instance, "account_info", None) or {}).get("balance", 0.0))
     return money(ctx.rng, 10.0, max(10.0, min(balance * 0.5, 2000.0)))
+
+
+def _history_end(ctx: FreshContext) -> str:
+    """The day after a transaction on or after the start date: BFCL's end date is midnight, so an end on the start
+    day (or before it) finds nothing."""
+    start = ctx.args.get("start_date")
+    days = [d for d in ctx.env.candidates(ctx.tool, "end_date") if not start or d >= start] or [start or "2024-09-08"]
+    return (datetime.date.fromisoformat(ctx.rng.choice(days)) + datetime.timedelta(days=1)).isoformat()
 
 
 def _order_price(ctx: FreshContext) -> float:
@@ -159,6 +168,7 @@ FRESH: dict[tuple[str, str, str], Fresh] = {
     ("TradingBot", "fund_account", "amount"): lambda c: money(c.rng, 100, 5000),
     ("TradingBot", "withdraw_funds", "amount"): _withdraw,
     ("TradingBot", "place_order", "price"): _order_price,
+    ("TradingBot", "get_transaction_history", "end_date"): _history_end,
     ("TradingBot", "place_order", "amount"): _order_amount,
     ("TradingBot", "filter_stocks_by_price", "min_price"): lambda c: money(c.rng, 10, 300),
     ("TradingBot", "filter_stocks_by_price", "max_price"): lambda c: money(c.rng, 400, 2000),
@@ -207,6 +217,7 @@ NEW_ONLY = frozenset({
 # Parameters whose state candidates are only a fallback: the call means to create or type a new value.
 PREFER_FRESH = frozenset({
     ("VehicleControlAPI", "lockDoors", "unlock"), ("VehicleControlAPI", "startEngine", "ignitionMode"),
+    ("TradingBot", "get_transaction_history", "end_date"),
 })
 
 
@@ -235,6 +246,7 @@ DISTINCT: dict[tuple[str, str], tuple[str, str]] = {
     ("GorillaFileSystem", "cp"): ("source", "destination"),
     ("GorillaFileSystem", "mv"): ("source", "destination"),
     ("GorillaFileSystem", "diff"): ("file_name1", "file_name2"),
+    ("TradingBot", "get_transaction_history"): ("start_date", "end_date"),
 }
 
 # -- argument pairs that must agree ----------------------------------------------------------------------------

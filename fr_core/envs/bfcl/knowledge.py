@@ -3,13 +3,15 @@ holds argument values (:mod:`.values`) and its fresh values, pairs and distinct 
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Callable
 from typing import Any
 
 from fr_core.envs.bfcl.fresh import DISTINCT, NEW_ONLY, PAIRS, POOLS, PREFER_FRESH, TEXT_TOOLS, fresh_rule, valid_pairs
 from fr_core.envs.bfcl.values import CANDIDATE_FNS, CandidateFn
-from fr_core.envs.knowledge import ArgumentHint, ClassKnowledge, FreshContext, Pair, is_text, public_state
+from fr_core.envs.knowledge import (ArgumentHint, ClassKnowledge, FreshContext, Pair, is_text, public_changes,
+                                    public_state)
 from fr_core.envs.phrases import TEXT_KINDS, text_for
 from fr_core.types import ToolSpec
 
@@ -33,14 +35,16 @@ class BFCLKnowledge(ClassKnowledge):
     def state_view(self, instance: object) -> dict[str, Any]:
         return self._view(instance) if self._view is not None else public_state(instance)
 
+    def state_changes(self, before: object, after: object) -> tuple[Any, Any]:
+        if self._view is not None:
+            return self._view(before), self._view(after)
+        return public_changes(before, after)
+
     def candidates(self, instance: object, spec: ToolSpec, param: str) -> list[Any]:
         return [] if self._candidates is None else self._candidates(instance, spec.name, param)
 
     def argument_hint(self, spec: ToolSpec, param: str) -> ArgumentHint:
-        key = (self.cls, spec.name, param)
-        chain = _CHAIN_FIELDS if self.cls in _CHAIN_OWNERS and param in _CHAIN_PARAMS else frozenset()
-        return ArgumentHint(fresh=fresh_rule(*key) is not None, new_only=key in NEW_ONLY,
-                            prefer_fresh=key in PREFER_FRESH, text=is_text(param), chain=chain)
+        return _hint(self.cls, spec.name, param)
 
     def fresh_value(self, ctx: FreshContext) -> Any:
         rule = fresh_rule(self.cls, ctx.tool, ctx.param)
@@ -67,6 +71,15 @@ class BFCLKnowledge(ClassKnowledge):
     def distinct(self, spec: ToolSpec) -> tuple[tuple[str, str], ...]:
         pair = DISTINCT.get((self.cls, spec.name))
         return (pair,) if pair else ()
+
+
+@functools.cache
+def _hint(cls: str, tool: str, param: str) -> ArgumentHint:
+    """The hint of one parameter: it depends only on the tables of this adapter."""
+    key = (cls, tool, param)
+    chain = _CHAIN_FIELDS if cls in _CHAIN_OWNERS and param in _CHAIN_PARAMS else frozenset()
+    return ArgumentHint(fresh=fresh_rule(*key) is not None, new_only=key in NEW_ONLY,
+                        prefer_fresh=key in PREFER_FRESH, text=is_text(param), chain=chain)
 
 
 def knowledge_for(cls: str, view: Callable[[Any], dict[str, Any]] | None = None) -> BFCLKnowledge:
