@@ -36,7 +36,8 @@ def avoid_tool_names(text: str, tool_names: set[str], rng: random.Random) -> str
             w = m.group(0)
             alts = SYNONYMS.get(w.lower())
             return rng.choice(alts) if w.lower() in tool_names and alts else w
-        return re.sub(r"[A-Za-z_]+", swap, segment)
+        swapped = re.sub(r"[A-Za-z_]+", swap, segment)
+        return re.sub(r"\b(up|out|down|off) \1\b", r"\1", swapped)  # "add up to" → "sum up to", not "sum up up to"
 
     parts = re.split(r'("(?:[^"\\]|\\.)*")', text)
     return "".join(p if i % 2 else fix(p) for i, p in enumerate(parts))
@@ -189,7 +190,7 @@ def _fill(text: str, values: dict[str, str]) -> str:
 #: Words a pointer may stand before ("the total from before plus 4"); before any other word or another slot it
 #: reads as a stutter ("the amount from before shares", "that order type order").
 _AFTER_POINTER = frozenset("and or to into in as at by for of on with from plus minus times over under ignoring "
-                           "leaving without is are was up down off out each together rounded taking using going "
+                           "leaving without is are was up down off out together rounded taking using going "
                            "paying charged".split())
 _NEXT_TO_SLOT = re.compile(r"\{(\w+)\}(?=\s*(\{|[A-Za-z]+))")
 _AFTER_SLOT = re.compile(r"(?<=\})\s*\{(\w+)\}")

@@ -185,3 +185,11 @@ def test_a_value_said_before_is_said_again_where_a_pointer_back_would_stutter() 
     # "as the same user first name as before the same user last name as before" becomes "as Keanu Halvorsen";
     # the client id stands before a comma: its pointer back stays
     assert "as Keanu Halvorsen, client the same client id as before," in text, text
+
+
+def test_a_tool_name_swapped_for_a_synonym_leaves_no_doubled_word() -> None:
+    from fr_core.agents.querying import avoid_tool_names
+
+    for seed in range(5):
+        text = avoid_tool_names('What do [1, 2] add up to? Then post "up up and away".', {"add"}, random.Random(seed))
+        assert " add " not in text and "up up to" not in text and '"up up and away"' in text, text
