@@ -2,7 +2,8 @@
 
 They answer from a queue of ``FakeReply`` (text, tool calls, an HTTP error with Retry-After, extra delay, a raw body,
 claimed usage) or else from a responder function (default: echo the last user message; ``with_faults`` adds seeded
-server faults), with a fixed latency, and record each request.
+server faults), with a fixed latency, and record each request. A request whose client hangs up while it waits is
+dropped, as a real server aborts it; ``in_flight`` counts the requests being answered now.
 
 >>> with FakeOpenAIServer() as server:
 ...     import openai
@@ -18,6 +19,8 @@ import json
 import multiprocessing
 import re
 import random
+import select
+import socket
 import threading
 import urllib.request
 import time
@@ -180,6 +183,9 @@ class FakeServer:
         self.headers: list[dict[str, str]] = []
         self._queue: deque[FakeReply] = deque()
         self._lock = threading.Lock()
+        self._in_flight = 0
+        self.peak_in_flight = 0
+        self.dropped = 0  # requests whose client hung up before the reply
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -227,6 +233,18 @@ class FakeServer:
         with self._lock:
             return len(self.requests)
 
+    @property
+    def in_flight(self) -> int:
+        """Requests received and not yet answered or dropped."""
+        with self._lock:
+            return self._in_flight
+
+    def _count_in_flight(self, delta: int, *, dropped: bool = False) -> None:
+        with self._lock:
+            self._in_flight += delta
+            self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
+            self.dropped += dropped
+
     def _next_reply(self, body: dict[str, Any], headers: dict[str, str]) -> FakeReply:
         with self._lock:
             self.requests.append(body)
@@ -265,7 +283,8 @@ class FakeServer:
 
             def do_GET(self) -> None:
                 if self.path == "/_stats":  # lets another process count the requests that reached us
-                    self._send(200, {"requests": server.request_count})
+                    self._send(200, {"requests": server.request_count, "in_flight": server.in_flight,
+                                     "dropped": server.dropped})
                 else:
                     self._send(404, {"error": {"message": f"unknown path {self.path}", "type": "not_found"}})
 
@@ -280,10 +299,34 @@ class FakeServer:
                 except ValueError:
                     self._send(400, {"error": {"message": "body is not JSON", "type": "invalid_request"}})
                     return
-                reply = server._next_reply(body, {k.lower(): v for k, v in self.headers.items()})
-                delay = server.latency_s + reply.delay_s
-                if delay > 0:
-                    time.sleep(delay)
+                server._count_in_flight(1)
+                try:
+                    reply = server._next_reply(body, {k.lower(): v for k, v in self.headers.items()})
+                    if self._hung_up_within(server.latency_s + reply.delay_s):
+                        server._count_in_flight(0, dropped=True)
+                        self.close_connection = True
+                        return
+                    self._answer(body, reply)
+                finally:
+                    server._count_in_flight(-1)
+
+            def _hung_up_within(self, delay: float) -> bool:
+                """Wait ``delay`` seconds, watching the connection: True as soon as the client closes it."""
+                end = time.monotonic() + delay
+                watch = select.poll()  # not select(): a long test session's sockets pass descriptor 1024
+                watch.register(self.connection, select.POLLIN | select.POLLHUP)
+                while (left := end - time.monotonic()) > 0:
+                    if not watch.poll(left * 1000):
+                        return False
+                    try:
+                        if not self.connection.recv(1, socket.MSG_PEEK):
+                            return True
+                    except OSError:
+                        return True
+                    time.sleep(left)  # bytes of a next request: nothing to watch for until the reply is out
+                return False
+
+            def _answer(self, body: dict[str, Any], reply: FakeReply) -> None:
                 if reply.status != 200:
                     extra = {} if reply.retry_after is None else {"Retry-After": f"{reply.retry_after:g}"}
                     self._send(reply.status, server.error_body(reply.status, reply.text), extra)
