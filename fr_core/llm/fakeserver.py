@@ -15,6 +15,7 @@ dropped, as a real server aborts it; ``in_flight`` counts the requests being ans
 
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing
 import re
@@ -75,13 +76,14 @@ def _text_of(content: Any) -> str:
 
 class StepwiseModel:
     """A scripted model behind a fake server (OpenAI or Anthropic bodies): JSON replies for the tooling, querying,
-    critiquing and rewrite roles; as the reasoner it replays the chain listed in the last tooling prompt one call per
-    step (native tool calls when the request offers tools, the ``<tool_call>`` text protocol otherwise), then
-    answers "All done.". ``broken`` maps a step number to a raw text reply sent instead, on the first attempt only
-    (a malformed reply to test recovery)."""
+    critiquing and rewrite roles; as the reasoner it replays the chain listed in the tooling prompt of its task one
+    call per step (native tool calls when the request offers tools, the ``<tool_call>`` text protocol otherwise),
+    then answers "All done.". The tool it abstracts names a job (a digest of the chain) that the reasoner's task
+    shows, so many samples may use it at once. ``broken`` maps a step number to a raw text reply sent instead, on
+    the first attempt only (a malformed reply to test recovery)."""
 
     def __init__(self, broken: dict[int, str] | None = None) -> None:
-        self.chain: list[ToolCall] = []
+        self.chains: dict[str, list[ToolCall]] = {}
         self.broken = dict(broken or {})
         self.attempts = 0
 
@@ -93,9 +95,11 @@ class StepwiseModel:
         if "You are the tooling agent" in last:
             from fr_core.llm.parsing import parse_python_calls
 
-            self.chain = [c for line in re.findall(r"^\d+\. \[\w+\] (.*?) -- ", last, re.M)
-                          for c in parse_python_calls(line)]
-            return FakeReply(json.dumps({"name": "tidy_files", "description": "Tidies the files.", "parameters": {}}))
+            lines = re.findall(r"^\d+\. \[\w+\] (.*?) -- ", last, re.M)
+            job = hashlib.sha256("\n".join(lines).encode()).hexdigest()[:12]
+            self.chains[job] = [c for line in lines for c in parse_python_calls(line)]
+            return FakeReply(json.dumps({"name": "tidy_files", "description": f"Tidies the files (job {job}).",
+                                         "parameters": {}}))
         if "You are the querying agent" in last:
             return FakeReply(json.dumps({"query": "Please tidy up my project folder for me."}))
         if "You are the critiquing agent" in last:
@@ -111,10 +115,14 @@ class StepwiseModel:
             self.attempts += 1
         if self.attempts == 1 and done + 1 in self.broken:
             return FakeReply(self.broken[done + 1])
-        if done >= len(self.chain):
+        # The current task is the last that names a job (earlier rounds' requests come first in later rounds).
+        jobs = re.findall(r"\(job (\w+)\)", " ".join(_text_of(m.get("content")) for m in messages
+                                                      if m.get("role") == "user"))
+        chain = self.chains.get(jobs[-1], []) if jobs else []
+        if done >= len(chain):
             return FakeReply("All done." if body.get("tools") else "<think>Everything ran.</think><answer>All done."
                                                                       "</answer>")
-        call = self.chain[done]
+        call = chain[done]
         if body.get("tools"):
             return FakeReply(f"Step {done + 1}.", tool_calls=[call])
         return FakeReply(f"<think>Step {done + 1}.</think><tool_call>[{call.to_python()}]</tool_call>")
