@@ -148,7 +148,8 @@ def _run_case(case: EvalCase, agents: _Agents, settings: EvalSettings) -> tuple[
 def evaluate(db: str | Path, settings: EvalSettings | None = None, *, resume: str | None = None,
              on_progress: Callable[[EvalProgress], None] | None = None) -> EvalProgress:
     """Run (or with ``resume``, continue) an evaluation into the store ``db``: the cases of ``settings.data`` not
-    stored yet, ``settings.concurrency`` at a time, each stored with all its attempts once they are done. LLM calls
+    stored yet, ``settings.concurrency`` at a time (those with more turns first), each stored with all its attempts
+    once they are done. LLM calls
     go through the store's cache and are counted; Ctrl-C, or a model server that gives no usable answer after its
     retries (raised), stores nothing half-done and leaves the evaluation resumable."""
     from fr_core.store import Store
@@ -176,7 +177,8 @@ def evaluate(db: str | Path, settings: EvalSettings | None = None, *, resume: st
         _count(progress, case_row.passed, case_row.k)
     progress.skipped = progress.done
     done = evals.done_cases(eval_id)
-    todo = [(i, c) for i, c in enumerate(cases) if c.id not in done]
+    # Cases with more turns first: a long case started last would hold the run open while the slots stand idle.
+    todo = sorted(((i, c) for i, c in enumerate(cases) if c.id not in done), key=lambda item: -len(item[1].turns))
     status = "done"
     pool = ThreadPoolExecutor(max_workers=settings.concurrency, thread_name_prefix="fr-eval")
     pending: dict[Future, tuple[int, EvalCase]] = {}

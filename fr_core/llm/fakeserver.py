@@ -2,8 +2,9 @@
 
 They answer from a queue of ``FakeReply`` (text, tool calls, an HTTP error with Retry-After, extra delay, a raw body,
 claimed usage) or else from a responder function (default: echo the last user message; ``with_faults`` adds seeded
-server faults), with a fixed latency, and record each request. A request whose client hangs up while it waits is
-dropped, as a real server aborts it; ``in_flight`` counts the requests being answered now.
+server faults), with a fixed latency (from the request's arrival to the reply, the server's own work included), and
+record each request. A request whose client hangs up while it waits is dropped, as a real server aborts it;
+``in_flight`` counts the requests being answered now.
 
 >>> with FakeOpenAIServer() as server:
 ...     import openai
@@ -297,6 +298,7 @@ class FakeServer:
                     self._send(404, {"error": {"message": f"unknown path {self.path}", "type": "not_found"}})
 
             def do_POST(self) -> None:
+                received = time.monotonic()  # the latency runs from here: reading and answering are part of it
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
                 if self.path.split("?")[0] != server.path:
@@ -310,7 +312,7 @@ class FakeServer:
                 server._count_in_flight(1)
                 try:
                     reply = server._next_reply(body, {k.lower(): v for k, v in self.headers.items()})
-                    if self._hung_up_within(server.latency_s + reply.delay_s):
+                    if self._hung_up_within(received + server.latency_s + reply.delay_s - time.monotonic()):
                         server._count_in_flight(0, dropped=True)
                         self.close_connection = True
                         return
