@@ -4,8 +4,9 @@ rewrite JSON, and as the reasoner the sampled chain replayed one call a step), f
 
 For each C it prints accepted samples/s against the limit ``C / (model calls per accepted sample x latency)`` (every
 one of the C slots always waiting on a model reply), and, in the same run, the LLM layer's rate beside a minimal
-keep-alive client (bare ``httpx``, no SDK, cache or events) sending the same request at C in flight: through
-``ManagedClient.acomplete`` on one loop, and as the pipeline calls it (C threads through ``LoopClient``).
+keep-alive client (C connections on asyncio streams, no SDK, pool, cache or events) sending the same request at C
+in flight: through ``ManagedClient.acomplete`` on one loop, and as the pipeline calls it (C threads through
+``LoopClient``).
 
     python bench/bench_pipeline_llm.py [--concurrency 32 64] [--latency 0.2] [--waves 6] [--requests 1000]
 """
@@ -20,8 +21,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
-
-import httpx
+from urllib.parse import urlsplit
 
 from fr_core.llm import LLMRequest, ModelProfile, build_client
 from fr_core.llm.fakeserver import FakeServerProcess, StepwiseModel
@@ -67,22 +67,30 @@ def _request(i: int) -> LLMRequest:
                       temperature=0.0, max_tokens=64, label="bench")
 
 
-async def _bare(url: str, concurrency: int, n: int) -> float:
-    """A minimal keep-alive client: one httpx pool, the JSON body posted and the reply's JSON read."""
-    gate = asyncio.Semaphore(concurrency)
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=120) as client:
-        async def one(i: int) -> None:
-            async with gate:
-                body = {"model": "fake-model", "messages": list(_request(i).messages), "temperature": 0.0,
-                        "max_tokens": 64}
-                reply = await client.post("/chat/completions", json=body)
-                reply.json()["choices"][0]["message"]
+async def _bare(base_url: str, concurrency: int, n: int) -> float:
+    """A minimal keep-alive client: ``concurrency`` connections opened before the clock, each sending a request,
+    reading its reply (status line, headers, ``Content-Length`` bytes, JSON) and sending the next; no pool, SDK,
+    cache or events. What this machine allows right now, beside which the LLM layer is read."""
+    url = urlsplit(base_url)
+    host, port, path = url.hostname or "127.0.0.1", url.port or 80, f"{url.path}/chat/completions"
+    todo = iter(range(n))
 
-        await asyncio.gather(*(one(i) for i in range(concurrency)))  # connections opened before the clock
-        started = time.perf_counter()
-        await asyncio.gather(*(one(i) for i in range(n)))
-        return n / (time.perf_counter() - started)
+    async def worker(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        for i in todo:
+            request = _request(i)
+            data = json.dumps({"model": "fake-model", "messages": list(request.messages), "temperature": 0.0,
+                               "max_tokens": 64}).encode()
+            writer.write(f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
+                         f"Content-Length: {len(data)}\r\n\r\n".encode() + data)
+            head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").lower()
+            length = int(head.split("content-length:")[1].split("\r\n")[0])
+            json.loads(await reader.readexactly(length))["choices"][0]["message"]
+        writer.close()
+
+    connections = [await asyncio.open_connection(host, port) for _ in range(concurrency)]
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(r, w) for r, w in connections))
+    return n / (time.perf_counter() - started)
 
 
 def llm_layer(server: FakeServerProcess, concurrency: int, n: int) -> dict[str, Any]:
@@ -108,7 +116,7 @@ def llm_layer(server: FakeServerProcess, concurrency: int, n: int) -> dict[str, 
         from_threads = n / (time.perf_counter() - started)
     limit = concurrency / server.latency_s
     return {"concurrency": concurrency, "requests": n, "limit_req_s": round(limit, 1),
-            "bare_httpx_req_s": round(bare, 1), "managed_req_s": round(on_loop, 1),
+            "bare_keepalive_req_s": round(bare, 1), "managed_req_s": round(on_loop, 1),
             "managed_from_threads_req_s": round(from_threads, 1), "bare_ratio_to_limit": round(bare / limit, 3),
             "managed_vs_bare": round(on_loop / bare, 3), "from_threads_vs_bare": round(from_threads / bare, 3)}
 
