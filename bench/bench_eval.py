@@ -38,12 +38,12 @@ def run(cases: list, args: argparse.Namespace, concurrency: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp, FakeServerProcess(latency_s=args.latency,
                                                                   responder=OracleResponder(cases)) as server:
         models = Path(tmp) / "models.toml"
-        models.write_text(f'[profiles.fake{concurrency}]\nprovider = "openai"\nmodel = "fake"\nbase_url = "{server.base_url}"\n'
-                          f"concurrency = {concurrency}\ntimeout_s = 120\n")
+        models.write_text(f'[profiles.fake{concurrency}]\nprovider = "openai"\nmodel = "fake"\n'
+                          f'base_url = "{server.base_url}"\nconcurrency = {concurrency}\ntimeout_s = 120\n')
         os.environ["FR_MODELS"] = str(models)
         db = Path(tmp) / "bench.db"
-        settings = EvalSettings(f"fake{concurrency}", f"bfcl:{args.category}", limit=args.cases, concurrency=concurrency,
-                                cache_mode="off")
+        settings = EvalSettings(f"fake{concurrency}", f"bfcl:{args.category}", limit=args.cases,
+                                concurrency=concurrency, cache_mode="off")
         started = time.perf_counter()
         progress = evaluate(db, settings)
         wall = time.perf_counter() - started
@@ -51,12 +51,20 @@ def run(cases: list, args: argparse.Namespace, concurrency: int) -> dict:
         requests = server.request_count
     # The latency limit: the longest chain of sequential calls (one case's), or all calls spread over the slots.
     chains = [sum(a["llm"]["calls"] for a in r.attempts) for r in rows]
+    # Where the rest goes: each call's wait beyond the server's latency (client and server work, thread hand-offs),
+    # the work between a case's calls, and the slots left idle (start-up, the last cases alone).
+    waited = sum(a["llm"]["wait_s"] for r in rows for a in r.attempts)
+    in_cases = sum(r.seconds for r in rows)
     limit = max(max(chains) * args.latency, sum(chains) * args.latency / concurrency)
     return {
         "cases": len(rows), "category": args.category, "latency_s": args.latency, "concurrency": concurrency,
         "accuracy": summarise(rows, 1)["accuracy"], "model_calls": sum(chains), "server_requests": requests,
         "longest_chain_calls": max(chains), "latency_limit_s": round(limit, 2), "wall_s": round(wall, 2),
         "ratio_to_limit": round(limit / wall, 3), "cases_per_s": round(len(rows) / wall, 1),
+        "mean_call_wait_s": round(waited / sum(chains), 4),
+        "lost_to_call_overhead_s": round((waited - sum(chains) * args.latency) / concurrency, 2),
+        "lost_between_calls_s": round((in_cases - waited) / concurrency, 2),
+        "lost_to_idle_slots_s": round(wall - in_cases / concurrency, 2),
     }
 
 

@@ -76,7 +76,8 @@ def _step_json(step: Any) -> dict[str, Any]:
 
 def attempt_case(case: EvalCase, agent: ReasoningAgent, k: int, settings: EvalSettings) -> dict[str, Any]:
     """One attempt at a case: each turn's request in order, the model acting step by step in the environment its
-    earlier turns left; then the BFCL-way verdict. Returns the attempt as JSON (turns, steps, verdict, usage)."""
+    earlier turns left; then the BFCL-way verdict. Returns the attempt as JSON (turns, steps, verdict, usage and the
+    seconds spent waiting for the model)."""
     env = case_env(case)
     history: list[dict[str, Any]] = []
     turns: list[dict[str, Any]] = []
@@ -112,7 +113,8 @@ def attempt_case(case: EvalCase, agent: ReasoningAgent, k: int, settings: EvalSe
             "llm": {"calls": len(llm), "cached": sum(1 for e in llm if e.cached),
                     "cost_usd": sum(float(e.cost_usd or 0) for e in llm),
                     "input_tokens": sum(e.usage.input_tokens for e in llm),
-                    "output_tokens": sum(e.usage.output_tokens for e in llm)}}
+                    "output_tokens": sum(e.usage.output_tokens for e in llm),
+                    "wait_s": round(sum(e.latency_s for e in llm), 3)}}
 
 
 class _Agents:
@@ -148,7 +150,8 @@ def _run_case(case: EvalCase, agents: _Agents, settings: EvalSettings) -> tuple[
 def evaluate(db: str | Path, settings: EvalSettings | None = None, *, resume: str | None = None,
              on_progress: Callable[[EvalProgress], None] | None = None) -> EvalProgress:
     """Run (or with ``resume``, continue) an evaluation into the store ``db``: the cases of ``settings.data`` not
-    stored yet, ``settings.concurrency`` at a time, each stored with all its attempts once they are done. LLM calls
+    stored yet, ``settings.concurrency`` at a time (those with more turns first), each stored with all its attempts
+    once they are done. LLM calls
     go through the store's cache and are counted; Ctrl-C, or a model server that gives no usable answer after its
     retries (raised), stores nothing half-done and leaves the evaluation resumable."""
     from fr_core.store import Store
@@ -176,7 +179,8 @@ def evaluate(db: str | Path, settings: EvalSettings | None = None, *, resume: st
         _count(progress, case_row.passed, case_row.k)
     progress.skipped = progress.done
     done = evals.done_cases(eval_id)
-    todo = [(i, c) for i, c in enumerate(cases) if c.id not in done]
+    # Cases with more turns first: a long case started last would hold the run open while the slots stand idle.
+    todo = sorted(((i, c) for i, c in enumerate(cases) if c.id not in done), key=lambda item: -len(item[1].turns))
     status = "done"
     pool = ThreadPoolExecutor(max_workers=settings.concurrency, thread_name_prefix="fr-eval")
     pending: dict[Future, tuple[int, EvalCase]] = {}
@@ -190,6 +194,9 @@ def evaluate(db: str | Path, settings: EvalSettings | None = None, *, resume: st
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
                 idx, case = pending.pop(future)
+                nxt = next(queue, None)
+                if nxt is not None:  # the slot is refilled before the finished case is stored
+                    pending[pool.submit(_run_case, nxt[1], agents, settings)] = nxt
                 attempts, seconds = future.result()
                 passed = sum(a["passed"] for a in attempts)
                 evals.add_case(eval_id, idx, case.id, case.category, case.env_name, case.sample_id, passed,
@@ -199,9 +206,6 @@ def evaluate(db: str | Path, settings: EvalSettings | None = None, *, resume: st
                 progress.llm_calls, progress.cost_usd = totals.requests, totals.cost_usd
                 if on_progress:
                     on_progress(progress)
-                nxt = next(queue, None)
-                if nxt is not None:
-                    pending[pool.submit(_run_case, nxt[1], agents, settings)] = nxt
     except KeyboardInterrupt:
         progress.interrupted, status = True, "interrupted"
     except BaseException:  # a server that gives no usable answer stops the evaluation; --resume continues it

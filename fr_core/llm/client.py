@@ -251,21 +251,26 @@ class ManagedClient:
         if hit is not None:
             return hit
         attempt = 0
-        while True:
-            attempt += 1
-            wait = self._wait_for_rate(request)
-            if wait:
-                await asyncio.sleep(wait)
-            await self.limits.concurrency.aacquire()
-            try:
-                response: LLMResponse | None = await self.backend.acomplete(request)
-            except LLMError as exc:
-                response, delay = None, self._retry_delay(request, key, started, clock, attempt, exc)
-            finally:
-                self.limits.concurrency.release()
-            if response is not None:  # the slot is free again before caching and callbacks
-                return self._succeeded(request, key, started, clock, attempt, response)
-            await asyncio.sleep(delay)
+        try:
+            while True:
+                attempt += 1
+                wait = self._wait_for_rate(request)
+                if wait:
+                    await asyncio.sleep(wait)
+                await self.limits.concurrency.aacquire()
+                try:
+                    response: LLMResponse | None = await self.backend.acomplete(request)
+                except LLMError as exc:
+                    response, delay = None, self._retry_delay(request, key, started, clock, attempt, exc)
+                finally:
+                    self.limits.concurrency.release()
+                if response is not None:  # the slot is free again before caching and callbacks
+                    return self._succeeded(request, key, started, clock, attempt, response)
+                await asyncio.sleep(delay)
+        except asyncio.CancelledError:  # a deadline: the call is dropped, and counted as a failed one
+            self._event(request, key, started, latency_s=time.perf_counter() - clock, attempts=attempt,
+                        error="cancelled: the caller's deadline passed before the reply")
+            raise
 
 
 def _backend(profile: ModelProfile, env: Mapping[str, str] | None) -> LLMClient:

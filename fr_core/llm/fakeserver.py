@@ -2,7 +2,9 @@
 
 They answer from a queue of ``FakeReply`` (text, tool calls, an HTTP error with Retry-After, extra delay, a raw body,
 claimed usage) or else from a responder function (default: echo the last user message; ``with_faults`` adds seeded
-server faults), with a fixed latency, and record each request.
+server faults), with a fixed latency (from the request's arrival to the reply, the server's own work included), and
+record each request. A request whose client hangs up while it waits is dropped, as a real server aborts it;
+``in_flight`` counts the requests being answered now.
 
 >>> with FakeOpenAIServer() as server:
 ...     import openai
@@ -14,10 +16,13 @@ server faults), with a fixed latency, and record each request.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing
 import re
 import random
+import select
+import socket
 import threading
 import urllib.request
 import time
@@ -72,13 +77,14 @@ def _text_of(content: Any) -> str:
 
 class StepwiseModel:
     """A scripted model behind a fake server (OpenAI or Anthropic bodies): JSON replies for the tooling, querying,
-    critiquing and rewrite roles; as the reasoner it replays the chain listed in the last tooling prompt one call per
-    step (native tool calls when the request offers tools, the ``<tool_call>`` text protocol otherwise), then
-    answers "All done.". ``broken`` maps a step number to a raw text reply sent instead, on the first attempt only
-    (a malformed reply to test recovery)."""
+    critiquing and rewrite roles; as the reasoner it replays the chain listed in the tooling prompt of its task one
+    call per step (native tool calls when the request offers tools, the ``<tool_call>`` text protocol otherwise),
+    then answers "All done.". The tool it abstracts names a job (a digest of the chain) that the reasoner's task
+    shows, so many samples may use it at once. ``broken`` maps a step number to a raw text reply sent instead, on
+    the first attempt only (a malformed reply to test recovery)."""
 
     def __init__(self, broken: dict[int, str] | None = None) -> None:
-        self.chain: list[ToolCall] = []
+        self.chains: dict[str, list[ToolCall]] = {}
         self.broken = dict(broken or {})
         self.attempts = 0
 
@@ -90,9 +96,11 @@ class StepwiseModel:
         if "You are the tooling agent" in last:
             from fr_core.llm.parsing import parse_python_calls
 
-            self.chain = [c for line in re.findall(r"^\d+\. \[\w+\] (.*?) -- ", last, re.M)
-                          for c in parse_python_calls(line)]
-            return FakeReply(json.dumps({"name": "tidy_files", "description": "Tidies the files.", "parameters": {}}))
+            lines = re.findall(r"^\d+\. \[\w+\] (.*?) -- ", last, re.M)
+            job = hashlib.sha256("\n".join(lines).encode()).hexdigest()[:12]
+            self.chains[job] = [c for line in lines for c in parse_python_calls(line)]
+            return FakeReply(json.dumps({"name": "tidy_files", "description": f"Tidies the files (job {job}).",
+                                         "parameters": {}}))
         if "You are the querying agent" in last:
             return FakeReply(json.dumps({"query": "Please tidy up my project folder for me."}))
         if "You are the critiquing agent" in last:
@@ -108,10 +116,14 @@ class StepwiseModel:
             self.attempts += 1
         if self.attempts == 1 and done + 1 in self.broken:
             return FakeReply(self.broken[done + 1])
-        if done >= len(self.chain):
+        # The current task is the last that names a job (earlier rounds' requests come first in later rounds).
+        jobs = re.findall(r"\(job (\w+)\)", " ".join(_text_of(m.get("content")) for m in messages
+                                                      if m.get("role") == "user"))
+        chain = self.chains.get(jobs[-1], []) if jobs else []
+        if done >= len(chain):
             return FakeReply("All done." if body.get("tools") else "<think>Everything ran.</think><answer>All done."
                                                                       "</answer>")
-        call = self.chain[done]
+        call = chain[done]
         if body.get("tools"):
             return FakeReply(f"Step {done + 1}.", tool_calls=[call])
         return FakeReply(f"<think>Step {done + 1}.</think><tool_call>[{call.to_python()}]</tool_call>")
@@ -180,6 +192,9 @@ class FakeServer:
         self.headers: list[dict[str, str]] = []
         self._queue: deque[FakeReply] = deque()
         self._lock = threading.Lock()
+        self._in_flight = 0
+        self.peak_in_flight = 0
+        self.dropped = 0  # requests whose client hung up before the reply
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -227,6 +242,18 @@ class FakeServer:
         with self._lock:
             return len(self.requests)
 
+    @property
+    def in_flight(self) -> int:
+        """Requests received and not yet answered or dropped."""
+        with self._lock:
+            return self._in_flight
+
+    def _count_in_flight(self, delta: int, *, dropped: bool = False) -> None:
+        with self._lock:
+            self._in_flight += delta
+            self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
+            self.dropped += dropped
+
     def _next_reply(self, body: dict[str, Any], headers: dict[str, str]) -> FakeReply:
         with self._lock:
             self.requests.append(body)
@@ -265,11 +292,13 @@ class FakeServer:
 
             def do_GET(self) -> None:
                 if self.path == "/_stats":  # lets another process count the requests that reached us
-                    self._send(200, {"requests": server.request_count})
+                    self._send(200, {"requests": server.request_count, "in_flight": server.in_flight,
+                                     "dropped": server.dropped})
                 else:
                     self._send(404, {"error": {"message": f"unknown path {self.path}", "type": "not_found"}})
 
             def do_POST(self) -> None:
+                received = time.monotonic()  # the latency runs from here: reading and answering are part of it
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
                 if self.path.split("?")[0] != server.path:
@@ -280,10 +309,34 @@ class FakeServer:
                 except ValueError:
                     self._send(400, {"error": {"message": "body is not JSON", "type": "invalid_request"}})
                     return
-                reply = server._next_reply(body, {k.lower(): v for k, v in self.headers.items()})
-                delay = server.latency_s + reply.delay_s
-                if delay > 0:
-                    time.sleep(delay)
+                server._count_in_flight(1)
+                try:
+                    reply = server._next_reply(body, {k.lower(): v for k, v in self.headers.items()})
+                    if self._hung_up_within(received + server.latency_s + reply.delay_s - time.monotonic()):
+                        server._count_in_flight(0, dropped=True)
+                        self.close_connection = True
+                        return
+                    self._answer(body, reply)
+                finally:
+                    server._count_in_flight(-1)
+
+            def _hung_up_within(self, delay: float) -> bool:
+                """Wait ``delay`` seconds, watching the connection: True as soon as the client closes it."""
+                end = time.monotonic() + delay
+                watch = select.poll()  # not select(): a long test session's sockets pass descriptor 1024
+                watch.register(self.connection, select.POLLIN | select.POLLHUP)
+                while (left := end - time.monotonic()) > 0:
+                    if not watch.poll(left * 1000):
+                        return False
+                    try:
+                        if not self.connection.recv(1, socket.MSG_PEEK):
+                            return True
+                    except OSError:
+                        return True
+                    time.sleep(left)  # bytes of a next request: nothing to watch for until the reply is out
+                return False
+
+            def _answer(self, body: dict[str, Any], reply: FakeReply) -> None:
                 if reply.status != 200:
                     extra = {} if reply.retry_after is None else {"Retry-After": f"{reply.retry_after:g}"}
                     self._send(reply.status, server.error_body(reply.status, reply.text), extra)

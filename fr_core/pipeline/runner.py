@@ -18,7 +18,8 @@ import networkx as nx
 from fr_core.agents import AgentSet, make_agents
 from fr_core.envs import BFCL_CLASSES
 from fr_core.errors import ConfigError, FrError, LLMTransportError, SampleTimeout
-from fr_core.llm import Accounting, LLMCache
+from fr_core.llm import Accounting, LLMCache, build_client
+from fr_core.llm.loop import CallLoop, LoopClient, calls_until
 from fr_core.pipeline.config import RunConfig
 from fr_core.pipeline.generate import code_version, generate_sample
 from fr_core.pipeline.variants import choose_variant, make_variant, with_variant
@@ -65,13 +66,15 @@ def env_for(config: RunConfig, idx: int) -> str:
     return envs[random.Random(f"{config.run.seed}:{idx}").randrange(len(envs))]
 
 
-def build_agents(config: RunConfig, db_path: str, accounting: Accounting) -> AgentSet:
-    """The four roles of the run: offline heuristics, or LLM agents caching their calls in the run's database."""
+def build_agents(config: RunConfig, db_path: str, accounting: Accounting, loop: CallLoop | None = None) -> AgentSet:
+    """The four roles of the run: offline heuristics, or LLM agents caching their calls in the run's database;
+    with a ``loop``, their model calls run on it (under each sample's deadline)."""
     if config.agents.profile == "offline":
         return make_agents("offline", mistake_rate=config.agents.mistake_rate)
     cache = None if config.llm.cache_mode == "off" else LLMCache(db_path, config.llm.cache_mode)
-    return make_agents(config.agents.profile, cache=cache, accounting=accounting,
-                       profiles_path=config.llm.profiles)
+    client: Any = build_client(config.agents.profile, cache=cache, accounting=accounting,
+                               profiles_path=config.llm.profiles)
+    return make_agents(config.agents.profile, client=client if loop is None else LoopClient(client, loop))
 
 
 def failure_kind(error: str) -> str:
@@ -132,10 +135,11 @@ def _one(config: RunConfig, agents: AgentSet, graphs: dict[str, nx.DiGraph], idx
     # Set here, where the sample starts (a thread, or a Ray worker with its own clock), not when it was submitted.
     deadline = Deadline.after(g.sample_timeout_s)
     try:
-        result = generate_sample(spec, graphs.get(spec), g.rounds, g.calls, agents, config.run.seed, index=idx,
-                                 k_max=g.k_max, noise=g.noise, size="large" if kind == "long_context" else g.size,
-                                 strategy=g.strategy, error_share=g.error_share, leak_retries=g.leak_retries,
-                                 deadline=deadline)
+        with calls_until(deadline):  # model calls on the run's loop: the deadline cancels the one pending
+            result = generate_sample(spec, graphs.get(spec), g.rounds, g.calls, agents, config.run.seed, index=idx,
+                                     k_max=g.k_max, noise=g.noise, size="large" if kind == "long_context" else g.size,
+                                     strategy=g.strategy, error_share=g.error_share, leak_retries=g.leak_retries,
+                                     deadline=deadline)
         trajectory = result.output
         variant = make_variant(trajectory, kind, config.run.seed) if kind and trajectory.status == "accepted" else None
         if variant is not None:
@@ -187,8 +191,11 @@ def run_batch(store: Store, config: RunConfig | None = None, n_samples: int | No
 
     A sample gets ``generate.sample_timeout_s`` seconds (``sample_timeout`` overrides it for this invocation, like
     ``concurrency``; 0 = no limit): it checks its deadline before each round and role call and stops with a
-    ``SampleTimeout``. A local sample that does not return within the limit plus 10% and 5 s (a call that never
-    answers) is stored as failed and abandoned: its daemon thread runs on unseen until it ends or the process exits.
+    ``SampleTimeout``. Local samples of an LLM profile make their model calls on one event loop of the run (the
+    profile's concurrency limit awaited there, the CPU work in the samples' threads): at the deadline the call a
+    sample is waiting for is cancelled and its connection closed, so nothing keeps spending after a timeout. A local
+    sample that does not return within the limit plus 10% and 5 s (a tool that never returns) is stored as failed
+    and abandoned: its daemon thread runs on unseen until it ends or the process exits.
     """
     if executor not in ("local", "ray"):
         raise ConfigError(f"unknown executor {executor!r}; use 'local' or 'ray'")
@@ -218,6 +225,7 @@ def run_batch(store: Store, config: RunConfig | None = None, n_samples: int | No
     progress = BatchProgress(run_id, total)
     accounting = Accounting()
     pool: Any = None
+    calls: CallLoop | None = None
     running: dict[Future, tuple[int, float]] = {}  # sample in flight -> its index and time.monotonic() at submission
     started = time.perf_counter()
     stop = stop or threading.Event()
@@ -240,7 +248,9 @@ def run_batch(store: Store, config: RunConfig | None = None, n_samples: int | No
             pool = RayPool(config, accounting, ray_address)
             submit = pool.submit
         else:
-            agents = build_agents(config, str(store.path), accounting)
+            if config.agents.profile != "offline":
+                calls = CallLoop()
+            agents = build_agents(config, str(store.path), accounting, calls)
             submit = partial(_in_thread, _one, config, agents, graphs)
         # Replies that failed to parse are marked in the run's LLM cache, so a retry asks the model again (Ray
         # workers call live, with no cache).
@@ -337,6 +347,8 @@ def run_batch(store: Store, config: RunConfig | None = None, n_samples: int | No
         finally:
             if pool is not None:
                 pool.shutdown()
+            if calls is not None:  # what abandoned samples still wait for is cancelled
+                calls.close()
             store.release_claims(run_id, owner)
             progress.interrupted = stop.is_set() and progress.done < total
             if outcome == "done" and store.count_samples(run_id) < total:

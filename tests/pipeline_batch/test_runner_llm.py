@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from fr_core.llm.fakeserver import FakeOpenAIServer
+from fr_core.llm.fakeserver import FakeOpenAIServer, StepwiseModel
 from fr_core.pipeline.config import RunConfig
 from fr_core.pipeline.runner import run_batch
 from fr_core.store import Store
@@ -41,3 +41,17 @@ def test_llm_run_caches_calls_in_the_store_and_keeps_no_key(tmp_path, monkeypatc
         assert store.run_stats(first.run_id).cost_usd > 0
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("w.db*"))
     assert SECRET.encode() not in raw
+
+
+def test_the_model_server_never_sees_more_calls_than_the_profile_allows(tmp_path) -> None:
+    """Four samples at once share one event loop for their model calls, and the profile's limit of two calls in
+    flight holds there, whichever sample makes them."""
+    with FakeOpenAIServer(latency_s=0.05, responder=StepwiseModel()) as server:
+        models = tmp_path / "models.toml"
+        models.write_text(f'[profiles.narrow]\nprovider = "openai"\nmodel = "fake-model"\nbase_url = '
+                          f'"{server.base_url}"\nconcurrency = 2\n')
+        config = RunConfig.from_dict({"agents": {"profile": "narrow"}, "llm": {"profiles": str(models)},
+                                      "generate": {"envs": ["GorillaFileSystem"], "rounds": 1, "calls": 2}})
+        progress = run_batch(Store(tmp_path / "w.db"), config, 4, concurrency=4)
+        assert progress.done == 4 and progress.accepted > 0 and server.request_count > 8
+        assert server.peak_in_flight == 2 and server.in_flight == 0

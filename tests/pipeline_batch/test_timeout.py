@@ -32,7 +32,7 @@ def _config(timeout: float, **generate: object) -> RunConfig:
 def _use_reasoner(monkeypatch: pytest.MonkeyPatch, reasoning: OfflineReasoning) -> None:
     """Runs build the offline roles with this ``A_R`` instead of the usual one."""
     agents = replace(make_agents("offline"), reasoning=reasoning)
-    monkeypatch.setattr("fr_core.pipeline.runner.build_agents", lambda config, db, accounting: agents)
+    monkeypatch.setattr("fr_core.pipeline.runner.build_agents", lambda config, db, accounting, loop=None: agents)
 
 
 class SlowUnreadableReasoning(OfflineReasoning):
@@ -142,8 +142,48 @@ def test_fr_generate_exits_although_an_llm_call_never_answers(tmp_path) -> None:
     (run,) = Store(db).runs()
     rows = list(Store(db).iter_samples(run.id))
     assert [r.idx for r in rows] == [0, 1] and run.status == "done"
-    assert "in a worker that did not return" in rows[0].error
+    # At its deadline the call it waited for was cancelled: the sample stopped there, not at the watchdog.
+    assert rows[0].error.startswith("SampleTimeout: the sample timed out waiting for a model reply (the call was "
+                                    "cancelled)")
     assert "did not return" not in rows[1].error  # the echo server's replies fail it quickly for another reason
+
+
+@pytest.mark.timeout(60)
+def test_a_sample_that_times_out_leaves_no_model_call_in_flight(tmp_path) -> None:
+    """At a sample's deadline the model call it waits for is cancelled: the server sees the client hang up at
+    once, nothing of that sample stays in flight, and no later call is made for it."""
+    with FakeOpenAIServer(latency_s=30) as server:  # no reply comes within a sample's 1 s
+        models = tmp_path / "models.toml"
+        models.write_text(f'[profiles.slow]\nprovider = "openai"\nmodel = "fake-model"\nbase_url = '
+                          f'"{server.base_url}"\nmax_attempts = 3\ntimeout_s = 120\n')
+        config = RunConfig.from_dict({"run": {"seed": 5}, "agents": {"profile": "slow"},
+                                      "llm": {"profiles": str(models)},
+                                      "generate": {"envs": ["GorillaFileSystem"], "rounds": 1, "calls": 3,
+                                                   "sample_timeout_s": 1}})
+        in_flight_after: list[int] = []
+
+        def on_progress(p) -> None:
+            if p.failed > len(in_flight_after):  # a sample just failed; the run goes on (its loop still open)
+                until = time.monotonic() + 1
+                while server.in_flight and time.monotonic() < until:
+                    time.sleep(0.01)
+                in_flight_after.append(server.in_flight)
+
+        store = Store(tmp_path / "w.db")
+        started = time.monotonic()
+        progress = run_batch(store, config, 2, concurrency=1, on_progress=on_progress)
+        elapsed = time.monotonic() - started
+        asked = server.request_count
+        time.sleep(1.5)
+        assert server.request_count == asked  # no call of a timed-out sample comes later
+        assert server.in_flight == 0 and server.dropped == asked == 2  # each sample's one call, hung up on
+    assert in_flight_after == [0, 0]
+    assert elapsed < 5  # stopped at the deadlines, long before the watchdog's 6.1 s
+    assert (progress.done, progress.failed) == (2, 2)
+    for row in store.iter_samples(progress.run_id):
+        assert row.error.startswith("SampleTimeout: the sample timed out waiting for a model reply")
+    usage = store.get_run(progress.run_id).usage
+    assert usage["requests"] == usage["failures"] == 2  # the cancelled calls are counted, as failed ones
 
 
 def test_sample_timeout_must_not_be_negative(tmp_path) -> None:
