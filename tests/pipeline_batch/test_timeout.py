@@ -4,6 +4,7 @@ at its own deadline or hangs in a call that never returns, and the other samples
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -88,8 +89,9 @@ def test_a_sample_past_its_deadline_stops_between_attempts_and_is_stored_failed(
 
 @pytest.mark.timeout(60)
 def test_a_sample_that_never_returns_is_abandoned_and_the_run_goes_on(tmp_path, monkeypatch) -> None:
-    store, n = Store(tmp_path / "w.db"), 4
-    reference = run_batch(store, _config(0.5), n, concurrency=1)
+    # a limit no ordinary sample comes near, even on a busy machine: the only failure is the sample that hangs
+    store, n, limit = Store(tmp_path / "w.db"), 4, 2.0
+    reference = run_batch(store, _config(limit), n, concurrency=1)
     expected = {r.idx: r.status for r in store.iter_samples(reference.run_id)}
     hanging = HangingReasoning()
     _use_reasoner(monkeypatch, hanging)
@@ -101,12 +103,12 @@ def test_a_sample_that_never_returns_is_abandoned_and_the_run_goes_on(tmp_path, 
             time.sleep(0.5)
 
     started = time.monotonic()
-    progress = run_batch(store, _config(0.5), n, concurrency=1, on_progress=on_progress)
-    assert 5.5 < time.monotonic() - started < 15  # the watchdog: 0.5 s + 10% + 5 s
+    progress = run_batch(store, _config(limit), n, concurrency=1, on_progress=on_progress)
+    assert limit * 1.1 + 5 < time.monotonic() - started < 20  # the watchdog: the limit + 10% + 5 s
     rows = {r.idx: r for r in store.iter_samples(progress.run_id)}
     assert len(rows) == n and (progress.done, progress.failed) == (n, reference.failed + 1)
     assert rows[0].status == "failed" and rows[0].trajectory is None
-    assert rows[0].error.startswith("SampleTimeout: timed out after 6 s in a worker that did not return (limit 0.5 s")
+    assert re.match(r"SampleTimeout: timed out after [78] s in a worker that did not return \(limit 2 s", rows[0].error)
     assert {i: r.status for i, r in rows.items() if i} == {i: s for i, s in expected.items() if i}
     assert store.get_run(progress.run_id).status == "done"
 
