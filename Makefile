@@ -35,9 +35,10 @@ test: setup browser lint
 	if [ $$rc -eq 5 ]; then echo "make test: no tests were collected, which counts as a failure"; exit 1; fi; \
 	exit $$rc
 
-# ruff and mypy on fr_core (configured in pyproject.toml); the first step of `make test`.
+# ruff on the package, its tests and benches, mypy on fr_core (configured in pyproject.toml); the first step of
+# `make test`.
 lint: setup
-	$(BIN)/ruff check fr_core
+	$(BIN)/ruff check fr_core tests bench
 	$(BIN)/mypy
 
 bench: setup

@@ -75,7 +75,8 @@ def main() -> None:
         run_id = build_store(db, args.samples, args.real)
         print(f"store: {args.samples} samples ({args.real} generated) in {time.perf_counter() - started:.1f} s, "
               f"{db.stat().st_size / 1e6:.0f} MB")
-        print(f"{'format':<10} {'read':>8} {'written':>8} {'seconds':>8} {'samples/s':>10} {'peak MB':>8} {'out MB':>8}")
+        print(f"{'format':<10} {'read':>8} {'written':>8} {'seconds':>8} {'samples/s':>10} {'peak MB':>8} "
+              f"{'out MB':>8}")
         for fmt in args.formats.split(","):
             out = Path(tmp) / f"out.{'parquet' if fmt == 'parquet' else 'jsonl'}"
             done = subprocess.run([sys.executable, "-c", _CHILD, str(db), run_id, fmt, str(out)], check=True,

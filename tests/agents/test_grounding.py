@@ -35,8 +35,8 @@ def test_an_arbitrary_pick_from_a_listing_is_stated_in_the_request() -> None:
     env = start.copy()
     steps = (_traced(env, ToolCall("ls", {})),
              _traced(env, ToolCall("wc", {"file_name": picked}),
-                     ArgSource("file_name", picked, "output", f"ls → current_directory_content[{listing.index(picked)}]",
-                               (0, 0))))
+                     ArgSource("file_name", picked, "output",
+                               f"ls → current_directory_content[{listing.index(picked)}]", (0, 0))))
     turn = Turn("wc", steps)
     tools = tuple(start.tools())
     agents = make_agents("offline")
@@ -142,5 +142,6 @@ def test_the_llm_querying_prompt_carries_the_grounding_table_and_the_conversatio
     query = write_query(adv, agents.querying, 0.5, 1, tools=tuple(start.tools()), history=history).output
     prompt = client.requests[0].messages[0]["content"]
     assert query.text.startswith("Log that the printer")
-    assert f"close_ticket.ticket_id = {ticket}: WORKED OUT" in prompt and 'create_ticket.title = "Printer on fire": SAY' in prompt
+    assert f"close_ticket.ticket_id = {ticket}: WORKED OUT" in prompt
+    assert 'create_ticket.title = "Printer on fire": SAY' in prompt
     assert "Which tickets are open?" in prompt and "refer back" in prompt and "standup.md" in prompt

@@ -71,7 +71,7 @@ def test_trajectories_round_trip_and_render(samples) -> None:
     messages = render_funreason(accepted)
     first = accepted.turns[0].outcome.passing
     assert messages[0] == {"role": "user", "content": accepted.turns[0].hard_query.text}
-    for n, step in enumerate(first.steps):  # each step: its reasoning and calls, then the tools' replies
+    for n in range(len(first.steps)):  # each step: its reasoning and calls, then the tools' replies
         call, reply = messages[1 + 2 * n], messages[2 + 2 * n]
         assert call["content"].startswith("<think>") and "<tool_call>[" in call["content"]
         assert reply["role"] == "tool" and reply["content"].startswith("<tool_response>")
@@ -84,4 +84,5 @@ def test_same_seed_same_sample() -> None:
     a = generate_sample(["GorillaFileSystem"], graph, rounds=2, seed=5).output
     b = generate_sample(["GorillaFileSystem"], graph, rounds=2, seed=5).output
     assert to_dict(a) | {"provenance": None} == to_dict(b) | {"provenance": None}
-    assert a.sample_id == b.sample_id != generate_sample(["GorillaFileSystem"], graph, rounds=1, seed=6).output.sample_id
+    other = generate_sample(["GorillaFileSystem"], graph, rounds=1, seed=6).output
+    assert a.sample_id == b.sample_id != other.sample_id

@@ -47,7 +47,7 @@ def test_graph_edit_is_saved_to_overlay(isolated_overlay, open_page):
     at.selectbox(key="graph.add.source").set_value("ls")
     at.selectbox(key="graph.add.target").set_value("wc")
     at.text_input(key="graph.add.reason").input("wc counts what ls shows")
-    at.button[1].click().run()  # noqa: the form submit buttons follow the check button
+    at.button[1].click().run()  # the form submit buttons follow the check button
     assert not at.exception
     saved = json.loads(isolated_overlay.read_text())
     added = saved["add"][0]

@@ -64,7 +64,8 @@ def test_a_call_in_a_turn_that_cannot_be_done_fails_it():
 
 
 def test_unknown_data_and_a_bad_scripted_model_are_clear_errors(tmp_path):
-    result = CliRunner().invoke(app, ["eval", "--model", "oracle", "--data", "bfcl:nope", "--db", str(tmp_path / "w.db")])
+    result = CliRunner().invoke(app, ["eval", "--model", "oracle", "--data", "bfcl:nope",
+                                      "--db", str(tmp_path / "w.db")])
     assert result.exit_code == 2 and "unknown evaluation data 'bfcl:nope'" in " ".join(result.output.split())
     result = CliRunner().invoke(app, ["eval", "--model", "scripted:noisy:2", "--db", str(tmp_path / "w.db")])
     assert result.exit_code == 2 and "noisy:RATE" in " ".join(result.output.split())

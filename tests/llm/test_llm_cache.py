@@ -21,7 +21,8 @@ def ask(text: str, **fields) -> LLMRequest:
 def test_key_covers_what_changes_the_answer_and_nothing_else():
     base = cache_key("openai", "m", REQUEST)
     assert base == cache_key("openai", "m", LLMRequest(**{**REQUEST.__dict__, "label": "other step"}))
-    assert base == cache_key("openai", "m", LLMRequest(**{**REQUEST.__dict__, "tools": [ToolSpec("t", "d").to_openai()]}))
+    with_tools = LLMRequest(**{**REQUEST.__dict__, "tools": [ToolSpec("t", "d").to_openai()]})
+    assert base == cache_key("openai", "m", with_tools)
     for changed in ({"sample_index": 1}, {"temperature": 0.2}, {"seed": 2}, {"max_tokens": 5},
                     {"messages": [{"role": "user", "content": "plan the trip!"}]}, {"tools": []},
                     {"response_format": {"type": "json_object"}}):

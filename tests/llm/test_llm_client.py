@@ -1,4 +1,5 @@
-"""The managed client through the real SDKs: retries (429 with Retry-After, 5xx, timeouts), limits, accounting, events."""
+"""The managed client through the real SDKs: retries (429 with Retry-After, 5xx, timeouts), limits, accounting,
+events."""
 
 from __future__ import annotations
 

@@ -81,7 +81,8 @@ def test_3_a_key_a_server_echoes_is_found_in_no_store_log_or_export(tmp_path, mo
 
 def test_4_implausible_usage_is_recorded_as_such_and_never_charged(tmp_path) -> None:
     with FakeOpenAIServer() as server:
-        server.queue(FakeReply(text="a", usage={"prompt_tokens": 10**15}), FakeReply(text="b", usage={"prompt_tokens": -7}),
+        server.queue(FakeReply(text="a", usage={"prompt_tokens": 10**15}),
+                     FakeReply(text="b", usage={"prompt_tokens": -7}),
                      FakeReply(text="c", usage={"completion_tokens": 10**8}))
         profile = ModelProfile("greedy", "openai", "m", base_url=server.base_url, tpm=10_000,
                                input_price_per_mtok=3.0, output_price_per_mtok=3.0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from pathlib import Path
 
 import pytest
 
@@ -189,7 +190,7 @@ def test_several_connections_opening_a_new_file_at_once_all_succeed(tmp_path):
         path = tmp_path / f"race{trial}.db"
         errors: list[Exception] = []
 
-        def open_store() -> None:
+        def open_store(path: Path = path, errors: list[Exception] = errors) -> None:
             try:
                 Store(path).close()
             except Exception as exc:  # collected and asserted below

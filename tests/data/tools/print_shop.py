@@ -34,7 +34,8 @@ class PrintShop:
         r = random.Random(seed)
         accounts = [{"account": {"account_id": f"acc-{i + 1}", "api_key": f"key-{r.getrandbits(16):04x}"},
                      "credits": r.choice((0.5, 1.25, 2.5, 6.0))} for i in range(r.randint(1, 3))]
-        documents = [{"meta": {"id": f"doc-{i + 1:02d}", "title": t, "owner": r.choice(accounts)["account"]["account_id"]},
+        documents = [{"meta": {"id": f"doc-{i + 1:02d}", "title": t,
+                               "owner": r.choice(accounts)["account"]["account_id"]},
                       "pages": r.randint(1, 12)} for i, t in enumerate(r.sample(_TITLES, r.randint(2, 5)))]
         jobs = {f"job-{i + 1}": {"document_id": d["meta"]["id"], "copies": 1, "status": "done"}
                 for i, d in enumerate(documents[: r.randint(0, 2)])}
