@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import weakref
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -282,14 +282,7 @@ class GraphIndex:
         key = frozenset(legal)
         hops = self._reach.get(key)
         if hops is None:  # one search forward from all legal tools at once
-            hops = {t: 0 for t in self.nodes if t in key}
-            queue = deque(hops)
-            while queue:
-                node = queue.popleft()
-                for succ in g.successors(node):
-                    if succ not in hops:
-                        hops[succ] = hops[node] + 1
-                        queue.append(succ)
+            hops = _hops([t for t in self.nodes if t in key], g.successors)
             if len(self._reach) < 512:
                 self._reach[key] = hops
         return hops
@@ -360,15 +353,20 @@ def distances_to(g: nx.DiGraph, target: str) -> dict[str, int]:
     >>> distances_to(g, "cat")
     {'cat': 0, 'ls': 1, 'login': 2}
     """
-    dist = {target: 0}
-    queue = deque([target])
+    return _hops([target], g.predecessors)
+
+
+def _hops(starts: Iterable[str], neighbours: Callable[[str], Iterable[str]]) -> dict[str, int]:
+    """Breadth-first hops from ``starts`` (0 each) along ``neighbours``; nodes never reached are absent."""
+    hops = dict.fromkeys(starts, 0)
+    queue = deque(hops)
     while queue:
         node = queue.popleft()
-        for pred in g.predecessors(node):
-            if pred not in dist:
-                dist[pred] = dist[node] + 1
-                queue.append(pred)
-    return dist
+        for nxt in neighbours(node):
+            if nxt not in hops:
+                hops[nxt] = hops[node] + 1
+                queue.append(nxt)
+    return hops
 
 
 def class_density(g: nx.DiGraph) -> dict[str, float]:
