@@ -66,6 +66,9 @@ def sample_command(
     ),
     policy: str = typer.Option("directed", help="directed (Eq. 2) or random (baseline walk)."),
     error_share: float = typer.Option(0.0, help="Share of calls made to fail on purpose (0–1)."),
+    after_target: str = typer.Option(
+        "explore", help="Once a round's target was called: explore (Eq. 2), related (only tools taking outputs seen "
+                        "so far) or stop (the round ends at its target)."),
     as_json: bool = typer.Option(False, "--json", help="Print the full trace as JSON."),
 ) -> None:
     """Sample one episode of N rounds × M calls with the directed sampler and show its trace."""
@@ -75,7 +78,7 @@ def sample_command(
     console = Console()
     try:
         config = SamplerConfig(calls=calls, rounds=rounds, seed=seed, strategy=strategy, policy=policy,
-                               error_share=error_share)
+                               error_share=error_share, after_target=after_target)
         environment = make_env(env, seed=seed)
         graph = spec_graph(env).output
         trace = sample_episode(environment, graph, config).trace

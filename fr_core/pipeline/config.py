@@ -48,6 +48,8 @@ class GenerateSection(_Frozen):
     size: Literal["small", "medium", "large"] = "medium"
     strategy: Literal["uniform", "deep", "flow", "coverage"] = "flow"
     error_share: float = Field(0.0, ge=0.0, le=1.0)
+    # What a round does once its target was called: explore (Eq. 2), related (tools taking its outputs) or stop.
+    after_target: Literal["explore", "related", "stop"] = "explore"
     leak_retries: int = Field(2, ge=0, le=20)
     # Seconds one sample may take (0 or None: no limit); past it the sample is stored as failed (SampleTimeout).
     sample_timeout_s: float | None = Field(300.0, ge=0)

@@ -94,6 +94,7 @@ class RoundSettings:
     error_share: float = 0.0
     leak_retries: int = 2
     limits: Limits = Limits()
+    after_target: str = "explore"
 
 
 @dataclass
@@ -181,7 +182,7 @@ def run_round(env: Environment, graph: nx.DiGraph, agents: AgentSet, conversatio
         target, why = picked
         sampled = sample_turn(env, graph, target, s.calls, seed=derive_seed(seed, "sample", r),
                               called=conversation.called, round_index=r, history=conversation.leaves,
-                              error_share=s.error_share, target_reason=why)
+                              error_share=s.error_share, target_reason=why, after_target=s.after_target)
         turn = sampled.output
         trace["sampling"] = sampled.trace
     else:
@@ -245,7 +246,7 @@ def run_round(env: Environment, graph: nx.DiGraph, agents: AgentSet, conversatio
 def generate_sample(env_spec: Any, graph: nx.DiGraph | None = None, rounds: int = 3, calls: int = 4,
                     agents: AgentSet | None = None, seed: int = 0, *, index: int = 0, k_max: int = 3,
                     noise: float = 0.5, size: str = "medium", strategy: str = "flow", error_share: float = 0.0,
-                    leak_retries: int = 2, limits: Limits = Limits(),
+                    leak_retries: int = 2, limits: Limits = Limits(), after_target: str = "explore",
                     deadline: Deadline | None = None) -> StepResult[Trajectory, SampleTrace]:
     """One sample: ``rounds`` rounds of :func:`run_round` (Phase I with ``calls`` calls, II, III with ``k_max``).
 
@@ -271,7 +272,7 @@ def generate_sample(env_spec: Any, graph: nx.DiGraph | None = None, rounds: int 
     graph = graph if graph is not None else bfcl_graph(classes).output
     names = sorted(n for n in graph.nodes if n in {t.name for t in env.tools()})
     distances = {t: distances_to(graph, t) for t in names}
-    settings = RoundSettings(calls, k_max, noise, strategy, error_share, leak_retries, limits)
+    settings = RoundSettings(calls, k_max, noise, strategy, error_share, leak_retries, limits, after_target)
     conversation = Conversation()
     records: list[TurnRecord] = []
     traces: list[RoundTrace] = []

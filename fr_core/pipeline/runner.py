@@ -125,7 +125,8 @@ def config_samples(config: RunConfig, n: int) -> list[Trajectory]:
     g = config.generate
     return [generate_sample(env_for(config, i), graphs.get(env_for(config, i)), g.rounds, g.calls, seed=config.run.seed,
                             index=i, k_max=g.k_max, noise=g.noise, size=g.size, strategy=g.strategy,
-                            error_share=g.error_share, leak_retries=g.leak_retries).output for i in range(n)]
+                            error_share=g.error_share, leak_retries=g.leak_retries,
+                            after_target=g.after_target).output for i in range(n)]
 
 
 def _one(config: RunConfig, agents: AgentSet, graphs: dict[str, nx.DiGraph], idx: int) -> tuple[Any, ...]:
@@ -139,7 +140,7 @@ def _one(config: RunConfig, agents: AgentSet, graphs: dict[str, nx.DiGraph], idx
             result = generate_sample(spec, graphs.get(spec), g.rounds, g.calls, agents, config.run.seed, index=idx,
                                      k_max=g.k_max, noise=g.noise, size="large" if kind == "long_context" else g.size,
                                      strategy=g.strategy, error_share=g.error_share, leak_retries=g.leak_retries,
-                                     deadline=deadline)
+                                     after_target=g.after_target, deadline=deadline)
         trajectory = result.output
         variant = make_variant(trajectory, kind, config.run.seed) if kind and trajectory.status == "accepted" else None
         if variant is not None:

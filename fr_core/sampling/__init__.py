@@ -1,7 +1,7 @@
 """Phase I: the directed sampler (Eq. 2) that walks the API graph and collects real multi-turn execution traces."""
 
 from fr_core.sampling.choose import Choice, choose_next_tool, choose_random_tool
-from fr_core.sampling.config import POLICIES, STRATEGIES, SamplerConfig
+from fr_core.sampling.config import AFTER_TARGET, POLICIES, STRATEGIES, SamplerConfig
 from fr_core.sampling.params import OutputLeaf, call_failed, corrupt_arguments, output_leaves, sample_arguments
 from fr_core.sampling.sampler import (
     EpisodeCache,
@@ -25,6 +25,7 @@ __all__ = [
     "choose_random_tool",
     "POLICIES",
     "STRATEGIES",
+    "AFTER_TARGET",
     "SamplerConfig",
     "OutputLeaf",
     "call_failed",

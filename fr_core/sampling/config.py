@@ -7,10 +7,11 @@ from typing import Any
 
 from fr_core.errors import ConfigError
 
-__all__ = ["SamplerConfig", "STRATEGIES", "POLICIES"]
+__all__ = ["SamplerConfig", "STRATEGIES", "POLICIES", "AFTER_TARGET"]
 
 STRATEGIES = ("uniform", "deep", "flow", "coverage")
 POLICIES = ("directed", "random")
+AFTER_TARGET = ("explore", "related", "stop")
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,9 @@ class SamplerConfig:
 
     ``calls`` is M (calls per round), ``rounds`` is N, ``error_share`` the share of calls made to fail on
     purpose, ``flow_bias`` the chance of taking an argument from an earlier output when one fits,
-    ``policy`` the walk ("directed" = Eq. 2, "random" = uniform over legal tools, the baseline).
+    ``policy`` the walk ("directed" = Eq. 2, "random" = uniform over legal tools, the baseline),
+    ``after_target`` what a directed round does once its target was called: "explore" (Eq. 2, a random legal tool),
+    "related" (only tools that take an output of the round's calls) or "stop" (the round ends at its target).
     """
 
     calls: int = 4
@@ -31,6 +34,7 @@ class SamplerConfig:
     flow_bias: float = 0.85
     retry: bool = True
     diff_state: bool = True
+    after_target: str = "explore"
 
     def __post_init__(self) -> None:
         for name in ("calls", "rounds", "seed"):
@@ -55,6 +59,9 @@ class SamplerConfig:
             )
         if self.policy not in POLICIES:
             raise ConfigError(f"sampler config: unknown policy {self.policy!r}; choose one of {', '.join(POLICIES)}")
+        if self.after_target not in AFTER_TARGET:
+            raise ConfigError(f"sampler config: unknown after_target {self.after_target!r}; choose one of "
+                              f"{', '.join(AFTER_TARGET)}")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "SamplerConfig":

@@ -25,7 +25,7 @@ from fr_core.graph.model import StateMemo
 from fr_core.graph.model import condition_holds
 from fr_core.graph.gist import error_gist
 from fr_core.sampling.choose import choose_next_tool, choose_random_tool
-from fr_core.sampling.config import SamplerConfig
+from fr_core.sampling.config import AFTER_TARGET, SamplerConfig
 from fr_core.sampling.params import (
     OutputLeaf,
     call_failed,
@@ -364,6 +364,7 @@ def sample_turn(
     target_reason: str = "given",
     distances: Mapping[str, int] | None = None,
     cache: EpisodeCache | None = None,
+    after_target: str = "explore",
 ) -> StepResult[Turn]:
     """One round of at most ``calls`` executed calls aimed at ``target``; the env is mutated (see module doc).
 
@@ -377,9 +378,14 @@ def sample_turn(
     once with the reason (and the turn does not count as reachable). ``distances`` (the target's
     :func:`distances_to`) and ``cache`` (an episode's :class:`EpisodeCache` for this graph and environment) save
     reading the graph and the state again; the cache's ``found`` is set to the leaves this turn's calls returned.
+    ``after_target`` (directed walks): what the turn does once the target was called, "explore" (Eq. 2: a random
+    legal tool), "related" (only a tool that can take an output of this turn's calls; the turn ends when there is
+    none) or "stop" (the turn ends at its target: one goal, reached in as many steps as it needs).
     """
     if policy not in ("directed", "random"):
         raise ConfigError(f"unknown policy {policy!r}; choose directed or random")
+    if after_target not in AFTER_TARGET:
+        raise ConfigError(f"unknown after_target {after_target!r}; choose one of {', '.join(AFTER_TARGET)}")
     rng = random.Random(seed)
     specs = {s.name: s for s in env.tools()}
     before_called = frozenset(called)
@@ -447,6 +453,15 @@ def sample_turn(
             else:
                 failed_step = None
                 pool = [t for t in legal if t not in avoid]
+                if policy == "directed" and target in turn_called and after_target != "explore":
+                    pool = [] if after_target == "stop" else _takes_from(idx, pool, turn_called,
+                                                                          {leaf.tool for leaf in leaves})
+                    if not pool:
+                        end_reason = (f"{len(steps)} call(s) made; the turn ends at its target {target}" if
+                                      after_target == "stop" else f"{len(steps)} call(s) made; reached target "
+                                      f"{target} and no legal tool takes what this turn's calls returned")
+                        stuck = True
+                        break
                 if policy == "directed":
                     blocked_now = ([t for t in pool if t in idx.may_block and blocked_reason(graph, t, env, memo)]
                                    if target in turn_called else [])
@@ -494,6 +509,8 @@ def sample_turn(
                 recover = (fix, tool, None, gist)
             avoid.add(tool)
             retry_tool = None
+        if stuck and end_reason:
+            break
         if stuck:
             end_reason = f"stuck after {step} call(s): no legal tool leads to {target}"
             if avoid:
@@ -555,6 +572,14 @@ def sample_turn(
     cache.found = leaves[len(history):]
     return StepResult(turn, TurnTrace(round_index, target, policy, target_reason, calls, start, tuple(traces),
                                       end_reason))
+
+
+def _takes_from(idx: GraphIndex, pool: Sequence[str], called: Sequence[str], produced: set[str]) -> list[str]:
+    """The tools of ``pool`` not ``called`` in this turn with a data-flow link from a tool that ``produced`` an
+    output so far (in this turn or an earlier one): they can take what the conversation has seen."""
+    done = set(called)
+    return [t for t in pool if t not in done
+            and any(u in produced for links in idx.links.get(t, {}).values() for u, _ in links)]
 
 
 # -- an episode ------------------------------------------------------------------------------------------------
@@ -631,7 +656,7 @@ def sample_episode(
             env, graph, target, cfg.calls, seed=cfg.seed * 1000 + r, called=called, round_index=r, history=leaves,
             policy=cfg.policy, error_share=cfg.error_share, flow_bias=cfg.flow_bias, retry=cfg.retry,
             diff_state=cfg.diff_state, target_reason=why, distances=cache.index.distances(graph, target),
-            cache=cache,
+            cache=cache, after_target=cfg.after_target,
         )
         turn = res.output
         cov.record(turn)

@@ -15,7 +15,7 @@ from fr_core.envs import BFCL_CLASSES
 from fr_core.envs.factory import make_env
 from fr_core.envs.knowledge import KnowledgeHooks
 from fr_core.errors import ConfigError, SamplingError
-from fr_core.graph import bfcl_graph
+from fr_core.graph import bfcl_graph, graph_index
 from fr_core.graph.check import class_combinations
 from fr_core.sampling import (
     Coverage,
@@ -77,7 +77,7 @@ def test_eq2_ties_depend_on_seed_not_on_set_order():
 @pytest.mark.parametrize("bad, words", [
     (dict(calls=0), "'calls'"), (dict(rounds=-1), "'rounds'"), (dict(error_share=1.5), "'error_share'"),
     (dict(strategy="greedy"), "uniform, deep, flow, coverage"), (dict(policy="bfs"), "directed, random"),
-    (dict(calls="4"), "integer"),
+    (dict(calls="4"), "integer"), (dict(after_target="wander"), "explore, related, stop"),
 ])
 def test_config_rejects_bad_values_with_clear_messages(bad, words):
     with pytest.raises(ConfigError, match=words):
@@ -101,6 +101,39 @@ def test_turn_trace_has_every_decision_and_provenance():
         assert all(s.kind in ("state", "output", "schema", "random") for s in step.sources)
     booked = [s for s in trace.steps if s.tool == "book_flight" and s.ok]
     assert booked and any(d["path"].startswith("booking_record.") for d in booked[0].state_diff)
+
+
+def test_after_target_explores_takes_related_tools_or_stops():
+    """Eq. 2 explores once the target was called; "related" goes on only with tools that take an output the
+    conversation has seen; "stop" ends the turn at its target, so a request asks for one goal."""
+    g = graph("GorillaFileSystem")
+    links = {t: {u for pairs in by_param.values() for u, _ in pairs} for t, by_param in graph_index(g).links.items()}
+    explored = related = stopped = 0
+    for seed in range(30):
+        for mode in ("explore", "related", "stop"):
+            env = make_env("GorillaFileSystem", seed=seed)
+            res = sample_episode(env, g, rounds=2, calls=4, seed=seed, after_target=mode)
+            for turn in res.trace.turns:
+                reached = next((s.step for s in turn.steps if s.tool == turn.target and s.ok), None)
+                if reached is None:
+                    continue
+                after = [s for s in turn.steps if s.step > reached and s.rule not in ("retry", "recover")]
+                if mode == "explore":
+                    explored += bool(after)
+                    assert all(s.rule == "explore" for s in after)
+                elif mode == "stop":
+                    assert not after and turn.steps[-1].tool == turn.target
+                    if len(turn.steps) < 4:  # the calls left were not needed
+                        assert turn.end_reason.endswith(f"the turn ends at its target {turn.target}")
+                        stopped += 1
+                else:
+                    seen = {s.tool for t in res.trace.turns[:turn.round] for s in t.steps if s.ok}
+                    for s in after:
+                        seen |= {x.tool for x in turn.steps if x.step < s.step and x.ok}
+                        assert s.tool not in {x.tool for x in turn.steps if x.step < s.step}
+                        assert links.get(s.tool, set()) & seen, f"{s.tool} takes nothing the conversation has seen"
+                    related += len(after)
+    assert explored > 20 and stopped > 20 and related > 5
 
 
 def test_state_carries_across_rounds_and_outputs_feed_later_arguments():

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from fr_core.graph import distances_to, legal_tools
-from fr_core.sampling import STRATEGIES, SamplerConfig, sample_episode, sample_turn, summarize
+from fr_core.sampling import AFTER_TARGET, STRATEGIES, SamplerConfig, sample_episode, sample_turn, summarize
 from fr_core.sampling.sampler import EpisodeTrace
 from workbench.components.common import TRACE_PATH, class_picker, graph_for, show_errors
 from workbench.components.env_cache import fresh_env, initial_config
@@ -78,14 +78,17 @@ with show_errors("sampler"):
 
     st.divider()
     st.subheader("Whole episode (N rounds, state carries over)")
-    c1, c2, c3 = st.columns(3)
+    c1, c2, c3, c4 = st.columns(4)
     rounds = int(c1.number_input("Rounds (N)", 1, 10, 3, key="sampler.rounds"))
     strategy = c2.selectbox("Target strategy", STRATEGIES, key="sampler.strategy",
                             help="flow: tools that can take outputs returned earlier in the episode")
     policy = c3.selectbox("Policy", ["directed", "random"], key="sampler.policy")
+    after_target = c4.selectbox("After the target", AFTER_TARGET, key="sampler.after_target",
+                                help="explore: Eq. 2's random legal tool; related: only tools taking outputs seen so "
+                                     "far; stop: the round ends at its target (one goal per request)")
     if st.button("Run episode", key="sampler.episode.run"):
         config = SamplerConfig(calls=calls, rounds=rounds, seed=seed, strategy=strategy, policy=policy,
-                               error_share=error_share)
+                               error_share=error_share, after_target=after_target)
         st.session_state["sampler.episode"] = sample_episode(fresh_env(classes, seed, size), g, config).trace
     episode: EpisodeTrace | None = st.session_state.get("sampler.episode")
     if episode:
