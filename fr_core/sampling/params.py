@@ -224,6 +224,7 @@ def _draw_arguments(env: Environment, spec: ToolSpec, history: Sequence[OutputLe
     args: dict[str, Any] = {}
     sources: dict[str, ArgSource] = {}
     ordered = [p for p in spec.properties if p in required] + [p for p in spec.properties if p not in required]
+    taken: list[Any] = []  # values this call already took from earlier outputs
     for param in ordered:
         schema = spec.properties[param] or {}
         cands = env.candidates(spec.name, param)
@@ -233,6 +234,8 @@ def _draw_arguments(env: Environment, spec: ToolSpec, history: Sequence[OutputLe
                                                           linked=(links or {}).get(param, frozenset()))
         if hint.new_only:
             cands = []
+        if fits and taken:  # one earlier output twice in a call (add(x, x), "the log and the log") is absurd
+            fits = [(leaf, value) for leaf, value in fits if not _among(value, taken)]
         if param not in required:
             has_value = (cands or fits or fresh or schema.get("enum")
                          or env.free_text(spec.name, param, _ASK) is not None)
@@ -243,6 +246,7 @@ def _draw_arguments(env: Environment, spec: ToolSpec, history: Sequence[OutputLe
             leaf, value = fits[rng.randrange(len(fits))]
             src = ArgSource(param, value, "output", f"{leaf.tool} → {leaf.path or leaf.key}",
                             from_call=(leaf.round, leaf.step))
+            taken.append(value)
         elif fresh and (not cands or hint.prefer_fresh):
             value = env.fresh_value(spec.name, param, args, rng)
             if value in cands:
@@ -260,6 +264,11 @@ def _draw_arguments(env: Environment, spec: ToolSpec, history: Sequence[OutputLe
     _fix_pairs(env, spec, args, sources, rng)
     _keep_distinct(env, spec, args, sources, rng)
     return args, tuple(sources[p] for p in args)
+
+
+def _among(value: Any, values: Sequence[Any]) -> bool:
+    """``value in values`` by equality and type, so ``1`` and ``True`` or ``1.0`` stay different values."""
+    return any(type(v) is type(value) and v == value for v in values)
 
 
 def _fix_pairs(env: Environment, spec: ToolSpec, args: dict[str, Any], sources: dict[str, ArgSource],

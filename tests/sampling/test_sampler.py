@@ -403,3 +403,18 @@ def test_sampled_calls_keep_the_environments_constraints(spec):
                     assert src.name.endswith("id"), (step.tool, src)
             checked += 1
     assert checked > 300
+
+
+def test_a_call_never_takes_one_earlier_output_twice():
+    """add(x, x) with x from one earlier answer ("sum the log and the log") is absurd; a second argument takes
+    another output, a state value or a fresh one."""
+    twice = output_args = 0
+    for spec in ("MathAPI", "GorillaFileSystem"):
+        for trace in sample_episodes(lambda s, spec=spec: make_env(spec, seed=s), graph(spec), 40,
+                                     SamplerConfig(rounds=3, calls=4, seed=7)):
+            for turn in trace.turns:
+                for step in turn.steps:
+                    taken = [repr(s.value) for s in step.sources if s.kind == "output"]
+                    output_args += len(taken)
+                    twice += len(taken) != len(set(taken))
+    assert output_args > 200 and twice == 0
