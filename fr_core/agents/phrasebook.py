@@ -17,7 +17,7 @@ from fr_core.errors import ConfigError
 from fr_core.types import ToolSpec
 
 __all__ = ["PHRASEBOOK_DIR", "Phrasing", "phrasings", "scenes", "reasons", "report", "result_noun", "style", "realise",
-           "alternatives", "REFER_BACK", "FROM_BEFORE", "WORKED_OUT", "CONTRACTIONS", "expand_contractions",
+           "arg_noun", "alternatives", "REFER_BACK", "FROM_BEFORE", "WORKED_OUT", "CONTRACTIONS", "expand_contractions",
            "value_word", "word_value"]
 
 #: Where the phrasebooks live (one TOML file per environment class, named after it).
@@ -108,7 +108,7 @@ def _book(owner: str) -> dict[str, dict[str, tuple[str, ...]]]:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"phrasebook {file} is not valid TOML: {exc}; fix the file") from None
     out: dict[str, dict[str, tuple[str, ...]]] = {}
-    for section in ("goals", "context", "scenes", "reasons", "done", "results"):
+    for section in ("goals", "context", "scenes", "reasons", "done", "results", "nouns"):
         table = data.get(section, {})
         if not isinstance(table, dict) or any(not isinstance(v, list) or not all(isinstance(x, str) for x in v)
                                               for v in table.values()):
@@ -200,6 +200,13 @@ def result_noun(spec: ToolSpec) -> str:
     """What a person calls the one value ``spec`` returns when pointing back at it ("the product from before"):
     its phrasebook's ``[results]`` line, else the tool's name as words. Each noun names one tool of its class."""
     return next(iter(_book(spec.owner).get("results", {}).get(spec.name, ())), "") or param_words(spec.name)
+
+
+def arg_noun(owner: str, arg: str) -> str:
+    """What a person calls the thing argument ``arg`` of ``owner``'s tools names when pointing back at it ("the
+    same destination as before"): its phrasebook's ``[nouns]`` line, else ``""`` (the argument's own words serve,
+    unless they read as no noun: "travel to")."""
+    return next(iter(_book(owner).get("nouns", {}).get(arg, ())), "")
 
 
 def scenes(owners: tuple[str, ...]) -> tuple[str, ...]:

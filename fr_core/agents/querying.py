@@ -13,8 +13,8 @@ from pydantic import BaseModel
 
 from fr_core.agents.base import OFFLINE_LABEL, QueryTrace, ask_json, render
 from fr_core.agents.lexicon import BARE, SYNONYMS, can_go_bare, goal_phrase, param_words, render_value, words
-from fr_core.agents.phrasebook import (FROM_BEFORE, REFER_BACK, WORKED_OUT, Phrasing, expand_contractions, phrasings,
-                                      realise, reasons, result_noun, scenes, style, value_word)
+from fr_core.agents.phrasebook import (FROM_BEFORE, REFER_BACK, WORKED_OUT, Phrasing, arg_noun, expand_contractions,
+                                      phrasings, realise, reasons, result_noun, scenes, style, value_word)
 from fr_core.llm import LLMClient
 from fr_core.types import AdvancedTool, Grounding, Query, RoleEvent, StepResult, ToolSpec
 
@@ -124,9 +124,10 @@ def _and(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _referent(arg: str) -> str:
-    """What a request calls the thing an argument names when it points back at it: ``file_name`` → "file"."""
-    return re.sub(r"(?<=\w) name$", "", param_words(arg))
+def _referent(arg: str, owner: str = "") -> str:
+    """What a request calls the thing an argument names when it points back at it: its phrasebook's noun
+    (``travel_to`` → "destination"), else its words (``file_name`` → "file")."""
+    return arg_noun(owner, arg) or re.sub(r"(?<=\w) name$", "", param_words(arg))
 
 
 def _written(value: Any, reserved: set[str] | None) -> str:
@@ -146,15 +147,17 @@ def _quoted(text: str) -> str:
 def _pointed(g: Grounding, specs: dict[str, ToolSpec]) -> str:
     """What a request calls a derived value it points at: the argument's thing, or the result of the tool that gave
     it ("the product")."""
-    return result_noun(specs.get(g.via) or ToolSpec(g.via, "")) if g.via else _referent(g.arg)
+    if g.via:
+        return result_noun(specs.get(g.via) or ToolSpec(g.via, ""))
+    return _referent(g.arg, specs[g.tool].owner if g.tool in specs else "")
 
 
 def _said(adv: AdvancedTool, index: int, rng: random.Random, noise: float, reserved: set[str] | None, *,
-          refer: bool = True) -> dict[str, str]:
-    """The values the request gives for inner call ``index``, by argument, as written: the value itself, or (with
-    ``refer``) a reference back when an earlier request said it."""
+          refer: bool = True, owner: str = "") -> dict[str, str]:
+    """The values the request gives for inner call ``index`` (a tool of ``owner``), by argument, as written: the
+    value itself, or (with ``refer``) a reference back when an earlier request said it."""
     back = {g.arg for g in adv.grounding if g.call == index and g.kind == "said" and g.earlier is not None}
-    return {arg: _say(REFER_BACK.format(words=_referent(arg)), rng, noise) if refer and arg in back
+    return {arg: _say(REFER_BACK.format(words=_referent(arg, owner)), rng, noise) if refer and arg in back
             else _written(adv.user_values[param], reserved)
             for param, i, arg in adv.bindings if i == index}
 
@@ -381,12 +384,12 @@ class OfflineQuerying:
                 same = last == (call.name, call.arguments)
                 last = (call.name, call.arguments)
                 if same and not riders.get(i):
-                    said = _said(adv, i, rng, noise, reserved)
+                    said = _said(adv, i, rng, noise, reserved, owner=spec.owner)
                     clauses.append(_phrase(spec, said, rng, noise, _unsaid(adv, i, specs, rng, noise),
                                            _said(adv, i, rng, noise, reserved, refer=False))[0]
                                    + _pick(rng, noise, " again", style("again")))
                     continue
-                text, used = _phrase(spec, _said(adv, i, rng, noise, reserved), rng, noise,
+                text, used = _phrase(spec, _said(adv, i, rng, noise, reserved, owner=spec.owner), rng, noise,
                                      _unsaid(adv, i, specs, rng, noise),
                                      _said(adv, i, rng, noise, reserved, refer=False))
                 earlier = _from_before(adv, i, used, specs, rng, noise)

@@ -85,3 +85,20 @@ def test_a_broken_phrasebook_line_is_refused_with_its_place(tmp_path, monkeypatc
             phrasings(ToolSpec("borrow", "", owner="Library"))
     finally:
         phrasebook._book.cache_clear()
+
+
+@pytest.mark.parametrize("cls", sorted(BFCL_CLASSES))
+def test_nouns_name_arguments_of_the_class_and_replace_words_that_are_no_noun(cls) -> None:
+    """A pointer back says "the same destination as before", not "that same travel to as before"; every
+    ``[nouns]`` entry names an argument the class's tools have."""
+    from fr_core.agents.phrasebook import _book
+    from fr_core.agents.querying import _referent
+
+    args = {p for spec in make_env(cls).tools() for p in spec.properties}
+    nouns = _book(cls).get("nouns", {})
+    assert set(nouns) <= args, f"unknown arguments in {cls}'s [nouns]: {sorted(set(nouns) - args)}"
+    for arg in args:
+        last = _referent(arg, cls).split()[-1]
+        assert last not in ("to", "from", "in", "out"), f"{cls}.{arg} is pointed at as {_referent(arg, cls)!r}"
+    if cls == "TravelAPI":
+        assert _referent("travel_to", cls) == "destination" and _referent("booking_id", cls) == "booking id"
