@@ -214,8 +214,11 @@ def describe_outcome(steps: Sequence[Step], rng: random.Random) -> str:
         if key not in seen:
             seen.add(key)
             unique.append((call, result))
-    sentences = [_sentence(c, r, rng) for c, r in unique[-8:]]
-    body = "; ".join(sentences)
+    sentences: dict[str, int] = {}  # two calls reported alike ("sent USR005 your note") are said once, counted
+    for c, r in unique[-8:]:
+        said = _sentence(c, r, rng)
+        sentences[said] = sentences.get(said, 0) + 1
+    body = "; ".join(s + ("" if n == 1 else " (twice)" if n == 2 else f" ({n} times)") for s, n in sentences.items())
     if re.match(r"[a-z]+[\s,:;]", body):  # a word, not a name: "Deleted x", but "import_karaoke.py says"
         body = body[:1].upper() + body[1:]
     text = (rng.choice(_LEADS) if rng.random() < 0.35 else "") + body

@@ -36,3 +36,14 @@ def test_an_answer_reports_every_call_of_the_turn() -> None:
     steps = [Step("", (c,), (CallResult(c, None),)) for c in (ToolCall("mkdir", {"dir_name": n}) for n in names)]
     text = narrate.describe_outcome(steps, random.Random(0))
     assert all(n in text for n in names), text
+
+
+def test_two_calls_reported_alike_are_said_once_and_counted() -> None:
+    import random
+
+    from fr_core.types import CallResult, Step, ToolCall
+
+    calls = [ToolCall("send_message", {"receiver_id": "USR005", "message": m}) for m in ("Hi.", "See you at 3.")]
+    sent = {"sent_status": True, "message": "Message sent to 'USR005' successfully."}
+    text = narrate.describe_outcome([Step("", (c,), (CallResult(c, sent),)) for c in calls], random.Random(0))
+    assert text.count("USR005") == 1 and "(twice)" in text, text
