@@ -290,10 +290,10 @@ def _tool_words(tools: tuple[tuple[str, str], ...]) -> frozenset[str]:
     return frozenset(w for name, goal in tools for w in words(goal + " " + name, canonical=True))
 
 
-def _reason(spec: ToolSpec, quiet: Callable[[str], bool], rng: random.Random, noise: float) -> str:
-    """Why the person wants a goal, said after it (", since it's just clutter"), with probability ``ε / 2``."""
+def _reason(spec: ToolSpec, quiet: Callable[[str], bool], rng: random.Random) -> str:
+    """Why the person wants a goal, said after it (", since it's just clutter"), or "" when there is none."""
     pool = reasons(spec)
-    if not pool or rng.random() >= noise * 0.5:
+    if not pool:
         return ""
     why = realise(rng.choice(pool), rng)
     return realise(rng.choice(style("reason_joiners")), rng) + why if quiet(why) else ""
@@ -378,6 +378,8 @@ class OfflineQuerying:
         quiet = _small_talk(specs)
         clauses: list[str] = []
         last: tuple[str, Any] | None = None
+        # with probability ε / 2 the request says why one of its goals is wanted
+        goal, why_at = 0, rng.randrange(max(1, roles.count("goal"))) if rng.random() < noise * 0.5 else -1
         for i, (call, role) in enumerate(zip(adv.inner_calls, roles)):
             spec = specs.get(call.name) or ToolSpec(call.name, "")
             if role == "goal":
@@ -395,7 +397,9 @@ class OfflineQuerying:
                 earlier = _from_before(adv, i, used, specs, rng, noise)
                 if earlier:
                     text += _pick(rng, noise, ", using ", (", with ", ", for ", " — ")) + earlier
-                text += _reason(spec, quiet, rng, noise)
+                if goal == why_at:  # one why per request: a person with three reasons sounds made up
+                    text += _reason(spec, quiet, rng)
+                goal += 1
             elif role == "context" and riders.get(i) == [i]:
                 text = ""  # a context call with no goal after it to serve: only its values are said
             else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import random
 import statistics
 
@@ -150,11 +152,12 @@ def test_two_similar_tools_are_asked_for_in_their_own_words() -> None:
     querying = make_agents("offline").querying
     adv = _adv([("posting_get_login_status", {}), ("message_get_login_status", {})], ["goal", "goal"])
     for seed in range(20):
-        feed, chat = querying.write(adv, tools, noise=1.0, seed=seed).trace["clauses"]
-        assert feed in {w for p in phrasings(next(t for t in tools if t.name == "posting_get_login_status"))
-                        for w in p.wordings}
-        assert chat in {w for p in phrasings(next(t for t in tools if t.name == "message_get_login_status"))
-                        for w in p.wordings}
+        clauses = querying.write(adv, tools, noise=1.0, seed=seed).trace["clauses"]
+        for clause, name in zip(clauses, ("posting_get_login_status", "message_get_login_status")):
+            wordings = {w for p in phrasings(next(t for t in tools if t.name == name)) for w in p.wordings}
+            # the goal in one of its tool's wordings, perhaps followed by why ("..., since I've been away")
+            assert any(clause == w or re.match(re.escape(w) + r"(?: —|,| \(| as| since)", clause) for w in wordings), \
+                clause
 
 
 def test_credentials_ride_with_the_goal_they_unlock_not_with_the_step_before() -> None:
