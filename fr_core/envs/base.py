@@ -204,8 +204,6 @@ class ObjectEnvironment(KnowledgeHooks):
             self._specs[spec.name] = spec
         self._frozen: dict[str, Frozen] = {}  # class → the frozen state its instance still equals
         self._knowledge = knowledge or {}
-        # class → (the frozen state they were read in, (tool, parameter) → candidates): see candidates()
-        self._offered: dict[str, tuple[Frozen, dict[tuple[str, str], list[Any]]]] = {}
 
     # -- protocol -----------------------------------------------------------------
     def tools(self) -> list[ToolSpec]:
@@ -268,26 +266,6 @@ class ObjectEnvironment(KnowledgeHooks):
     def instance(self, cls: str) -> object:
         return self._instances[cls]
 
-    def candidates(self, tool: str, param: str) -> list[Any]:
-        """Values the current state offers for ``param`` of ``tool``, read once per state of the tool's class:
-        while the class still equals a frozen state (a snapshot taken, no call since, or restored to it) the answer
-        is remembered under that state (the sampler asks legality and argument questions many times a state)."""
-        spec = self._specs.get(tool)
-        if spec is None or param not in spec.properties:
-            return []
-        owner = spec.owner
-        frozen = self._frozen.get(owner)
-        knowledge = self._knowledge.get(owner, GENERAL)
-        if frozen is None:
-            return knowledge.candidates(self._instances[owner], spec, param)
-        seen = self._offered.get(owner)
-        if seen is None or seen[0] is not frozen:
-            seen = self._offered[owner] = (frozen, {})
-        values = seen[1].get((tool, param))
-        if values is None:
-            values = seen[1][(tool, param)] = knowledge.candidates(self._instances[owner], spec, param)
-        return list(values)
-
     def class_changes(self, cls: str, before: Frozen) -> tuple[Any, Any]:
         """The state views of one class in ``before`` (its part of a snapshot) and now, or the parts of them
         that differ."""
@@ -300,7 +278,6 @@ class ObjectEnvironment(KnowledgeHooks):
         clone.__dict__.update(self.__dict__)
         clone._instances = {cls: thaw(f) for cls, f in frozen.items()}
         clone._frozen = frozen
-        clone._offered = {}
         return clone
 
     def __repr__(self) -> str:
