@@ -7,6 +7,8 @@ environment state can satisfy them without calling ``u`` (a value already availa
 
 from __future__ import annotations
 
+import functools
+
 import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
@@ -264,10 +266,10 @@ class GraphIndex:
     _distances: dict[str, dict[str, int]] = field(default_factory=dict)
     _reach: dict[frozenset[str], dict[str, int]] = field(default_factory=dict)
 
-    @property
-    def checks_in_order(self) -> list[tuple[str, tuple[tuple[str, Mapping[str, Any] | None, str | None], ...]]]:
-        """``(tool, its checks)`` for every tool, in node order."""
-        return [(t, self.checks.get(t, ())) for t in self.nodes]
+    @functools.cached_property
+    def checks_in_order(self) -> tuple[tuple[str, tuple[tuple[str, Mapping[str, Any] | None, str | None], ...]], ...]:
+        """``(tool, its checks)`` for every tool, in node order (made once: legality reads it at every step)."""
+        return tuple((t, self.checks.get(t, ())) for t in self.nodes)
 
     def distances(self, g: nx.DiGraph, target: str) -> dict[str, int]:
         """:func:`distances_to` of ``target`` (computed once; the caller must not change the answer)."""

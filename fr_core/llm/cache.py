@@ -19,7 +19,7 @@ from fr_core.errors import ConfigError, LLMError
 from fr_core.llm.base import LLMRequest, LLMResponse
 from fr_core.redact import scrub
 
-__all__ = ["CacheMode", "CACHE_MODES", "cache_key", "canonical_request", "LLMCache"]
+__all__ = ["CacheMode", "CACHE_MODES", "cache_key", "canonical_request", "keyed_request", "LLMCache"]
 
 CacheMode = Literal["use", "refresh", "off", "replay_only"]
 CACHE_MODES: tuple[str, ...] = ("use", "refresh", "off", "replay_only")
@@ -36,13 +36,19 @@ def canonical_request(provider: str, model: str, request: LLMRequest, endpoint: 
 
 def cache_key(provider: str, model: str, request: LLMRequest, endpoint: str = "") -> str:
     """sha256 hex of the canonical JSON of the request (sorted keys, no whitespace)."""
+    return keyed_request(provider, model, request, endpoint)[0]
+
+
+def keyed_request(provider: str, model: str, request: LLMRequest, endpoint: str = "") -> tuple[str, str]:
+    """:func:`cache_key` and the canonical JSON it hashes (what :meth:`LLMCache.put` stores beside the reply):
+    one serialisation of a request that may carry a long history and many tool schemas, not two."""
     try:
         text = json.dumps(canonical_request(provider, model, request, endpoint), sort_keys=True, separators=(",", ":"),
                           ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise LLMError(f"request for {model} is not plain JSON ({exc}); messages and tools must be JSON values") \
             from None
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(text.encode("utf-8")).hexdigest(), text
 
 
 _SCHEMA = """
@@ -112,12 +118,13 @@ class LLMCache:
             return None
         return LLMResponse.from_dict(json.loads(row[0]))
 
-    def put(self, key: str, request: dict[str, Any], response: LLMResponse) -> None:
-        """Store a live response under ``key`` (the canonical request is kept beside it for inspection)."""
+    def put(self, key: str, request: dict[str, Any] | str, response: LLMResponse) -> None:
+        """Store a live response under ``key`` (the canonical request, or its JSON text, is kept beside it for
+        inspection)."""
         if not self.writes or self._conn is None:
             return
-        row = (key, response.provider, response.model, time.time(),
-               scrub(json.dumps(request, ensure_ascii=False, sort_keys=True)),
+        text = request if isinstance(request, str) else json.dumps(request, ensure_ascii=False, sort_keys=True)
+        row = (key, response.provider, response.model, time.time(), scrub(text),
                scrub(json.dumps(response.to_dict(), ensure_ascii=False, default=str)))
         with self._lock:
             self._conn.execute("INSERT OR REPLACE INTO llm_cache VALUES (?, ?, ?, ?, ?, ?, NULL)", row)

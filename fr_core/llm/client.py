@@ -26,7 +26,7 @@ from fr_core.llm.base import (
     estimate_tokens,
     implausible_usage,
 )
-from fr_core.llm.cache import CacheMode, LLMCache, cache_key, canonical_request
+from fr_core.llm.cache import CacheMode, LLMCache, keyed_request
 from fr_core.llm.config import ModelProfile, get_profile, resolve_api_key
 from fr_core.llm.limits import ProfileLimits, limits_for
 
@@ -133,10 +133,11 @@ class ManagedClient:
         return f"ManagedClient(profile={self.profile.name!r}, backend={self.backend!r})"
 
     # -------------------------------------------------------------------------------------------- shared steps
-    def _prepare(self, request: LLMRequest) -> tuple[LLMRequest, str]:
+    def _prepare(self, request: LLMRequest) -> tuple[LLMRequest, str, str]:
+        """The request with its model, its cache key and the canonical JSON the key hashes."""
         if not request.model:
             request = replace(request, model=self.profile.model)
-        return request, cache_key(self.profile.provider, request.model, request, self.endpoint)
+        return (request, *keyed_request(self.profile.provider, request.model, request, self.endpoint))
 
     @property
     def endpoint(self) -> str:
@@ -172,7 +173,7 @@ class ManagedClient:
         return replace(hit, cached=True, latency_s=latency, cost_usd=0.0, event=event)
 
     def _succeeded(self, request: LLMRequest, key: str, started: float, clock: float, attempts: int,
-                   response: LLMResponse) -> LLMResponse:
+                   response: LLMResponse, canonical: str) -> LLMResponse:
         note = implausible_usage(response.usage)
         if note is not None:  # the raw payload keeps what the server claimed
             response = replace(response, usage=Usage())
@@ -180,8 +181,7 @@ class ManagedClient:
         response = replace(response, cost_usd=cost, cached=False, provider=response.provider or self.profile.provider)
         # Tool calls whose arguments are not JSON would be the same broken reply on every later run.
         if self.cache is not None and not response.tool_call_errors:
-            self.cache.put(key, canonical_request(self.profile.provider, request.model, request, self.endpoint),
-                           response)
+            self.cache.put(key, canonical, response)
         if self.limits.tokens is not None:
             self.limits.tokens.adjust(response.usage.total_tokens - estimate_tokens(request))
         latency = time.perf_counter() - clock
@@ -222,7 +222,7 @@ class ManagedClient:
     def complete(self, request: LLMRequest) -> LLMResponse:
         """Answer one request (from the cache when it has it), retrying transient failures."""
         started, clock = time.time(), time.perf_counter()
-        request, key = self._prepare(request)
+        request, key, canonical = self._prepare(request)
         hit = self._cached(request, key, started, clock)
         if hit is not None:
             return hit
@@ -240,13 +240,13 @@ class ManagedClient:
             finally:
                 self.limits.concurrency.release()
             if response is not None:  # the slot is free again before caching and callbacks
-                return self._succeeded(request, key, started, clock, attempt, response)
+                return self._succeeded(request, key, started, clock, attempt, response, canonical)
             time.sleep(delay)
 
     async def acomplete(self, request: LLMRequest) -> LLMResponse:
         """The async twin of ``complete``; limits are shared with threads and other event loops."""
         started, clock = time.time(), time.perf_counter()
-        request, key = self._prepare(request)
+        request, key, canonical = self._prepare(request)
         hit = self._cached(request, key, started, clock)
         if hit is not None:
             return hit
@@ -265,7 +265,7 @@ class ManagedClient:
                 finally:
                     self.limits.concurrency.release()
                 if response is not None:  # the slot is free again before caching and callbacks
-                    return self._succeeded(request, key, started, clock, attempt, response)
+                    return self._succeeded(request, key, started, clock, attempt, response, canonical)
                 await asyncio.sleep(delay)
         except asyncio.CancelledError:  # a deadline: the call is dropped, and counted as a failed one
             self._event(request, key, started, latency_s=time.perf_counter() - clock, attempts=attempt,

@@ -13,6 +13,8 @@ from fr_core.redact import scrub
 
 __all__ = ["SDKBackend"]
 
+ASYNC_POOLS = 8  # SDK clients (connection pools) per event loop, taking requests in turn
+
 
 class SDKBackend:
     """A backend over an official SDK module (``openai`` or ``anthropic``, same error classes); subclasses say
@@ -33,7 +35,8 @@ class SDKBackend:
         self._options: dict[str, Any] = {"api_key": api_key or "not-needed", "base_url": base_url,
                                          "timeout": timeout_s, "max_retries": 0}
         self._client = sync_cls(**self._options)
-        self._async_clients: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+        # event loop → its SDK clients and how many requests they were given (see acomplete)
+        self._async_clients: weakref.WeakKeyDictionary[Any, tuple[list[Any], list[int]]] = weakref.WeakKeyDictionary()
 
     def __repr__(self) -> str:  # never show the options: they hold the key
         return f"{type(self).__name__}(model={self.model!r}, base_url={self.base_url!r})"
@@ -100,9 +103,17 @@ class SDKBackend:
 
     async def acomplete(self, request: LLMRequest) -> LLMResponse:
         loop = asyncio.get_running_loop()
-        client = self._async_clients.get(loop)
-        if client is None:  # an httpx async pool belongs to one event loop
-            client = self._async_clients[loop] = self._async_cls(**self._options)
+        clients = self._async_clients.get(loop)
+        if clients is None:  # an httpx async pool belongs to one event loop
+            clients = self._async_clients[loop] = ([], [0])
+        # Requests take turns over ASYNC_POOLS clients: an httpx pool looks at each of its connections for every
+        # request it sends (expired? idle?), so one pool of 64 connections costs several times the CPU of eight
+        # pools of 8 (bench_pipeline_llm.py at 64 in flight: a quarter of the loop's time was that look).
+        pool, turn = clients
+        turn[0] += 1
+        if len(pool) < ASYNC_POOLS:
+            pool.append(self._async_cls(**self._options))
+        client = pool[turn[0] % len(pool)]
         params = self._params(request)
         started = time.perf_counter()
         try:

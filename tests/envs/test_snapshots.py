@@ -151,3 +151,25 @@ def test_a_state_diff_shows_what_the_call_changed_and_only_that():
     before = env.snapshot()
     assert env.execute(ToolCall("note", {"key": "second", "text": "bye"})).ok
     assert state_change(env, "Dice", before) is None  # the same note again changes nothing
+
+
+def test_the_values_a_state_offers_follow_its_calls_and_restores():
+    """Candidates are remembered per frozen state of their class: a call that creates a file offers it at once,
+    a restore takes it back, and a caller changing the answer does not change the next one."""
+    env = make_env("GorillaFileSystem", seed=0)
+    snap = env.snapshot()
+    files = env.candidates("cat", "file_name")
+    assert "brand_new.txt" not in files
+    files.append("not_a_file.txt")
+    assert "not_a_file.txt" not in env.candidates("cat", "file_name")
+    env.execute(ToolCall("touch", {"file_name": "brand_new.txt"}))
+    assert "brand_new.txt" in env.candidates("cat", "file_name")
+    env.snapshot()
+    assert "brand_new.txt" in env.candidates("cat", "file_name")
+    env.restore(snap)
+    assert "brand_new.txt" not in env.candidates("cat", "file_name")
+    clone = env.copy()
+    clone.execute(ToolCall("touch", {"file_name": "only_in_the_copy.txt"}))
+    clone.snapshot()
+    assert "only_in_the_copy.txt" in clone.candidates("cat", "file_name")
+    assert "only_in_the_copy.txt" not in env.candidates("cat", "file_name")

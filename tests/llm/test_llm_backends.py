@@ -44,7 +44,7 @@ def test_openai_malformed_native_arguments_are_kept_as_errors(openai_server):
     original = backend._response
 
     def corrupt(completion, latency):  # a server that emits broken JSON arguments
-        completion.choices[0].message.tool_calls[0].function.arguments = '{"folder": '
+        completion["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"] = '{"folder": '
         return original(completion, latency)
 
     backend._response = corrupt
@@ -57,10 +57,11 @@ def test_openai_async(openai_server):
 
     async def run():
         return await asyncio.gather(*(backend.acomplete(LLMRequest(messages=[{"role": "user", "content": str(i)}]))
-                                      for i in range(5)))
+                                      for i in range(40)))
 
-    assert [r.text for r in asyncio.run(run())] == [f"echo: {i}" for i in range(5)]
-    assert [r.text for r in asyncio.run(run())] == [f"echo: {i}" for i in range(5)]  # a second event loop works
+    # 40 at once take turns over the backend's connection pools; each gets its own reply
+    assert [r.text for r in asyncio.run(run())] == [f"echo: {i}" for i in range(40)]
+    assert [r.text for r in asyncio.run(run())] == [f"echo: {i}" for i in range(40)]  # a second event loop works
 
 
 def test_anthropic_text_tool_use_and_system(anthropic_server):
@@ -97,3 +98,23 @@ def test_openai_tool_conversation_becomes_anthropic_blocks():
     assert messages[1]["content"][1] == {"type": "tool_use", "id": "call_1", "name": "cd", "input": {"folder": "a"}}
     assert messages[2]["content"] == [{"type": "tool_result", "tool_use_id": "call_1", "content": '{"cwd": "a"}'},
                                       {"type": "text", "text": "and now?"}]
+
+
+def test_openai_a_200_whose_json_is_no_chat_completion_is_a_transient_failure(openai_server):
+    """The reply is read as the JSON it is: a list, or an object without choices, is a server fault, not a crash."""
+    from fr_core.errors import LLMError
+    from fr_core.llm.base import RetryableError
+
+    backend = OpenAIBackend("qwen", base_url=openai_server.base_url)
+    for body, expected in (("[1, 2]", RetryableError), ('{"choices": [{"message": "hi"}]}', RetryableError),
+                           ('{"choices": []}', LLMError)):
+        openai_server.queue(FakeReply(body=body))
+        try:
+            backend.complete(ASK)
+        except LLMError as exc:
+            assert type(exc) is expected, (body, exc)
+        else:
+            raise AssertionError(f"{body} was taken as a reply")
+    openai_server.queue(FakeReply(text="fine", usage={"prompt_tokens": 7, "completion_tokens": 2}))
+    response = backend.complete(ASK)
+    assert response.text == "fine" and response.usage.input_tokens == 7 and response.raw["choices"]
