@@ -242,9 +242,8 @@ class _Planner:
             for phrasing in (*phrasings(spec, context=True), *phrasings(spec)):
                 if not phrasing.slots and len(phrasing.text.split()) < 2:  # one word tells no tool
                     continue
-                anchors = _anchors(phrasing.text)
-                if anchors and not any(a in low for a in anchors):  # cheap test before the regex
-                    continue
+                if not all(any(form in low for form in group) for group in _anchors(phrasing.text)):
+                    continue  # a word it needs is not there: the cheap test before the regex
                 m = _match_phrasing(phrasing.text, marked)
                 if m is None:
                     continue
@@ -533,28 +532,28 @@ def _pointer_to(noun: str) -> re.Pattern[str]:
 
 
 @lru_cache(maxsize=4096)
-def _anchors(text: str) -> tuple[str, ...]:
-    """Lower-case forms one of which a clause must hold for phrasing ``text`` to match it (a cheap test before the
-    regex): its longest word outside choices and slots, else one word of each wording of a choice, each with the
-    synonyms a request may swap it for; ``()`` when there is none (always try the regex)."""
-    def word(part: str) -> str | None:
-        found = [w.lower() for w in re.findall(r"[A-Za-z']+", _SLOT_TEXT.sub(" ", part))
-                 if "'" not in w and len(w) >= 3 and w.lower() not in ("the", "and")]
-        return max(found, key=len) if found else None
+def _anchors(text: str) -> tuple[tuple[str, ...], ...]:
+    """Lower-case forms a clause must hold for phrasing ``text`` to match it (a cheap test before the regex, which
+    is compiled only for a clause that passes): for each word outside choices and slots, one of its forms; for each
+    choice, one form of a word of one of its wordings (when each wording has one). A word's forms are itself and
+    the synonyms a request may swap it for. ``()`` when there is none (always try the regex)."""
+    def words(part: str) -> list[str]:
+        return [w.lower() for w in re.findall(r"[A-Za-z']+", _SLOT_TEXT.sub(" ", part))
+                if "'" not in w and len(w) >= 3 and w.lower() not in ("the", "and")]
 
-    def forms(words: list[str]) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(f for w in words for f in (w, *(a.lower() for a in SYNONYMS.get(w, ())))))
+    def forms(found: list[str]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(f for w in found for f in (w, *(a.lower() for a in SYNONYMS.get(w, ())))))
 
     pieces = alternatives(text)
-    plain = word(" ".join(p for p in pieces if isinstance(p, str)))
-    if plain:
-        return forms([plain])
+    # the longest word first: the test stops at the first group a clause lacks
+    need = [forms([w]) for w in sorted(dict.fromkeys(words(" ".join(p for p in pieces if isinstance(p, str)))),
+                                       key=len, reverse=True)]
     for piece in pieces:
         if isinstance(piece, list):
-            chosen = [word(alt) for alt in piece]
+            chosen = [max(found, key=len) if (found := words(alt)) else None for alt in piece]
             if all(chosen):
-                return forms([w for w in chosen if w])
-    return ()
+                need.append(forms([w for w in chosen if w]))
+    return tuple(need)
 
 
 @lru_cache(maxsize=4096)
