@@ -27,6 +27,7 @@ from fr_core.agents.base import (OFFLINE_LABEL, AnswerTrace, Move, ReasonTask, R
                                  ask_response, failed_call_event, render)
 from fr_core.agents.lexicon import BARE, PLAIN_WORDS, SYNONYMS, find_values, goal_phrase, param_words, words
 from fr_core.agents.narrate import describe_outcome, dirty_reasons, narrate_step
+from fr_core.agents.patterns import compile_pattern
 from fr_core.agents.phrasebook import (CONTRACTIONS, FROM_BEFORE, REFER_BACK, WORKED_OUT, Phrasing, alternatives,
                                       phrasings, result_noun, word_value)
 from fr_core.envs.base import Environment, call_failed
@@ -533,7 +534,7 @@ _BARE_SLOT = (r"(?<![\w.§])(?!(?:" + "|".join(sorted(PLAIN_WORDS)) + r")\b)" + 
 def _pointer_to(noun: str) -> re.Pattern[str]:
     """How a request points at a result it calls ``noun``: "the product from before", "that standard deviation"."""
     named = [_pattern(t.format(words=noun), lambda _: "") for t in (FROM_BEFORE, WORKED_OUT)]
-    return re.compile(r"\b(?:" + "|".join(named) + r")(?!\w)", re.I)
+    return compile_pattern(r"\b(?:" + "|".join(named) + r")(?!\w)", re.I)
 
 
 def _holds(anchors: tuple[tuple[str, ...], ...], low: str) -> bool:
@@ -576,7 +577,7 @@ def _anchors(text: str) -> tuple[tuple[str, ...], ...]:
 def _phrasing_pattern(text: str) -> re.Pattern[str]:
     """A phrasing as a pattern over a clause with ``§n§`` value markers: each slot takes a marker, a pointer or a
     value written without quotes."""
-    return re.compile(_pattern(text, lambda name: rf"(?P<{name}>§\d+§|{_POINTERS}|{_BARE_SLOT})"), re.I)
+    return compile_pattern(_pattern(text, lambda name: rf"(?P<{name}>§\d+§|{_POINTERS}|{_BARE_SLOT})"), re.I)
 
 
 #: What a slot may hold besides a value marker, checked on a slot's text after a loose match.
@@ -602,7 +603,7 @@ _LOOSE_SLOT = (r"§\d+§|(?<![\w.§])\w[\w. ]*?\s(?:" + _tails() + r")(?![\w§])
 def _loose_pattern(text: str) -> re.Pattern[str]:
     """A phrasing with each slot taking a value marker, a pointer back or any run of words: several times quicker
     to compile than :func:`_phrasing_pattern`, and it matches wherever that one does."""
-    return re.compile(_pattern(text, lambda name: rf"(?P<{name}>{_LOOSE_SLOT})"), re.I)
+    return compile_pattern(_pattern(text, lambda name: rf"(?P<{name}>{_LOOSE_SLOT})"), re.I)
 
 
 def _match_phrasing(text: str, marked: str) -> re.Match[str] | None:
