@@ -98,3 +98,22 @@ def test_graph_edit_without_reason_shows_error(isolated_overlay, open_page):
     assert not at.exception
     assert at.error and "reason" in at.error[0].value
     assert not isolated_overlay.exists()
+
+
+def test_edge_figures_show_at_once_and_the_edge_table_when_opened(open_page):
+    """The first view is the drawing and the small figures (Markdown); the sortable edge table is built when its
+    expander is opened, with a row per edge of the view."""
+    at = open_page("graph")
+    assert not at.exception
+    g = bfcl_graph(["GorillaFileSystem"]).output
+    kinds = next(m.value for m in at.markdown if m.value.startswith("| kind | edges |"))
+    assert f"| state | {sum(1 for *_, d in g.edges(data=True) if d['kind'] == 'state')} |" in kinds
+    assert any(m.value.startswith("| class | density |\n| --- | --- |\n| GorillaFileSystem |") for m in at.markdown)
+    assert not at.dataframe
+    (table,) = at.expander
+    assert f"({g.number_of_edges()} edges" in table.label
+    at.session_state["graph.edge_table"] = True
+    at.run()
+    assert not at.exception
+    rows = at.dataframe[0].value
+    assert len(rows) == g.number_of_edges() and {"source", "target", "kind", "reason"} <= set(rows.columns)

@@ -22,7 +22,7 @@ import streamlit as st
 from fr_core.envs import BFCL_CLASSES
 
 __all__ = ["CLASS_COLOURS", "EDGE_STYLES", "strip_cdn", "graph_html", "network_html", "show_graph", "vis_records",
-           "edge_rows", "legend_html"]
+           "edge_rows", "legend_html", "markdown_table"]
 
 CLASS_COLOURS = dict(zip(BFCL_CLASSES, (
     "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7",
@@ -174,6 +174,20 @@ def edge_rows(g: nx.DiGraph, kinds: Iterable[str] | None = None, matches: Iterab
         rows.append({"source": u, "target": v, "kind": d.get("kind"), "hard": bool(d.get("hard")),
                      "reason": d.get("reason", "")})
     return rows
+
+
+def markdown_table(rows: Sequence[Mapping[str, Any]]) -> str:
+    """``rows`` (dicts with the same keys) as a Markdown table, ``|`` in a value escaped."""
+    if not rows:
+        return ""
+    keys = list(rows[0])
+
+    def cell(value: Any) -> str:
+        return str(value).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(keys) + " |", "|" + " --- |" * len(keys)]
+    lines += ["| " + " | ".join(cell(r.get(k, "")) for k in keys) + " |" for r in rows]
+    return "\n".join(lines)
 
 
 def legend_html(classes: Iterable[str]) -> str:
