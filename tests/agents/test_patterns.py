@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -90,3 +91,27 @@ def test_a_new_process_writes_its_patterns_on_exit_and_the_next_one_reads_them(f
     second = subprocess.run(run, env=env, capture_output=True, text=True, check=True).stdout.split()
     assert first == ["1", "§0§"]  # compiled, and kept at exit
     assert second == ["0", "§0§"]  # read from the file: nothing new to write
+
+
+def test_prompt_templates_are_compiled_once_and_a_damaged_entry_is_a_miss(fresh):
+    """Jinja's compiled templates are kept in the cache folder: a new environment renders the same text from
+    them, and an entry whose hash does not match is compiled again and rewritten."""
+    import jinja2
+
+    from fr_core.agents.base import _PROMPTS
+    from fr_core.jinja_cache import TemplateCache
+
+    def render() -> str:
+        env = jinja2.Environment(loader=jinja2.FileSystemLoader(_PROMPTS), undefined=jinja2.StrictUndefined,
+                                 trim_blocks=True, lstrip_blocks=True, bytecode_cache=TemplateCache())
+        return env.get_template("feedback.j2").render(prefix="Feedback:", critique="call cd first")
+
+    first = render()
+    (entry,) = (fresh / "templates").glob("*.bin")
+    blob, written = entry.read_bytes(), entry.stat().st_mtime_ns
+    time.sleep(0.01)
+    assert render() == first and entry.stat().st_mtime_ns == written  # read back, not compiled and written again
+    entry.write_bytes(blob[:-9])
+    assert render() == first
+    assert entry.read_bytes() == blob
+    assert "call cd first" in first

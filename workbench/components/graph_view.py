@@ -20,6 +20,7 @@ import networkx as nx
 import streamlit as st
 
 from fr_core.envs import BFCL_CLASSES
+from fr_core.jinja_cache import TemplateCache
 
 __all__ = ["CLASS_COLOURS", "EDGE_STYLES", "strip_cdn", "graph_html", "network_html", "show_graph", "vis_records",
            "edge_rows", "legend_html", "markdown_table"]
@@ -142,7 +143,8 @@ def _template() -> Any:
     if spec is None or not spec.submodule_search_locations:
         raise ModuleNotFoundError("pyvis is not installed; run make setup")
     folder = Path(next(iter(spec.submodule_search_locations))) / "templates"
-    return Environment(loader=FileSystemLoader(str(folder) + "/")).get_template("template.html")
+    return Environment(loader=FileSystemLoader(str(folder) + "/"), bytecode_cache=TemplateCache()) \
+        .get_template("template.html")
 
 
 def network_html(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], *, height: int = 620,
