@@ -29,8 +29,8 @@ from typing import Any
 
 __all__ = ["compile_pattern", "patterns_file", "save_patterns"]
 
-_MAGIC = b"fr-patterns 1\n"
-_MAX_ENTRIES = 20_000  # past this, a save keeps only what this process used (phrasebooks changed many times)
+_MAGIC = b"fr-patterns 2\n"  # 2: each pattern's code compressed on its own, unpacked when used
+_MAX_ENTRIES = 5_000  # past this, a save keeps only what this process used (phrasebooks changed many times)
 
 try:  # the engine's internals, as re._compiler.compile uses them; without them, plain re.compile
     import _sre
@@ -70,15 +70,16 @@ def _read(path: Path | None) -> dict[tuple[str, int], tuple[Any, ...]]:
     if head != _MAGIC + hashlib.sha256(payload).hexdigest().encode():
         return {}
     try:
-        data = marshal.loads(zlib.decompress(payload))
-    except (EOFError, ValueError, TypeError, zlib.error):
+        data = marshal.loads(payload)
+    except (EOFError, ValueError, TypeError):
         return {}
     return data if isinstance(data, dict) else {}
 
 
 def _build(source: str, flags: int, entry: tuple[Any, ...]) -> re.Pattern[str]:
     final_flags, code, groups, groupindex, indexgroup = entry
-    return _sre.compile(source, final_flags, array("I", code).tolist(), groups, groupindex, indexgroup)
+    return _sre.compile(source, final_flags, array("I", zlib.decompress(code)).tolist(), groups, groupindex,
+                        indexgroup)
 
 
 def _generate(source: str, flags: int) -> tuple[Any, ...]:
@@ -89,7 +90,8 @@ def _generate(source: str, flags: int) -> tuple[Any, ...]:
     indexgroup: list[str | None] = [None] * p.state.groups
     for name, i in groupindex.items():
         indexgroup[i] = name
-    return int(flags | p.state.flags), array("I", code).tobytes(), p.state.groups - 1, groupindex, tuple(indexgroup)
+    return (int(flags | p.state.flags), zlib.compress(array("I", code).tobytes(), 1), p.state.groups - 1, groupindex,
+            tuple(indexgroup))
 
 
 def compile_pattern(source: str, flags: int = 0) -> re.Pattern[str]:
@@ -109,7 +111,7 @@ def compile_pattern(source: str, flags: int = 0) -> re.Pattern[str]:
             with _lock:
                 _used.add(key)
             return pattern
-        except (RuntimeError, TypeError, ValueError, OverflowError):  # code the engine refuses: compile afresh
+        except (RuntimeError, TypeError, ValueError, OverflowError, zlib.error):  # refused or damaged: compile afresh
             pass
     try:
         entry = _generate(source, key[1])
@@ -137,7 +139,7 @@ def save_patterns() -> None:
     merged = {**_read(path), **mine}
     if len(merged) > _MAX_ENTRIES:
         merged = mine
-    payload = zlib.compress(marshal.dumps(merged), 1)
+    payload = marshal.dumps(merged)
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

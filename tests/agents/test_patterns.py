@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import time
+import zlib
 
 import pytest
 
@@ -77,7 +78,7 @@ def test_a_damaged_file_is_a_miss_and_is_written_again(fresh, monkeypatch, damag
 
 
 def test_code_the_engine_refuses_falls_back_to_compiling(fresh, monkeypatch):
-    bad = (255).to_bytes(4, sys.byteorder) * 3  # no such opcode
+    bad = zlib.compress((255).to_bytes(4, sys.byteorder) * 3)  # no such opcode
     patterns._known = {(_SOURCES[0], int(re.I)): (int(re.I | re.U), bad, 2, {}, (None,))}
     _same(patterns.compile_pattern(_SOURCES[0], re.I), re.compile(_SOURCES[0], re.I))
 
