@@ -8,7 +8,10 @@ BFCL   := bfcl-eval==2026.3.23
 
 .PHONY: setup browser app test lint bench clean
 
+# Our own modules are byte-compiled here too (only those changed since): an editable install leaves that to the
+# first import, and where PYTHONDONTWRITEBYTECODE is set (many containers) every `fr` start would compile them again.
 setup: $(STAMP)
+	@$(BIN)/python -m compileall -q fr_core workbench >/dev/null
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

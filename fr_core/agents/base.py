@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from fr_core.envs.base import Environment
 from fr_core.errors import LLMError, ParseError
+from fr_core.jinja_cache import TemplateCache
 from fr_core.llm import LLMClient, LLMRequest, LLMResponse
 from fr_core.sampling import OutputLeaf
 from fr_core.types import (AdvancedTool, Attempt, CallResult, Event, LLMCallEvent, Query, Step, StepResult, ToolCall,
@@ -203,7 +204,8 @@ class AgentSet:
 @cache
 def _jinja() -> jinja2.Environment:
     return jinja2.Environment(loader=jinja2.FileSystemLoader(_PROMPTS), undefined=jinja2.StrictUndefined,
-                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False, autoescape=False)
+                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False, autoescape=False,
+                              bytecode_cache=TemplateCache())
 
 
 def render(template: str, **context: Any) -> str:

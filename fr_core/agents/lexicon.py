@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,11 @@ def stem(word: str) -> str:
 
 def words(text: str, *, canonical: bool = False) -> list[str]:
     """Content words of ``text`` (camelCase and snake_case split); ``canonical`` maps synonyms back first."""
+    return list(_words(text, canonical))
+
+
+@lru_cache(maxsize=8192)
+def _words(text: str, canonical: bool) -> tuple[str, ...]:  # the same tool texts are read for every attempt
     text = re.sub(r"([a-z])([A-Z])", r"\1 \2", text)
     out = []
     for w in re.findall(r"[A-Za-z]+", text):
@@ -49,18 +55,24 @@ def words(text: str, *, canonical: bool = False) -> list[str]:
         if w in _STOP or len(w) < 2:
             continue
         out.append(stem(_REVERSE.get(w, w) if canonical else w))
-    return out
+    return tuple(out)
 
 
 def goal_phrase(spec: ToolSpec) -> str:
     """The first sentence of a tool's description as an imperative goal, without digits or a final period."""
-    first = re.split(r"(?<=[.!?])\s", spec.description.strip() or spec.name.replace("_", " "))[0]
+    return _goal_phrase(spec.description, spec.name)
+
+
+@lru_cache(maxsize=4096)
+def _goal_phrase(description: str, name: str) -> str:
+    first = re.split(r"(?<=[.!?])\s", description.strip() or name.replace("_", " "))[0]
     first = re.sub(r"\d+", "", first).rstrip(" .")
     first = re.sub(r"^(This tool|This function|Function to)\s+", "", first, flags=re.I)
     first = re.sub(r"^([A-Z][a-z]+)s\b", r"\1", first)  # "Activates the brake" → "Activate the brake"
     return first[:1].lower() + first[1:]
 
 
+@lru_cache(maxsize=4096)
 def param_words(name: str) -> str:
     """A parameter name as words: ``file_name`` → "file name", ``fuelAmount`` → "fuel amount",
     ``currentACTemperature`` → "current ac temperature"."""

@@ -18,7 +18,7 @@ import random
 import re
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from pydantic import BaseModel
@@ -27,8 +27,9 @@ from fr_core.agents.base import (OFFLINE_LABEL, AnswerTrace, Move, ReasonTask, R
                                  ask_response, failed_call_event, render)
 from fr_core.agents.lexicon import BARE, PLAIN_WORDS, SYNONYMS, find_values, goal_phrase, param_words, words
 from fr_core.agents.narrate import describe_outcome, dirty_reasons, narrate_step
-from fr_core.agents.phrasebook import (CONTRACTIONS, FROM_BEFORE, REFER_BACK, WORKED_OUT, alternatives, phrasings,
-                                      result_noun, word_value)
+from fr_core.agents.patterns import compile_pattern
+from fr_core.agents.phrasebook import (CONTRACTIONS, FROM_BEFORE, REFER_BACK, WORKED_OUT, Phrasing, alternatives,
+                                      phrasings, result_noun, word_value)
 from fr_core.envs.base import Environment, call_failed
 from fr_core.errors import LLMError, LLMTransportError, ParseError
 from fr_core.llm import LLMClient, parse_tool_calls
@@ -141,6 +142,14 @@ class _Planner:
         self._nouns = {n: result_noun(s) for n, s in self.specs.items()}  # what a request calls each result
         self._tool_words = {n: set(words(goal_phrase(s) + " " + n, canonical=True)) for n, s in self.specs.items()}
 
+    @cached_property
+    def _readable(self) -> list[tuple[str, Phrasing, tuple[tuple[str, ...], ...]]]:
+        """Every phrasing of every tool that can tell a tool (not a lone word), in the order :meth:`_parse` tries
+        them, with the words a clause must hold for it (:func:`_anchors`)."""
+        return [(name, phrasing, _anchors(phrasing.text)) for name, spec in self.specs.items()
+                for phrasing in (*phrasings(spec, context=True), *phrasings(spec))
+                if phrasing.slots or len(phrasing.text.split()) >= 2]  # one word tells no tool
+
     # -- mistakes -----------------------------------------------------------------------------------------------
     def _slip(self, kind: str, tool: str) -> bool:
         """Whether to make mistake ``kind`` now: at most one of each kind per attempt, never where feedback pointed."""
@@ -236,37 +245,33 @@ class _Planner:
         read (default: the ones the critique ruled out)."""
         found: list[tuple[int, int, int, str, dict[str, Any], bool]] = []
         low = marked.lower()
-        for name, spec in self.specs.items():
-            if name in (self.hints.ban if ban is None else ban):
+        banned = self.hints.ban if ban is None else ban
+        for name, phrasing, anchors in self._readable:
+            if name in banned or not _holds(anchors, low):  # a word it needs is not there: no regex to try
                 continue
-            for phrasing in (*phrasings(spec, context=True), *phrasings(spec)):
-                if not phrasing.slots and len(phrasing.text.split()) < 2:  # one word tells no tool
-                    continue
-                anchors = _anchors(phrasing.text)
-                if anchors and not any(a in low for a in anchors):  # cheap test before the regex
-                    continue
-                m = _match_phrasing(phrasing.text, marked)
-                if m is None:
-                    continue
-                args = {}
-                for slot in phrasing.slots:
-                    got = m.group(slot).strip()
-                    marker = re.fullmatch(r"§(\d+)§", got)
-                    if marker:
-                        args[slot] = _listed(word_value(spec, slot, values[int(marker.group(1))].value),
-                                             spec.properties.get(slot, {}))
-                    elif _SAME.fullmatch(got):
-                        args[slot] = self._earlier_value(slot)
-                        if args[slot] is None:
-                            break
-                    elif named := self._named_result(got):
-                        args[slot] = _Pointer(named)
-                    elif BARE.fullmatch(got):
-                        args[slot] = _listed(word_value(spec, slot, got), spec.properties.get(slot, {}))  # "lines"
-                    # "the ... from before", "that ...": a value to work out from results, filled later
-                else:
-                    literal = m.end() - m.start() - sum(len(m.group(slot)) for slot in phrasing.slots)
-                    found.append((m.start(), m.end(), literal, name, args, phrasing.context))
+            spec = self.specs[name]
+            m = _match_phrasing(phrasing.text, marked)
+            if m is None:
+                continue
+            args = {}
+            for slot in phrasing.slots:
+                got = m.group(slot).strip()
+                marker = re.fullmatch(r"§(\d+)§", got)
+                if marker:
+                    args[slot] = _listed(word_value(spec, slot, values[int(marker.group(1))].value),
+                                         spec.properties.get(slot, {}))
+                elif _SAME.fullmatch(got):
+                    args[slot] = self._earlier_value(slot)
+                    if args[slot] is None:
+                        break
+                elif named := self._named_result(got):
+                    args[slot] = _Pointer(named)
+                elif BARE.fullmatch(got):
+                    args[slot] = _listed(word_value(spec, slot, got), spec.properties.get(slot, {}))  # "lines"
+                # "the ... from before", "that ...": a value to work out from results, filled later
+            else:
+                literal = m.end() - m.start() - sum(len(m.group(slot)) for slot in phrasing.slots)
+                found.append((m.start(), m.end(), literal, name, args, phrasing.context))
         chosen: list[tuple[int, int, int, str, dict[str, Any], bool]] = []
         for item in sorted(found, key=lambda f: -f[2]):
             if all(item[1] <= c[0] or item[0] >= c[1] for c in chosen):
@@ -529,39 +534,50 @@ _BARE_SLOT = (r"(?<![\w.§])(?!(?:" + "|".join(sorted(PLAIN_WORDS)) + r")\b)" + 
 def _pointer_to(noun: str) -> re.Pattern[str]:
     """How a request points at a result it calls ``noun``: "the product from before", "that standard deviation"."""
     named = [_pattern(t.format(words=noun), lambda _: "") for t in (FROM_BEFORE, WORKED_OUT)]
-    return re.compile(r"\b(?:" + "|".join(named) + r")(?!\w)", re.I)
+    return compile_pattern(r"\b(?:" + "|".join(named) + r")(?!\w)", re.I)
+
+
+def _holds(anchors: tuple[tuple[str, ...], ...], low: str) -> bool:
+    """Whether the lower-case clause ``low`` holds one form of each group of :func:`_anchors`."""
+    for group in anchors:
+        for form in group:
+            if form in low:
+                break
+        else:
+            return False
+    return True
 
 
 @lru_cache(maxsize=4096)
-def _anchors(text: str) -> tuple[str, ...]:
-    """Lower-case forms one of which a clause must hold for phrasing ``text`` to match it (a cheap test before the
-    regex): its longest word outside choices and slots, else one word of each wording of a choice, each with the
-    synonyms a request may swap it for; ``()`` when there is none (always try the regex)."""
-    def word(part: str) -> str | None:
-        found = [w.lower() for w in re.findall(r"[A-Za-z']+", _SLOT_TEXT.sub(" ", part))
-                 if "'" not in w and len(w) >= 3 and w.lower() not in ("the", "and")]
-        return max(found, key=len) if found else None
+def _anchors(text: str) -> tuple[tuple[str, ...], ...]:
+    """Lower-case forms a clause must hold for phrasing ``text`` to match it (a cheap test before the regex, which
+    is compiled only for a clause that passes): for each word outside choices and slots, one of its forms; for each
+    choice, one form of a word of one of its wordings (when each wording has one). A word's forms are itself and
+    the synonyms a request may swap it for. ``()`` when there is none (always try the regex)."""
+    def words(part: str) -> list[str]:
+        return [w.lower() for w in re.findall(r"[A-Za-z']+", _SLOT_TEXT.sub(" ", part))
+                if "'" not in w and len(w) >= 3 and w.lower() not in ("the", "and")]
 
-    def forms(words: list[str]) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(f for w in words for f in (w, *(a.lower() for a in SYNONYMS.get(w, ())))))
+    def forms(found: list[str]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(f for w in found for f in (w, *(a.lower() for a in SYNONYMS.get(w, ())))))
 
     pieces = alternatives(text)
-    plain = word(" ".join(p for p in pieces if isinstance(p, str)))
-    if plain:
-        return forms([plain])
+    # the longest word first: the test stops at the first group a clause lacks
+    need = [forms([w]) for w in sorted(dict.fromkeys(words(" ".join(p for p in pieces if isinstance(p, str)))),
+                                       key=len, reverse=True)]
     for piece in pieces:
         if isinstance(piece, list):
-            chosen = [word(alt) for alt in piece]
+            chosen = [max(found, key=len) if (found := words(alt)) else None for alt in piece]
             if all(chosen):
-                return forms([w for w in chosen if w])
-    return ()
+                need.append(forms([w for w in chosen if w]))
+    return tuple(need)
 
 
 @lru_cache(maxsize=4096)
 def _phrasing_pattern(text: str) -> re.Pattern[str]:
     """A phrasing as a pattern over a clause with ``§n§`` value markers: each slot takes a marker, a pointer or a
     value written without quotes."""
-    return re.compile(_pattern(text, lambda name: rf"(?P<{name}>§\d+§|{_POINTERS}|{_BARE_SLOT})"), re.I)
+    return compile_pattern(_pattern(text, lambda name: rf"(?P<{name}>§\d+§|{_POINTERS}|{_BARE_SLOT})"), re.I)
 
 
 #: What a slot may hold besides a value marker, checked on a slot's text after a loose match.
@@ -587,7 +603,7 @@ _LOOSE_SLOT = (r"§\d+§|(?<![\w.§])\w[\w. ]*?\s(?:" + _tails() + r")(?![\w§])
 def _loose_pattern(text: str) -> re.Pattern[str]:
     """A phrasing with each slot taking a value marker, a pointer back or any run of words: several times quicker
     to compile than :func:`_phrasing_pattern`, and it matches wherever that one does."""
-    return re.compile(_pattern(text, lambda name: rf"(?P<{name}>{_LOOSE_SLOT})"), re.I)
+    return compile_pattern(_pattern(text, lambda name: rf"(?P<{name}>{_LOOSE_SLOT})"), re.I)
 
 
 def _match_phrasing(text: str, marked: str) -> re.Match[str] | None:

@@ -27,7 +27,8 @@ from fr_core.graph.evidence import ObstacleEvidence, ProbeEvidence, evidence_fro
 from fr_core.graph.flow import name_flow_edges
 from fr_core.graph.limits import PROBE_CALL_TIMEOUT_S, PROBE_TIMEOUT_S
 from fr_core.graph.model import new_graph, prune_to_density
-from fr_core.graph.obstacles import annotate_obstacles, probe_obstacles
+from fr_core.graph.obstacles import (ObstacleNotes, annotate_obstacles, apply_obstacle_notes, obstacle_notes,
+                                     probe_obstacles)
 from fr_core.graph.probe import probe_edges
 from fr_core.types import StepResult
 
@@ -77,9 +78,20 @@ def _bfcl_class_obstacles(cls: str) -> tuple[ObstacleEvidence, ...]:
     return tuple(cast(ObstacleEvidence, evidence_from_json(p)) for p in stored)
 
 
+@lru_cache(maxsize=64)
+def _bfcl_class_obstacle_notes(cls: str) -> ObstacleNotes:
+    """What the class's obstacle paths write on G (:func:`~fr_core.graph.obstacles.obstacle_notes`), kept in the
+    cache beside the paths: a few hundred plain values to read instead of tens of thousands of path records."""
+    from fr_core.envs.bfcl import bfcl_tool_specs
+
+    return cast(ObstacleNotes, cached(
+        "obstacle_notes", cls, OBSTACLE_PROBES,
+        lambda: obstacle_notes(_bfcl_class_obstacles(cls), {s.name: s.owner for s in bfcl_tool_specs(cls)})))
+
+
 def _warm_class(cls: str) -> str:
     _bfcl_class_edges(cls)
-    _bfcl_class_obstacles(cls)
+    _bfcl_class_obstacle_notes(cls)
     return cls
 
 
@@ -91,9 +103,8 @@ def warm_bfcl_graphs(classes: Iterable[str], jobs: int | None = None) -> list[st
     classes = list(dict.fromkeys(classes))
     for c in classes:
         bfcl_tool_specs(c)  # an unknown name fails here, before any process starts
-    todo = [
-        c for c in classes if not (is_cached("edges", c, EDGE_PROBES) and is_cached("obstacles", c, OBSTACLE_PROBES))
-    ]
+    todo = [c for c in classes if not (is_cached("edges", c, EDGE_PROBES)
+                                       and is_cached("obstacle_notes", c, OBSTACLE_PROBES))]
     jobs = min(len(todo), jobs or os.cpu_count() or 1)
     if jobs <= 1:
         return [_warm_class(c) for c in todo]
@@ -124,7 +135,11 @@ def bfcl_graph(classes: Iterable[str] | str, *, overlay: Any = "default",
         from fr_core.graph.overlay import apply_overlay
 
         trace.evidence.extend(apply_overlay(g, default_overlay() if overlay == "default" else overlay))
-    annotate_obstacles(g, [p for c in classes for p in _bfcl_class_obstacles(c)])
+    tools = [s.name for s in specs]
+    if len(set(tools)) == len(tools):  # each tool's notes come from its own class alone
+        apply_obstacle_notes(g, [note for c in classes for note in _bfcl_class_obstacle_notes(c)])
+    else:
+        annotate_obstacles(g, [p for c in classes for p in _bfcl_class_obstacles(c)])
     # What is loaded by now (BFCL's modules, the probed evidence, this graph: some 130k objects) lives as long as
     # the process samples; leave it out of the collector's full passes, which would walk it again and again (one
     # full pass was 15-20 % of sampling 144 episodes right after loading). Collected first, so no garbage is kept:

@@ -4,7 +4,7 @@ was seen clearing, with the status values that explain them; found by execution,
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import networkx as nx
@@ -16,7 +16,14 @@ from fr_core.graph.gist import error_gist
 from fr_core.graph.probing import VARIANTS, probe_args, scalars
 from fr_core.types import ToolCall, ToolSpec
 
-__all__ = ["annotate_obstacles", "probe_obstacles"]
+__all__ = ["ObstacleNote", "ObstacleNotes", "annotate_obstacles", "apply_obstacle_notes", "obstacle_notes",
+           "probe_obstacles"]
+
+#: An edge ``w → v``'s obstacle note: ``(w, v's error gists it cleared, enabling_args, suffix of the edge's reason)``.
+Clearing = tuple[str, list[str], dict[str, Any], str]
+#: What :func:`annotate_obstacles` writes for one tool ``v``: ``(v, its clearings, its blocked_when)``.
+ObstacleNote = tuple[str, tuple[Clearing, ...], list[dict[str, Any]]]
+ObstacleNotes = tuple[ObstacleNote, ...]
 
 
 def _status(env: Environment, owner: str) -> dict[str, Any]:
@@ -127,25 +134,53 @@ def annotate_obstacles(g: nx.DiGraph, paths: Iterable[ObstacleEvidence]) -> None
 
     Only attributes of existing edges and nodes change; no edge is added or removed.
     """
+    apply_obstacle_notes(g, obstacle_notes(paths, {v: data.get("owner", "") for v, data in g.nodes(data=True)}))
+
+
+def obstacle_notes(paths: Iterable[ObstacleEvidence], owners: Mapping[str, str]) -> ObstacleNotes:
+    """What :func:`annotate_obstacles` writes for the tools of ``owners`` (tool name → owner), apart from any graph:
+    per tool ``v`` with obstacle paths, ``(v, clearings, blocked_when)``, each clearing ``(w, gists, enabling_args,
+    reason suffix)`` for the edge ``w → v`` (written only where that edge exists). Plain values only: the graph
+    cache keeps them, so a warm start reads these few notes instead of every path."""
     by_tool: dict[str, list[ObstaclePath]] = {}
     movable: set[tuple[str, str]] = set()
     for p in paths:
         if isinstance(p, StatusMoved):
             movable.update((p.owner, a) for a in p.attrs)
-        elif p.tool in g:
+        elif p.tool in owners:
             by_tool.setdefault(p.tool, []).append(p)
+    notes = []
     for v, tool_paths in sorted(by_tool.items()):
-        cleared = _annotate_clearings(g, v, tool_paths)
-        conditions = _blocked_when(g, v, tool_paths, cleared, movable)
+        cleared, clearings = _clearings(v, tool_paths)
+        notes.append((v, clearings, _blocked_when(v, owners[v], tool_paths, cleared, movable)))
+    return tuple(notes)
+
+
+def apply_obstacle_notes(g: nx.DiGraph, notes: Iterable[ObstacleNote]) -> None:
+    """Write :func:`obstacle_notes` onto ``g``: ``clears``/``enabling_args`` on existing edges, ``blocked_when`` on
+    nodes (removed where a tool has none). Tools not in ``g`` are passed over; values are copied, so notes kept
+    for several graphs are never shared with one."""
+    for v, clearings, conditions in sorted(notes, key=lambda note: note[0]):
+        if v not in g:
+            continue
+        for w, gists, common, suffix in clearings:
+            if not g.has_edge(w, v):
+                continue
+            data = g.edges[w, v]
+            data["clears"] = list(gists)
+            if common:
+                data["enabling_args"] = dict(common)
+            data["reason"] += suffix
         if conditions:
-            g.nodes[v]["blocked_when"] = conditions
+            g.nodes[v]["blocked_when"] = [{**c, "values": dict(c["values"])} for c in conditions]
         elif "blocked_when" in g.nodes[v]:
             del g.nodes[v]["blocked_when"]
 
 
-def _annotate_clearings(g: nx.DiGraph, v: str, tool_paths: list[ObstaclePath]) -> set[str]:
-    """``clears`` and ``enabling_args`` on each edge ``w → v`` whose ``w`` removed an error of ``v`` on a path that
-    ended with ``v`` working; returns every error gist of ``v`` some tool cleared."""
+def _clearings(v: str, tool_paths: list[ObstaclePath]) -> tuple[set[str], tuple[Clearing, ...]]:
+    """Every error gist of ``v`` some tool cleared, and per tool ``w`` that removed an error of ``v`` on a path that
+    ended with ``v`` working: ``(w, the gists it cleared, the setting-like arguments every such path agreed on,
+    the words added to the edge's reason)``."""
     cleared: set[str] = set()
     clears: dict[str, set[str]] = {}
     args_seen: dict[str, list[dict[str, Any]]] = {}
@@ -158,25 +193,19 @@ def _annotate_clearings(g: nx.DiGraph, v: str, tool_paths: list[ObstaclePath]) -
                 cleared.add(before)
                 clears.setdefault(w, set()).add(before)
                 args_seen.setdefault(w, []).append(w_args)
+    out = []
     for w, gists in clears.items():
-        if not g.has_edge(w, v):
-            continue
         common = {a: x for a, x in args_seen[w][0].items() if all(d.get(a, object()) == x for d in args_seen[w])}
-        data = g.edges[w, v]
-        data["clears"] = sorted(gists)
-        if common:
-            data["enabling_args"] = common
         shown = ", ".join(f"{a}={x!r}" for a, x in common.items())
-        data["reason"] += (f"; {w}{'(' + shown + ')' if shown else ''} cleared {v}'s error "
-                           + " / ".join(repr(x) for x in sorted(gists)) + " in probes")
-    return cleared
+        out.append((w, sorted(gists), common, f"; {w}{'(' + shown + ')' if shown else ''} cleared {v}'s error "
+                    + " / ".join(repr(x) for x in sorted(gists)) + " in probes"))
+    return cleared, tuple(out)
 
 
-def _blocked_when(g: nx.DiGraph, v: str, tool_paths: list[ObstaclePath], cleared: set[str],
+def _blocked_when(v: str, owner: str, tool_paths: list[ObstaclePath], cleared: set[str],
                   movable: set[tuple[str, str]]) -> list[dict[str, Any]]:
     """One ``{gist, owner, values, reason}`` per error of ``v`` no tool was seen clearing, explained by status values
-    of its owner that every state with that error shared and no state where ``v`` worked had."""
-    owner = g.nodes[v].get("owner", "")
+    of its ``owner`` that every state with that error shared and no state where ``v`` worked had."""
     worked = [p.status[-1] for p in tool_paths if p.gists[-1] is None]
     blocked: dict[str, list[dict[str, Any]]] = {}
     for p in tool_paths:

@@ -102,3 +102,29 @@ def test_nouns_name_arguments_of_the_class_and_replace_words_that_are_no_noun(cl
         assert last not in ("to", "from", "in", "out"), f"{cls}.{arg} is pointed at as {_referent(arg, cls)!r}"
     if cls == "TravelAPI":
         assert _referent("travel_to", cls) == "destination" and _referent("booking_id", cls) == "booking id"
+
+
+@pytest.mark.parametrize("cls", BFCL_CLASSES)
+def test_the_word_test_before_the_regex_passes_every_wording_the_regex_reads(cls) -> None:
+    """The reasoner compiles a phrasing's pattern only for a clause holding the words it needs (``_anchors``):
+    every wording of every phrasing, with a word swapped for a synonym as a request may, passes that test
+    whenever the pattern reads it."""
+    from fr_core.agents.lexicon import SYNONYMS
+    from fr_core.agents.reasoning import _anchors, _match_phrasing
+
+    env = make_env(cls)
+    read = tried = 0
+    for spec in env.tools():
+        for phrasing in (*phrasings(spec, context=True), *phrasings(spec)):
+            for seed in range(4):
+                rng = random.Random(seed)
+                words = re.sub(r"\{\w+\}", " §0§ ", realise(phrasing.text, rng)).split()
+                marked = " ".join(rng.choice(SYNONYMS[w.lower()]) if w.lower() in SYNONYMS and seed % 2 else w
+                                  for w in words)
+                tried += 1
+                if _match_phrasing(phrasing.text, marked) is None:
+                    continue
+                read += 1
+                low = marked.lower()
+                assert all(any(form in low for form in group) for group in _anchors(phrasing.text)), (phrasing, marked)
+    assert read > 0.9 * tried

@@ -17,11 +17,16 @@ from fr_core.graph import build, cache
 @pytest.fixture()
 def empty_cache(tmp_path, monkeypatch):
     monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "graphs"))
-    build._bfcl_class_edges.cache_clear()
-    build._bfcl_class_obstacles.cache_clear()
+    _forget()
     yield tmp_path / "graphs"
+    _forget()
+
+
+def _forget() -> None:
+    """Drop what this process keeps of the cache folder, so the next graph reads it again."""
     build._bfcl_class_edges.cache_clear()
     build._bfcl_class_obstacles.cache_clear()
+    build._bfcl_class_obstacle_notes.cache_clear()
 
 
 def _graph_json(classes) -> str:
@@ -40,10 +45,30 @@ def _counting(value):
 
 def test_a_graph_read_from_the_cache_is_the_graph_probed(empty_cache):
     probed = _graph_json(["TicketAPI", "MathAPI"])
-    assert len([*empty_cache.glob("MathAPI-*.bin"), *empty_cache.glob("TicketAPI-*.bin")]) == 4
-    build._bfcl_class_edges.cache_clear()
-    build._bfcl_class_obstacles.cache_clear()
+    # per class: edge evidence, obstacle paths, and the obstacle notes a warm start reads instead of the paths
+    assert len([*empty_cache.glob("MathAPI-*.bin"), *empty_cache.glob("TicketAPI-*.bin")]) == 6
+    _forget()
     assert _graph_json(["TicketAPI", "MathAPI"]) == probed
+
+
+def test_obstacle_notes_write_what_the_paths_write(empty_cache, monkeypatch):
+    """A warm start writes the cached notes; a graph annotated from the obstacle paths themselves is the same."""
+    from fr_core.graph.obstacles import annotate_obstacles
+
+    classes = ["TradingBot", "VehicleControlAPI"]
+    from_notes = bfcl_graph(classes).output
+    paths = [p for c in classes for p in build._bfcl_class_obstacles(c)]
+    monkeypatch.setattr(build, "apply_obstacle_notes", lambda g, notes: annotate_obstacles(g, paths))
+    from_paths = bfcl_graph(classes).output
+    assert json.dumps(nx.node_link_data(from_notes, edges="edges"), default=repr) \
+        == json.dumps(nx.node_link_data(from_paths, edges="edges"), default=repr)
+    assert any("blocked_when" in d for d in from_notes.nodes.values())  # both kinds of note are there
+    assert any("clears" in d for *_, d in from_notes.edges(data=True))
+    monkeypatch.undo()
+    # notes kept for several graphs are copied into each: editing one graph leaves the next one as it was
+    node = next(v for v, d in from_notes.nodes.items() if "blocked_when" in d)
+    from_notes.nodes[node]["blocked_when"][0]["values"].clear()
+    assert bfcl_graph(classes).output.nodes[node]["blocked_when"][0]["values"]
 
 
 def test_a_changed_parameter_or_class_source_misses(empty_cache, monkeypatch):
@@ -84,7 +109,7 @@ def test_fr_graph_build_probes_in_parallel_then_finds_everything_cached(empty_ca
     first = runner.invoke(app, ["graph", "build", "--env", "MathAPI", "--env", "TicketAPI", "--jobs", "2"])
     assert first.exit_code == 0, first.output
     assert "probed MathAPI, TicketAPI" in first.output
-    assert len([*empty_cache.glob("MathAPI-*.bin"), *empty_cache.glob("TicketAPI-*.bin")]) == 4
+    assert len([*empty_cache.glob("MathAPI-*.bin"), *empty_cache.glob("TicketAPI-*.bin")]) == 6
     again = runner.invoke(app, ["graph", "build", "--env", "MathAPI", "--env", "TicketAPI"])
     assert "nothing (all cached)" in again.output
     bad = runner.invoke(app, ["graph", "build", "--env", "NoSuchAPI"])

@@ -1,18 +1,29 @@
 """Render G as an offline pyvis network: nodes coloured by class, edges styled by kind, highlights for a target,
-its distances, search matches and a sampled trace's path."""
+its distances, search matches and a sampled trace's path.
+
+The page is pyvis's own template and vis-network files, filled here with the node and edge records pyvis's
+``Network`` would make: importing ``pyvis.network`` imports IPython and jsonpickle (~0.4 s of a first render) for
+nothing this page uses.
+"""
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import streamlit as st
-from pyvis.network import Network
 
 from fr_core.envs import BFCL_CLASSES
+from fr_core.jinja_cache import TemplateCache
 
-__all__ = ["CLASS_COLOURS", "EDGE_STYLES", "strip_cdn", "graph_html", "show_graph", "edge_rows", "legend_html"]
+__all__ = ["CLASS_COLOURS", "EDGE_STYLES", "strip_cdn", "graph_html", "network_html", "show_graph", "vis_records",
+           "edge_rows", "legend_html", "markdown_table"]
 
 CLASS_COLOURS = dict(zip(BFCL_CLASSES, (
     "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7",
@@ -51,10 +62,26 @@ def graph_html(
     physics: bool = True,
 ) -> str:
     """Self-contained HTML (vis-network inlined, no remote URLs) for ``g`` with the given highlights."""
+    nodes, edges = vis_records(g, target=target, distances=distances, matches=matches, path=path, kinds=kinds)
+    return strip_cdn(network_html(nodes, edges, height=height, physics=physics))
+
+
+def vis_records(
+    g: nx.DiGraph,
+    *,
+    target: str | None = None,
+    distances: Mapping[str, int] | None = None,
+    matches: Iterable[str] = (),
+    path: Sequence[str] = (),
+    kinds: Iterable[str] | None = None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The vis-network node and edge records of ``g`` with the highlights, as pyvis's ``Network.add_node`` and
+    ``add_edge`` (directed) record them."""
     kinds = set(kinds) if kinds is not None else None
     matches, on_path = set(matches), set(path)
     path_edges = _path_edges(path)
-    net = Network(height=f"{height}px", width="100%", directed=True, cdn_resources="in_line", notebook=False)
+    nodes: list[dict[str, Any]] = []
+    edges: list[dict[str, Any]] = []
     for node, data in g.nodes(data=True):
         owner = data.get("owner", "")
         label = node if distances is None or node not in distances else f"{node} [{distances[node]}]"
@@ -70,12 +97,12 @@ def graph_html(
         size = 26 if node == target else 20 if node in matches else 14
         border = PATH_COLOUR if node in on_path else "#222222" if node in matches or node == target else colour
         faded = distances is not None and node not in distances and node not in matches and node not in on_path
-        net.add_node(
-            node, label=label, title=title, size=size, shape="star" if node == target else "dot",
-            color={"background": "#dddddd" if faded else colour, "border": border,
-                   "highlight": {"background": colour, "border": "#000000"}},
-            borderWidth=4 if node in on_path or node in matches else 1,
-        )
+        nodes.append({
+            "color": {"background": "#dddddd" if faded else colour, "border": border,
+                      "highlight": {"background": colour, "border": "#000000"}},
+            "title": title, "size": size, "borderWidth": 4 if node in on_path or node in matches else 1,
+            "id": node, "label": label, "shape": "star" if node == target else "dot",
+        })
     for u, v, data in g.edges(data=True):
         kind = data.get("kind", "")
         if kinds is not None and kind not in kinds and (u, v) not in path_edges:
@@ -87,13 +114,48 @@ def graph_html(
             colour, width = PATH_COLOUR, 4
         else:
             width = 2.5 if hard else 1
-        net.add_edge(u, v, title=title, color=colour, dashes=dashes, width=width)
+        edges.append({"title": title, "color": colour, "dashes": dashes, "width": width, "from": u, "to": v,
+                      "arrows": "to"})
     for u, v in path_edges - set(g.edges):  # a trace step the graph has no edge for: show it, dotted
         if u in g and v in g:
-            net.add_edge(u, v, title=f"{u} → {v}\ntrace step with no edge in G", color=PATH_COLOUR,
-                         dashes=[2, 6], width=2)
-    net.toggle_physics(physics)
-    return strip_cdn(net.generate_html(notebook=False))
+            edges.append({"title": f"{u} → {v}\ntrace step with no edge in G", "color": PATH_COLOUR,
+                          "dashes": [2, 6], "width": 2, "from": u, "to": v, "arrows": "to"})
+    return nodes, edges
+
+
+def _options(physics: bool) -> str:
+    """pyvis's default ``Options`` as its ``to_json`` writes them, physics on or off."""
+    return json.dumps({
+        "configure": {"enabled": False},
+        "edges": {"color": {"inherit": True}, "smooth": {"enabled": True, "type": "dynamic"}},
+        "interaction": {"dragNodes": True, "hideEdgesOnDrag": False, "hideNodesOnDrag": False},
+        "physics": {"enabled": physics, "stabilization": {"enabled": True, "fit": True, "iterations": 1000,
+                                                          "onlyDynamicEdges": False, "updateInterval": 50}},
+    }, sort_keys=True, indent=4)
+
+
+@lru_cache(maxsize=1)
+def _template() -> Any:
+    """pyvis's page template, its vis-network files inlined (found without importing the package)."""
+    from jinja2 import Environment, FileSystemLoader
+
+    spec = importlib.util.find_spec("pyvis")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("pyvis is not installed; run make setup")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "templates"
+    return Environment(loader=FileSystemLoader(str(folder) + "/"), bytecode_cache=TemplateCache()) \
+        .get_template("template.html")
+
+
+def network_html(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], *, height: int = 620,
+                 physics: bool = True) -> str:
+    """The page pyvis's ``Network(height, width="100%", directed=True, cdn_resources="in_line")`` generates for
+    these records (``generate_html``), CDN tags included (see :func:`strip_cdn`)."""
+    return _template().render(
+        height=f"{height}px", width="100%", nodes=nodes, edges=edges, heading="", options=_options(physics),
+        physics_enabled=physics, use_DOT=False, dot_lang="", widget=False, bgcolor="#ffffff", conf=False,
+        tooltip_link=any("href" in (n.get("title") or "") for n in nodes), neighborhood_highlight=False,
+        select_menu=False, filter_menu=False, notebook=False, cdn_resources="in_line")
 
 
 def show_graph(html: str, height: int = 620) -> None:
@@ -114,6 +176,20 @@ def edge_rows(g: nx.DiGraph, kinds: Iterable[str] | None = None, matches: Iterab
         rows.append({"source": u, "target": v, "kind": d.get("kind"), "hard": bool(d.get("hard")),
                      "reason": d.get("reason", "")})
     return rows
+
+
+def markdown_table(rows: Sequence[Mapping[str, Any]]) -> str:
+    """``rows`` (dicts with the same keys) as a Markdown table, ``|`` in a value escaped."""
+    if not rows:
+        return ""
+    keys = list(rows[0])
+
+    def cell(value: Any) -> str:
+        return str(value).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(keys) + " |", "|" + " --- |" * len(keys)]
+    lines += ["| " + " | ".join(cell(r.get(k, "")) for k in keys) + " |" for r in rows]
+    return "\n".join(lines)
 
 
 def legend_html(classes: Iterable[str]) -> str:

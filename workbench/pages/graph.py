@@ -14,7 +14,7 @@ from workbench.components.common import (
     overlay_path,
     show_errors,
 )
-from workbench.components.graph_view import edge_rows, graph_html, legend_html, show_graph
+from workbench.components.graph_view import edge_rows, graph_html, legend_html, markdown_table, show_graph
 
 NONE = "(none)"
 
@@ -54,8 +54,9 @@ with show_errors("API graph"):
                        for k in EDGE_KINDS]
         n_hard = sum(1 for *_, d in g.edges(data=True) if d.get("hard"))
         kinds_table.append({"kind": "hard (any kind)", "edges": n_hard})
-        st.dataframe(kinds_table, hide_index=True)
-        st.dataframe([{"class": c, "density": round(v, 3)} for c, v in class_density(g).items()], hide_index=True)
+        # Small fixed tables as Markdown: a data frame would load pandas and pyarrow (~0.5 s of a first render).
+        st.markdown(markdown_table(kinds_table))
+        st.markdown(markdown_table([{"class": c, "density": round(v, 3)} for c, v in class_density(g).items()]))
         st.subheader("BFCL check")
         category = st.selectbox("Category", CATEGORIES, key="graph.check.category")
         limit = st.number_input("Entries (0 = all)", 0, 1000, 0, key="graph.check.limit")
@@ -73,7 +74,13 @@ with show_errors("API graph"):
 
     tab_edges, tab_edit = st.tabs(["Edges", "Edit edges (overlay)"])
     with tab_edges:
-        st.dataframe(edge_rows(view, kinds, matches), width="stretch", hide_index=True)
+        rows = edge_rows(view, kinds, matches)
+        # Built when opened (it loads pandas and pyarrow): the drawing above shows the same edges and reasons.
+        table = st.expander(f"Edge table ({len(rows)} edges: sort, search, reasons)", key="graph.edge_table",
+                            on_change="rerun")
+        if table.open:
+            with table:
+                st.dataframe(rows, width="stretch", hide_index=True)
     with tab_edit:
         path_file = overlay_path()
         st.caption(f"Your edits go to {path_file} (your data folder; the shipped data/graph/overlay.json stays as it "
