@@ -421,6 +421,9 @@ def sample_turn(
     # (clearing tool, failed tool, failed step or None when only a trial on a copy failed, error gist)
     recover: tuple[str, str, int | None, str] | None = None
     tried: set[tuple[str, str]] = set()
+    # (class, its state before the last call) when that call changed it (seen with diff_state): a next call that puts
+    # it back is pointless ("mkdir old_7" then "rmdir old_7", "cd logs" then "cd ..") and is left for another
+    undo: tuple[str, Any] | None = None
     end_reason = ""
     for step in range(calls):
         legal = legal if step == 0 else legal_tools(graph, before_called | set(turn_called), env, index=idx,
@@ -498,6 +501,9 @@ def sample_turn(
                     args, sources, doomed = _check_first(env, spec, args, sources, rng)
                 if not deliberate and doomed is None and (problem := env.check_constraints(ToolCall(tool, args))):
                     doomed = CallResult(ToolCall(tool, args), error=problem)
+                if not deliberate and doomed is None and undo is not None and undo[0] == spec.owner and \
+                        rule not in ("recover", "retry") and _undoes(env, ToolCall(tool, args), *undo):
+                    doomed = CallResult(ToolCall(tool, args), error="would undo the call just made")
             if doomed is None or rule == "recover" or len(avoid) >= _MAX_AVOIDED:
                 break
             # The call would fail whatever the state offers: clear its error first where the graph knows how,
@@ -529,11 +535,15 @@ def sample_turn(
         before = env.snapshot()
         result = env.execute(ToolCall(tool, args))
         diff: tuple[dict[str, Any], ...] = ()
+        undo = None
         if not state_unchanged(env, spec.owner, before):  # most reads leave it: legality stays as it was
             memo.forget(spec.owner)
             change = state_change(env, spec.owner, before) if diff_state else None
             diff = tuple(state_diff(*change)) if change else ()
+            undo = (spec.owner, before) if change else None
         failed = call_failed(result)
+        if failed:
+            undo = None
         if deliberate and not failed:
             deliberate, detail = False, f"meant to fail ({detail}) but the call succeeded"
         error = result.error or (None if not failed else "refused: " + result.to_text()[:200])
@@ -572,6 +582,11 @@ def sample_turn(
     cache.found = leaves[len(history):]
     return StepResult(turn, TurnTrace(round_index, target, policy, target_reason, calls, start, tuple(traces),
                                       end_reason))
+
+
+def _undoes(env: Environment, call: ToolCall, owner: str, before: Any) -> bool:
+    """Whether ``call``, tried in place, would put class ``owner`` back exactly as in the snapshot ``before``."""
+    return try_call(env, call, lambda e: state_change(e, owner, before) is None)[1]
 
 
 def _takes_from(idx: GraphIndex, pool: Sequence[str], called: Sequence[str], produced: set[str]) -> list[str]:
