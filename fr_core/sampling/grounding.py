@@ -54,12 +54,15 @@ def _unique_in(source: ArgSource, output: Any, round_index: int) -> tuple[bool, 
 
 def _said_before(arg: str, value: Any, earlier: Sequence[TurnRecord]) -> int | None:
     """The earlier round whose request said ``value`` for ``arg``, when that is the latest value any earlier call
-    gave an argument of that name (so "the same ... as before" points at it and nothing else); else ``None``."""
+    gave an argument of that kind (its name but for a number: ``file_name1`` is a file as ``file_name`` is), so
+    "the same file as before" points at it and nothing else; else ``None``."""
     for record in reversed(earlier):
-        steps = [s for s in turn_flow(record.turn, record.round) if arg in s.call.arguments]
+        steps = [s for s in turn_flow(record.turn, record.round) if any(_kin(k, arg) for k in s.call.arguments)]
         if not steps:
             continue
-        if steps[-1].call.arguments[arg] != value or arg not in steps[-1].user_args:
+        kin = {k: v for k, v in steps[-1].call.arguments.items() if _kin(k, arg)}
+        if kin.get(arg, next(iter(kin.values()))) != value or arg not in steps[-1].user_args \
+                or any(v != value for v in kin.values()):
             return None
         text = _text(value)
         query = record.hard_query.text if record.hard_query else ""
@@ -69,6 +72,12 @@ def _said_before(arg: str, value: Any, earlier: Sequence[TurnRecord]) -> int | N
 
 def _words(name: str) -> set[str]:
     return set(re.sub(r"([a-z])([A-Z])", r"\1 \2", name).replace("_", " ").lower().split())
+
+
+def _kin(a: str, b: str) -> bool:
+    """Whether two arguments name the same kind of thing but for a number (``file_name1``, ``file_name``), so a
+    reader could take one for the other."""
+    return a == b or re.sub(r"\d+$", "", a) == re.sub(r"\d+$", "", b)
 
 
 def _latest_named(arg: str, value: Any, source: ArgSource, earlier: Sequence[TurnRecord]) -> bool:

@@ -145,3 +145,25 @@ def test_the_llm_querying_prompt_carries_the_grounding_table_and_the_conversatio
     assert f"close_ticket.ticket_id = {ticket}: WORKED OUT" in prompt
     assert 'create_ticket.title = "Printer on fire": SAY' in prompt
     assert "Which tickets are open?" in prompt and "refer back" in prompt and "standup.md" in prompt
+
+
+def test_the_same_file_as_before_points_back_only_when_no_sibling_argument_named_another_file() -> None:
+    """ "The same file as before" points at the file an earlier request gave last; when the last call of that turn
+    took two files (diff's file_name1 and file_name2), the words could mean either, so the value is said again."""
+    from fr_core.types import Query, TurnRecord
+
+    tools = tuple(make_env(FS).tools())
+    env = make_env(FS, seed=3)
+    names = [f for f in env.execute(ToolCall("ls", {})).value["current_directory_content"] if "." in f][:2]
+    assert len(names) == 2
+    first, other = names
+    touched = Turn("wc", (_traced(env, ToolCall("wc", {"file_name": first})),))
+    compared = Turn("diff", (_traced(env, ToolCall("wc", {"file_name": first})),
+                             _traced(env, ToolCall("diff", {"file_name1": other, "file_name2": first}))))
+    later = Turn("tail", (_traced(env, ToolCall("tail", {"file_name": first})),))
+    for earlier_turn, points_back in ((touched, True), (compared, False)):
+        said = f"Count the lines of {first}" + (f", then compare {other} with {first}" if earlier_turn is compared
+                                                 else "")
+        record = TurnRecord(0, earlier_turn, hard_query=Query(said, "hard"))
+        row = next(g for g in ground_turn(later, 1, tools, (record,)) if g.arg == "file_name")
+        assert row.kind == "said" and (row.earlier == 0) is points_back, (row, said)
