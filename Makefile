@@ -30,8 +30,12 @@ browser:
 	  else echo "make test: no chromium/chromedriver and no root apt-get; the browser test will be skipped"; fi; \
 	fi
 
+# Two pytest-xdist workers (`make test WORKERS=0` runs the suite in this one process); the Ray and the browser tests each
+# keep to one worker (xdist_group), so one Ray runtime and one Chromium run at a time.
+WORKERS ?= 2
+
 test: setup browser lint
-	@$(BIN)/python -m pytest; rc=$$?; \
+	@$(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: no tests were collected, which counts as a failure"; exit 1; fi; \
 	exit $$rc
 

@@ -10,7 +10,8 @@ from selenium.webdriver.common.by import By
 
 from tests.app.browser import chrome, needs_chromium, serve, wait_text
 
-pytestmark = needs_chromium
+# Under pytest-xdist (make test) the browser tests run on one worker: one Chromium and app server at a time.
+pytestmark = [needs_chromium, pytest.mark.xdist_group("browser")]
 
 
 @pytest.fixture
