@@ -24,7 +24,7 @@ def graph_cache(tmp_path_factory):
 
 
 def pytest_collection_modifyitems(config, items):
-    """The long tests first: the Ray and browser groups (each held by one xdist worker) and the ``slow`` ones. Under
-    ``make test``'s two workers they then start at once instead of leaving one worker alone with them at the end;
-    every other test keeps its order (a stable sort)."""
-    items.sort(key=lambda item: 0 if item.get_closest_marker("xdist_group") or item.get_closest_marker("slow") else 1)
+    """The ``slow`` tests first (Ray, the browser, the notebooks). ``make test`` hands whole files to its two xdist
+    workers in this order (--dist loadfile --no-loadscope-reorder), so the long files start at once instead of leaving
+    one worker alone with them at the end; every other test keeps its order (a stable sort)."""
+    items.sort(key=lambda item: 0 if item.get_closest_marker("slow") else 1)

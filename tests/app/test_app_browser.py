@@ -10,8 +10,7 @@ from selenium.webdriver.common.by import By
 
 from tests.app.browser import chrome, needs_chromium, serve, wait_text
 
-# Under pytest-xdist (make test) the browser tests run on one worker: one Chromium and app server at a time.
-pytestmark = [needs_chromium, pytest.mark.xdist_group("browser")]
+pytestmark = [needs_chromium, pytest.mark.slow]
 
 
 @pytest.fixture

@@ -23,8 +23,7 @@ from fr_core.serialize import to_dict
 from fr_core.store import EditRow, Store
 from tests.app.browser import chrome, needs_chromium, page_text, serve, wait_text
 
-# Under pytest-xdist (make test) the browser tests run on one worker: one Chromium and app server at a time.
-pytestmark = [needs_chromium, pytest.mark.xdist_group("browser")]
+pytestmark = [needs_chromium, pytest.mark.slow]
 
 EXTRA_READS = ("pwd()", "ls()", "du()")
 
