@@ -33,8 +33,14 @@ browser:
 	  else echo "make test: no chromium/chromedriver and no root apt-get; the browser test will be skipped"; fi; \
 	fi
 
+# Two pytest-xdist workers (`make test WORKERS=0` runs the suite in this one process), each given whole test files,
+# the files of `slow` tests first (tests/conftest.py), so a module's fixtures (one Ray runtime) stay on one worker.
+# Not --dist loadgroup: xdist 3.8's xdist_group does nothing under pytest 9 (it sets item._nodeid, which pytest 9
+# no longer reads).
+WORKERS ?= 2
+
 test: setup browser lint
-	@$(BIN)/python -m pytest; rc=$$?; \
+	@$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile --no-loadscope-reorder; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: no tests were collected, which counts as a failure"; exit 1; fi; \
 	exit $$rc
 

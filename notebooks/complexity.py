@@ -23,6 +23,8 @@
 # **directed walk** (Phase I alone, same settings as the random walk) separates what the sampler does from what the
 # refine loop's acceptance selects. A generated run and the walks use the class mix of BFCL base (one sample per
 # BFCL entry's set of classes), so the comparison is per environment, like for like.
+# `FR_ANALYSIS_REPEATS` (default 2 samples per entry) and `FR_ANALYSIS_STRIDE` (default 1, every entry; 4 takes every
+# 4th, a quicker and smaller look) size the generated run and the walks.
 #
 # All numbers and every sentence under a figure are computed from the data below; re-running the notebook with
 # another seed or a bigger run rewrites them.
@@ -39,10 +41,14 @@ from fr_core.analysis.runs import analysis_data
 from fr_core.store import DEFAULT_DB
 
 SEED = 0
-REPEATS = 2  # generated samples per BFCL entry's class set, when no stored run is analysed
+# Generated samples per BFCL entry's class set, when no stored run is analysed (FR_ANALYSIS_REPEATS), and the
+# stride over BFCL base entries whose class sets the generated run and the walks imitate (FR_ANALYSIS_STRIDE: 4 takes
+# every 4th entry, a quicker and smaller look; the tests use it).
+REPEATS = int(os.environ.get("FR_ANALYSIS_REPEATS") or 2)
+STRIDE = int(os.environ.get("FR_ANALYSIS_STRIDE") or 1)
 DB = os.environ.get("FR_ANALYSIS_DB", str(DEFAULT_DB))  # the newest run of this store; "" always generates
 
-data = analysis_data(SEED, repeats=REPEATS, db=DB)
+data = analysis_data(SEED, repeats=REPEATS, db=DB, stride=STRIDE)
 generated, graphs = data.generated, data.graphs
 display(Markdown(f"The generated data set comes from {generated.how}. Random and directed walks: "
                  f"{len(data.random_walk)} episodes each; BFCL v3 base: {len(data.bfcl)} entries."))

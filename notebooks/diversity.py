@@ -20,7 +20,9 @@
 # **easy-query** and **random-walk** baselines, BFCL v3 multi-turn **base**) measured for diversity: of the queries
 # (distinct-1/2/3, self-BLEU, mean pairwise TF-IDF cosine distance), of tool use (entropy of tools, consecutive tool
 # pairs and whole call sequences) and of coverage of the API graph. Then how the query noise `ε` and the number of
-# rounds change them (those sweeps always generate their own runs).
+# rounds change them (those sweeps always generate their own runs, over every other class set of the generated run).
+# `FR_ANALYSIS_REPEATS` (default 2 samples per entry) and `FR_ANALYSIS_STRIDE` (default 1, every BFCL base entry's
+# class set; 4 takes every 4th, a quicker and smaller look) size the generated run, the walks and so the sweeps.
 #
 # Data sets differ in size and distinct-n falls as a corpus grows, so every comparison draws the same number of
 # queries (and samples) from each data set, with a fixed seed. Every sentence under a figure is computed.
@@ -38,10 +40,14 @@ from fr_core.analysis.runs import analysis_data, class_graph, generated_views
 from fr_core.store import DEFAULT_DB
 
 SEED = 0
-REPEATS = 2  # generated samples per BFCL entry's class set, when no stored run is analysed
+# Generated samples per BFCL entry's class set, when no stored run is analysed (FR_ANALYSIS_REPEATS), and the
+# stride over BFCL base entries whose class sets the generated run and the walks imitate (FR_ANALYSIS_STRIDE: 4 takes
+# every 4th entry, a quicker and smaller look; the tests use it).
+REPEATS = int(os.environ.get("FR_ANALYSIS_REPEATS") or 2)
+STRIDE = int(os.environ.get("FR_ANALYSIS_STRIDE") or 1)
 DB = os.environ.get("FR_ANALYSIS_DB", str(DEFAULT_DB))  # the newest run of this store; "" always generates
 
-data = analysis_data(SEED, repeats=REPEATS, db=DB)
+data = analysis_data(SEED, repeats=REPEATS, db=DB, stride=STRIDE)
 generated = data.generated
 graph = nx.compose_all(list(data.graphs.values()))
 datasets = {"generated": generated.hard, "easy queries": generated.easy, "random walk": data.random_walk,

@@ -21,3 +21,10 @@ def graph_cache(tmp_path_factory):
         os.environ.pop(CACHE_ENV, None)
     else:
         os.environ[CACHE_ENV] = before
+
+
+def pytest_collection_modifyitems(config, items):
+    """The ``slow`` tests first (Ray, the browser, the notebooks). ``make test`` hands whole files to its two xdist
+    workers in this order (--dist loadfile --no-loadscope-reorder), so the long files start at once instead of leaving
+    one worker alone with them at the end; every other test keeps its order (a stable sort)."""
+    items.sort(key=lambda item: 0 if item.get_closest_marker("slow") else 1)

@@ -188,10 +188,13 @@ class AnalysisData:
     graphs: dict[tuple[str, ...], nx.DiGraph]
 
 
-def analysis_data(seed: int = 0, *, repeats: int = 2, db: str | Path | None = None) -> AnalysisData:
+def analysis_data(seed: int = 0, *, repeats: int = 2, db: str | Path | None = None, stride: int = 1) -> AnalysisData:
     """The newest run of the store ``db`` when there is one, else ``repeats`` generated samples per class set of BFCL
-    base; the walks get one episode per class set (seeds ``seed + i``)."""
-    class_sets = bfcl_class_sets("base")
+    base; the walks get one episode per class set (seeds ``seed + i``). ``stride`` > 1 takes the class set of every
+    ``stride``-th BFCL base entry only (a quicker, smaller look; BFCL base itself is always measured whole)."""
+    if repeats < 1 or stride < 1:
+        raise ValueError(f"repeats and stride must be at least 1, not {repeats} and {stride}")
+    class_sets = bfcl_class_sets("base")[::stride]
     generated = stored_views(db) if db else None
     generated = generated or generated_views(class_sets * repeats, seed)
     # A stored run may use the user's own environments: those have no BFCL graph here (their depth stays None).

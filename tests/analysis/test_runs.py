@@ -86,3 +86,19 @@ def test_analysis_data_prefers_a_stored_run(monkeypatch, tmp_path):
     got = runs.analysis_data(3, db=tmp_path / "w.db")
     assert got.generated is marker and got.random_walk == ["random walk"] and got.directed_walk == ["directed walk"]
     assert set(got.graphs) == set(got.class_sets) and len(got.class_sets) == 200
+
+
+def test_analysis_data_stride_and_repeats_choose_the_class_sets(monkeypatch):
+    import fr_core.analysis.runs as runs
+
+    made = {}
+    monkeypatch.setattr(runs, "generated_views",
+                        lambda sets, seed: made.setdefault("sets", list(sets)) and runs.GeneratedViews([], [], "", []))
+    monkeypatch.setattr(runs, "sampler_views", lambda sets, seed, **kw: [kw["source"], len(list(sets))])
+    monkeypatch.setattr(runs, "bfcl_views", lambda category: ["bfcl"])
+    every = runs.bfcl_class_sets("base")
+    got = runs.analysis_data(0, repeats=3, db="", stride=4)
+    assert got.class_sets == every[::4] and len(got.class_sets) == 50
+    assert made["sets"] == every[::4] * 3 and got.random_walk == ["random walk", 50]
+    with pytest.raises(ValueError, match="at least 1"):
+        runs.analysis_data(0, repeats=1, db="", stride=0)

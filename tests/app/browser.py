@@ -83,16 +83,25 @@ def page_text(driver) -> str:
     return driver.execute_script("return document.body ? document.body.innerText : ''")
 
 
-def wait_text(driver, wait_for: str, timeout: float = 40, where: str = "page", settle: float = 0.0) -> str:
-    """Wait until the page text shows ``wait_for``; the text then."""
+def script_state(driver) -> str:
+    """Streamlit's script run state as its page shows it: "running", "notRunning", "rerunRequested", ..."""
+    return driver.execute_script("const app = document.querySelector('[data-testid=\"stApp\"]');"
+                                 "return app ? app.getAttribute('data-test-script-state') : '';") or ""
+
+
+def wait_text(driver, wait_for: str, timeout: float = 40, where: str = "page", settle: float = 0.0,
+              idle: bool = False) -> str:
+    """Wait until the page text shows ``wait_for`` (and, with ``idle``, the app's script has finished its run, so
+    every widget of the page is drawn and listens to clicks and shortcuts); the text then."""
     deadline = time.monotonic() + timeout
     text = ""
     while time.monotonic() < deadline:
         text = page_text(driver)
-        if wait_for in text:
+        if wait_for in text and (not idle or script_state(driver) == "notRunning"):
             if settle:
                 time.sleep(settle)
                 text = page_text(driver)
             return text
-        time.sleep(0.2)
-    raise AssertionError(f"{where}: {wait_for!r} never appeared; page text: {text[-1500:]!r}")
+        time.sleep(0.1)
+    raise AssertionError(f"{where}: {wait_for!r} never appeared (script {script_state(driver)!r}); page text: "
+                         f"{text[-1500:]!r}")

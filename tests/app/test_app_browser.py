@@ -10,7 +10,7 @@ from selenium.webdriver.common.by import By
 
 from tests.app.browser import chrome, needs_chromium, serve, wait_text
 
-pytestmark = needs_chromium
+pytestmark = [needs_chromium, pytest.mark.slow]
 
 
 @pytest.fixture

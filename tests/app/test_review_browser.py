@@ -23,7 +23,7 @@ from fr_core.serialize import to_dict
 from fr_core.store import EditRow, Store
 from tests.app.browser import chrome, needs_chromium, page_text, serve, wait_text
 
-pytestmark = needs_chromium
+pytestmark = [needs_chromium, pytest.mark.slow]
 
 EXTRA_READS = ("pwd()", "ls()", "du()")
 
@@ -125,7 +125,7 @@ class Reviewer:
         self.press(Keys.CONTROL, Keys.ENTER)
 
     def wait(self, what: str, timeout: float = 40) -> str:
-        return wait_text(self.driver, what, timeout, "review page", settle=1.0)  # the rerun finishes drawing
+        return wait_text(self.driver, what, timeout, "review page", settle=0.3, idle=True)  # the rerun has drawn
 
     def button(self, label: str):
         return next(b for b in self.driver.find_elements(By.TAG_NAME, "button") if b.text.strip().startswith(label))

@@ -93,7 +93,7 @@ def _wait_for_samples(db: Path, proc: subprocess.Popen, at_least: int) -> None:
 
 
 def test_kill_9_then_resume_loses_and_duplicates_nothing(tmp_path) -> None:
-    db, n = tmp_path / "w.db", 120  # enough to be killed mid-run; the resume then finishes the rest
+    db, n = tmp_path / "w.db", 60  # killed at 25 and more, mid-run; the resume then finishes the rest
     proc = _start(db, "--config", OFFLINE, "--samples", str(n), "--concurrency", "2")
     _wait_for_samples(db, proc, 5)
     reader = Store(db)  # a reader (the app) open while the batch writes: it sees whole samples, never a lock error

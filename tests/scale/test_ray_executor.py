@@ -20,6 +20,8 @@ from fr_core.pipeline.runner import run_batch
 from fr_core.store import Store
 
 ray = pytest.importorskip("ray", reason="Ray is an optional dependency: pip install '.[ray]'")
+# Under make test's pytest-xdist (--dist loadfile) this module runs on one worker: one Ray runtime at a time.
+pytestmark = pytest.mark.slow
 
 FR = str(Path(sys.executable).with_name("fr"))
 
