@@ -7,9 +7,6 @@ vis-network (~0.5 MB), which Jinja otherwise lexes in every new process (~0.1 s)
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
 from pathlib import Path
 
 from jinja2 import BytecodeCache
@@ -29,23 +26,13 @@ class TemplateCache(BytecodeCache):
         return cache_dir() / "templates" / f"{bucket.key}.bin"
 
     def load_bytecode(self, bucket: Bucket) -> None:
-        try:
-            blob = self._path(bucket).read_bytes()
-        except OSError:
-            return
-        head, _, payload = blob.partition(b"\n\n")
-        if head == _MAGIC + hashlib.sha256(payload).hexdigest().encode():
+        from fr_core.graph.cache import read_checked
+
+        payload = read_checked(self._path(bucket), _MAGIC)
+        if payload is not None:
             bucket.bytecode_from_string(payload)  # Jinja resets the bucket when source or version differ
 
     def dump_bytecode(self, bucket: Bucket) -> None:
-        path, tmp = self._path(bucket), None
-        payload = bucket.bytecode_to_string()
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".bin")
-            with os.fdopen(fd, "wb") as out:
-                out.write(_MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n\n" + payload)
-            os.replace(tmp, path)
-        except OSError:
-            if tmp is not None:
-                Path(tmp).unlink(missing_ok=True)
+        from fr_core.graph.cache import write_checked
+
+        write_checked(self._path(bucket), _MAGIC, bucket.bytecode_to_string())

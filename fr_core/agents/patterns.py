@@ -17,10 +17,8 @@ from __future__ import annotations
 import atexit
 import hashlib
 import marshal
-import os
 import re
 import sys
-import tempfile
 import threading
 import zlib
 from array import array
@@ -60,14 +58,10 @@ def patterns_file() -> Path | None:
 
 def _read(path: Path | None) -> dict[tuple[str, int], tuple[Any, ...]]:
     """The stored entries, or ``{}`` when the file is missing, cut short or damaged (a miss, never a crash)."""
-    if path is None:
-        return {}
-    try:
-        blob = path.read_bytes()
-    except OSError:
-        return {}
-    head, _, payload = blob.partition(b"\n\n")
-    if head != _MAGIC + hashlib.sha256(payload).hexdigest().encode():
+    from fr_core.graph.cache import read_checked
+
+    payload = None if path is None else read_checked(path, _MAGIC)
+    if payload is None:
         return {}
     try:
         data = marshal.loads(payload)
@@ -139,14 +133,6 @@ def save_patterns() -> None:
     merged = {**_read(path), **mine}
     if len(merged) > _MAX_ENTRIES:
         merged = mine
-    payload = marshal.dumps(merged)
-    tmp = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-        with os.fdopen(fd, "wb") as out:
-            out.write(_MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n\n" + payload)
-        os.replace(tmp, path)
-    except OSError:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
+    from fr_core.graph.cache import write_checked
+
+    write_checked(path, _MAGIC, marshal.dumps(merged))

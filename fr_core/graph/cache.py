@@ -18,7 +18,7 @@ from typing import Any
 
 from fr_core.errors import GraphError
 
-__all__ = ["CACHE_ENV", "cache_dir", "cached", "entry_key", "is_cached"]
+__all__ = ["CACHE_ENV", "cache_dir", "cached", "entry_key", "is_cached", "read_checked", "write_checked"]
 
 CACHE_ENV = "FR_GRAPH_CACHE"
 _MAGIC = b"fr-graph-cache 2\n"  # 2: evidence records in their evidence_to_json form
@@ -71,34 +71,43 @@ def entry_key(kind: str, cls: str, params: dict[str, Any]) -> str:
     return f"{cls}-{kind}-" + hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
 
 
-def _read(path: Path) -> Any:
-    """The stored value, or ``None`` when the file is missing, cut short or damaged (a miss, never a crash)."""
+def read_checked(path: Path, magic: bytes) -> bytes | None:
+    """The payload of a cache file written by :func:`write_checked` with ``magic``, or ``None`` when the file is
+    missing, from another format, cut short or damaged (its sha256 does not match): a miss, never a crash."""
     try:
         blob = path.read_bytes()
     except OSError:
         return None
     head, _, payload = blob.partition(b"\n\n")
-    if head != _MAGIC + hashlib.sha256(payload).hexdigest().encode():
-        return None
-    try:
-        return marshal.loads(payload)
-    except (EOFError, ValueError, TypeError):
-        return None
+    return payload if head == magic + hashlib.sha256(payload).hexdigest().encode() else None
 
 
-def _write(path: Path, value: Any) -> None:
-    """Write ``value`` atomically (a temporary file renamed into place); a cache that cannot be written is skipped."""
-    payload = marshal.dumps(value)
+def write_checked(path: Path, magic: bytes, payload: bytes) -> None:
+    """Write ``payload`` under a header of ``magic`` and its sha256, atomically (a temporary file renamed into
+    place); a cache that cannot be written is skipped."""
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
         with os.fdopen(fd, "wb") as out:
-            out.write(_MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n\n" + payload)
+            out.write(magic + hashlib.sha256(payload).hexdigest().encode() + b"\n\n" + payload)
         os.replace(tmp, path)
     except OSError:
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
+
+
+def _read(path: Path) -> Any:
+    """The stored value, or ``None`` when the file is missing, cut short or damaged (a miss, never a crash)."""
+    payload = read_checked(path, _MAGIC)
+    try:
+        return None if payload is None else marshal.loads(payload)
+    except (EOFError, ValueError, TypeError):
+        return None
+
+
+def _write(path: Path, value: Any) -> None:
+    write_checked(path, _MAGIC, marshal.dumps(value))
 
 
 def _path(kind: str, cls: str, params: dict[str, Any]) -> Path:
