@@ -535,15 +535,13 @@ def sample_turn(
         before = env.snapshot()
         result = env.execute(ToolCall(tool, args))
         diff: tuple[dict[str, Any], ...] = ()
-        undo = None
+        change = None
         if not state_unchanged(env, spec.owner, before):  # most reads leave it: legality stays as it was
             memo.forget(spec.owner)
             change = state_change(env, spec.owner, before) if diff_state else None
             diff = tuple(state_diff(*change)) if change else ()
-            undo = (spec.owner, before) if change else None
         failed = call_failed(result)
-        if failed:
-            undo = None
+        undo = (spec.owner, before) if change and not failed else None
         if deliberate and not failed:
             deliberate, detail = False, f"meant to fail ({detail}) but the call succeeded"
         error = result.error or (None if not failed else "refused: " + result.to_text()[:200])
