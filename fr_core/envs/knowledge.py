@@ -38,6 +38,7 @@ class ArgumentHint:
     prefer_fresh: bool = False  # the state's values are only a fallback for a fresh one
     text: bool = False  # free text the call types in (a message): never carried over from an output
     chain: frozenset[str] = frozenset()  # output fields whose numbers may feed it (a computed result → an operand)
+    choice: bool = False  # one of a few fixed words the user picks (a mode, a unit): from an output only of its kind
 
 
 @dataclass(frozen=True)
@@ -371,9 +372,9 @@ class ClassKnowledge:
         return []
 
     def argument_hint(self, spec: ToolSpec, param: str) -> ArgumentHint:
-        """Free text (a message, a title) is typed in fresh."""
+        """Free text (a message, a title) is typed in fresh; a parameter with an ``enum`` is a choice."""
         text = is_text(param)
-        return ArgumentHint(fresh=text, text=text)
+        return ArgumentHint(fresh=text, text=text, choice=bool((spec.properties.get(param) or {}).get("enum")))
 
     def fresh_value(self, ctx: FreshContext) -> Any:
         """A new value for ``ctx.param`` (by default its free text), or ``None`` when there is no rule."""

@@ -104,15 +104,19 @@ def _type_fits(value: Any, schema: dict[str, Any]) -> bool:
 
 
 def _matching_leaves(history: Sequence[OutputLeaf], param: str, schema: dict[str, Any], cands: list[Any],
-                     hint: ArgumentHint,
-                     linked: frozenset[tuple[str, str]] = frozenset()) -> list[tuple[OutputLeaf, Any]]:
+                     hint: ArgumentHint, linked: frozenset[tuple[str, str]] = frozenset(),
+                     tool: str = "") -> list[tuple[OutputLeaf, Any]]:
     """Leaves that fit ``param``: a value the state accepts (best with a similar name), or, when the state
     offers nothing, a similar name and the right type (or a number from a field the hint's ``chain`` names:
     a computed result feeds an operand). For a fresh parameter only a leaf of the very same name counts (its
     values obey rules an output may break); free text never comes from an output.
     A leaf from a ``(tool, field)`` in ``linked`` (the graph's data-flow edges into this parameter) ranks
-    first, still only with a value the state accepts (``get_nearest_airport_by_city`` → ``travel_from``)."""
+    first, still only with a value the state accepts (``get_nearest_airport_by_city`` → ``travel_from``).
+    A ``choice`` (a mode, a unit: one of a few fixed words) comes only from a field whose specific words the
+    parameter or the tool names (``headlightStatus`` → ``setHeadlights.mode``; the "auto" of ``climateMode`` is the
+    same word by coincidence, not data flow)."""
     exact = hint.fresh
+    about = tokens(param) | tokens(tool) if hint.choice else None
     if not history or hint.text:
         return []
     if schema.get("type") == "boolean":
@@ -124,7 +128,7 @@ def _matching_leaves(history: Sequence[OutputLeaf], param: str, schema: dict[str
     best_score = 0
     for leaf in history:
         v = leaf.value
-        if not _type_fits(v, schema):
+        if not _type_fits(v, schema) or (about is not None and tokens(leaf.key) - GENERIC - about):
             continue
         if cands:
             if v in plain:
@@ -231,7 +235,7 @@ def _draw_arguments(env: Environment, spec: ToolSpec, history: Sequence[OutputLe
         hint = env.argument_hint(spec.name, param)
         fresh = hint.fresh
         fits = [] if hint.new_only else _matching_leaves(history, param, schema, cands, hint,
-                                                          linked=(links or {}).get(param, frozenset()))
+                                                          linked=(links or {}).get(param, frozenset()), tool=spec.name)
         if hint.new_only:
             cands = []
         if fits and taken:  # one earlier output twice in a call (add(x, x), "the log and the log") is absurd

@@ -438,3 +438,21 @@ def test_no_call_undoes_the_call_just_before_it(spec):
                     changes += 1
                     assert states[k + 2] != states[k], (turn.steps[k].tool, turn.steps[k + 1].tool)
     assert changes > 20
+
+
+def test_a_setting_comes_from_an_output_only_of_its_own_kind():
+    """The "auto" that adjustClimateControl returns as climateMode is the same word as a headlight mode by chance:
+    a choice among fixed words (an adapter's CHOICES, a user tool's enum) takes an earlier output only from a field
+    about the same thing (displayCarStatus's headlightStatus)."""
+    env = make_env("VehicleControlAPI", seed=0)
+    assert env.argument_hint("setHeadlights", "mode").choice and not env.argument_hint("fillFuelTank",
+                                                                                        "fuelAmount").choice
+    notes = make_env(str(Path(__file__).resolve().parents[2] / "data" / "tools" / "notes_app.py") + ":NotesApp")
+    enum_param = next((t.name, p) for t in notes.tools() for p, s in t.properties.items() if s.get("enum"))
+    assert notes.argument_hint(*enum_param).choice
+    taken = []  # before: 45 of 50 headlight modes taken from an output were climateMode's "auto"
+    for trace in sample_episodes(lambda s: make_env("VehicleControlAPI", seed=s), graph("VehicleControlAPI"), 200,
+                                 SamplerConfig(rounds=3, calls=4, seed=11)):
+        taken += [src.detail for t in trace.turns for s in t.steps if s.tool == "setHeadlights"
+                  for src in s.sources if src.kind == "output"]
+    assert taken and all(d.startswith("displayCarStatus") for d in taken), taken

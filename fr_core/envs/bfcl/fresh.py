@@ -214,6 +214,14 @@ NEW_ONLY = frozenset({
     ("MessageAPI", "add_contact", "user_name"), ("TravelAPI", "register_credit_card", "card_number"),
 })
 
+# Settings a user picks among a few fixed words (a mode, a unit, what to show): an earlier output gives one only from
+# a field about the same thing ("auto" of climateMode is no headlight mode).
+CHOICES = frozenset({
+    ("VehicleControlAPI", "setHeadlights", "mode"), ("VehicleControlAPI", "activateParkingBrake", "mode"),
+    ("VehicleControlAPI", "adjustClimateControl", "mode"), ("VehicleControlAPI", "adjustClimateControl", "unit"),
+    ("VehicleControlAPI", "displayCarStatus", "option"), ("VehicleControlAPI", "startEngine", "ignitionMode"),
+})
+
 # Parameters whose state candidates are only a fallback: the call means to create or type a new value.
 PREFER_FRESH = frozenset({
     ("VehicleControlAPI", "lockDoors", "unlock"), ("VehicleControlAPI", "startEngine", "ignitionMode"),

@@ -8,7 +8,8 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from fr_core.envs.bfcl.fresh import DISTINCT, NEW_ONLY, PAIRS, POOLS, PREFER_FRESH, TEXT_TOOLS, fresh_rule, valid_pairs
+from fr_core.envs.bfcl.fresh import (CHOICES, DISTINCT, NEW_ONLY, PAIRS, POOLS, PREFER_FRESH, TEXT_TOOLS, fresh_rule,
+                                     valid_pairs)
 from fr_core.envs.bfcl.values import CANDIDATE_FNS, CandidateFn
 from fr_core.envs.knowledge import (ArgumentHint, ClassKnowledge, FreshContext, Pair, is_text, public_changes,
                                     public_state)
@@ -79,7 +80,7 @@ def _hint(cls: str, tool: str, param: str) -> ArgumentHint:
     key = (cls, tool, param)
     chain = _CHAIN_FIELDS if cls in _CHAIN_OWNERS and param in _CHAIN_PARAMS else frozenset()
     return ArgumentHint(fresh=fresh_rule(*key) is not None, new_only=key in NEW_ONLY,
-                        prefer_fresh=key in PREFER_FRESH, text=is_text(param), chain=chain)
+                        prefer_fresh=key in PREFER_FRESH, text=is_text(param), chain=chain, choice=key in CHOICES)
 
 
 def knowledge_for(cls: str, view: Callable[[Any], dict[str, Any]] | None = None) -> BFCLKnowledge:
