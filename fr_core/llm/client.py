@@ -27,7 +27,8 @@ from fr_core.llm.base import (
     implausible_usage,
 )
 from fr_core.llm.cache import CacheMode, LLMCache, keyed_request
-from fr_core.llm.config import ModelProfile, get_profile, resolve_api_key
+from fr_core.llm.config import ModelProfile, get_profile, resolve_api_key, uses_lean_transport
+from fr_core.llm.wire import lean_url
 from fr_core.llm.limits import ProfileLimits, limits_for
 
 __all__ = ["RetryPolicy", "UsageTotals", "Accounting", "ManagedClient", "build_client"]
@@ -275,15 +276,23 @@ class ManagedClient:
 
 def _backend(profile: ModelProfile, env: Mapping[str, str] | None) -> LLMClient:
     if profile.provider == "openai":
-        from fr_core.llm.openai_backend import OpenAIBackend
+        from fr_core.llm.openai_backend import LeanOpenAIBackend, OpenAIBackend
 
         key = resolve_api_key(profile, env)
-        if profile.base_urls:  # a fleet: one SDK backend per server, each limited to the profile's concurrency
+
+        def one(url: str | None) -> OpenAIBackend:
+            if profile.transport == "lean" and not lean_url(url):
+                raise ConfigError(f"profile {profile.name!r} asks for transport 'lean', which reaches plain http:// "
+                                  f"servers only, not {url or 'the provider API'}; use 'auto' or 'sdk'")
+            kind = LeanOpenAIBackend if uses_lean_transport(profile, url) else OpenAIBackend
+            return kind(profile.model, api_key=key, base_url=url, timeout_s=profile.timeout_s)
+
+        if profile.base_urls:  # a fleet: one backend per server, each limited to the profile's concurrency
             from fr_core.llm.fleet import FleetBackend
 
-            return FleetBackend([OpenAIBackend(profile.model, api_key=key, base_url=url, timeout_s=profile.timeout_s)
-                                 for url in profile.base_urls], profile.base_urls, concurrency=profile.concurrency)
-        return OpenAIBackend(profile.model, api_key=key, base_url=profile.base_url, timeout_s=profile.timeout_s)
+            return FleetBackend([one(url) for url in profile.base_urls], profile.base_urls,
+                                concurrency=profile.concurrency)
+        return one(profile.base_url)
     if profile.provider == "anthropic":
         from fr_core.llm.anthropic_backend import AnthropicBackend
 

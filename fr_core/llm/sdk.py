@@ -67,14 +67,17 @@ class SDKBackend:
         if isinstance(exc, sdk.APIConnectionError):
             return RetryableError(f"cannot connect to {self.where} ({exc}); is the server running?")
         if isinstance(exc, sdk.APIStatusError):
-            status = exc.status_code
-            message = f"{self.label} server {self.where} answered HTTP {status}: {exc.message}"
-            if is_retryable_status(status):
-                return RetryableError(message, status=status, retry_after=retry_after_seconds(exc.response.headers))
-            if status in (401, 403):
-                message += "; check the API key environment variable of this profile"
-            return LLMError(message)
+            return self._status_error(exc.status_code, exc.message, exc.response.headers)
         return LLMError(f"{self.label} SDK error from {self.where}: {exc}")
+
+    def _status_error(self, status: int, detail: str, headers: Any) -> LLMError:
+        """An HTTP error status: transient (timeout, conflict, 429 with its Retry-After, 5xx) or permanent."""
+        message = f"{self.label} server {self.where} answered HTTP {status}: {detail}"
+        if is_retryable_status(status):
+            return RetryableError(message, status=status, retry_after=retry_after_seconds(headers))
+        if status in (401, 403):
+            message += "; check the API key environment variable of this profile"
+        return LLMError(message)
 
     def _read(self, payload: Any, latency_s: float) -> LLMResponse:
         """The response in a payload; a body the SDK could not read as its reply type is a transient failure."""
