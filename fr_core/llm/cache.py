@@ -19,7 +19,7 @@ from fr_core.errors import ConfigError, LLMError
 from fr_core.llm.base import LLMRequest, LLMResponse
 from fr_core.redact import scrub
 
-__all__ = ["CacheMode", "CACHE_MODES", "cache_key", "canonical_request", "keyed_request", "LLMCache"]
+__all__ = ["CacheMode", "CACHE_MODES", "cache_key", "canonical_request", "keyed_request", "keyed_parts", "LLMCache"]
 
 CacheMode = Literal["use", "refresh", "off", "replay_only"]
 CACHE_MODES: tuple[str, ...] = ("use", "refresh", "off", "replay_only")
@@ -42,13 +42,27 @@ def cache_key(provider: str, model: str, request: LLMRequest, endpoint: str = ""
 def keyed_request(provider: str, model: str, request: LLMRequest, endpoint: str = "") -> tuple[str, str]:
     """:func:`cache_key` and the canonical JSON it hashes (what :meth:`LLMCache.put` stores beside the reply):
     one serialisation of a request that may carry a long history and many tool schemas, not two."""
+    return keyed_parts(provider, model, request, endpoint)[:2]
+
+
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def keyed_parts(provider: str, model: str, request: LLMRequest, endpoint: str = "") -> tuple[str, str, str, str]:
+    """:func:`keyed_request`, and the canonical JSON of the request's messages and of its tools (OpenAI form) from
+    which it is made: a backend may send them as they are instead of encoding the history a second time. The text
+    is the sorted-key JSON of :func:`canonical_request`, piece by piece."""
+    encode = _CANONICAL.encode
     try:
-        text = json.dumps(canonical_request(provider, model, request, endpoint), sort_keys=True, separators=(",", ":"),
-                          ensure_ascii=False, allow_nan=False)
+        messages = encode([dict(m) for m in request.messages])
+        tools = encode(request.openai_tools())
+        text = (f'{{"endpoint":{encode(endpoint)},"messages":{messages},"model":{encode(model)},'
+                f'"provider":{encode(provider)},"sample_index":{encode(request.sample_index)},'
+                f'"sampling":{encode(request.sampling())},"tools":{tools},"v":{_KEY_VERSION}}}')
     except (TypeError, ValueError) as exc:
         raise LLMError(f"request for {model} is not plain JSON ({exc}); messages and tools must be JSON values") \
             from None
-    return hashlib.sha256(text.encode("utf-8")).hexdigest(), text
+    return hashlib.sha256(text.encode("utf-8")).hexdigest(), text, messages, tools
 
 
 _SCHEMA = """

@@ -17,6 +17,7 @@ from typing import Any
 
 from fr_core.errors import ConfigError, LLMCallError, LLMError, LLMTransportError
 from fr_core.llm.base import (
+    ENCODED_REQUEST,
     LLMCallEvent,
     LLMClient,
     LLMRequest,
@@ -26,7 +27,7 @@ from fr_core.llm.base import (
     estimate_tokens,
     implausible_usage,
 )
-from fr_core.llm.cache import CacheMode, LLMCache, keyed_request
+from fr_core.llm.cache import CacheMode, LLMCache, keyed_parts
 from fr_core.llm.config import ModelProfile, get_profile, resolve_api_key, uses_lean_transport
 from fr_core.llm.wire import lean_url
 from fr_core.llm.limits import ProfileLimits, limits_for
@@ -136,9 +137,13 @@ class ManagedClient:
     # -------------------------------------------------------------------------------------------- shared steps
     def _prepare(self, request: LLMRequest) -> tuple[LLMRequest, str, str]:
         """The request with its model, its cache key and the canonical JSON the key hashes."""
+        return self._prepare_parts(request)[:3]
+
+    def _prepare_parts(self, request: LLMRequest) -> tuple[LLMRequest, str, str, str, str]:
+        """``_prepare``, and the canonical JSON of the messages and of the tools (for ``ENCODED_REQUEST``)."""
         if not request.model:
             request = replace(request, model=self.profile.model)
-        return (request, *keyed_request(self.profile.provider, request.model, request, self.endpoint))
+        return (request, *keyed_parts(self.profile.provider, request.model, request, self.endpoint))
 
     @property
     def endpoint(self) -> str:
@@ -247,11 +252,12 @@ class ManagedClient:
     async def acomplete(self, request: LLMRequest) -> LLMResponse:
         """The async twin of ``complete``; limits are shared with threads and other event loops."""
         started, clock = time.time(), time.perf_counter()
-        request, key, canonical = self._prepare(request)
+        request, key, canonical, messages, tools = self._prepare_parts(request)
         hit = self._cached(request, key, started, clock)
         if hit is not None:
             return hit
         attempt = 0
+        handed = ENCODED_REQUEST.set((request, messages, tools))
         try:
             while True:
                 attempt += 1
@@ -272,6 +278,8 @@ class ManagedClient:
             self._event(request, key, started, latency_s=time.perf_counter() - clock, attempts=attempt,
                         error="cancelled: the caller's deadline passed before the reply")
             raise
+        finally:
+            ENCODED_REQUEST.reset(handed)
 
 
 def _backend(profile: ModelProfile, env: Mapping[str, str] | None) -> LLMClient:

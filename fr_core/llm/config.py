@@ -139,7 +139,8 @@ def load_profiles(path: str | Path | None = None) -> dict[str, ModelProfile]:
             raise ConfigError(f"{file}: profiles.{name} lists base_urls, a fleet of OpenAI-compatible servers, "
                               f"but its provider is {checked.provider!r}; use provider = \"openai\"")
         if checked.transport == "lean":
-            plain = [u for u in checked.base_urls or [checked.base_url] if not lean_url(u)]
+            urls: list[str | None] = list(checked.base_urls) or [checked.base_url]
+            plain = [u for u in urls if not lean_url(u)]
             if checked.provider != "openai" or plain:
                 raise ConfigError(f"{file}: profiles.{name} asks for transport = \"lean\", the lean HTTP client "
                                   "for OpenAI-compatible servers at plain http:// addresses, but "

@@ -12,7 +12,7 @@ import weakref
 from typing import Any
 
 from fr_core.errors import ConfigError, LLMError, ParseError
-from fr_core.llm.base import LLMRequest, LLMResponse, RetryableError, Usage
+from fr_core.llm.base import ENCODED_REQUEST, LLMRequest, LLMResponse, RetryableError, Usage
 from fr_core.llm.parsing import json_tool_call
 from fr_core.llm.sdk import SDKBackend
 from fr_core.redact import scrub
@@ -42,6 +42,12 @@ class OpenAIBackend(SDKBackend):
                                   "messages": [dict(m) for m in request.messages]}
         if request.tools:
             params["tools"] = request.openai_tools()
+        params.update(self._sampling(request))
+        return params
+
+    def _sampling(self, request: LLMRequest) -> dict[str, Any]:
+        """The request's parameters besides model, messages and tools."""
+        params: dict[str, Any] = {}
         if request.temperature is not None:
             params["temperature"] = request.temperature
         if request.max_tokens is not None:
@@ -99,11 +105,20 @@ class LeanOpenAIBackend(OpenAIBackend):
         if not lean_url(base_url):
             raise ConfigError(f"the lean HTTP transport reaches plain http:// servers only, not {base_url!r}; "
                               'use transport = "sdk" (or "auto") for this profile')
-        super().__init__(model, api_key=api_key, base_url=base_url, timeout_s=timeout_s)
+        # The SDK (a second of imports on a busy machine) is loaded on the first blocking call only.
+        SDKBackend.__init__(self, None, None, None, model, api_key=api_key, base_url=base_url, timeout_s=timeout_s)
         self.timeout_s = timeout_s
         # The key, when the profile names one, goes in the Authorization header of this server's requests only.
         self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._pools: weakref.WeakKeyDictionary[Any, WirePool] = weakref.WeakKeyDictionary()
+
+    def complete(self, request: LLMRequest) -> LLMResponse:
+        """A blocking call, through the SDK."""
+        if self._sdk is None:
+            import openai
+
+            self._sdk, self._sync_cls, self._async_cls = openai, openai.OpenAI, openai.AsyncOpenAI
+        return super().complete(request)
 
     def pool(self) -> WirePool:
         """The running event loop's connection pool to this server (made on first use)."""
@@ -115,10 +130,9 @@ class LeanOpenAIBackend(OpenAIBackend):
 
     async def acomplete(self, request: LLMRequest) -> LLMResponse:
         pool = self.pool()
-        params = self._params(request)
-        try:  # as the SDK encodes a body (httpx's defaults)
-            body = json.dumps(params, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
-        except ValueError as exc:  # the SDK's path gives this ValueError the same transient error
+        try:
+            body = self._body(request)
+        except (TypeError, ValueError) as exc:  # the SDK's path gives a body it cannot encode the same error
             raise RetryableError(f"the request to {self.where} could not be written as JSON ({exc})") from None
         started = time.perf_counter()
         try:
@@ -140,10 +154,29 @@ class LeanOpenAIBackend(OpenAIBackend):
             raise self._not_json(exc) from None
         return self._read(payload, time.perf_counter() - started)
 
+    def _body(self, request: LLMRequest) -> bytes:
+        """The JSON body (as the SDK writes one: UTF-8, no spaces, no NaN). The messages and tools are the
+        canonical JSON the managed client made for the cache key when it hands them over (``ENCODED_REQUEST``),
+        so a long history is encoded once per call, not twice."""
+        handed = ENCODED_REQUEST.get()
+        if handed is not None and handed[0] is request:
+            messages, tools = handed[1], handed[2]
+        else:
+            messages, tools = _ENCODE([dict(m) for m in request.messages]), _ENCODE(request.openai_tools())
+        text = f'{{"model":{_ENCODE(request.model or self.model)},"messages":{messages}'
+        if request.tools:
+            text += f',"tools":{tools}'
+        for name, value in self._sampling(request).items():
+            text += f',"{name}":{_ENCODE(value)}'
+        return (text + "}").encode()
+
     @staticmethod
     def _error_of(error: LLMError) -> LLMError:
         error.args = (scrub(str(error)),)  # a server may echo the key it was sent
         return error
+
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 
 
 def _error_detail(reply: WireReply) -> str:
