@@ -81,7 +81,8 @@ def close_loop_pools(loop: asyncio.AbstractEventLoop) -> None:
 
 
 class WirePool:
-    """Keep-alive HTTP/1.1 connections to one ``http://`` server, for the event loop that made it.
+    """Keep-alive HTTP/1.1 connections to one ``http://`` server, for the event loop that made it (make it on
+    that loop).
 
     ``post`` sends one request on an idle connection (or a new one) and reads the whole reply (``Content-Length``,
     chunked, or up to the server's close); the connection goes back to the pool when the server keeps it open. A
@@ -179,7 +180,7 @@ class WirePool:
             replied = True
             while True:
                 status, version, headers = _head(head)
-                if status >= 200 or status == 101:
+                if status >= 200:
                     break
                 head = await reader.readuntil(_HEAD_END)  # 1xx (100 Continue, 103 Early Hints): the reply follows
             encoding = headers.get("transfer-encoding", "").lower()
@@ -208,6 +209,8 @@ class WirePool:
             if not replied:
                 raise _Stale() from None
             raise WireLostError(f"the connection was reset in the middle of the reply ({exc})") from None
+        except WireLostError:
+            raise
         except OSError as exc:
             raise WireLostError(f"the connection broke ({exc.strerror or exc})") from None
         return WireReply(status, headers, body), keep

@@ -286,3 +286,33 @@ def test_which_profiles_use_the_lean_transport(tmp_path):
     models.write_text('[profiles.p]\nprovider = "openai"\nmodel = "m"\nbase_url = "http://h:1/v1"\n'
                       'transport = "lean"\n')
     assert load_profiles(models)["p"].transport == "lean"
+
+
+def test_a_reply_that_is_not_http_is_transient():
+    """A server that answers with something other than HTTP/1.x (a wrong port, a proxy's banner) is a broken link,
+    retried like one, not a crash."""
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        for banner in (b"SSH-2.0-OpenSSH_9.6\r\n\r\n", b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n",
+                       b"HTTP/1.1 200 OK\r\nContent-Length: lots\r\n\r\n"):
+            conn, _ = listener.accept()
+            conn.recv(65536)
+            conn.sendall(banner)
+            conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    backend = LeanOpenAIBackend("qwen", base_url=f"http://127.0.0.1:{port}/v1", timeout_s=5)
+    errors = [failure(backend) for _ in range(3)]
+    says = [str(e) for e in errors]
+    thread.join(5)
+    listener.close()
+    assert "does not start with an HTTP/1.x status line" in says[0]
+    assert "header line without a colon" in says[1] and "Content-Length is no number" in says[2]
+    assert all(type(e) is RetryableError and str(e).startswith("lost the connection to http://127.0.0.1")
+               for e in errors)
