@@ -44,13 +44,16 @@ def failure(backend: LeanOpenAIBackend, request: LLMRequest = ASK) -> LLMError:
     return info.value
 
 
-def test_a_reply_and_the_request_it_answers_match_the_sdk_path(openai_server):
+def test_a_reply_and_the_request_it_answers_match_the_sdk_path(openai_server, make_profile):
     """The same request reaches the server over both paths, and the same response comes back."""
     openai_server.queue(FakeReply(text="Going.", tool_calls=[ToolCall("cd", {"folder": "docs"})]))
     via_lean = call(lean(openai_server))
     openai_server.queue(FakeReply(text="Going.", tool_calls=[ToolCall("cd", {"folder": "docs"})]))
     via_sdk = asyncio.run(OpenAIBackend("qwen", base_url=openai_server.base_url).acomplete(ASK))
-    assert openai_server.requests[0] == openai_server.requests[1]  # same JSON body, café and all
+    # through the managed client, the body is made from the JSON its cache key encoded
+    managed = build_client(make_profile("openai", openai_server.base_url, model="qwen"), env={})
+    assert asyncio.run(managed.acomplete(ASK)).text == "echo: go to docs, café"
+    assert openai_server.requests[0] == openai_server.requests[1] == openai_server.requests[2]  # café and all
     sent = openai_server.requests[0]
     assert sent["tools"] == [CD.to_openai()] and sent["seed"] == 3 and sent["max_tokens"] == 64
     assert sent["response_format"] == {"type": "json_object"} and sent["model"] == "qwen"
