@@ -29,8 +29,8 @@ from fr_core.llm.base import (
 )
 from fr_core.llm.cache import CacheMode, LLMCache, keyed_parts
 from fr_core.llm.config import ModelProfile, get_profile, resolve_api_key, uses_lean_transport
-from fr_core.llm.wire import lean_url
 from fr_core.llm.limits import ProfileLimits, limits_for
+from fr_core.llm.wire import lean_url
 
 __all__ = ["RetryPolicy", "UsageTotals", "Accounting", "ManagedClient", "build_client"]
 

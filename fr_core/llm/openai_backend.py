@@ -1,6 +1,7 @@
 """OpenAI chat-completions backend, also for OpenAI-compatible servers (vLLM, SGLang, Ollama, LM Studio) via base_url.
 
-The ``openai`` SDK is imported when a backend is built.
+The ``openai`` SDK is imported when a backend is built (by the lean backend, which sends async calls to plain http://
+servers over ``fr_core.llm.wire``, only for a blocking call).
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from fr_core.errors import ConfigError, LLMError, ParseError
 from fr_core.llm.base import ENCODED_REQUEST, LLMRequest, LLMResponse, RetryableError, Usage
 from fr_core.llm.parsing import json_tool_call
 from fr_core.llm.sdk import SDKBackend
-from fr_core.redact import scrub
 from fr_core.llm.wire import WireConnectError, WireLostError, WirePool, WireReply, WireTimeout, lean_url
+from fr_core.redact import scrub
 
 __all__ = ["OpenAIBackend", "LeanOpenAIBackend"]
 
