@@ -6,9 +6,11 @@ For each C it prints accepted samples/s against the limit ``C / (model calls per
 one of the C slots always waiting on a model reply), and, in the same run, the LLM layer's rate beside a minimal
 keep-alive client (C connections on asyncio streams, no SDK, pool, cache or events) sending the same request at C
 in flight: through ``ManagedClient.acomplete`` on one loop, and as the pipeline calls it (C threads through
-``LoopClient``).
+``LoopClient``). Each figure is taken for every ``--transport`` in turn (the profile's ``transport``: ``sdk`` the
+openai SDK, ``lean`` our keep-alive HTTP/1.1 client), so the two are compared in the same run.
 
-    python bench/bench_pipeline_llm.py [--concurrency 32 64] [--latency 0.2] [--waves 6] [--requests 1000]
+    python bench/bench_pipeline_llm.py [--concurrency 32 64] [--transport sdk lean] [--latency 0.2] [--waves 6]
+                                       [--requests 1000]
 """
 
 from __future__ import annotations
@@ -33,18 +35,20 @@ from fr_core.store import Store
 _CONFIG = Path(__file__).resolve().parents[1] / "data" / "configs" / "offline.toml"
 
 
-def pipeline(server: FakeServerProcess, folder: Path, concurrency: int, samples: int, cache: str) -> dict[str, Any]:
+def pipeline(server: FakeServerProcess, folder: Path, concurrency: int, samples: int, cache: str,
+             transport: str) -> dict[str, Any]:
     """One batch run of ``samples`` at ``concurrency`` in flight; its figures."""
-    models = folder / f"models{concurrency}.toml"
+    models = folder / f"models{concurrency}{transport}.toml"
     models.write_text(f'[profiles.fake{concurrency}]\nprovider = "openai"\nmodel = "fake-model"\nbase_url = '
-                      f'"{server.base_url}"\nconcurrency = {concurrency}\ntimeout_s = 120\n', encoding="utf-8")
+                      f'"{server.base_url}"\nconcurrency = {concurrency}\ntimeout_s = 120\n'
+                      f'transport = "{transport}"\n', encoding="utf-8")
     data = load_run_config(_CONFIG).model_dump()
     data["agents"]["profile"] = f"fake{concurrency}"
     data["llm"].update(profiles=str(models), cache_mode=cache)
     data["generate"]["variants"] = {}
     config = RunConfig.from_dict(data, "bench")
     check_envs(config)  # the probed graphs are built (or read from the cache) before the clock starts
-    store = Store(folder / f"bench{concurrency}.db")
+    store = Store(folder / f"bench{concurrency}{transport}.db")
     before = server.request_count
     started = time.perf_counter()
     progress = run_batch(store, config, samples, concurrency=concurrency)
@@ -54,7 +58,7 @@ def pipeline(server: FakeServerProcess, folder: Path, concurrency: int, samples:
     per_accepted = calls / max(1, progress.accepted)
     limit = concurrency / (per_accepted * server.latency_s)
     achieved = progress.accepted / wall
-    return {"concurrency": concurrency, "samples": samples, "accepted": progress.accepted,
+    return {"concurrency": concurrency, "transport": transport, "samples": samples, "accepted": progress.accepted,
             "rejected": progress.rejected, "failed": progress.failed, "model_calls": calls,
             "calls_per_accepted": round(per_accepted, 2), "wall_s": round(wall, 2),
             "accepted_per_s": round(achieved, 2), "limit_per_s": round(limit, 2),
@@ -93,11 +97,11 @@ async def _bare(base_url: str, concurrency: int, n: int) -> float:
     return n / (time.perf_counter() - started)
 
 
-def llm_layer(server: FakeServerProcess, concurrency: int, n: int) -> dict[str, Any]:
+def llm_layer(server: FakeServerProcess, concurrency: int, n: int, transport: str) -> dict[str, Any]:
     """Requests/s at ``concurrency`` in flight: bare keep-alive client, managed client on one loop, and the
     managed client as the pipeline's threads call it."""
-    profile = ModelProfile(name=f"bench-layer-{concurrency}", provider="openai", model="fake-model",
-                           base_url=server.base_url, concurrency=concurrency)
+    profile = ModelProfile(name=f"bench-layer-{concurrency}-{transport}", provider="openai", model="fake-model",
+                           base_url=server.base_url, concurrency=concurrency, transport=transport)
     bare = asyncio.run(_bare(server.base_url, concurrency, n))
 
     async def managed() -> float:
@@ -115,7 +119,7 @@ def llm_layer(server: FakeServerProcess, concurrency: int, n: int) -> dict[str, 
         list(threads.map(client.complete, (_request(i) for i in range(n))))
         from_threads = n / (time.perf_counter() - started)
     limit = concurrency / server.latency_s
-    return {"concurrency": concurrency, "requests": n, "limit_req_s": round(limit, 1),
+    return {"concurrency": concurrency, "transport": transport, "requests": n, "limit_req_s": round(limit, 1),
             "bare_keepalive_req_s": round(bare, 1), "managed_req_s": round(on_loop, 1),
             "managed_from_threads_req_s": round(from_threads, 1), "bare_ratio_to_limit": round(bare / limit, 3),
             "managed_vs_bare": round(on_loop / bare, 3), "from_threads_vs_bare": round(from_threads / bare, 3)}
@@ -124,6 +128,8 @@ def llm_layer(server: FakeServerProcess, concurrency: int, n: int) -> dict[str, 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--concurrency", type=int, nargs="+", default=[32, 64])
+    parser.add_argument("--transport", nargs="+", default=["sdk", "lean"], choices=["sdk", "lean", "auto"],
+                        help="the profile's transport(s), each measured in turn")
     parser.add_argument("--latency", type=float, default=0.2)
     parser.add_argument("--waves", type=int, default=6, help="samples per run = waves x concurrency")
     parser.add_argument("--requests", type=int, default=1000, help="requests per LLM-layer measurement")
@@ -135,8 +141,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, FakeServerProcess(latency_s=args.latency,
                                                                   responder=StepwiseModel()) as server:
         for c in args.concurrency:
-            out["pipeline"].append(pipeline(server, Path(tmp), c, args.waves * c, args.cache))
-            out["llm_layer"].append(llm_layer(server, c, args.requests))
+            for transport in args.transport:
+                out["pipeline"].append(pipeline(server, Path(tmp), c, args.waves * c, args.cache, transport))
+            for transport in args.transport:
+                out["llm_layer"].append(llm_layer(server, c, args.requests, transport))
     print(json.dumps(out, indent=1))
 
 

@@ -270,9 +270,7 @@ def ask_json(client: LLMClient, messages: list[dict[str, Any]], model: type[M], 
     ``json_schema``, guided JSON on compatible servers, a forced tool on Anthropic); a reply that still fails to
     parse is asked again once with the parse error. Returns the parsed reply, the last raw text and the events;
     raises ParseError (raw attached) when the second reply fails too."""
-    schema = {"type": "json_schema", "json_schema": {"name": model.__name__.strip("_"),
-                                                     "schema": model.model_json_schema()}}
-    response_format = schema if structured_output(client) else None
+    response_format = _json_schema_format(model) if structured_output(client) else None
     events: list[LLMCallEvent] = []
     messages = list(messages)
     for tries in (1, 2):
@@ -290,6 +288,15 @@ def ask_json(client: LLMClient, messages: list[dict[str, Any]], model: type[M], 
                          {"role": "user", "content": f"That reply could not be read: {exc}. Answer again with "
                                                      "the JSON object only."}]
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+@cache
+def _json_schema_format(model: type[BaseModel]) -> dict[str, Any]:
+    """The structured-output ``response_format`` of a reply model, made once per model: pydantic builds a JSON
+    schema anew on every ``model_json_schema()``, which was 7 % of a generation process's CPU at 64 model calls in
+    flight (bench_pipeline_llm.py). Shared: callers must not change it."""
+    return {"type": "json_schema", "json_schema": {"name": model.__name__.strip("_"),
+                                                   "schema": model.model_json_schema()}}
 
 
 def parse_json_reply(text: str, model: type[M]) -> M:

@@ -7,6 +7,7 @@ import json
 import time
 from email.utils import parsedate_to_datetime
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -162,6 +163,11 @@ class LLMClient(Protocol):
     def complete(self, request: LLMRequest) -> LLMResponse: ...
 
     async def acomplete(self, request: LLMRequest) -> LLMResponse: ...
+
+
+#: While the managed client awaits its backend: the request and the canonical JSON of its messages and of its tools
+#: (OpenAI form), already made for the cache key; a backend that writes JSON itself may send them as they are.
+ENCODED_REQUEST: ContextVar[tuple[LLMRequest, str, str] | None] = ContextVar("fr_encoded_request", default=None)
 
 
 class RetryableError(LLMError):

@@ -12,14 +12,17 @@ import json
 import sqlite3
 import threading
 import time
+import weakref
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 from fr_core.errors import ConfigError, LLMError
-from fr_core.llm.base import LLMRequest, LLMResponse
+from fr_core.llm.base import LLMRequest, LLMResponse, tool_to_openai
+from fr_core.types import ToolSpec
 from fr_core.redact import scrub
 
-__all__ = ["CacheMode", "CACHE_MODES", "cache_key", "canonical_request", "keyed_request", "LLMCache"]
+__all__ = ["CacheMode", "CACHE_MODES", "cache_key", "canonical_request", "keyed_request", "keyed_parts", "LLMCache"]
 
 CacheMode = Literal["use", "refresh", "off", "replay_only"]
 CACHE_MODES: tuple[str, ...] = ("use", "refresh", "off", "replay_only")
@@ -42,13 +45,49 @@ def cache_key(provider: str, model: str, request: LLMRequest, endpoint: str = ""
 def keyed_request(provider: str, model: str, request: LLMRequest, endpoint: str = "") -> tuple[str, str]:
     """:func:`cache_key` and the canonical JSON it hashes (what :meth:`LLMCache.put` stores beside the reply):
     one serialisation of a request that may carry a long history and many tool schemas, not two."""
+    return keyed_parts(provider, model, request, endpoint)[:2]
+
+
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+# ToolSpec (frozen) -> its canonical JSON, by identity while it lives: a reasoner offers the same specs on every step
+# of a task, and encoding them again was 8 % of a generation process's CPU at 64 calls in flight
+# (bench_pipeline_llm.py). Specs are not changed once made (their parameters are built before the spec).
+_TOOL_JSON: dict[int, tuple[weakref.ref[ToolSpec], str]] = {}
+
+
+def _tool_json(tool: ToolSpec | Mapping[str, Any]) -> str:
+    if not isinstance(tool, ToolSpec):
+        return _CANONICAL.encode(tool_to_openai(tool))
+    key = id(tool)
+    hit = _TOOL_JSON.get(key)
+    if hit is not None and hit[0]() is tool:
+        return hit[1]
+    text = _CANONICAL.encode(tool.to_openai())
+
+    def forget(_ref: weakref.ref[ToolSpec]) -> None:
+        _TOOL_JSON.pop(key, None)
+
+    _TOOL_JSON[key] = (weakref.ref(tool, forget), text)
+    return text
+
+
+def keyed_parts(provider: str, model: str, request: LLMRequest, endpoint: str = "") -> tuple[str, str, str, str]:
+    """:func:`keyed_request`, and the canonical JSON of the request's messages and of its tools (OpenAI form) from
+    which it is made: a backend may send them as they are instead of encoding the history a second time. The text
+    is the sorted-key JSON of :func:`canonical_request`, piece by piece."""
+    encode = _CANONICAL.encode
     try:
-        text = json.dumps(canonical_request(provider, model, request, endpoint), sort_keys=True, separators=(",", ":"),
-                          ensure_ascii=False, allow_nan=False)
+        messages = encode([dict(m) for m in request.messages])
+        tools = "[" + ",".join(map(_tool_json, request.tools)) + "]"  # as encode(request.openai_tools()) writes it
+        text = (f'{{"endpoint":{encode(endpoint)},"messages":{messages},"model":{encode(model)},'
+                f'"provider":{encode(provider)},"sample_index":{encode(request.sample_index)},'
+                f'"sampling":{encode(request.sampling())},"tools":{tools},"v":{_KEY_VERSION}}}')
     except (TypeError, ValueError) as exc:
         raise LLMError(f"request for {model} is not plain JSON ({exc}); messages and tools must be JSON values") \
             from None
-    return hashlib.sha256(text.encode("utf-8")).hexdigest(), text
+    return hashlib.sha256(text.encode("utf-8")).hexdigest(), text, messages, tools
 
 
 _SCHEMA = """

@@ -17,6 +17,7 @@ from typing import Any
 
 from fr_core.errors import ConfigError, LLMCallError, LLMError, LLMTransportError
 from fr_core.llm.base import (
+    ENCODED_REQUEST,
     LLMCallEvent,
     LLMClient,
     LLMRequest,
@@ -26,9 +27,10 @@ from fr_core.llm.base import (
     estimate_tokens,
     implausible_usage,
 )
-from fr_core.llm.cache import CacheMode, LLMCache, keyed_request
-from fr_core.llm.config import ModelProfile, get_profile, resolve_api_key
+from fr_core.llm.cache import CacheMode, LLMCache, keyed_parts
+from fr_core.llm.config import ModelProfile, get_profile, resolve_api_key, uses_lean_transport
 from fr_core.llm.limits import ProfileLimits, limits_for
+from fr_core.llm.wire import lean_url
 
 __all__ = ["RetryPolicy", "UsageTotals", "Accounting", "ManagedClient", "build_client"]
 
@@ -135,9 +137,13 @@ class ManagedClient:
     # -------------------------------------------------------------------------------------------- shared steps
     def _prepare(self, request: LLMRequest) -> tuple[LLMRequest, str, str]:
         """The request with its model, its cache key and the canonical JSON the key hashes."""
+        return self._prepare_parts(request)[:3]
+
+    def _prepare_parts(self, request: LLMRequest) -> tuple[LLMRequest, str, str, str, str]:
+        """``_prepare``, and the canonical JSON of the messages and of the tools (for ``ENCODED_REQUEST``)."""
         if not request.model:
             request = replace(request, model=self.profile.model)
-        return (request, *keyed_request(self.profile.provider, request.model, request, self.endpoint))
+        return (request, *keyed_parts(self.profile.provider, request.model, request, self.endpoint))
 
     @property
     def endpoint(self) -> str:
@@ -246,11 +252,12 @@ class ManagedClient:
     async def acomplete(self, request: LLMRequest) -> LLMResponse:
         """The async twin of ``complete``; limits are shared with threads and other event loops."""
         started, clock = time.time(), time.perf_counter()
-        request, key, canonical = self._prepare(request)
+        request, key, canonical, messages, tools = self._prepare_parts(request)
         hit = self._cached(request, key, started, clock)
         if hit is not None:
             return hit
         attempt = 0
+        handed = ENCODED_REQUEST.set((request, messages, tools))
         try:
             while True:
                 attempt += 1
@@ -271,19 +278,29 @@ class ManagedClient:
             self._event(request, key, started, latency_s=time.perf_counter() - clock, attempts=attempt,
                         error="cancelled: the caller's deadline passed before the reply")
             raise
+        finally:
+            ENCODED_REQUEST.reset(handed)
 
 
 def _backend(profile: ModelProfile, env: Mapping[str, str] | None) -> LLMClient:
     if profile.provider == "openai":
-        from fr_core.llm.openai_backend import OpenAIBackend
+        from fr_core.llm.openai_backend import LeanOpenAIBackend, OpenAIBackend
 
         key = resolve_api_key(profile, env)
-        if profile.base_urls:  # a fleet: one SDK backend per server, each limited to the profile's concurrency
+
+        def one(url: str | None) -> OpenAIBackend:
+            if profile.transport == "lean" and not lean_url(url):
+                raise ConfigError(f"profile {profile.name!r} asks for transport 'lean', which reaches plain http:// "
+                                  f"servers only, not {url or 'the provider API'}; use 'auto' or 'sdk'")
+            kind = LeanOpenAIBackend if uses_lean_transport(profile, url) else OpenAIBackend
+            return kind(profile.model, api_key=key, base_url=url, timeout_s=profile.timeout_s)
+
+        if profile.base_urls:  # a fleet: one backend per server, each limited to the profile's concurrency
             from fr_core.llm.fleet import FleetBackend
 
-            return FleetBackend([OpenAIBackend(profile.model, api_key=key, base_url=url, timeout_s=profile.timeout_s)
-                                 for url in profile.base_urls], profile.base_urls, concurrency=profile.concurrency)
-        return OpenAIBackend(profile.model, api_key=key, base_url=profile.base_url, timeout_s=profile.timeout_s)
+            return FleetBackend([one(url) for url in profile.base_urls], profile.base_urls,
+                                concurrency=profile.concurrency)
+        return one(profile.base_url)
     if profile.provider == "anthropic":
         from fr_core.llm.anthropic_backend import AnthropicBackend
 

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from fr_core.errors import ConfigError
+from fr_core.llm.wire import lean_url
 from fr_core.redact import register_secret
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "load_profiles",
     "get_profile",
     "resolve_api_key",
+    "uses_lean_transport",
 ]
 
 Provider = Literal["openai", "anthropic", "scripted", "offline"]
@@ -58,6 +60,10 @@ class ModelProfile:
     #: Sampling temperature for the model's replies where a caller takes it from the profile (``fr eval``);
     #: ``None``: the server's default.
     temperature: float | None = None
+    #: How an OpenAI profile reaches its server(s): "auto" (the lean HTTP/1.1 client for plain http:// servers,
+    #: the openai SDK for https and OpenAI's own API), "lean" (always the lean client: http:// servers only) or
+    #: "sdk" (always the SDK).
+    transport: str = "auto"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_urls", tuple(self.base_urls))
@@ -91,6 +97,7 @@ class _ProfileModel(BaseModel):
     tool_calling: Literal["native", "text"] = "native"
     structured_output: bool = True
     temperature: float | None = Field(None, ge=0, le=2)
+    transport: Literal["auto", "lean", "sdk"] = "auto"
 
 
 def _profiles_path(path: str | Path | None) -> Path:
@@ -131,6 +138,15 @@ def load_profiles(path: str | Path | None = None) -> dict[str, ModelProfile]:
         if checked.base_urls and checked.provider != "openai":
             raise ConfigError(f"{file}: profiles.{name} lists base_urls, a fleet of OpenAI-compatible servers, "
                               f"but its provider is {checked.provider!r}; use provider = \"openai\"")
+        if checked.transport == "lean":
+            urls: list[str | None] = list(checked.base_urls) or [checked.base_url]
+            plain = [u for u in urls if not lean_url(u)]
+            if checked.provider != "openai" or plain:
+                raise ConfigError(f"{file}: profiles.{name} asks for transport = \"lean\", the lean HTTP client "
+                                  "for OpenAI-compatible servers at plain http:// addresses, but "
+                                  + (f"its provider is {checked.provider!r}" if checked.provider != "openai" else
+                                     f"{plain[0] or 'the provider API (no base_url)'} is not one")
+                                  + '; use transport = "auto" or "sdk"')
         profiles[name] = ModelProfile(name=name, **checked.model_dump())
     return profiles
 
@@ -166,3 +182,10 @@ def resolve_api_key(profile: ModelProfile, env: Mapping[str, str] | None = None)
                           f"set the environment variable {var}")
     register_secret(key)
     return key
+
+
+def uses_lean_transport(profile: ModelProfile, base_url: str | None) -> bool:
+    """Whether calls of ``profile`` to ``base_url`` go over the lean HTTP client (see ``transport``)."""
+    if profile.provider != "openai" or profile.transport == "sdk":
+        return False
+    return lean_url(base_url)

@@ -52,6 +52,11 @@ class FakeReply:
     delay_s: float = 0.0
     body: str | None = None
     usage: dict[str, Any] | None = None
+    #: How the reply goes out: "length" (Content-Length, kept alive), "chunked" (Transfer-Encoding: chunked, in
+    #: several chunks with a trailer), "close" (no length: the body ends where the server closes the connection),
+    #: "cut" (Content-Length, then half the body and a close: a server that died mid-reply) or "drop" (Content-Length,
+    #: then the connection closed without a word, as a server whose keep-alive ran out).
+    framing: str = "length"
 
 
 def _last_user_text(body: dict[str, Any]) -> str:
@@ -143,10 +148,11 @@ class StepwiseModel:
                 return count
         return count
 def with_faults(responder: Callable[[dict[str, Any]], FakeReply] = echo_responder, *, rate_limited: float = 0.0,
-                server_error: float = 0.0, garbage: float = 0.0, surrogate: float = 0.0,
+                server_error: float = 0.0, garbage: float = 0.0, surrogate: float = 0.0, cut: float = 0.0,
                 seed: int = 0) -> Callable[[dict[str, Any]], FakeReply]:
     """``responder`` with seeded shares of its replies replaced by faults: HTTP 429, HTTP 500, a 200 body that
-    is not JSON, and a reply whose text holds a lone surrogate (text no store can encode as it is)."""
+    is not JSON, a reply whose text holds a lone surrogate (text no store can encode as it is), and a reply cut
+    off halfway by a closed connection."""
     rng, lock = random.Random(seed), threading.Lock()
 
     def answer(body: dict[str, Any]) -> FakeReply:
@@ -156,6 +162,7 @@ def with_faults(responder: Callable[[dict[str, Any]], FakeReply] = echo_responde
             (rate_limited, FakeReply(status=429, retry_after=0)),
             (server_error, FakeReply(status=500)),
             (garbage, FakeReply(body="<html>502 Bad Gateway</html>")),
+            (cut, FakeReply(text="never whole", framing="cut")),
         ):
             if draw < share:
                 return fault
@@ -280,15 +287,33 @@ class FakeServer:
             def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
                 pass
 
-            def _send(self, status: int, payload: dict[str, Any] | str, extra: dict[str, str] | None = None) -> None:
+            def _send(self, status: int, payload: dict[str, Any] | str, extra: dict[str, str] | None = None,
+                      framing: str = "length") -> None:
                 data = (payload if isinstance(payload, str) else json.dumps(payload)).encode("utf-8", "surrogatepass")
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
+                if framing == "chunked":
+                    self.send_header("Transfer-Encoding", "chunked")
+                elif framing == "close":
+                    self.send_header("Connection", "close")
+                else:
+                    self.send_header("Content-Length", str(len(data)))
                 for key, value in (extra or {}).items():
                     self.send_header(key, value)
                 self.end_headers()
-                self.wfile.write(data)
+                if framing == "chunked":
+                    third = max(1, len(data) // 3)
+                    for n, start in enumerate(range(0, len(data), third)):
+                        part = data[start:start + third]
+                        self.wfile.write(b"%x%s\r\n%s\r\n" % (len(part), b";n=%d" % n if n else b"", part))
+                    self.wfile.write(b"0\r\nX-Fake-Trailer: yes\r\n\r\n")
+                elif framing == "cut":
+                    self.wfile.write(data[:len(data) // 2])
+                else:
+                    self.wfile.write(data)
+                if framing in ("close", "cut", "drop"):
+                    self.wfile.flush()
+                    self.close_connection = True
 
             def do_GET(self) -> None:
                 if self.path == "/_stats":  # lets another process count the requests that reached us
@@ -339,15 +364,15 @@ class FakeServer:
             def _answer(self, body: dict[str, Any], reply: FakeReply) -> None:
                 if reply.status != 200:
                     extra = {} if reply.retry_after is None else {"Retry-After": f"{reply.retry_after:g}"}
-                    self._send(reply.status, server.error_body(reply.status, reply.text), extra)
+                    self._send(reply.status, server.error_body(reply.status, reply.text), extra, reply.framing)
                     return
                 if reply.body is not None:
-                    self._send(200, reply.body)
+                    self._send(200, reply.body, framing=reply.framing)
                     return
                 payload = server.success_body(body, reply)
                 if reply.usage is not None:
                     payload["usage"] = {**payload["usage"], **reply.usage}
-                self._send(200, payload)
+                self._send(200, payload, framing=reply.framing)
 
         return Handler
 

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from fr_core.errors import LLMError
 from fr_core.llm.base import LLMRequest, LLMResponse
 from fr_core.llm.client import ManagedClient
+from fr_core.llm.wire import close_loop_pools
 from fr_core.types import Deadline
 
 __all__ = ["CallLoop", "LoopClient", "calls_until"]
@@ -104,6 +105,8 @@ class CallLoop:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            close_loop_pools(asyncio.get_running_loop())  # the lean transport's idle connections
+            await asyncio.sleep(0)  # their sockets close on the next turn of the loop
 
         asyncio.run_coroutine_threadsafe(cancel_all(), self._loop).result(timeout=10)
         self._loop.call_soon_threadsafe(self._loop.stop)

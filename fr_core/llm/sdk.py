@@ -28,13 +28,13 @@ class SDKBackend:
     def __init__(self, sdk: Any, sync_cls: Any, async_cls: Any, model: str, *, api_key: str | None,
                  base_url: str | None, timeout_s: float) -> None:
         self._sdk = sdk
-        self._async_cls = async_cls
+        self._sync_cls, self._async_cls = sync_cls, async_cls
         self.model = model
         self.base_url = base_url
         # Local servers accept any key, but the SDKs refuse to start without one.
         self._options: dict[str, Any] = {"api_key": api_key or "not-needed", "base_url": base_url,
                                          "timeout": timeout_s, "max_retries": 0}
-        self._client = sync_cls(**self._options)
+        self._client: Any = None  # the blocking SDK client, made on the first blocking call
         # event loop → its SDK clients and how many requests they were given (see acomplete)
         self._async_clients: weakref.WeakKeyDictionary[Any, tuple[list[Any], list[int]]] = weakref.WeakKeyDictionary()
 
@@ -67,14 +67,17 @@ class SDKBackend:
         if isinstance(exc, sdk.APIConnectionError):
             return RetryableError(f"cannot connect to {self.where} ({exc}); is the server running?")
         if isinstance(exc, sdk.APIStatusError):
-            status = exc.status_code
-            message = f"{self.label} server {self.where} answered HTTP {status}: {exc.message}"
-            if is_retryable_status(status):
-                return RetryableError(message, status=status, retry_after=retry_after_seconds(exc.response.headers))
-            if status in (401, 403):
-                message += "; check the API key environment variable of this profile"
-            return LLMError(message)
+            return self._status_error(exc.status_code, exc.message, exc.response.headers)
         return LLMError(f"{self.label} SDK error from {self.where}: {exc}")
+
+    def _status_error(self, status: int, detail: str, headers: Any) -> LLMError:
+        """An HTTP error status: transient (timeout, conflict, 429 with its Retry-After, 5xx) or permanent."""
+        message = f"{self.label} server {self.where} answered HTTP {status}: {detail}"
+        if is_retryable_status(status):
+            return RetryableError(message, status=status, retry_after=retry_after_seconds(headers))
+        if status in (401, 403):
+            message += "; check the API key environment variable of this profile"
+        return LLMError(message)
 
     def _read(self, payload: Any, latency_s: float) -> LLMResponse:
         """The response in a payload; a body the SDK could not read as its reply type is a transient failure."""
@@ -94,6 +97,8 @@ class SDKBackend:
         params = self._params(request)
         started = time.perf_counter()
         try:
+            if self._client is None:
+                self._client = self._sync_cls(**self._options)
             payload = self._create(self._client, params)
         except self._sdk.APIError as exc:
             raise self._error(exc) from None

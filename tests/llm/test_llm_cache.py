@@ -30,6 +30,30 @@ def test_key_covers_what_changes_the_answer_and_nothing_else():
     assert cache_key("anthropic", "m", REQUEST) != base and cache_key("openai", "m2", REQUEST) != base
 
 
+def test_keys_are_the_sha256_of_the_canonical_request_json_whatever_was_seen_before():
+    """The key text is made piece by piece (and tool specs' JSON is kept while they live): it must stay the
+    sorted-key JSON of ``canonical_request``, so keys recorded by earlier versions still hit."""
+    import gc
+    import hashlib
+    import json
+
+    from fr_core.llm.cache import canonical_request, keyed_request
+
+    for round_ in range(3):  # new specs each round: a dead spec's JSON is never served for a new one
+        spec = ToolSpec("cd", f"Change directory ({round_}), café.", {"type": "object", "properties": {
+            "folder": {"type": "string", "enum": ["a", "b"][: round_ + 1]}}, "required": ["folder"]})
+        for request in (REQUEST, LLMRequest(messages=[{"role": "user", "content": "x", "name": "u"}],
+                                            tools=[spec, {"name": "ls", "parameters": {"z": 1, "a": 2}}, spec],
+                                            response_format={"type": "json_object"}, sample_index=round_)):
+            expected = json.dumps(canonical_request("openai", "m", request, "http://h/v1"), sort_keys=True,
+                                  separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+            for _ in range(2):
+                key, text = keyed_request("openai", "m", request, "http://h/v1")
+                assert text == expected and key == hashlib.sha256(expected.encode()).hexdigest()
+        del spec, request
+        gc.collect()
+
+
 def test_use_mode_serves_repeats_from_the_same_server_whatever_the_key(openai_server, make_profile, tmp_path):
     cache = LLMCache(tmp_path / "cache.sqlite")
     profile = make_profile("openai", openai_server.base_url, api_key_env="FAKE_KEY")
