@@ -8,7 +8,6 @@ environment state can satisfy them without calling ``u`` (a value already availa
 from __future__ import annotations
 
 import functools
-
 import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping

@@ -22,7 +22,7 @@ from fr_core.llm.base import LLMRequest, LLMResponse, tool_to_openai
 from fr_core.types import ToolSpec
 from fr_core.redact import scrub
 
-__all__ = ["CacheMode", "CACHE_MODES", "cache_key", "canonical_request", "keyed_request", "keyed_parts", "LLMCache"]
+__all__ = ["CacheMode", "CACHE_MODES", "cache_key", "canonical_request", "keyed_parts", "LLMCache"]
 
 CacheMode = Literal["use", "refresh", "off", "replay_only"]
 CACHE_MODES: tuple[str, ...] = ("use", "refresh", "off", "replay_only")
@@ -39,13 +39,7 @@ def canonical_request(provider: str, model: str, request: LLMRequest, endpoint: 
 
 def cache_key(provider: str, model: str, request: LLMRequest, endpoint: str = "") -> str:
     """sha256 hex of the canonical JSON of the request (sorted keys, no whitespace)."""
-    return keyed_request(provider, model, request, endpoint)[0]
-
-
-def keyed_request(provider: str, model: str, request: LLMRequest, endpoint: str = "") -> tuple[str, str]:
-    """:func:`cache_key` and the canonical JSON it hashes (what :meth:`LLMCache.put` stores beside the reply):
-    one serialisation of a request that may carry a long history and many tool schemas, not two."""
-    return keyed_parts(provider, model, request, endpoint)[:2]
+    return keyed_parts(provider, model, request, endpoint)[0]
 
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
@@ -74,9 +68,10 @@ def _tool_json(tool: ToolSpec | Mapping[str, Any]) -> str:
 
 
 def keyed_parts(provider: str, model: str, request: LLMRequest, endpoint: str = "") -> tuple[str, str, str, str]:
-    """:func:`keyed_request`, and the canonical JSON of the request's messages and of its tools (OpenAI form) from
-    which it is made: a backend may send them as they are instead of encoding the history a second time. The text
-    is the sorted-key JSON of :func:`canonical_request`, piece by piece."""
+    """:func:`cache_key`, the canonical JSON it hashes (what :meth:`LLMCache.put` stores beside the reply), and the
+    canonical JSON of the request's messages and of its tools (OpenAI form) from which that is made: one
+    serialisation of a request that may carry a long history and many tool schemas, which a backend may send as it
+    is. The text is the sorted-key JSON of :func:`canonical_request`, piece by piece."""
     encode = _CANONICAL.encode
     try:
         messages = encode([dict(m) for m in request.messages])

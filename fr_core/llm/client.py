@@ -30,7 +30,6 @@ from fr_core.llm.base import (
 from fr_core.llm.cache import CacheMode, LLMCache, keyed_parts
 from fr_core.llm.config import ModelProfile, get_profile, resolve_api_key, uses_lean_transport
 from fr_core.llm.limits import ProfileLimits, limits_for
-from fr_core.llm.wire import lean_url
 
 __all__ = ["RetryPolicy", "UsageTotals", "Accounting", "ManagedClient", "build_client"]
 
@@ -135,12 +134,9 @@ class ManagedClient:
         return f"ManagedClient(profile={self.profile.name!r}, backend={self.backend!r})"
 
     # -------------------------------------------------------------------------------------------- shared steps
-    def _prepare(self, request: LLMRequest) -> tuple[LLMRequest, str, str]:
-        """The request with its model, its cache key and the canonical JSON the key hashes."""
-        return self._prepare_parts(request)[:3]
-
-    def _prepare_parts(self, request: LLMRequest) -> tuple[LLMRequest, str, str, str, str]:
-        """``_prepare``, and the canonical JSON of the messages and of the tools (for ``ENCODED_REQUEST``)."""
+    def _prepare(self, request: LLMRequest) -> tuple[LLMRequest, str, str, str, str]:
+        """The request with its model, its cache key, the canonical JSON the key hashes, and the canonical JSON of
+        its messages and of its tools (for ``ENCODED_REQUEST``)."""
         if not request.model:
             request = replace(request, model=self.profile.model)
         return (request, *keyed_parts(self.profile.provider, request.model, request, self.endpoint))
@@ -228,7 +224,7 @@ class ManagedClient:
     def complete(self, request: LLMRequest) -> LLMResponse:
         """Answer one request (from the cache when it has it), retrying transient failures."""
         started, clock = time.time(), time.perf_counter()
-        request, key, canonical = self._prepare(request)
+        request, key, canonical, _, _ = self._prepare(request)
         hit = self._cached(request, key, started, clock)
         if hit is not None:
             return hit
@@ -252,7 +248,7 @@ class ManagedClient:
     async def acomplete(self, request: LLMRequest) -> LLMResponse:
         """The async twin of ``complete``; limits are shared with threads and other event loops."""
         started, clock = time.time(), time.perf_counter()
-        request, key, canonical, messages, tools = self._prepare_parts(request)
+        request, key, canonical, messages, tools = self._prepare(request)
         hit = self._cached(request, key, started, clock)
         if hit is not None:
             return hit
@@ -288,10 +284,7 @@ def _backend(profile: ModelProfile, env: Mapping[str, str] | None) -> LLMClient:
 
         key = resolve_api_key(profile, env)
 
-        def one(url: str | None) -> OpenAIBackend:
-            if profile.transport == "lean" and not lean_url(url):
-                raise ConfigError(f"profile {profile.name!r} asks for transport 'lean', which reaches plain http:// "
-                                  f"servers only, not {url or 'the provider API'}; use 'auto' or 'sdk'")
+        def one(url: str | None) -> OpenAIBackend:  # the lean backend refuses a URL it cannot reach
             kind = LeanOpenAIBackend if uses_lean_transport(profile, url) else OpenAIBackend
             return kind(profile.model, api_key=key, base_url=url, timeout_s=profile.timeout_s)
 

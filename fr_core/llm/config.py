@@ -185,7 +185,8 @@ def resolve_api_key(profile: ModelProfile, env: Mapping[str, str] | None = None)
 
 
 def uses_lean_transport(profile: ModelProfile, base_url: str | None) -> bool:
-    """Whether calls of ``profile`` to ``base_url`` go over the lean HTTP client (see ``transport``)."""
+    """Whether calls of ``profile`` to ``base_url`` go over the lean HTTP client (see ``transport``; with "lean"
+    always, and the client refuses a URL that is not plain http://)."""
     if profile.provider != "openai" or profile.transport == "sdk":
         return False
-    return lean_url(base_url)
+    return profile.transport == "lean" or lean_url(base_url)

@@ -37,7 +37,7 @@ def test_keys_are_the_sha256_of_the_canonical_request_json_whatever_was_seen_bef
     import hashlib
     import json
 
-    from fr_core.llm.cache import canonical_request, keyed_request
+    from fr_core.llm.cache import canonical_request, keyed_parts
 
     for round_ in range(3):  # new specs each round: a dead spec's JSON is never served for a new one
         spec = ToolSpec("cd", f"Change directory ({round_}), café.", {"type": "object", "properties": {
@@ -48,7 +48,7 @@ def test_keys_are_the_sha256_of_the_canonical_request_json_whatever_was_seen_bef
             expected = json.dumps(canonical_request("openai", "m", request, "http://h/v1"), sort_keys=True,
                                   separators=(",", ":"), ensure_ascii=False, allow_nan=False)
             for _ in range(2):
-                key, text = keyed_request("openai", "m", request, "http://h/v1")
+                key, text = keyed_parts("openai", "m", request, "http://h/v1")[:2]
                 assert text == expected and key == hashlib.sha256(expected.encode()).hexdigest()
         del spec, request
         gc.collect()
