@@ -16,7 +16,7 @@ from fr_core.agents.lexicon import goal_phrase, param_words
 from fr_core.errors import ConfigError
 from fr_core.types import ToolSpec
 
-__all__ = ["PHRASEBOOK_DIR", "Phrasing", "phrasings", "scenes", "reasons", "report", "result_noun", "style", "realise",
+__all__ = ["PHRASEBOOK_DIR", "Phrasing", "phrasings", "scenes", "reasons", "life", "report", "result_noun", "style", "realise",
            "arg_noun", "alternatives", "REFER_BACK", "FROM_BEFORE", "WORKED_OUT", "CONTRACTIONS", "expand_contractions",
            "value_word", "word_value"]
 
@@ -220,6 +220,42 @@ def reasons(spec: ToolSpec) -> tuple[str, ...]:
     phrasebook for the tool, then those for ``any`` goal of that environment."""
     table = _book(spec.owner).get("reasons", {})
     return table.get(spec.name, ()) + table.get("any", ())
+
+
+#: The lists a line of life fills its slots from (``{person}``, ``{Person}`` capitalised, ...).
+_LIFE_SLOTS = {"person": "people", "event": "events", "time": "times", "place": "places"}
+
+
+@cache
+def _life() -> dict[str, tuple[str, ...]]:
+    file = PHRASEBOOK_DIR / "life.toml"
+    try:
+        table = tomllib.loads(file.read_text(encoding="utf-8"))["life"]
+    except (OSError, KeyError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{file}: cannot read its [life] table ({exc}); restore the file from the repository") \
+            from None
+    for name in ("scenes", "reasons", *_LIFE_SLOTS.values()):
+        pool = table.get(name)
+        if not isinstance(pool, list) or not pool or not all(isinstance(x, str) for x in pool):
+            raise ConfigError(f"{file}: [life].{name} must be a non-empty list of strings")
+        for line in pool:
+            problem = _line_problem(line) or next((f"has an unknown slot {{{slot}}}" for slot in _slots(line)
+                                                   if slot.lower() not in _LIFE_SLOTS), None)
+            if problem:
+                raise ConfigError(f"{file}: [life].{name}: {line!r} {problem}; fix the line")
+    return {name: tuple(table[name]) for name in ("scenes", "reasons", *_LIFE_SLOTS.values())}
+
+
+def life(kind: str, rng: random.Random) -> str:
+    """A line of the life around a request (``data/phrasebook/life.toml``), composed at random: a scene before it
+    (``kind="scenes"``: "My landlord is visiting on Thursday.") or a reason after a goal (``"reasons"``: "I have a
+    dentist appointment tomorrow")."""
+    pools = _life()
+
+    def fill(m: re.Match[str]) -> str:
+        said = realise(rng.choice(pools[_LIFE_SLOTS[m.group(1).lower()]]), rng)
+        return said[:1].upper() + said[1:] if m.group(1)[0].isupper() else said
+    return _SLOT.sub(fill, realise(rng.choice(pools[kind]), rng))
 
 
 @cache

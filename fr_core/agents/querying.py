@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from fr_core.agents.base import OFFLINE_LABEL, QueryTrace, ask_json, render
 from fr_core.agents.lexicon import BARE, SYNONYMS, can_go_bare, goal_phrase, param_words, render_value, words
 from fr_core.agents.phrasebook import (FROM_BEFORE, REFER_BACK, WORKED_OUT, Phrasing, arg_noun, expand_contractions,
-                                      phrasings, realise, reasons, result_noun, scenes, style, value_word)
+                                      life, phrasings, realise, reasons, result_noun, scenes, style, value_word)
 from fr_core.llm import LLMClient
 from fr_core.types import AdvancedTool, Grounding, Query, RoleEvent, StepResult, ToolSpec
 
@@ -27,6 +27,9 @@ _PLAIN_CONNECTOR = ", then "
 _PLAIN_MENTION = "{w} {v}"
 _MENTIONS = ("{w} {v}", "{v} as the {w}", "the {w} {v}", "{w} {v}")
 _OWN = ("my ", "our ", "the ")
+#: How often (times ``ε``) a request opens on its first goal with no frame, and a next goal simply starts a new
+#: sentence: "Copy alerts into backups. What's in notes.md?"
+_BREAK_RATE = 0.6
 
 
 def avoid_tool_names(text: str, tool_names: set[str], rng: random.Random) -> str:
@@ -65,7 +68,7 @@ def _sentences(clauses: list[str], noise: float, rng: random.Random, *, fresh: b
     for clause in clauses[1:]:
         pool = style("connectors") if _asks(clause) or _STATES.match(clause) else \
             style("connectors") + style("request_connectors")
-        connector = _pick(rng, noise, _PLAIN_CONNECTOR, pool)
+        connector = ". " if rng.random() < noise * _BREAK_RATE else _pick(rng, noise, _PLAIN_CONNECTOR, pool)
         if connector[:1] in ".?":  # a new sentence: its lead ("Next, ", "I'd also like you to ") and the request
             lead = connector[1:].lstrip()
             text = lead + clause
@@ -76,7 +79,8 @@ def _sentences(clauses: list[str], noise: float, rng: random.Random, *, fresh: b
             asked[-1] = _asks(clause) or bool(_ASKING_FRAME.search(texts[-1]))
     openers = style("openers") + style("fresh_openers") if fresh else style("openers")
     opener = (_pick(rng, noise, "{X}", style("question_openers")) if fresh else "{X}") if _asks(clauses[0]) \
-        else "{X}" if _STATES.match(clauses[0]) else _pick(rng, noise, _PLAIN_OPENER, openers)
+        else "{X}" if _STATES.match(clauses[0]) or rng.random() < noise * _BREAK_RATE \
+        else _pick(rng, noise, _PLAIN_OPENER, openers)
     framed = opener.rstrip(".?")
     first = texts[0]
     texts[0] = framed.replace("{X}", first[:1].upper() + first[1:]) if "{X}" in framed else framed.format(x=first)
@@ -291,12 +295,23 @@ def _tool_words(tools: tuple[tuple[str, str], ...]) -> frozenset[str]:
 
 
 def _reason(spec: ToolSpec, quiet: Callable[[str], bool], rng: random.Random) -> str:
-    """Why the person wants a goal, said after it (", since it's just clutter"), or "" when there is none."""
+    """Why the person wants a goal, said after it: its environment's reason (", since it's just clutter") or, half
+    the time, the life around the request (", as I have a dentist appointment tomorrow"); "" when none fits."""
     pool = reasons(spec)
-    if not pool:
-        return ""
-    why = realise(rng.choice(pool), rng)
-    return realise(rng.choice(style("reason_joiners")), rng) + why if quiet(why) else ""
+    why = realise(rng.choice(pool), rng) if pool and rng.random() < 0.5 else _life_line("reasons", quiet, rng)
+    return realise(rng.choice(style("reason_joiners")), rng) + why if why and quiet(why) else ""
+
+
+def _scene(owners: tuple[str, ...], quiet: Callable[[str], bool], rng: random.Random) -> str:
+    """Who is asking and why, before the request: a scene of its environments' phrasebooks ("Earnings season is
+    making me nervous.") or, half the time, the life around it ("I've got a job interview on Thursday.")."""
+    pool = [line for line in (realise(x, rng) for x in scenes(owners)) if quiet(line)]
+    return rng.choice(pool) if pool and rng.random() < 0.5 else _life_line("scenes", quiet, rng)
+
+
+def _life_line(kind: str, quiet: Callable[[str], bool], rng: random.Random) -> str:
+    """A line of life (:func:`~fr_core.agents.phrasebook.life`) that shares no word with the tools, or ""."""
+    return next((line for line in (life(kind, rng) for _ in range(3)) if quiet(line)), "")
 
 
 class OfflineQuerying:
@@ -345,9 +360,9 @@ class OfflineQuerying:
                            for i, p in enumerate(parts))
             text = re.sub(r"(?:^|(?<=[.?!] ))[a-z]", lambda m: m.group(0).upper(), text)  # "A further thing:"
         owners = tuple(dict.fromkeys(spec.owner for spec in specs.values()))
-        scene = [line for line in (realise(x, rng) for x in scenes(owners)) if quiet(line)]
-        if scene and not follow_up and rng.random() < noise * 1.2:  # a persona sets the scene once
-            text = rng.choice(scene) + " " + text[:1].upper() + text[1:]
+        if rng.random() < noise * (0.6 if follow_up else 1.2):  # a persona sets the scene, now and then again
+            scene = _scene(owners, quiet, rng)
+            text = (scene + " " + text[:1].upper() + text[1:]).strip()
         if rng.random() < noise * 0.4 and ":" not in text:
             greeting = rng.choice([g for g in map(lambda g: realise(g, rng), style("greetings")) if quiet(g)] or [""])
             text = (greeting + " " + text[:1].upper() + text[1:]).strip()

@@ -128,3 +128,34 @@ def test_the_word_test_before_the_regex_passes_every_wording_the_regex_reads(cls
                 low = marked.lower()
                 assert all(any(form in low for form in group) for group in _anchors(phrasing.text)), (phrasing, marked)
     assert read > 0.9 * tried
+
+
+def test_life_lines_fill_every_slot_and_say_no_value() -> None:
+    """A line of life around a request ("My landlord will be visiting on Thursday.") is whole English: every slot
+    filled, a capitalised slot starts with a capital, and nothing a reader could take for a value (no digits, no
+    quotes)."""
+    from fr_core.agents.lexicon import find_values
+    from fr_core.agents.phrasebook import life
+
+    rng = random.Random(7)
+    lines = [life(kind, rng) for kind in ("scenes", "reasons") for _ in range(300)]
+    assert len(set(lines)) > 450  # composed, not a short list
+    for line in lines:
+        assert "{" not in line and "(" not in line and not re.search(r"[0-9\"]", line), line
+        assert not find_values(line), (line, find_values(line))
+    assert all(line[0].isupper() for line in lines[:300])
+
+
+def test_a_broken_life_line_is_refused_with_its_place(tmp_path, monkeypatch) -> None:
+    from fr_core.agents import phrasebook
+    from fr_core.errors import ConfigError
+
+    lists = "people = [\"my aunt\"]\nevents = [\"a fair\"]\ntimes = [\"today\"]\nplaces = [\"at home\"]\n"
+    (tmp_path / "life.toml").write_text("[life]\n" + lists + 'scenes = ["{Friend} is here."]\nreasons = ["x"]\n')
+    monkeypatch.setattr(phrasebook, "PHRASEBOOK_DIR", tmp_path)
+    phrasebook._life.cache_clear()
+    try:
+        with pytest.raises(ConfigError, match=r"life.toml: \[life\].scenes: .* unknown slot \{Friend\}"):
+            phrasebook.life("scenes", random.Random(0))
+    finally:
+        phrasebook._life.cache_clear()
