@@ -55,8 +55,9 @@ def _asks(clause: str) -> bool:
     return bool(_QUESTION.match(clause))
 
 
-#: A request written as a statement ("I need an empty notes.txt"): no frame around it ("Please I need ...").
-_STATES = re.compile(r"I\b")
+#: A request written as a statement ("I need an empty notes.txt", "ticket 7 can be closed"): no frame around it
+#: ("Please I need ...").
+_STATES = re.compile(r"I\b|\S+(?: \S+){0,3} (?:can|could|should|must) (?:now |)be\b")
 _ASKING_FRAME = re.compile(r"\b(?:could|can|would) you\b[^.?]*$", re.I)
 
 
@@ -360,7 +361,8 @@ class OfflineQuerying:
                            for i, p in enumerate(parts))
             text = re.sub(r"(?:^|(?<=[.?!] ))[a-z]", lambda m: m.group(0).upper(), text)  # "A further thing:"
         owners = tuple(dict.fromkeys(spec.owner for spec in specs.values()))
-        if rng.random() < noise * (0.6 if follow_up else 1.2):  # a persona sets the scene, now and then again
+        if not lead and rng.random() < noise * (0.6 if follow_up else 1.2):  # a persona sets the scene, now and
+            # then again (not before a follow-up's "Thanks. Now": it would come between the thanks and the thanks-for)
             scene = _scene(owners, quiet, rng)
             text = (scene + " " + text[:1].upper() + text[1:]).strip()
         if rng.random() < noise * 0.4 and ":" not in text:
