@@ -80,7 +80,9 @@ def summarize(value: Any, limit: int = 160) -> str:
             if len(value) > 5:
                 return f"{', '.join(shown)} and {len(value) - 5} more"
             return _and(shown) if len(value) > 1 else shown[0]
-        return f"{len(value)} entries" + (f", the first {summarize(value[0], limit // 2)}" if value else "")
+        if len(value) == 1:  # "one entry: id 692, ...", not "1 entries, the first ..."
+            return f"one entry: {summarize(value[0], limit)}"
+        return f"{len(value)} entries, the first {summarize(value[0], limit // 2)}"
     if isinstance(value, dict):
         for key in ("result", "message", "status", "error"):
             if isinstance(value.get(key), str) and len(value) <= 2 and value[key].strip():

@@ -365,7 +365,7 @@ class OfflineQuerying:
             # then again (not before a follow-up's "Thanks. Now": it would come between the thanks and the thanks-for)
             scene = _scene(owners, quiet, rng)
             text = (scene + " " + text[:1].upper() + text[1:]).strip()
-        if rng.random() < noise * 0.4 and ":" not in text:
+        if not lead and rng.random() < noise * 0.4 and ":" not in text:  # not "Hi! Great, now ..."
             greeting = rng.choice([g for g in map(lambda g: realise(g, rng), style("greetings")) if quiet(g)] or [""])
             text = (greeting + " " + text[:1].upper() + text[1:]).strip()
         if rng.random() < noise * 0.4:
