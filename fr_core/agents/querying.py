@@ -29,7 +29,7 @@ _MENTIONS = ("{w} {v}", "{v} as the {w}", "the {w} {v}", "{w} {v}")
 _OWN = ("my ", "our ", "the ")
 #: How often (times ``ε``) a request opens on its first goal with no frame, and a next goal simply starts a new
 #: sentence: "Copy alerts into backups. What's in notes.md?"
-_BREAK_RATE = 0.6
+_BREAK_RATE = 0.8
 
 
 def avoid_tool_names(text: str, tool_names: set[str], rng: random.Random) -> str:
@@ -347,7 +347,7 @@ class OfflineQuerying:
     @staticmethod
     def _hard_text(clauses: list[str], specs: dict[str, ToolSpec], noise: float, rng: random.Random,
                    follow_up: bool) -> str:
-        lead = _pick(rng, noise, "Now", style("follow_ups")) if follow_up and rng.random() < 0.5 else ""
+        lead = _pick(rng, noise, "Now", style("follow_ups")) if follow_up and rng.random() < 0.35 else ""
         text = _sentences(clauses, noise, rng, fresh=not lead)
         if lead:
             if lead.endswith(":") and ":" in re.split(r"[.?!] ", text)[0]:  # not "Moving on: my plan: ..."
@@ -365,10 +365,10 @@ class OfflineQuerying:
             # then again (not before a follow-up's "Thanks. Now": it would come between the thanks and the thanks-for)
             scene = _scene(owners, quiet, rng)
             text = (scene + " " + text[:1].upper() + text[1:]).strip()
-        if not lead and rng.random() < noise * 0.4 and ":" not in text:  # not "Hi! Great, now ..."
+        if not lead and rng.random() < noise * 0.25 and ":" not in text:  # not "Hi! Great, now ..."
             greeting = rng.choice([g for g in map(lambda g: realise(g, rng), style("greetings")) if quiet(g)] or [""])
             text = (greeting + " " + text[:1].upper() + text[1:]).strip()
-        if rng.random() < noise * 0.4:
+        if rng.random() < noise * 0.25:
             closer = rng.choice([c for c in map(lambda c: realise(c, rng), style("closers")) if quiet(c)] or [""])
             text = (text + " " + closer).strip()
         if noise * 0.5 <= register < noise * 1.2:  # formal register: no contractions ("what is", "I am")
