@@ -24,10 +24,12 @@ __all__ = ["PHRASEBOOK_DIR", "Phrasing", "phrasings", "scenes", "reasons", "life
 PHRASEBOOK_DIR = Path(__file__).resolve().parents[2] / "data" / "phrasebook"
 
 #: How a request refers back to a value an earlier request said (the reasoner reads it back the same way).
-REFER_BACK = "(the same|that same) {words} (as before|as last time|as earlier|I gave you|I used before|I mentioned)"
+REFER_BACK = ("(the same|that same|the very same) {words} (as before|as last time|as earlier|I gave you|I used before"
+              "|I mentioned|I named earlier|as a moment ago|I asked about|we just used|as in my last request)")
 #: How a request points at a value an earlier turn's result holds, without saying it.
 FROM_BEFORE = ("the {words} (from before|from earlier|from last time|you found earlier|you got last time"
-               "|from your last answer)")
+               "|from your last answer|you came back with|you reported|you turned up|you pulled up earlier"
+               "|from a moment ago)")
 #: How a request points at a value the assistant works out in this turn, without saying it.
 WORKED_OUT = "that {words}"
 
