@@ -12,7 +12,7 @@ from typing import Any
 from fr_core.types import ToolSpec
 
 __all__ = ["words", "stem", "SYNONYMS", "goal_phrase", "param_words", "render_value", "find_values", "BARE",
-           "PLAIN_WORDS", "can_go_bare"]
+           "PLAIN_WORDS", "can_go_bare", "COUNTED"]
 
 _STOP = frozenset("a an the of to from in on at for by with and or is are be it its this that any all given "
                   "specified specific current then also please using use".split())
@@ -83,6 +83,12 @@ def param_words(name: str) -> str:
 def render_value(value: Any) -> str:
     """A user value as it appears in a request: strings in double quotes, numbers bare, lists and objects as JSON."""
     return json.dumps(value, ensure_ascii=False)
+
+
+#: Nouns a request counts after a number ("3 lines", "2 decimal places"): singular after 1 ("1 line"); a reader
+#: takes either form.
+COUNTED = frozenset("""lines places digits degrees gallons litres liters miles kilometres kilometers metres meters
+shares days weeks hours minutes seconds words characters units points items times dollars euros pounds""".split())
 
 
 #: A string a person writes without quotes: one word or file name, starting with a letter ("NVDA", "report.txt",

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from fr_core.agents.base import OFFLINE_LABEL, QueryTrace, ask_json, render
-from fr_core.agents.lexicon import BARE, SYNONYMS, can_go_bare, goal_phrase, param_words, render_value, words
+from fr_core.agents.lexicon import BARE, COUNTED, SYNONYMS, can_go_bare, goal_phrase, param_words, render_value, words
 from fr_core.agents.phrasebook import (FROM_BEFORE, REFER_BACK, WORKED_OUT, Phrasing, arg_noun, expand_contractions,
                                       life, phrasings, realise, reasons, result_noun, scenes, style, value_word)
 from fr_core.llm import LLMClient
@@ -55,6 +55,12 @@ def _asks(clause: str) -> bool:
     return bool(_QUESTION.match(clause))
 
 
+def _ends_asking(clause: str) -> bool:
+    """Whether a clause ends on a question: its last sentence asks ("I'm USR002 on the chat. Which texts have I
+    sent?")."""
+    return _asks(re.split(r"(?<=[.?!])\s+", clause)[-1])
+
+
 #: A request written as a statement ("I need an empty notes.txt", "ticket 7 can be closed"): no frame around it
 #: ("Please I need ...").
 _STATES = re.compile(r"I\b|\S+(?: \S+){0,3} (?:can|could|should|must) (?:now |)be\b")
@@ -65,7 +71,7 @@ def _sentences(clauses: list[str], noise: float, rng: random.Random, *, fresh: b
     """The requests joined into sentences, each ending as what it is: a question (one that opens with "what ..."
     or is framed "could you ...") with "?", an instruction with "."; the opener frames the first sentence. After a
     follow-up lead ("Great, now"; ``fresh`` false) only openers that read on from it frame the request."""
-    texts, asked = [clauses[0]], [_asks(clauses[0])]
+    texts, asked = [clauses[0]], [_ends_asking(clauses[0])]
     for clause in clauses[1:]:
         pool = style("connectors") if _asks(clause) or _STATES.match(clause) else \
             style("connectors") + style("request_connectors")
@@ -74,10 +80,10 @@ def _sentences(clauses: list[str], noise: float, rng: random.Random, *, fresh: b
             lead = connector[1:].lstrip()
             text = lead + clause
             texts.append(text[:1].upper() + text[1:])
-            asked.append(_asks(clause) or bool(_ASKING_FRAME.search(lead)))
+            asked.append(_ends_asking(clause) or bool(_ASKING_FRAME.search(lead)))
         else:
             texts[-1] += connector + clause
-            asked[-1] = _asks(clause) or bool(_ASKING_FRAME.search(texts[-1]))
+            asked[-1] = _ends_asking(clause) or bool(_ASKING_FRAME.search(texts[-1]))
     openers = style("openers") + style("fresh_openers") if fresh else style("openers")
     opener = (_pick(rng, noise, "{X}", style("question_openers")) if fresh else "{X}") if _asks(clauses[0]) \
         else "{X}" if _STATES.match(clauses[0]) or rng.random() < noise * _BREAK_RATE \
@@ -188,9 +194,13 @@ def _from_before(adv: AdvancedTool, index: int, used: set[str], specs: dict[str,
 
 
 def _fill(text: str, values: dict[str, str]) -> str:
-    """A phrasing with its slots filled: "a" before a value read with a vowel becomes "an" ("an exports folder")."""
+    """A phrasing with its slots filled: "a" before a value read with a vowel becomes "an" ("an exports folder"),
+    and a counted noun after 1 is singular ("the last 1 line", "to 1 decimal place")."""
     text = re.sub(r"\b([Aa]) (?=\{(\w+)\})", lambda m: m.group(1) + ("n " if re.match(
         r"[aeiouAEIOU]", values.get(m.group(2), "")) else " "), text)
+    text = re.sub(r"(\{(\w+)\}\s+(?:decimal\s+|more\s+)?)(\w+)s\b",
+                  lambda m: m.group(1) + m.group(3) if values.get(m.group(2)) in ("1", "1.0")
+                  and m.group(3).lower() + "s" in COUNTED else m.group(0), text)
     filled = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], text)
     return re.sub(r"\b(the|a|an) (?=the |that )", "", filled)  # "delete the the same ... folder"
 
@@ -200,18 +210,19 @@ def _fill(text: str, values: dict[str, str]) -> str:
 _AFTER_POINTER = frozenset("and or to into in as at by for of on with from plus minus times over under ignoring "
                            "leaving without is are was up down off out together rounded taking using going "
                            "paying charged".split())
-_NEXT_TO_SLOT = re.compile(r"\{(\w+)\}(?=\s*(\{|[A-Za-z]+))")
+_NEXT_TO_SLOT = re.compile(r"\{(\w+)\}(?=\s*(\{|'s\b|[A-Za-z]+))")
 _AFTER_SLOT = re.compile(r"(?<=\})\s*\{(\w+)\}")
 
 
 def _no_pointer_room(text: str) -> set[str]:
     """The slots of a phrasing a pointer cannot fill without a stutter: before a word that is not a connector, or
-    next to another slot ("{first_name} {last_name}")."""
+    next to another slot ("{first_name} {last_name}"), or before a possessive ("the account from before's")."""
     return {m.group(1) for m in _NEXT_TO_SLOT.finditer(text)
             if m.group(2) == "{" or m.group(2).lower() not in _AFTER_POINTER} | set(_AFTER_SLOT.findall(text))
 
 
-def _choose(options: tuple[Phrasing, ...], values: dict[str, str], rng: random.Random, noise: float) -> Phrasing | None:
+def _choose(options: tuple[Phrasing, ...], values: dict[str, str], rng: random.Random, noise: float,
+            owner: str = "") -> Phrasing | None:
     """The phrasing that says the most of ``values`` and nothing else; ties broken by ``ε`` (:func:`_varies`)."""
     usable = [p for p in options if set(p.slots) <= set(values)]
     if not usable:
@@ -220,7 +231,7 @@ def _choose(options: tuple[Phrasing, ...], values: dict[str, str], rng: random.R
     usable = [p for p in usable if not _no_pointer_room(p.text) & set(pointers)] or usable
     best = max(len(p.slots) for p in usable)
     top = [p for p in usable if len(p.slots) == best]
-    top = [p for p in top if all(_points_well(p.text, a) for a in pointers)] or top
+    top = [p for p in top if all(_points_well(p.text, a, owner) for a in pointers)] or top
     return rng.choice(top) if _varies(rng, noise) else top[0]
 
 
@@ -229,7 +240,7 @@ _UNITS = ("digits", "places", "decimal", "degrees", "gallons", "litres", "liters
           "shares", "order", "m ")
 
 
-def _points_well(text: str, arg: str) -> bool:
+def _points_well(text: str, arg: str, owner: str = "") -> bool:
     """Whether a pointer back ("the same ticket id as before") reads well in ``text``'s slot for ``arg``: not right
     after a word it repeats ("ticket the same ticket id ...") nor right before a unit ("... as before digits")."""
     at = text.find("{" + arg + "}")
@@ -237,7 +248,7 @@ def _points_well(text: str, arg: str) -> bool:
         return True
     before = re.sub(r"\W+$", "", text[:at]).lower()
     after = re.sub(r"^[\s(]+", "", text[at + len(arg) + 2:]).lower()
-    named = [w for w in _referent(arg).split() if len(w) >= 3]
+    named = [w for w in _referent(arg, owner).split() if len(w) >= 3]
     return not any(before.endswith(w) for w in named) and not after.startswith(_UNITS)
 
 
@@ -247,9 +258,9 @@ def _phrase(spec: ToolSpec, values: dict[str, str], rng: random.Random, noise: f
     for follow as "name value". A slot for a value the assistant works out may point at it (``unsaid``) when no
     phrasing does without. A value said before is said again (``plain``) where a pointer back would stutter.
     Returns the text and the arguments it names."""
-    chosen = _choose(phrasings(spec), values, rng, noise)
+    chosen = _choose(phrasings(spec), values, rng, noise, spec.owner)
     if chosen is None and unsaid:
-        chosen = _choose(phrasings(spec), {**unsaid, **values}, rng, noise)
+        chosen = _choose(phrasings(spec), {**unsaid, **values}, rng, noise, spec.owner)
     if chosen is not None and plain:
         values = {a: plain[a] if a in _no_pointer_room(chosen.text) and a in plain else v for a, v in values.items()}
     slots = set(chosen.slots) if chosen else set()

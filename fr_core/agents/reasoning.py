@@ -25,7 +25,7 @@ from pydantic import BaseModel
 
 from fr_core.agents.base import (OFFLINE_LABEL, AnswerTrace, Move, ReasonTask, RewriteTrace, ask, ask_json,
                                  ask_response, failed_call_event, render)
-from fr_core.agents.lexicon import BARE, PLAIN_WORDS, SYNONYMS, find_values, goal_phrase, param_words, words
+from fr_core.agents.lexicon import BARE, COUNTED, PLAIN_WORDS, SYNONYMS, find_values, goal_phrase, param_words, words
 from fr_core.agents.narrate import describe_outcome, dirty_reasons, narrate_step
 from fr_core.agents.patterns import compile_pattern
 from fr_core.agents.phrasebook import (CONTRACTIONS, FROM_BEFORE, REFER_BACK, WORKED_OUT, Phrasing, alternatives,
@@ -495,6 +495,9 @@ def _literal(text: str) -> str:
                          + re.escape(word[head.end():]) + r"\s*")
             continue
         head = re.match(r"[A-Za-z]+", word)
+        if head and head.group(0).lower() in COUNTED:  # "lines" reads "1 line" too
+            parts.append(re.escape(head.group(0)[:-1]) + "s?" + re.escape(word[head.end():]) + r"\s*")
+            continue
         if head and head.group(0).lower() in SYNONYMS:
             alts = (head.group(0), *SYNONYMS[head.group(0).lower()])
             word_re = "(?:" + "|".join(re.escape(a) for a in alts) + ")" + re.escape(word[head.end():])
@@ -553,13 +556,15 @@ def _anchors(text: str) -> tuple[tuple[str, ...], ...]:
     """Lower-case forms a clause must hold for phrasing ``text`` to match it (a cheap test before the regex, which
     is compiled only for a clause that passes): for each word outside choices and slots, one of its forms; for each
     choice, one form of a word of one of its wordings (when each wording has one). A word's forms are itself and
-    the synonyms a request may swap it for. ``()`` when there is none (always try the regex)."""
+    the synonyms a request may swap it for (a counted noun: its singular, which the plural holds). ``()`` when there
+    is none (always try the regex)."""
     def words(part: str) -> list[str]:
         return [w.lower() for w in re.findall(r"[A-Za-z']+", _SLOT_TEXT.sub(" ", part))
                 if "'" not in w and len(w) >= 3 and w.lower() not in ("the", "and")]
 
-    def forms(found: list[str]) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(f for w in found for f in (w, *(a.lower() for a in SYNONYMS.get(w, ())))))
+    def forms(found: list[str]) -> tuple[str, ...]:  # "lines" also as "line" (after 1)
+        return tuple(dict.fromkeys(f for w in found for f in (w[:-1] if w in COUNTED else w,
+                                                              *(a.lower() for a in SYNONYMS.get(w, ())))))
 
     pieces = alternatives(text)
     # the longest word first: the test stops at the first group a clause lacks

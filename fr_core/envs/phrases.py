@@ -14,9 +14,10 @@ __all__ = ["PHRASES", "NAMES", "LAST", "FILE_STEMS", "FILE_EXTS", "DIR_NAMES", "
 #: holds every wording its templates allow, so typed-in text varies from one sample to the next.
 _TEMPLATES: dict[str, tuple[str, ...]] = {
     "message": (
-        "Could you send me the (minutes|slides|spreadsheet|photos) from (Tuesday|the workshop|the offsite) when you get a "
-        "sec?",
-        "The (caterer|venue|courier|landlord) (called back|confirmed|cancelled), (let's talk|no action needed|all sorted).",
+        "Could you send me the (minutes|slides|spreadsheet|photos) from (Tuesday|the workshop|the offsite) when you "
+        "get a sec?",
+        "The (caterer|venue|courier|landlord) (called back|confirmed|cancelled), "
+        "(let's talk|no action needed|all sorted).",
         "Happy (birthday|anniversary|first day)! (Cake is in the kitchen|Drinks on me later|Enjoy it).",
         "Heads up: the (lift|car park|canteen|wifi) is (closed|out of order|being fixed) (today|until Wednesday).",
         "Can you cover my (shift|desk|calls) on (Saturday|Tuesday|the 3rd)? I owe you one.",
@@ -69,7 +70,8 @@ _TEMPLATES: dict[str, tuple[str, ...]] = {
     "title": (
         "(Keyboard|Mouse|Headset|Webcam) stopped working after (update|spill|restart)",
         "Cannot (join|share screen in|record) video calls", "(Wrong|Missing) (payslip|timesheet|holiday balance)",
-        "Door badge (rejected|not working) at (side entrance|car park gate)", "(Phone|Tablet) will not sync (mail|calendar)",
+        "Door badge (rejected|not working) at (side entrance|car park gate)",
+        "(Phone|Tablet) will not sync (mail|calendar)",
         "Request for (second monitor|standing desk|new chair|software licence)",
         "(Login page|Payroll portal|Shared calendar|Expense tool) (times out|shows a blank screen|is very slow)",
         "Printer on floor (2|3|4) (offline|jams on every job)", "Refund not received",
@@ -104,7 +106,8 @@ _TEMPLATES: dict[str, tuple[str, ...]] = {
     ),
     "file": (
         "Shopping list: (oat milk|lemons|rice|coffee beans), (batteries|bin bags|sponges), (bread|eggs).",
-        "Packing list for (Lisbon|the lake|the conference|the campsite): (charger|passport|boots), (sunscreen|umbrella).",
+        "Packing list for (Lisbon|the lake|the conference|the campsite): (charger|passport|boots), "
+        "(sunscreen|umbrella).",
         "Ideas: (a photo wall|a reading nook|a herb garden|a quiz night) for the (office|flat|club).",
         "Budget (draft|v2|final): rent (1200|950|780), food (300|410|260), travel (120|90|200).",
         "Interview questions: (why this role|biggest mistake|a hard decision), (salary|notice period|start date).",
@@ -124,8 +127,10 @@ _TEMPLATES: dict[str, tuple[str, ...]] = {
         "Reminder to self: (back up the photos|renew the domain|call the bank) before (Friday|the trip).",
     ),
     "log": (
-        "Dropped the kids at (school|practice|grandma's) on the way", "Strange noise from the (rear|front|brakes) at low speed",
-        "Charged (phones|the cool box) on the long (stretch|climb)", "Took the scenic route past the (lake|vineyards|coast)",
+        "Dropped the kids at (school|practice|grandma's) on the way",
+        "Strange noise from the (rear|front|brakes) at low speed",
+        "Charged (phones|the cool box) on the long (stretch|climb)",
+        "Took the scenic route past the (lake|vineyards|coast)",
         "Engine check before the (trip|long drive|ferry)", "Tire pressure looked low this (morning|evening)",
         "Cruise control set on (highway|the coast road)", "Refuelled at the station near the (exit|bridge|airport)",
         "Climate set for the (passengers|kids)", "Wipers replaced at the (garage|service stop)",

@@ -15,7 +15,7 @@ from fr_core.agents.phrasebook import alternatives, phrasings, realise
 from fr_core.agents.reasoning import OfflineReasoning
 from fr_core.envs import BFCL_CLASSES, make_env
 from fr_core.refine.loop import run_attempt
-from fr_core.types import Query
+from fr_core.types import Query, ToolCall
 
 
 def _goals(cls: str):
@@ -159,3 +159,21 @@ def test_a_broken_life_line_is_refused_with_its_place(tmp_path, monkeypatch) -> 
             phrasebook.life("scenes", random.Random(0))
     finally:
         phrasebook._life.cache_clear()
+
+
+def test_a_counted_noun_after_one_is_singular_and_read_back() -> None:
+    """"the last 1 lines" is written "the last 1 line"; the reader takes it for ``tail(lines=1)`` all the same."""
+    from fr_core.agents.querying import _fill
+
+    text = _fill("show me the last {lines} lines of {file_name}", {"lines": "1", "file_name": "notes.txt"})
+    assert text == "show me the last 1 line of notes.txt"
+    assert _fill("round {number} to {digits} decimal places", {"number": "2.5", "digits": "3"}).endswith("places")
+    assert _fill("what is {a} plus {b}", {"a": "1", "b": "2"}) == "what is 1 plus 2"
+    env = make_env("GorillaFileSystem")
+    listed = env.execute(ToolCall("ls", {})).value["current_directory_content"]
+    name = next(n for n in listed if "." in n)
+    query = Query(f"Please {text.replace('notes.txt', name)}.", "hard", 1.0, 0, {"lines": 1}, "test")
+    task = ReasonTask(query, tuple(env.tools()), nx.DiGraph(), seed=0)
+    run = run_attempt(OfflineReasoning(mistake_rate=0.0), task, (), 1, env)
+    calls = [(c.name, c.arguments) for step in run.steps for c in step.calls]
+    assert ("tail", {"file_name": name, "lines": 1}) in calls, calls
