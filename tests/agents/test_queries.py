@@ -196,3 +196,19 @@ def test_a_tool_name_swapped_for_a_synonym_leaves_no_doubled_word() -> None:
     for seed in range(5):
         text = avoid_tool_names('What do [1, 2] add up to? Then post "up up and away".', {"add"}, random.Random(seed))
         assert " add " not in text and "up up to" not in text and '"up up and away"' in text, text
+
+
+def test_a_question_after_the_credentials_ends_with_a_question_mark() -> None:
+    from fr_core.agents.querying import _sentences
+
+    text = _sentences(["I'm USR002 on the chat. Which texts have I sent lately", "delete notes.txt"], 0.5,
+                      random.Random(3))
+    assert text.startswith("I'm USR002 on the chat. Which texts have I sent lately?"), text
+
+
+def test_no_pointer_back_before_a_possessive() -> None:
+    """"give me {username}'s numbers" with a pointer would read "the account from before's numbers"."""
+    from fr_core.agents.querying import _no_pointer_room
+
+    assert _no_pointer_room("give me {username}'s numbers") == {"username"}
+    assert _no_pointer_room("give me the numbers for {username}") == set()
