@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import itertools
 import random
 import re
 from typing import Any
 
-__all__ = ["PHRASES", "NAMES", "LAST", "FILE_STEMS", "FILE_EXTS", "DIR_NAMES", "TEXT_KINDS", "text_for",
+__all__ = ["phrase", "NAMES", "LAST", "FILE_STEMS", "FILE_EXTS", "DIR_NAMES", "TEXT_KINDS", "text_for",
            "new_name", "digits", "date", "money"]
 
-#: Phrase templates per pool: ``(a|b|c)`` is a choice of wording (a group without ``|`` is plain text); each pool
-#: holds every wording its templates allow, so typed-in text varies from one sample to the next.
+#: Phrase templates per pool: ``(a|b|c)`` is a choice of wording (a group without ``|`` is plain text), so typed-in
+#: text varies from one sample to the next.
 _TEMPLATES: dict[str, tuple[str, ...]] = {
     "message": (
         "Could you send me the (minutes|slides|spreadsheet|photos) from (Tuesday|the workshop|the offsite) when you "
@@ -166,18 +165,12 @@ _TEMPLATES: dict[str, tuple[str, ...]] = {
 _CHOICE = re.compile(r"\(([^()]*\|[^()]*)\)")
 
 
-def _wordings(template: str) -> list[str]:
-    """Every wording of a template: ``"(a|b) c"`` → ``["a c", "b c"]``."""
-    pieces: list[list[str]] = []
-    last = 0
-    for m in _CHOICE.finditer(template):
-        pieces += [[template[last:m.start()]], m.group(1).split("|")]
-        last = m.end()
-    return ["".join(combo) for combo in itertools.product(*pieces, [template[last:]])]
+def phrase(kind: str, rng: random.Random) -> str:
+    """A phrase of the pool ``kind``: a template drawn evenly, then a wording of each of its choices (so a template
+    with many choices does not crowd out the others)."""
+    return _CHOICE.sub(lambda m: rng.choice(m.group(1).split("|")), rng.choice(_TEMPLATES[kind]))
 
 
-PHRASES: dict[str, tuple[str, ...]] = {kind: tuple(dict.fromkeys(w for t in templates for w in _wordings(t)))
-                                       for kind, templates in _TEMPLATES.items()}
 NAMES = ("Ava", "Benedikt", "Carmen", "Dev", "Elena", "Farid", "Greta", "Hugo", "Ilona", "Jonah", "Kemal", "Lucia",
          "Milo", "Nora", "Otto", "Priya", "Ruben", "Sofia", "Timo", "Yara", "Aiko", "Bram", "Chiara", "Dmitri",
          "Esme", "Femi", "Gustavo", "Hana", "Ivo", "Jasmin", "Kwame", "Leila", "Mateus", "Nikolai", "Olu", "Paloma",
@@ -205,8 +198,8 @@ TEXT_KINDS = {
 
 
 def text_for(kind: str | None, rng: random.Random) -> str | None:
-    """A phrase of the pool ``kind``, or ``None`` for no pool."""
-    return rng.choice(PHRASES[kind]) if kind in PHRASES else None
+    """A phrase of the pool ``kind`` (:func:`phrase`), or ``None`` for no pool."""
+    return phrase(kind, rng) if kind in _TEMPLATES else None
 
 
 def new_name(rng: random.Random, pool: tuple[str, ...], taken: set[Any], suffix: str = "") -> str:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fr_core.envs.knowledge import FreshContext
-from fr_core.envs.phrases import (DIR_NAMES, FILE_EXTS, FILE_STEMS, LAST, NAMES, PHRASES, date, digits, money,
+from fr_core.envs.phrases import (DIR_NAMES, FILE_EXTS, FILE_STEMS, LAST, NAMES, date, digits, money, phrase,
                                   new_name)
 
 __all__ = ["FRESH", "NEW_ONLY", "PREFER_FRESH", "DISTINCT", "PAIRS", "POOLS", "TEXT_TOOLS", "fresh_rule",
@@ -60,7 +60,7 @@ def _grep_pattern(ctx: FreshContext) -> str:
         node = cwd.contents.get(ctx.args.get("file_name"))
     words = [w.strip(".,:;!?()") for w in str(getattr(node, "content", "")).split()]
     words = [w for w in words if len(w) >= 4 and w.isalpha()]
-    return ctx.rng.choice(words) if words else ctx.rng.choice(PHRASES["word"])
+    return ctx.rng.choice(words) if words else phrase("word", ctx.rng)
 
 
 def _new_contact(ctx: FreshContext) -> str:
@@ -111,8 +111,8 @@ def _ticket_updates(ctx: FreshContext) -> dict[str, Any]:
     options = {
         "priority": lambda: r.randint(1, 5),
         "status": lambda: r.choice(("Open", "In Progress", "Resolved")),
-        "title": lambda: r.choice(PHRASES["title"]),
-        "description": lambda: r.choice(PHRASES["description"]),
+        "title": lambda: phrase("title", r),
+        "description": lambda: phrase("description", r),
     }
     keys = r.sample(sorted(options), r.randint(1, 2))
     return {k: options[k]() for k in sorted(keys)}
@@ -193,7 +193,7 @@ FRESH: dict[tuple[str, str, str], Fresh] = {
     # vehicle
     ("VehicleControlAPI", "adjustClimateControl", "temperature"): lambda c: float(c.rng.randint(16, 28)),
     ("VehicleControlAPI", "adjustClimateControl", "fanSpeed"): lambda c: c.rng.choice((20, 40, 50, 60, 80)),
-    ("VehicleControlAPI", "display_log", "messages"): lambda c: [c.rng.choice(PHRASES["log"])],
+    ("VehicleControlAPI", "display_log", "messages"): lambda c: [phrase("log", c.rng)],
     ("VehicleControlAPI", "estimate_drive_feasibility_by_mileage", "distance"): lambda c: float(c.rng.randint(20, 900)),
     ("VehicleControlAPI", "fillFuelTank", "fuelAmount"): _fuel,
     ("VehicleControlAPI", "gallon_to_liter", "gallon"): lambda c: float(c.rng.randint(1, 30)),
