@@ -63,7 +63,7 @@ def _ends_asking(clause: str) -> bool:
 
 #: A request written as a statement ("I need an empty notes.txt", "ticket 7 can be closed"): no frame around it
 #: ("Please I need ...").
-_STATES = re.compile(r"I\b|\S+(?: \S+){0,3} (?:can|could|should|must) (?:now |)be\b")
+_STATES = re.compile(r"I\b|no need\b|\S+(?: \S+){0,3} (?:can|could|should|must) (?:now |)be\b")
 _ASKING_FRAME = re.compile(r"\b(?:could|can|would) you\b[^.?]*$", re.I)
 
 
@@ -210,7 +210,7 @@ def _fill(text: str, values: dict[str, str]) -> str:
 _AFTER_POINTER = frozenset("and or to into in as at by for of on with from plus minus times over under ignoring "
                            "leaving without is are was up down off out together rounded taking using going "
                            "paying charged".split())
-_NEXT_TO_SLOT = re.compile(r"\{(\w+)\}(?=\s*(\{|'s\b|[A-Za-z]+))")
+_NEXT_TO_SLOT = re.compile(r"\{(\w+)\}(?=\s*\(?(\{|'s\b|[A-Za-z]+))")  # "(" : a choice's first wording
 _AFTER_SLOT = re.compile(r"(?<=\})\s*\{(\w+)\}")
 
 
@@ -237,7 +237,7 @@ def _choose(options: tuple[Phrasing, ...], values: dict[str, str], rng: random.R
 
 #: Words after a slot that a pointer in it would leave dangling ("to the same precision as before digits").
 _UNITS = ("digits", "places", "decimal", "degrees", "gallons", "litres", "liters", "miles", "mph", "percent", "%",
-          "shares", "order", "m ")
+          "units", "shares", "order", "m ")
 
 
 def _points_well(text: str, arg: str, owner: str = "") -> bool:
