@@ -230,22 +230,7 @@ _LIFE_SLOTS = {"person": "people", "event": "events", "time": "times", "place": 
 
 @cache
 def _life() -> dict[str, tuple[str, ...]]:
-    file = PHRASEBOOK_DIR / "life.toml"
-    try:
-        table = tomllib.loads(file.read_text(encoding="utf-8"))["life"]
-    except (OSError, KeyError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{file}: cannot read its [life] table ({exc}); restore the file from the repository") \
-            from None
-    for name in ("scenes", "reasons", *_LIFE_SLOTS.values()):
-        pool = table.get(name)
-        if not isinstance(pool, list) or not pool or not all(isinstance(x, str) for x in pool):
-            raise ConfigError(f"{file}: [life].{name} must be a non-empty list of strings")
-        for line in pool:
-            problem = _line_problem(line) or next((f"has an unknown slot {{{slot}}}" for slot in _slots(line)
-                                                   if slot.lower() not in _LIFE_SLOTS), None)
-            if problem:
-                raise ConfigError(f"{file}: [life].{name}: {line!r} {problem}; fix the line")
-    return {name: tuple(table[name]) for name in ("scenes", "reasons", *_LIFE_SLOTS.values())}
+    return {name: _pool("life", name, _LIFE_SLOTS) for name in ("scenes", "reasons", *_LIFE_SLOTS.values())}
 
 
 def life(kind: str, rng: random.Random) -> str:
@@ -264,18 +249,32 @@ def life(kind: str, rng: random.Random) -> str:
 def style(name: str) -> tuple[str, ...]:
     """A pool of ``data/phrasebook/style.toml``: how any request is framed (``openers``, ``connectors``,
     ``follow_ups``, ``greetings``, ``closers``, ``again``, ``joiners``)."""
-    file = PHRASEBOOK_DIR / "style.toml"
+    return _pool("style", name)
+
+
+@cache
+def _shared(table: str) -> dict[str, object]:
+    """The ``[table]`` table of ``data/phrasebook/<table>.toml`` (the pools every environment shares)."""
+    file = PHRASEBOOK_DIR / f"{table}.toml"
     try:
-        pools = tomllib.loads(file.read_text(encoding="utf-8"))["style"]
+        return tomllib.loads(file.read_text(encoding="utf-8"))[table]
     except (OSError, KeyError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{file}: cannot read its [style] table ({exc}); restore the file from the repository") \
+        raise ConfigError(f"{file}: cannot read its [{table}] table ({exc}); restore the file from the repository") \
             from None
-    pool = pools.get(name)
+
+
+def _pool(table: str, name: str, slots: dict[str, str] | None = None) -> tuple[str, ...]:
+    """Pool ``name`` of a shared table, each line checked: choices that do not nest, and (with ``slots``) no slot
+    but those (in either case)."""
+    file = PHRASEBOOK_DIR / f"{table}.toml"
+    pool = _shared(table).get(name)
     if not isinstance(pool, list) or not pool or not all(isinstance(x, str) for x in pool):
-        raise ConfigError(f"{file}: [style].{name} must be a non-empty list of strings")
+        raise ConfigError(f"{file}: [{table}].{name} must be a non-empty list of strings")
     for line in pool:
-        if problem := _line_problem(line):
-            raise ConfigError(f"{file}: [style].{name}: {line!r} {problem}; fix the line")
+        problem = _line_problem(line) or next((f"has an unknown slot {{{slot}}}" for slot in _slots(line)
+                                               if slots is not None and slot.lower() not in slots), None)
+        if problem:
+            raise ConfigError(f"{file}: [{table}].{name}: {line!r} {problem}; fix the line")
     return tuple(pool)
 
 

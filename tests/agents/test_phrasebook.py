@@ -154,11 +154,13 @@ def test_a_broken_life_line_is_refused_with_its_place(tmp_path, monkeypatch) -> 
     (tmp_path / "life.toml").write_text("[life]\n" + lists + 'scenes = ["{Friend} is here."]\nreasons = ["x"]\n')
     monkeypatch.setattr(phrasebook, "PHRASEBOOK_DIR", tmp_path)
     phrasebook._life.cache_clear()
+    phrasebook._shared.cache_clear()
     try:
         with pytest.raises(ConfigError, match=r"life.toml: \[life\].scenes: .* unknown slot \{Friend\}"):
             phrasebook.life("scenes", random.Random(0))
     finally:
         phrasebook._life.cache_clear()
+        phrasebook._shared.cache_clear()
 
 
 def test_a_counted_noun_after_one_is_singular_and_read_back() -> None:
