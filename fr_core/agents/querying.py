@@ -261,14 +261,16 @@ def _phrase(spec: ToolSpec, values: dict[str, str], rng: random.Random, noise: f
     chosen = _choose(phrasings(spec), values, rng, noise, spec.owner)
     if chosen is None and unsaid:
         chosen = _choose(phrasings(spec), {**unsaid, **values}, rng, noise, spec.owner)
-    if chosen is not None and plain:
-        values = {a: plain[a] if a in _no_pointer_room(chosen.text) and a in plain else v for a, v in values.items()}
+    # strip: a wording may end in an empty choice ("25.0 (degrees|)")
+    wording = _say(chosen.text, rng, noise).strip() if chosen else ""
+    if plain:  # "the folder that same folder": the folder is said again
+        stutters = _no_pointer_room(wording) | {a for a in values if not _points_well(wording, a, spec.owner)}
+        values = {a: plain[a] if a in stutters and a in plain else v for a, v in values.items()}
     slots = set(chosen.slots) if chosen else set()
     values = {a: _in_words(spec, a, v) if a in slots else v for a, v in values.items()}
     if chosen is not None and chosen.text.startswith("{") and chosen.slots[0] in values:  # a capital letter must
         values = {**values, chosen.slots[0]: _quoted(values[chosen.slots[0]])}           # not change the value
-    text = _fill(_say(chosen.text, rng, noise).strip(), {**(unsaid or {}), **values}) if chosen \
-        else param_words(spec.name)  # strip: a wording may end in an empty choice ("25.0 (degrees|)")
+    text = _fill(wording, {**(unsaid or {}), **values}) if chosen else param_words(spec.name)
     rest = [v if v.startswith(("the ", "that ")) else f"{param_words(a)} {_quoted(v)}" for a, v in values.items()
             if a not in slots]  # a pointer back ("the same access token as before") names the argument itself
     if rest:
