@@ -421,9 +421,9 @@ def sample_turn(
     # (clearing tool, failed tool, failed step or None when only a trial on a copy failed, error gist)
     recover: tuple[str, str, int | None, str] | None = None
     tried: set[tuple[str, str]] = set()
-    # (class, its state before the last call) when that call changed it (seen with diff_state): a next call that puts
-    # it back is pointless ("mkdir old_7" then "rmdir old_7", "cd logs" then "cd ..") and is left for another
-    undo: tuple[str, Any] | None = None
+    # (class, its state before and after the last call) when that call changed it (seen with diff_state): a next call
+    # that puts it back is pointless ("mkdir old_7" then "rmdir old_7", "cd logs" then "cd ..") and is left for another
+    undo: tuple[str, Any, Any] | None = None
     end_reason = ""
     for step in range(calls):
         legal = legal if step == 0 else legal_tools(graph, before_called | set(turn_called), env, index=idx,
@@ -541,7 +541,7 @@ def sample_turn(
             change = state_change(env, spec.owner, before) if diff_state else None
             diff = tuple(state_diff(*change)) if change else ()
         failed = call_failed(result)
-        undo = (spec.owner, before) if change and not failed else None
+        undo = (spec.owner, before, env.snapshot()) if change and not failed else None
         if deliberate and not failed:
             deliberate, detail = False, f"meant to fail ({detail}) but the call succeeded"
         error = result.error or (None if not failed else "refused: " + result.to_text()[:200])
@@ -582,9 +582,12 @@ def sample_turn(
                                       end_reason))
 
 
-def _undoes(env: Environment, call: ToolCall, owner: str, before: Any) -> bool:
-    """Whether ``call``, tried in place, would put class ``owner`` back exactly as in the snapshot ``before``."""
-    return try_call(env, call, lambda e: state_change(e, owner, before) is None)[1]
+def _undoes(env: Environment, call: ToolCall, owner: str, before: Any, after: Any) -> bool:
+    """Whether ``call``, tried in place, would put class ``owner`` back exactly as in the snapshot ``before``.
+    ``after`` is the snapshot the last call left, which differs from ``before``: a call that leaves the class as it
+    is (most reads) undoes nothing, and no state views need comparing to tell."""
+    return try_call(env, call, lambda e: not state_unchanged(e, owner, after)
+                    and state_change(e, owner, before) is None)[1]
 
 
 def _takes_from(idx: GraphIndex, pool: Sequence[str], called: Sequence[str], produced: set[str]) -> list[str]:
