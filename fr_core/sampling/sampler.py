@@ -35,7 +35,7 @@ from fr_core.sampling.params import (
     schema_value,
 )
 from fr_core.sampling.targets import Coverage, pick_target
-from fr_core.types import ArgSource, CallResult, StepResult, ToolCall, TracedCall, Turn
+from fr_core.types import ArgSource, CallResult, StepResult, ToolCall, ToolSpec, TracedCall, Turn
 
 __all__ = [
     "EpisodeCache",
@@ -122,12 +122,17 @@ class EpisodeTrace:
 @dataclass
 class EpisodeCache:
     """What the rounds of one episode share so that no round reads the same thing twice: the graph's index, the
-    legality memo of the episode's environment, and the output leaves the last round found (what
+    legality memo of the episode's environment, its tools by name, and the output leaves the last round found (what
     :func:`turn_leaves` of it gives, without walking its outputs again)."""
 
     index: GraphIndex
     memo: StateMemo
     found: list[OutputLeaf] = field(default_factory=list)
+
+    @functools.cached_property
+    def specs(self) -> dict[str, ToolSpec]:
+        """The tools of the episode's environment by name."""
+        return {s.name: s for s in self.memo.env.tools()}
 
 
 # -- state diff ------------------------------------------------------------------------------------------------
@@ -387,11 +392,10 @@ def sample_turn(
     if after_target not in AFTER_TARGET:
         raise ConfigError(f"unknown after_target {after_target!r}; choose one of {', '.join(AFTER_TARGET)}")
     rng = random.Random(seed)
-    specs = {s.name: s for s in env.tools()}
     before_called = frozenset(called)
     if cache is None or cache.memo.env is not env:
         cache = EpisodeCache(graph_index(graph), StateMemo(env))
-    idx, memo = cache.index, cache.memo
+    idx, memo, specs = cache.index, cache.memo, cache.specs
     cache.found = []
     if target not in graph or target not in specs:
         trace = TurnTrace(round_index, target, policy, target_reason, calls, None, (),
@@ -471,7 +475,7 @@ def sample_turn(
                     walk = dist if target in legal else _walk_distances(graph, idx, target, legal,
                                                                         before_called | set(turn_called), env, memo)
                     choice = choose_next_tool(graph, pool, turn_called, target, rng, distances=walk,
-                                              blocked=blocked_now)
+                                              blocked=blocked_now, broken=idx.broken)
                 else:
                     choice = choose_random_tool(dist, pool, rng)
                 if choice is None:
@@ -627,7 +631,7 @@ def round_target(graph: nx.DiGraph, env: Environment, called: Iterable[str], lea
         produced = {leaf.tool for leaf in leaves}
         fed = {t: sum(any(u in produced for u, _ in links) for links in idx.links[t].values()) if t in idx.links
                else 0 for t in reachable}
-    specs = {s.name: s for s in env.tools()}
+    specs = cache.specs if cache is not None and memo is not None else {s.name: s for s in env.tools()}
     while True:  # a target that refuses every value the state offers now (nothing owed to pay) is picked again
         picked = pick_target(strategy, reachable, rng, coverage=coverage, last_tool=last_tool, fed=fed)
         if picked is None or len(reachable) == 1 or not _refuses_all(env, graph, specs[picked[0]]):
