@@ -227,20 +227,21 @@ def sample_arguments(
 def _draw_arguments(env: Environment, spec: ToolSpec, history: Sequence[OutputLeaf], rng: random.Random,
                     flow_bias: float, links: Mapping[str, frozenset[tuple[str, str]]] | None
                     ) -> tuple[dict[str, Any], tuple[ArgSource, ...]]:
-    required = set(spec.required)
+    properties, required = spec.properties, set(spec.required)
     args: dict[str, Any] = {}
     sources: dict[str, ArgSource] = {}
-    ordered = [p for p in spec.properties if p in required] + [p for p in spec.properties if p not in required]
+    ordered = [p for p in properties if p in required] + [p for p in properties if p not in required]
     taken: list[Any] = []  # values this call already took from earlier outputs
     for param in ordered:
-        schema = spec.properties[param] or {}
-        cands = env.candidates(spec.name, param)
+        schema = properties[param] or {}
         hint = env.argument_hint(spec.name, param)
         fresh = hint.fresh
-        fits = [] if hint.new_only else _matching_leaves(history, param, schema, cands, hint,
-                                                          linked=(links or {}).get(param, frozenset()), tool=spec.name)
-        if hint.new_only:
-            cands = []
+        if hint.new_only:  # a new name: neither the state's values nor earlier outputs
+            cands, fits = [], []
+        else:
+            cands = env.candidates(spec.name, param)
+            fits = _matching_leaves(history, param, schema, cands, hint, linked=(links or {}).get(param, frozenset()),
+                                    tool=spec.name)
         if fits and taken:  # one earlier output twice in a call (add(x, x), "the log and the log") is absurd
             fits = [(leaf, value) for leaf, value in fits if not _among(value, taken)]
         if param not in required:
