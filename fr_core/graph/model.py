@@ -271,6 +271,12 @@ class GraphIndex:
         """``(tool, its checks)`` for every tool, in node order (made once: legality reads it at every step)."""
         return tuple((t, self.checks.get(t, ())) for t in self.nodes)
 
+    @functools.cached_property
+    def feeders(self) -> dict[str, tuple[frozenset[str], ...]]:
+        """Per tool, for each of its parameters with data-flow links, the tools whose outputs feed it."""
+        return {t: tuple(frozenset(u for u, _ in links) for links in by_param.values())
+                for t, by_param in self.links.items()}
+
     def distances(self, g: nx.DiGraph, target: str) -> dict[str, int]:
         """:func:`distances_to` of ``target`` (computed once; the caller must not change the answer)."""
         dist = self._distances.get(target)

@@ -599,7 +599,7 @@ def _takes_from(idx: GraphIndex, pool: Sequence[str], called: Sequence[str], pro
     output so far (in this turn or an earlier one): they can take what the conversation has seen."""
     done = set(called)
     return [t for t in pool if t not in done
-            and any(u in produced for links in idx.links.get(t, {}).values() for u, _ in links)]
+            and any(not feeding.isdisjoint(produced) for feeding in idx.feeders.get(t, ()))]
 
 
 # -- an episode ------------------------------------------------------------------------------------------------
@@ -629,8 +629,7 @@ def round_target(graph: nx.DiGraph, env: Environment, called: Iterable[str], lea
     fed = None
     if strategy == "flow":
         produced = {leaf.tool for leaf in leaves}
-        fed = {t: sum(any(u in produced for u, _ in links) for links in idx.links[t].values()) if t in idx.links
-               else 0 for t in reachable}
+        fed = {t: sum(not feeding.isdisjoint(produced) for feeding in idx.feeders.get(t, ())) for t in reachable}
     specs = cache.specs if cache is not None and memo is not None else {s.name: s for s in env.tools()}
     while True:  # a target that refuses every value the state offers now (nothing owed to pay) is picked again
         picked = pick_target(strategy, reachable, rng, coverage=coverage, last_tool=last_tool, fed=fed)
