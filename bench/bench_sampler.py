@@ -2,8 +2,10 @@
 
 Run: ``.venv/bin/python bench/bench_sampler.py [--episodes 500] [--speed-only] [--strategy flow]``.
 
-* speed: the sampler's executed calls per second (choice, legality, arguments, execution, trace, state diff)
-  next to the bare rate of ``env.execute`` replaying exactly the same calls on the same start states.
+* speed: the sampler's executed calls per second (choice, legality, arguments, execution, trace, state diff):
+  every call it runs on the environment, the trial calls it undoes (is a value accepted, would a call undo the
+  last one) as well as the calls kept in the trace; the kept calls per second too, and next to them the bare rate
+  of ``env.execute`` replaying exactly the kept calls on the same start states.
 * figures: per BFCL class and per class combination of BFCL's base category, N seeded episodes of
   3 rounds × 4 calls, directed vs random walk: success of non-deliberate calls, target reach in turns where
   it was reachable, data-flow share (arguments taken from earlier outputs).
@@ -16,37 +18,74 @@ from __future__ import annotations
 
 import argparse
 import time
-
+from dataclasses import dataclass
 from pathlib import Path
 
-from fr_core.envs import BFCL_CLASSES
+from fr_core.envs import BFCL_CLASSES, Environment
 from fr_core.envs.factory import make_env
 from fr_core.graph import bfcl_graph, spec_graph
 from fr_core.graph.check import class_combinations
 from fr_core.sampling import STRATEGIES, SamplerConfig, sample_episode, sample_episodes, summarize
-from fr_core.types import ToolCall
+from fr_core.types import CallResult, ToolCall
 
 
-def measure_speed(specs: list[str], episodes: int, diff_state: bool) -> tuple[float, float, int]:
-    """(sampler calls/s, bare env calls/s, calls) over ``episodes`` episodes per spec."""
+@dataclass(frozen=True)
+class Speed:
+    """What one speed run measured: calls the sampler executed (trials included) and kept, and the seconds."""
+
+    executed: int
+    kept: int
+    sampler_s: float
+    bare_s: float  # env.execute alone, replaying the kept calls
+
+    @property
+    def executed_rate(self) -> float:
+        return self.executed / self.sampler_s
+
+    @property
+    def kept_rate(self) -> float:
+        return self.kept / self.sampler_s
+
+    @property
+    def bare_rate(self) -> float:
+        return self.kept / self.bare_s
+
+
+def count_executions(env: Environment) -> list[int]:
+    """Make ``env`` count the calls it executes (a one-item list the count goes into)."""
+    count = [0]
+    execute = env.execute
+
+    def counted(call: ToolCall) -> CallResult:
+        count[0] += 1
+        return execute(call)
+
+    env.execute = counted  # type: ignore[method-assign]
+    return count
+
+
+def measure_speed(specs: list[str], episodes: int, diff_state: bool) -> Speed:
+    """The sampler's and the bare environment's speed over ``episodes`` episodes per spec."""
     sampler_s = bare_s = 0.0
-    n = 0
+    executed = kept = 0
     for spec in specs:
         g = bfcl_graph(spec.split("+")).output
         cfg = SamplerConfig(rounds=3, calls=4, diff_state=diff_state)
         for seed in range(episodes):
             env = make_env(spec, seed=seed)
+            count = count_executions(env)
             t0 = time.perf_counter()
             res = sample_episode(env, g, cfg, seed=seed)
             sampler_s += time.perf_counter() - t0
+            executed += count[0]
             calls = [ToolCall(s.call.name, s.call.arguments) for t in res.output for s in t.steps]
-            n += len(calls)
+            kept += len(calls)
             env = make_env(spec, seed=seed)
             t0 = time.perf_counter()
             for call in calls:
                 env.execute(call)
             bare_s += time.perf_counter() - t0
-    return n / sampler_s, n / bare_s, n
+    return Speed(executed, kept, sampler_s, bare_s)
 
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,9 +129,10 @@ def main() -> None:
 
     print("== speed (sampler alone vs bare env.execute of the same calls) ==")
     for diff in (True, False):
-        s, b, n = measure_speed(specs, opts.speed_episodes // 10 or 1, diff)
-        print(f"state diff {'on ' if diff else 'off'}: sampler {s:8.0f} calls/s   bare env {b:8.0f} calls/s   "
-              f"ratio {s / b:.3f}   ({n} calls)")
+        sp = measure_speed(specs, opts.speed_episodes // 10 or 1, diff)
+        print(f"state diff {'on ' if diff else 'off'}: sampler {sp.executed_rate:8.0f} executed calls/s "
+              f"({sp.executed} calls), {sp.kept_rate:6.0f} kept calls/s ({sp.kept} in the traces)   "
+              f"bare env {sp.bare_rate:8.0f} calls/s   ratio {sp.executed_rate / sp.bare_rate:.3f}")
     if opts.speed_only:
         return
 

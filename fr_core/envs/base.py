@@ -239,6 +239,13 @@ class ObjectEnvironment(KnowledgeHooks):
                 self._frozen[cls] = freeze(inst)
         return dict(self._frozen)
 
+    def frozen(self, cls: str) -> Frozen:
+        """The frozen state of class ``cls`` as it is now: its part of :meth:`snapshot`, without the others."""
+        frozen = self._frozen.get(cls)
+        if frozen is None:
+            frozen = self._frozen[cls] = freeze(self._instances[cls])
+        return frozen
+
     def restore(self, snapshot: dict[str, Frozen]) -> None:
         if len(snapshot) != len(self._instances):
             raise ValueError(f"a snapshot of classes {sorted(snapshot)} cannot restore {self.name}")
@@ -289,7 +296,7 @@ def state_unchanged(env: Environment, owner: str, before: Any) -> bool:
     serialise to the same bytes); ``False`` when that cannot be told cheaply."""
     if not isinstance(env, ObjectEnvironment) or not isinstance(before, dict) or owner not in before:
         return False
-    old, new = before[owner], env.snapshot()[owner]
+    old, new = before[owner], env.frozen(owner)
     return old is new or (old.data is not None and old.data == new.data and old.cls is new.cls
                           and old.randoms == new.randoms)
 

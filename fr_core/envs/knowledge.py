@@ -54,9 +54,19 @@ class FreshContext:
     instance: Any = None
 
 
+_JSON_ATOMS = frozenset({str, int, float, bool, type(None)})
+
+
 def to_jsonable(value: Any, _depth: int = 0) -> Any:
     """Turn a tool's return value into plain JSON data (tuples→lists, sets→sorted lists, other numbers such as
     ``Decimal`` → int or float, objects→str)."""
+    kind = type(value)
+    if kind in _JSON_ATOMS:  # the plain builtin types first: most values are, and they skip the checks below
+        return value
+    if kind is dict and _depth <= 50:
+        return {str(k): to_jsonable(v, _depth + 1) for k, v in value.items()}
+    if kind is list and _depth <= 50:
+        return [to_jsonable(v, _depth + 1) for v in value]
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, numbers.Integral):

@@ -262,6 +262,7 @@ class GraphIndex:
     checks: dict[str, tuple[tuple[str, Mapping[str, Any] | None, str | None], ...]]
     links: dict[str, dict[str, frozenset[tuple[str, str]]]]  # tool → parameter → (tool, output field) feeding it
     may_block: frozenset[str]  # tools marked broken or with blocked_when conditions (see blocked_reason)
+    broken: frozenset[str]  # tools marked broken (failed in every probe)
     _distances: dict[str, dict[str, int]] = field(default_factory=dict)
     _reach: dict[frozenset[str], dict[str, int]] = field(default_factory=dict)
 
@@ -269,6 +270,12 @@ class GraphIndex:
     def checks_in_order(self) -> tuple[tuple[str, tuple[tuple[str, Mapping[str, Any] | None, str | None], ...]], ...]:
         """``(tool, its checks)`` for every tool, in node order (made once: legality reads it at every step)."""
         return tuple((t, self.checks.get(t, ())) for t in self.nodes)
+
+    @functools.cached_property
+    def feeders(self) -> dict[str, tuple[frozenset[str], ...]]:
+        """Per tool, for each of its parameters with data-flow links, the tools whose outputs feed it."""
+        return {t: tuple(frozenset(u for u, _ in links) for links in by_param.values())
+                for t, by_param in self.links.items()}
 
     def distances(self, g: nx.DiGraph, target: str) -> dict[str, int]:
         """:func:`distances_to` of ``target`` (computed once; the caller must not change the answer)."""
@@ -308,11 +315,13 @@ class GraphIndex:
 
 
 def _edge_signature(g: nx.DiGraph) -> tuple[Any, ...]:
-    """What the index depends on: the nodes in order with their classes and whether they can be blocked, and
-    each edge's data object and the fields read from it."""
-    return (tuple((n, d.get("owner"), bool(d.get("broken") or d.get("blocked_when"))) for n, d in g.nodes(data=True)),
+    """What the index depends on: the nodes in order with their classes and whether they are broken or can be
+    blocked, and each edge's data object and the fields read from it (read through ``adjacency()``, the cheapest
+    walk over the edges: this is read once per episode)."""
+    return (tuple((n, d.get("owner"), bool(d.get("broken")), bool(d.get("blocked_when")))
+                  for n, d in g.nodes(data=True)),
             tuple((u, v, id(d), d.get("hard"), id(d.get("condition")), d.get("kind"), d.get("param"), d.get("field"))
-                  for u, v, d in g.edges(data=True)))
+                  for u, nbrs in g.adjacency() for v, d in nbrs.items()))
 
 
 # graph → (signature, what keeps the signature's ids taken, index)
@@ -341,7 +350,8 @@ def graph_index(g: nx.DiGraph) -> GraphIndex:
             links.setdefault(v, {}).setdefault(data["param"], set()).add(source)
     index = GraphIndex(tuple(g), groups, checks,
                        {t: {p: frozenset(x) for p, x in by_param.items()} for t, by_param in links.items()},
-                       frozenset(n for n, d in g.nodes(data=True) if d.get("broken") or d.get("blocked_when")))
+                       frozenset(n for n, d in g.nodes(data=True) if d.get("broken") or d.get("blocked_when")),
+                       frozenset(n for n, d in g.nodes(data=True) if d.get("broken")))
     # The signature's data and condition objects are kept alive: no new object takes one of their ids.
     _INDEXES[g] = (signature, [(d, d.get("condition")) for _, _, d in g.edges(data=True)], index)
     return index

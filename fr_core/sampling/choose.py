@@ -35,10 +35,13 @@ def choose_next_tool(
     *,
     distances: Mapping[str, int] | None = None,
     blocked: Collection[str] = (),
+    broken: Collection[str] | None = None,
 ) -> Choice | None:
     """Eq. 2 over ``legal`` given this turn's ``called`` set; ``distances`` (from
     :func:`fr_core.graph.distances_to`) may be passed to save the search on every step; ``blocked``: tools that
-    cannot work from the current state (see :func:`fr_core.graph.blocked_reason`), left out of exploration.
+    cannot work from the current state (see :func:`fr_core.graph.blocked_reason`), left out of exploration, as are
+    the tools the graph marks ``broken`` (read from the graph's nodes unless the caller passes them, as
+    :attr:`fr_core.graph.GraphIndex.broken`).
 
     1. target already called → a random legal tool (explore);
     2. target legal → the target;
@@ -58,7 +61,9 @@ def choose_next_tool(
         return None
     if target in set(called):
         # Exploration skips tools the graph flags as broken (no arguments, failed in every probe) or blocked.
-        working = [t for t in pool if not graph.nodes[t].get("broken") and t not in blocked]
+        if broken is None:
+            broken = {t for t in pool if graph.nodes[t].get("broken")}
+        working = [t for t in pool if t not in broken and t not in blocked]
         tool = rng.choice(working or pool)
         return Choice(
             tool,

@@ -7,6 +7,7 @@ makes the queries written later hard (the user never says the id; the model must
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 from collections.abc import Mapping, Sequence
@@ -78,6 +79,7 @@ def _head(name: str) -> str:
     return parts[-1].lower() if parts else ""
 
 
+@functools.lru_cache(maxsize=65536)
 def _similar(key: str, param: str) -> bool:
     """Same words, or the same head word and a shared specific word (``user_id`` ≁ ``receiver_id``: only 'id')."""
     a, b = tokens(key), tokens(param)
@@ -90,17 +92,18 @@ def _names_id(name: str) -> bool:
     return bool(words) and words[-1] in ("id", "ids")
 
 
-def _type_fits(value: Any, schema: dict[str, Any]) -> bool:
+_FITTING_TYPES: dict[str | None, tuple[type, ...] | None] = {
+    "string": (str,), "integer": (int,), "number": (int, float), None: None,
+}
+
+
+def _fitting_types(schema: dict[str, Any]) -> tuple[type, ...] | None:
+    """The Python types of the values that fit a parameter's schema (of its items, for an array): ``None`` when
+    the schema names no type (any value fits), ``()`` when no output leaf can fit (a boolean, an object)."""
     want = schema.get("type")
     if want == "array":
         want = (schema.get("items") or {}).get("type")
-    if want == "string":
-        return isinstance(value, str)
-    if want == "integer":
-        return isinstance(value, int)
-    if want == "number":
-        return isinstance(value, (int, float))
-    return want is None
+    return _FITTING_TYPES.get(want, ())
 
 
 def _matching_leaves(history: Sequence[OutputLeaf], param: str, schema: dict[str, Any], cands: list[Any],
@@ -117,9 +120,8 @@ def _matching_leaves(history: Sequence[OutputLeaf], param: str, schema: dict[str
     same word by coincidence, not data flow)."""
     exact = hint.fresh
     about = tokens(param) | tokens(tool) if hint.choice else None
-    if not history or hint.text:
-        return []
-    if schema.get("type") == "boolean":
+    types = _fitting_types(schema)
+    if not history or hint.text or types == ():
         return []
     is_array = schema.get("type") == "array"
     plain = {c for c in cands if not isinstance(c, (list, dict))}
@@ -128,7 +130,8 @@ def _matching_leaves(history: Sequence[OutputLeaf], param: str, schema: dict[str
     best_score = 0
     for leaf in history:
         v = leaf.value
-        if not _type_fits(v, schema) or (about is not None and tokens(leaf.key) - GENERIC - about):
+        if (types is not None and not isinstance(v, types)) or (about is not None
+                                                                and tokens(leaf.key) - GENERIC - about):
             continue
         if cands:
             if v in plain:
@@ -224,20 +227,21 @@ def sample_arguments(
 def _draw_arguments(env: Environment, spec: ToolSpec, history: Sequence[OutputLeaf], rng: random.Random,
                     flow_bias: float, links: Mapping[str, frozenset[tuple[str, str]]] | None
                     ) -> tuple[dict[str, Any], tuple[ArgSource, ...]]:
-    required = set(spec.required)
+    properties, required = spec.properties, set(spec.required)
     args: dict[str, Any] = {}
     sources: dict[str, ArgSource] = {}
-    ordered = [p for p in spec.properties if p in required] + [p for p in spec.properties if p not in required]
+    ordered = [p for p in properties if p in required] + [p for p in properties if p not in required]
     taken: list[Any] = []  # values this call already took from earlier outputs
     for param in ordered:
-        schema = spec.properties[param] or {}
-        cands = env.candidates(spec.name, param)
+        schema = properties[param] or {}
         hint = env.argument_hint(spec.name, param)
         fresh = hint.fresh
-        fits = [] if hint.new_only else _matching_leaves(history, param, schema, cands, hint,
-                                                          linked=(links or {}).get(param, frozenset()), tool=spec.name)
-        if hint.new_only:
-            cands = []
+        if hint.new_only:  # a new name: neither the state's values nor earlier outputs
+            cands, fits = [], []
+        else:
+            cands = env.candidates(spec.name, param)
+            fits = _matching_leaves(history, param, schema, cands, hint, linked=(links or {}).get(param, frozenset()),
+                                    tool=spec.name)
         if fits and taken:  # one earlier output twice in a call (add(x, x), "the log and the log") is absurd
             fits = [(leaf, value) for leaf, value in fits if not _among(value, taken)]
         if param not in required:

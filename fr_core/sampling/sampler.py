@@ -35,7 +35,7 @@ from fr_core.sampling.params import (
     schema_value,
 )
 from fr_core.sampling.targets import Coverage, pick_target
-from fr_core.types import ArgSource, CallResult, StepResult, ToolCall, TracedCall, Turn
+from fr_core.types import ArgSource, CallResult, StepResult, ToolCall, ToolSpec, TracedCall, Turn
 
 __all__ = [
     "EpisodeCache",
@@ -122,12 +122,17 @@ class EpisodeTrace:
 @dataclass
 class EpisodeCache:
     """What the rounds of one episode share so that no round reads the same thing twice: the graph's index, the
-    legality memo of the episode's environment, and the output leaves the last round found (what
+    legality memo of the episode's environment, its tools by name, and the output leaves the last round found (what
     :func:`turn_leaves` of it gives, without walking its outputs again)."""
 
     index: GraphIndex
     memo: StateMemo
     found: list[OutputLeaf] = field(default_factory=list)
+
+    @functools.cached_property
+    def specs(self) -> dict[str, ToolSpec]:
+        """The tools of the episode's environment by name."""
+        return {s.name: s for s in self.memo.env.tools()}
 
 
 # -- state diff ------------------------------------------------------------------------------------------------
@@ -387,11 +392,10 @@ def sample_turn(
     if after_target not in AFTER_TARGET:
         raise ConfigError(f"unknown after_target {after_target!r}; choose one of {', '.join(AFTER_TARGET)}")
     rng = random.Random(seed)
-    specs = {s.name: s for s in env.tools()}
     before_called = frozenset(called)
     if cache is None or cache.memo.env is not env:
         cache = EpisodeCache(graph_index(graph), StateMemo(env))
-    idx, memo = cache.index, cache.memo
+    idx, memo, specs = cache.index, cache.memo, cache.specs
     cache.found = []
     if target not in graph or target not in specs:
         trace = TurnTrace(round_index, target, policy, target_reason, calls, None, (),
@@ -421,9 +425,9 @@ def sample_turn(
     # (clearing tool, failed tool, failed step or None when only a trial on a copy failed, error gist)
     recover: tuple[str, str, int | None, str] | None = None
     tried: set[tuple[str, str]] = set()
-    # (class, its state before the last call) when that call changed it (seen with diff_state): a next call that puts
-    # it back is pointless ("mkdir old_7" then "rmdir old_7", "cd logs" then "cd ..") and is left for another
-    undo: tuple[str, Any] | None = None
+    # (class, its state before and after the last call) when that call changed it (seen with diff_state): a next call
+    # that puts it back is pointless ("mkdir old_7" then "rmdir old_7", "cd logs" then "cd ..") and is left for another
+    undo: tuple[str, Any, Any] | None = None
     end_reason = ""
     for step in range(calls):
         legal = legal if step == 0 else legal_tools(graph, before_called | set(turn_called), env, index=idx,
@@ -471,7 +475,7 @@ def sample_turn(
                     walk = dist if target in legal else _walk_distances(graph, idx, target, legal,
                                                                         before_called | set(turn_called), env, memo)
                     choice = choose_next_tool(graph, pool, turn_called, target, rng, distances=walk,
-                                              blocked=blocked_now)
+                                              blocked=blocked_now, broken=idx.broken)
                 else:
                     choice = choose_random_tool(dist, pool, rng)
                 if choice is None:
@@ -541,7 +545,7 @@ def sample_turn(
             change = state_change(env, spec.owner, before) if diff_state else None
             diff = tuple(state_diff(*change)) if change else ()
         failed = call_failed(result)
-        undo = (spec.owner, before) if change and not failed else None
+        undo = (spec.owner, before, env.snapshot()) if change and not failed else None
         if deliberate and not failed:
             deliberate, detail = False, f"meant to fail ({detail}) but the call succeeded"
         error = result.error or (None if not failed else "refused: " + result.to_text()[:200])
@@ -582,9 +586,12 @@ def sample_turn(
                                       end_reason))
 
 
-def _undoes(env: Environment, call: ToolCall, owner: str, before: Any) -> bool:
-    """Whether ``call``, tried in place, would put class ``owner`` back exactly as in the snapshot ``before``."""
-    return try_call(env, call, lambda e: state_change(e, owner, before) is None)[1]
+def _undoes(env: Environment, call: ToolCall, owner: str, before: Any, after: Any) -> bool:
+    """Whether ``call``, tried in place, would put class ``owner`` back exactly as in the snapshot ``before``.
+    ``after`` is the snapshot the last call left, which differs from ``before``: a call that leaves the class as it
+    is (most reads) undoes nothing, and no state views need comparing to tell."""
+    return try_call(env, call, lambda e: not state_unchanged(e, owner, after)
+                    and state_change(e, owner, before) is None)[1]
 
 
 def _takes_from(idx: GraphIndex, pool: Sequence[str], called: Sequence[str], produced: set[str]) -> list[str]:
@@ -592,7 +599,7 @@ def _takes_from(idx: GraphIndex, pool: Sequence[str], called: Sequence[str], pro
     output so far (in this turn or an earlier one): they can take what the conversation has seen."""
     done = set(called)
     return [t for t in pool if t not in done
-            and any(u in produced for links in idx.links.get(t, {}).values() for u, _ in links)]
+            and any(not feeding.isdisjoint(produced) for feeding in idx.feeders.get(t, ()))]
 
 
 # -- an episode ------------------------------------------------------------------------------------------------
@@ -622,9 +629,8 @@ def round_target(graph: nx.DiGraph, env: Environment, called: Iterable[str], lea
     fed = None
     if strategy == "flow":
         produced = {leaf.tool for leaf in leaves}
-        fed = {t: sum(any(u in produced for u, _ in links) for links in idx.links[t].values()) if t in idx.links
-               else 0 for t in reachable}
-    specs = {s.name: s for s in env.tools()}
+        fed = {t: sum(not feeding.isdisjoint(produced) for feeding in idx.feeders.get(t, ())) for t in reachable}
+    specs = cache.specs if cache is not None and memo is not None else {s.name: s for s in env.tools()}
     while True:  # a target that refuses every value the state offers now (nothing owed to pay) is picked again
         picked = pick_target(strategy, reachable, rng, coverage=coverage, last_tool=last_tool, fed=fed)
         if picked is None or len(reachable) == 1 or not _refuses_all(env, graph, specs[picked[0]]):

@@ -7,6 +7,7 @@ for an array parameter every candidate is itself an array. ``[]`` means the stat
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable
 
 __all__ = ["CANDIDATE_FNS"]
@@ -93,13 +94,17 @@ VEHICLE_DISTANCE_ZIPS = (
 
 def _words(texts: list[str], limit: int = 40) -> list[str]:
     """Distinct lower-case words (≥ 4 letters) of some short texts: keywords a search will find."""
-    found: dict[str, None] = {}
+    found: set[str] = set()
     for text in texts:
-        for raw in text.split():
-            word = raw.strip(".,;:!?()[]{}\"'#@").lower()
-            if len(word) >= 4 and word.isalpha():
-                found[word] = None
+        found.update(_text_words(text))
     return sorted(found)[:limit]
+
+
+@functools.lru_cache(maxsize=4096)
+def _text_words(text: str) -> tuple[str, ...]:
+    """The words of one text that :func:`_words` keeps (a text is read again at every state it is in)."""
+    words = (raw.strip(".,;:!?()[]{}\"'#@").lower() for raw in text.split())
+    return tuple(word for word in words if len(word) >= 4 and word.isalpha())
 
 
 # -- GorillaFileSystem ---------------------------------------------------------------------------------------
