@@ -186,8 +186,13 @@ def test_a_value_said_before_is_said_again_where_a_pointer_back_would_stutter() 
                "user_last_name": "the same user last name as before", "client_id": "the same client id as before"}
     text, _ = _phrase(spec, pointed, random.Random(0), 0.0, plain=plain)
     # "as the same user first name as before the same user last name as before" becomes "as Keanu Halvorsen";
-    # the client id stands before a comma: its pointer back stays
-    assert "as Keanu Halvorsen, client the same client id as before," in text, text
+    # "client the same client id as before" repeats "client": the value is said again
+    assert "as Keanu Halvorsen, client c_1," in text and "the same" not in text, text
+    # where a pointer back reads well, it stays
+    spec = next(t for t in make_env(["TwitterAPI"]).tools() if t.name == "follow_user")
+    text, _ = _phrase(spec, {"username_to_follow": "the same account as before"}, random.Random(0), 0.0,
+                      plain={"username_to_follow": "dana_k"})
+    assert text == "start following the same account as before", text
 
 
 def test_a_tool_name_swapped_for_a_synonym_leaves_no_doubled_word() -> None:
