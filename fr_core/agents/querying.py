@@ -246,10 +246,11 @@ def _points_well(text: str, arg: str, owner: str = "") -> bool:
     at = text.find("{" + arg + "}")
     if at < 0:
         return True
-    before = re.sub(r"\W+$", "", text[:at]).lower()
+    choice = re.search(r"\(([^()]*)\)\s*$", text[:at])  # "(price|limit) {price}": each wording before it
+    befores = [re.sub(r"\W+$", "", b).lower() for b in (choice.group(1).split("|") if choice else [text[:at]])]
     after = re.sub(r"^[\s(]+", "", text[at + len(arg) + 2:]).lower()
     named = [w for w in _referent(arg, owner).split() if len(w) >= 3]
-    return not any(before.endswith(w) for w in named) and not after.startswith(_UNITS)
+    return not any(b.endswith(w) for b in befores for w in named) and not after.startswith(_UNITS)
 
 
 def _phrase(spec: ToolSpec, values: dict[str, str], rng: random.Random, noise: float,
@@ -268,8 +269,9 @@ def _phrase(spec: ToolSpec, values: dict[str, str], rng: random.Random, noise: f
         values = {a: plain[a] if a in stutters and a in plain else v for a, v in values.items()}
     slots = set(chosen.slots) if chosen else set()
     values = {a: _in_words(spec, a, v) if a in slots else v for a, v in values.items()}
-    if chosen is not None and chosen.text.startswith("{") and chosen.slots[0] in values:  # a capital letter must
-        values = {**values, chosen.slots[0]: _quoted(values[chosen.slots[0]])}           # not change the value
+    first = chosen.slots[0] if chosen is not None and chosen.text.startswith("{") else ""
+    if first in values and values[first][:1].islower():  # a capital letter must not change the value
+        values = {**values, first: _quoted(values[first])}
     text = _fill(wording, {**(unsaid or {}), **values}) if chosen else param_words(spec.name)
     rest = [v if v.startswith(("the ", "that ")) else f"{param_words(a)} {_quoted(v)}" for a, v in values.items()
             if a not in slots]  # a pointer back ("the same access token as before") names the argument itself
