@@ -8,10 +8,11 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
+from fr_core.agents.phrasebook import arg_noun
 from fr_core.errors import ConfigError
 from fr_core.serialize import from_dict, to_dict
 from fr_core.sampling.flow import turn_flow
-from fr_core.types import Trajectory
+from fr_core.types import Trajectory, TurnRecord
 
 __all__ = ["VARIANTS", "Variant", "choose_variant", "leave_out", "make_variant", "with_variant", "variant_of"]
 
@@ -52,19 +53,29 @@ def _words(name: str) -> str:
     return re.sub(r"[ _]\d+$", "", name).replace("_", " ")
 
 
-def leave_out(said: str, text: str, param: str) -> str:
-    """The request ``said`` with the value ``text`` of ``param`` replaced by a promise to tell it, taking the
-    parameter's own words along: "the card 4354..." → "a card number I will tell you", not "card a card number"."""
+def leave_out(said: str, text: str, param: str, noun: str = "") -> str:
+    """The request ``said`` with the value ``text`` of ``param`` replaced by a promise to tell it (``noun``: what
+    the user calls that thing, default the parameter's words), taking the words before it that name it along:
+    "the card 4354..." → "a card number I will tell you", not "card a card number"."""
     quoted = next((q for q in (f"'{text}'", f'"{text}"') if q in said), text)
     start = said.index(quoted)
     before, after = said[:start], said[start + len(quoted):]
-    words = _words(param).split()
-    for k in range(len(words), 0, -1):
-        lead = re.search(r"(?:\b(?:the|my|our) )?\b" + re.escape(" ".join(words[:k])) + r" $", before, re.I)
-        if lead:
-            before = before[:lead.start()]
-            break
-    return f"{before}a {_words(param)} I will tell you{after}"
+    noun = noun or _words(param)
+    for words in (w.split() for w in dict.fromkeys((_words(param), noun))):
+        for k in range(len(words), 0, -1):
+            lead = re.search(r"(?:\b(?:the|my|our) )?\b" + re.escape(" ".join(words[:k])) + r" $", before, re.I)
+            if lead:
+                before = before[:lead.start()]
+                break
+    return f"{before}{'an' if noun[:1] in 'aeio' else 'a'} {noun} I will tell you{after}"
+
+
+def _noun(trajectory: Trajectory, record: TurnRecord, param: str) -> str:
+    """What the user calls the thing ``param`` of a round names ("destination" for ``travel_to``): the phrasebook
+    noun of the argument it binds, in the sample's classes, else the parameter's words."""
+    adv = record.adv_tool
+    arg = next((a for p, _, a in (adv.bindings if adv else ()) if p == param), param)
+    return next((noun for cls in trajectory.classes if (noun := arg_noun(cls, arg))), "") or _words(param)
 
 
 def make_variant(trajectory: Trajectory, kind: str, seed: int) -> Variant | None:
@@ -94,10 +105,9 @@ def make_variant(trajectory: Trajectory, kind: str, seed: int) -> Variant | None
         if not picks:
             return None
         index, param, value, text, said_text = rng.choice(picks)
-        query = leave_out(said_text, text, param)
-        return Variant(kind, index, param=param, value=value, query=query,
-                       question=f"Which {_words(param)} should I use? I need it to go on.",
-                       reply=f"The {_words(param)} is {text}.")
+        noun = _noun(trajectory, next(r for r in rounds if r.round == index), param)
+        return Variant(kind, index, param=param, value=value, query=leave_out(said_text, text, param, noun),
+                       question=f"Which {noun} should I use? I need it to go on.", reply=f"The {noun} is {text}.")
     raise ConfigError(f"unknown variant {kind!r}; choose one of {', '.join(VARIANTS)}")
 
 

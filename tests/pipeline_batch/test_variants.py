@@ -98,3 +98,11 @@ def test_chat_export_asks_for_the_missing_value(run, tmp_path) -> None:
             match = next(c for c in texts if v.query in c)
             at = match.index(v.query)
             assert match[at + 1] == v.question and match[at + 2] == v.reply
+
+
+def test_a_left_out_value_is_named_as_the_user_calls_it() -> None:
+    """A destination left out reads "a destination I will tell you", not "a travel to I will tell you"."""
+    said = 'Book me a flight from SFO to "LAX" on "2026-01-12".'
+    assert leave_out(said, "LAX", "travel_to", "destination") == \
+        'Book me a flight from SFO to a destination I will tell you on "2026-01-12".'
+    assert leave_out("Show me the post 692 now.", "692", "tweet_id", "post") == "Show me a post I will tell you now."
