@@ -163,11 +163,6 @@ TWEET_TEMPLATES = (
     "Shoutout to everyone who helped with the {topic} drive",
     "Reading list for {month}: all about {topic}",
 )
-COMMENT_TEMPLATES = (
-    "Love this!", "Totally agree with you", "Where can I read more?", "Congrats on the {topic} milestone",
-    "This made my day", "Not sure about that one", "Saving this for later", "Count me in for the next one",
-    "Great point about {topic}", "Any photos?",
-)
 
 # Support-desk systems and the problems that fit each kind of system.
 _SOFTWARE_PROBLEMS = (
@@ -472,19 +467,15 @@ def _gen_twitter(r: random.Random, size: str, persona: _Persona) -> dict[str, An
         mentions = r.sample(pool, r.randint(0, min(2, len(pool))))
         tweets[tid] = {"id": tid, "username": author, "content": _fill(r, r.choice(TWEET_TEMPLATES)), "tags": tags, "mentions": mentions}
     ids = sorted(tweets)
-    comments: dict[int, list[dict[str, str]]] = {}
-    for tid in r.sample(ids, r.randint(0, len(ids))):
-        comments[tid] = [
-            {"username": r.choice(others + [me]), "content": _fill(r, r.choice(COMMENT_TEMPLATES))}
-            for _ in range(r.randint(1, 3))
-        ]
+    # no comments to begin with: BFCL's TwitterAPI reads a state's comment keys as they come from JSON (strings)
+    # and looks comments up by int id, so comments in an exported initial state would never be found there
     retweets = {me: sorted(r.sample(ids, r.randint(0, min(2, len(ids)))))} if r.random() < 0.5 else {}
     return {
         "username": me,
         "password": _password(r),
         "authenticated": r.random() < 0.5,
         "tweets": tweets,
-        "comments": comments,
+        "comments": {},
         "retweets": retweets,
         "following_list": r.sample(others, r.randint(1, len(others))),
         "tweet_counter": (ids[-1] + 1) if ids else first_id,
@@ -724,7 +715,8 @@ def generate_state(cls: str, seed: int, size: str = "medium") -> dict[str, Any]:
     """A fresh initial state for BFCL class ``cls`` that its ``_load_scenario`` accepts.
 
     ``size`` (small / medium / large) scales the counts of files, users, tweets, tickets, orders, cards.
-    Trading orders and Twitter comments are keyed by int ids, as the classes look them up.
+    Trading orders are keyed by int ids, as the class looks them up; Twitter starts with no comments (see
+    ``_gen_twitter``).
 
     >>> generate_state("TicketAPI", 3) == generate_state("TicketAPI", 3)
     True
