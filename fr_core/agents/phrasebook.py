@@ -8,6 +8,7 @@ import itertools
 import random
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -17,6 +18,7 @@ from fr_core.errors import ConfigError
 from fr_core.types import ToolSpec
 
 __all__ = ["PHRASEBOOK_DIR", "Phrasing", "phrasings", "scenes", "reasons", "life", "report", "result_noun", "style",
+           "check_phrasebooks",
            "realise", "arg_noun", "alternatives", "REFER_BACK", "FROM_BEFORE", "WORKED_OUT", "CONTRACTIONS",
            "expand_contractions", "value_word", "word_value"]
 
@@ -250,6 +252,16 @@ def style(name: str) -> tuple[str, ...]:
     """A pool of ``data/phrasebook/style.toml``: how any request is framed (``openers``, ``connectors``,
     ``follow_ups``, ``greetings``, ``closers``, ``again``, ``joiners``)."""
     return _pool("style", name)
+
+
+def check_phrasebooks(tools: Iterable[ToolSpec]) -> None:
+    """Read the phrasebooks of ``tools``' classes and every shared pool, so that a broken line stops a run before
+    it starts (:class:`ConfigError` naming the file and line) instead of failing each sample."""
+    for owner in {spec.owner for spec in tools}:
+        _book(owner)
+    for name in _shared("style"):
+        style(name)
+    _life()
 
 
 @cache

@@ -13,17 +13,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from fr_core.cli.fail import fail
 from fr_core.errors import FrError
-from fr_core.redact import scrub
 
 __all__ = ["eval_command", "evals_command", "register"]
 
 console = Console()
 
-
-def _fail(exc: FrError) -> None:
-    console.print("[red]error:[/red]", scrub(str(exc)), highlight=False)
-    raise typer.Exit(2)
 
 
 def eval_command(
@@ -74,7 +70,7 @@ def eval_command(
                    "stored": progress.done, "total": progress.total, "resumed_from": progress.skipped,
                    "usage": row.usage, "store": str(path)}
     except FrError as exc:
-        _fail(exc)
+        fail(exc)
     if progress.interrupted:
         console.print(f"[yellow]stopped[/yellow] with {progress.done}/{progress.total} cases stored; continue with "
                       f"[bold]fr eval --db {path} --resume {progress.eval_id}[/bold]")
@@ -103,7 +99,7 @@ def evals_command(db: Path = typer.Option(None, "--db", help="SQLite store (defa
 
     path = db or DEFAULT_DB
     if not Path(path).exists():
-        _fail(FrError(f"no store at {path}; run `fr eval` first or pass --db"))
+        fail(FrError(f"no store at {path}; run `fr eval` first or pass --db"))
     try:
         evals = EvalStore(path)
         table = Table(title=f"Evaluations in {path}")
@@ -115,7 +111,7 @@ def evals_command(db: Path = typer.Option(None, "--db", help="SQLite store (defa
                           row.status, f"{f['cases']}/{row.n_cases}", f"{f['accuracy']:.4f}",
                           f"{f[f'pass@{row.k}']:.4f} (k={row.k})", f"${row.usage.get('cost_usd', 0.0):.4f}")
     except FrError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(table)
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from fr_core.cli.fail import fail
 from fr_core.errors import FrError
-from fr_core.redact import scrub
 
 __all__ = ["export_command"]
 
@@ -56,8 +56,7 @@ def export_command(
                             guard=not keep_contaminated, dedup=not keep_duplicates, cot=cot, review=review,
                             original=original, only=only)
     except FrError as exc:
-        console.print("[red]error:[/red]", scrub(str(exc)), highlight=False)
-        raise typer.Exit(2) from None
+        fail(exc)
     files = ", ".join(str(p) for p in report.paths)
     if show and fmt in ("openai", "sharegpt", "hermes", "funreason") and report.written:
         import json

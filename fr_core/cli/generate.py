@@ -12,18 +12,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from fr_core.cli.fail import fail
 from fr_core.errors import FrError
-from fr_core.redact import scrub
 from fr_core.store.store import MAX_SAMPLES
 
 __all__ = ["generate_command", "runs_command", "register"]
 
 console = Console()
 
-
-def _fail(exc: FrError) -> None:
-    console.print("[red]error:[/red]", scrub(str(exc)), highlight=False)
-    raise typer.Exit(2)
 
 
 def generate_command(
@@ -97,7 +93,7 @@ def generate_command(
                                executor=executor, ray_address=ray_address, sample_timeout=sample_timeout,
                                retry_failed=retry_failed)
     except FrError as exc:
-        _fail(exc)
+        fail(exc)
     if result.interrupted:
         console.print(f"[yellow]stopped[/yellow] with {result.done}/{result.total} samples stored; continue with "
                       f"[bold]fr generate --db {store.path} --resume {result.run_id}[/bold]")
@@ -117,11 +113,11 @@ def runs_command(db: Path = typer.Option(None, "--db",
 
     path = db or DEFAULT_DB
     if not Path(path).exists():
-        _fail(FrError(f"no store at {path}; run `fr generate` first or pass --db"))
+        fail(FrError(f"no store at {path}; run `fr generate` first or pass --db"))
     try:
         stats = Store(path).list_runs()
     except FrError as exc:
-        _fail(exc)
+        fail(exc)
     table = Table(title=f"Runs in {path}")
     for name in (
         "run",

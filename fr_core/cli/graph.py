@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from fr_core.cli.fail import fail
 from fr_core.errors import FrError
 
 __all__ = ["graph_app"]
@@ -29,8 +30,7 @@ def export(
     try:
         g = bfcl_graph(env).output
     except FrError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
+        fail(exc)
     data = nx.node_link_data(g, edges="edges")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(data, indent=1, default=str), encoding="utf-8")
@@ -53,8 +53,7 @@ def build(
     try:
         probed = warm_bfcl_graphs(env or list(BFCL_CLASSES), jobs=jobs or None)
     except FrError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
+        fail(exc)
     console.print(f"probed {', '.join(probed) or 'nothing (all cached)'} in {time.perf_counter() - started:.1f} s; "
                   f"cache: {cache_dir()}")
 
@@ -73,8 +72,7 @@ def check(
     try:
         res = check_graph(category).output
     except FrError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
+        fail(exc)
     if as_json:
         print(json.dumps(res.as_dict()))
         return

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from fr_core.cli.fail import fail
 from fr_core.errors import FrError
 from fr_core.sampling.config import SamplerConfig
 from fr_core.sampling.sampler import EpisodeTrace, sample_episode
@@ -83,8 +84,7 @@ def sample_command(
         graph = spec_graph(env).output
         trace = sample_episode(environment, graph, config).trace
     except FrError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
+        fail(exc)
     if as_json:
         typer.echo(json.dumps(trace.to_json(), ensure_ascii=False, default=str, indent=1))
     else:

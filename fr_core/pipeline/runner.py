@@ -99,9 +99,10 @@ def _unparsed_replies(trajectory: Any, trace: Any) -> list[str]:
 
 
 def check_envs(config: RunConfig) -> dict[str, nx.DiGraph]:
-    """Build every environment of ``config.generate.envs`` and its API graph once, before a run starts, so a bad
-    spec or a hanging tool stops it with the spec's place in the config instead of failing each sample drawn
-    from it. Returns the graphs, shared (read-only) by all samples."""
+    """Build every environment of ``config.generate.envs`` and its API graph once, and read its phrasebooks,
+    before a run starts, so a bad spec, a hanging tool or a broken phrasebook line stops it with its place instead
+    of failing each sample drawn from it. Returns the graphs, shared (read-only) by all samples."""
+    from fr_core.agents.phrasebook import check_phrasebooks
     from fr_core.envs import make_env
     from fr_core.graph import spec_graph
     from fr_core.graph.build import warm_bfcl_graphs
@@ -110,7 +111,8 @@ def check_envs(config: RunConfig) -> dict[str, nx.DiGraph]:
     warm_bfcl_graphs(c for spec in g.envs for c in (x.strip() for x in spec.split("+")) if c in BFCL_CLASSES)
     for i, spec in enumerate(g.envs):
         try:
-            make_env(spec, seed=config.run.seed, size=g.size)  # the run's own first state must load
+            env = make_env(spec, seed=config.run.seed, size=g.size)  # the run's own first state must load
+            check_phrasebooks(env.tools())
             out[spec] = spec_graph(spec, seed=config.run.seed, size=g.size, probe_call_timeout_s=g.probe_call_timeout_s,
                                    probe_timeout_s=g.probe_timeout_s).output
         except FrError as exc:

@@ -179,3 +179,35 @@ def test_a_counted_noun_after_one_is_singular_and_read_back() -> None:
     run = run_attempt(OfflineReasoning(mistake_rate=0.0), task, (), 1, env)
     calls = [(c.name, c.arguments) for step in run.steps for c in step.calls]
     assert ("tail", {"file_name": name, "lines": 1}) in calls, calls
+
+
+def test_a_broken_shared_pool_stops_a_run_before_it_starts(tmp_path, monkeypatch, capsys) -> None:
+    """A phrasebook line a user broke stops ``fr generate`` at once, naming the file, pool and line (not 200
+    samples failed one by one); the message keeps its brackets on the terminal."""
+    import shutil
+
+    import typer
+
+    from fr_core.agents import phrasebook
+    from fr_core.cli.fail import fail
+    from fr_core.errors import ConfigError
+    from fr_core.pipeline.config import RunConfig
+    from fr_core.pipeline.runner import check_envs
+
+    for file in phrasebook.PHRASEBOOK_DIR.glob("*.toml"):
+        shutil.copy(file, tmp_path / file.name)
+    style_file = tmp_path / "style.toml"
+    style_file.write_text(style_file.read_text().replace('"Could you {x}?"', '"Could you ((x)) {x}?"', 1))
+    caches = (phrasebook._book, phrasebook._shared, phrasebook._life, phrasebook.style)
+    monkeypatch.setattr(phrasebook, "PHRASEBOOK_DIR", tmp_path)
+    for c in caches:
+        c.cache_clear()
+    try:
+        with pytest.raises(ConfigError, match=r"style.toml: \[style\].openers: .*nests a choice") as caught:
+            check_envs(RunConfig.from_dict({"generate": {"envs": ["MathAPI"]}}))
+        with pytest.raises(typer.Exit):
+            fail(caught.value)
+        assert "[style].openers" in capsys.readouterr().out
+    finally:
+        for c in caches:
+            c.cache_clear()
