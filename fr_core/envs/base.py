@@ -59,7 +59,8 @@ class Environment(Protocol):
 
 
 def call_failed(result: CallResult) -> bool:
-    """An error result, or a refusal the class reports as data (``[{"error": ...}]``, ``{"login_status": False}``).
+    """An error result, or a refusal the class reports as data (``[{"error": ...}]``, ``["Error: not logged in"]``,
+    ``{"login_status": False}``).
 
     Status *queries* (tools with ``status`` in their name) may answer ``False``: that is information, not failure.
     """
@@ -67,6 +68,8 @@ def call_failed(result: CallResult) -> bool:
         return True
     value = result.value
     if isinstance(value, list) and value and all(isinstance(v, dict) and "error" in v for v in value):
+        return True
+    if isinstance(value, list) and value and all(isinstance(v, str) and v[:6].lower() == "error:" for v in value):
         return True
     if isinstance(value, dict) and "status" not in result.call.name:
         for key, v in value.items():

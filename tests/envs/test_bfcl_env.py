@@ -311,3 +311,16 @@ def test_copying_a_folder_into_itself_keeps_the_state_view_finite():
     env.execute(ToolCall("rmdir", {"dir_name": "box"}))
     env.restore(snap)
     assert _fingerprint(env) == before
+
+
+def test_a_refusal_reported_as_a_list_of_error_lines_is_a_failed_call() -> None:
+    """TradingBot answers ``get_watchlist`` with ``["Error: User not authenticated. ..."]`` when logged out: a
+    failed call (kept out of the data as one), not a watchlist of one entry."""
+    from fr_core.envs.base import call_failed
+    from fr_core.types import CallResult, ToolCall
+
+    env = make_env("TradingBot", seed=1)
+    env.execute(ToolCall("trading_logout", {}))
+    refused = env.execute(ToolCall("get_watchlist", {}))
+    assert isinstance(refused.value, list) and call_failed(refused), refused
+    assert not call_failed(CallResult(ToolCall("get_watchlist", {}), value=["NVDA", "Errorless Inc"]))
