@@ -18,9 +18,8 @@ from fr_core.errors import ConfigError
 from fr_core.types import ToolSpec
 
 __all__ = ["PHRASEBOOK_DIR", "Phrasing", "phrasings", "scenes", "reasons", "life", "report", "result_noun", "style",
-           "check_phrasebooks",
-           "realise", "arg_noun", "alternatives", "REFER_BACK", "FROM_BEFORE", "WORKED_OUT", "CONTRACTIONS",
-           "expand_contractions", "value_word", "word_value"]
+           "check_phrasebooks", "realise", "arg_noun", "alternatives", "REFER_BACK", "FROM_BEFORE", "WORKED_OUT",
+           "CONTRACTIONS", "expand_contractions", "value_word", "word_value"]
 
 #: Where the phrasebooks live (one TOML file per environment class, named after it).
 PHRASEBOOK_DIR = Path(__file__).resolve().parents[2] / "data" / "phrasebook"

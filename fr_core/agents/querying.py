@@ -376,8 +376,8 @@ class OfflineQuerying:
                            for i, p in enumerate(parts))
             text = re.sub(r"(?:^|(?<=[.?!] ))[a-z]", lambda m: m.group(0).upper(), text)  # "A further thing:"
         owners = tuple(dict.fromkeys(spec.owner for spec in specs.values()))
-        if not lead and rng.random() < noise * (0.6 if follow_up else 1.2):  # a persona sets the scene, now and
-            # then again (not before a follow-up's "Thanks. Now": it would come between the thanks and the thanks-for)
+        # a persona sets the scene, on a later turn too, but never between a follow-up's "Thanks. Now" and its request
+        if not lead and rng.random() < noise * (0.6 if follow_up else 1.2):
             scene = _scene(owners, quiet, rng)
             text = (scene + " " + text[:1].upper() + text[1:]).strip()
         if not lead and rng.random() < noise * 0.25 and ":" not in text:  # not "Hi! Great, now ..."
