@@ -456,3 +456,19 @@ def test_a_setting_comes_from_an_output_only_of_its_own_kind():
         taken += [src.detail for t in trace.turns for s in t.steps if s.tool == "setHeadlights"
                   for src in s.sources if src.kind == "output"]
     assert taken and all(d.startswith("displayCarStatus") for d in taken), taken
+
+
+def test_a_unit_conversion_converts_a_quantity_the_user_says():
+    """"Convert the percent figure from earlier from km to miles": a computed result has no unit, so a conversion's
+    value is said (fresh), never taken from an earlier output; other operands still chain ("that sum plus 4")."""
+    conversions = chained = 0
+    for trace in sample_episodes(lambda s: make_env("MathAPI", seed=s), graph("MathAPI"), 60,
+                                 SamplerConfig(rounds=3, calls=4, seed=5)):
+        for turn in trace.turns:
+            for step in turn.steps:
+                from_output = [s.name for s in step.sources if s.kind == "output"]
+                if step.tool in ("si_unit_conversion", "imperial_si_conversion"):
+                    conversions += 1
+                    assert "value" not in from_output, step
+                chained += bool(from_output)
+    assert conversions > 10 and chained > 50

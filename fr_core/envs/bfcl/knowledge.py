@@ -22,6 +22,10 @@ __all__ = ["BFCLKnowledge", "knowledge_for"]
 _CHAIN_OWNERS = frozenset({"MathAPI"})
 _CHAIN_PARAMS = frozenset({"a", "b", "number", "value", "part", "whole"})
 _CHAIN_FIELDS = frozenset({"result"})
+#: Parameters that take a quantity in a unit the call names: a computed result has no unit ("convert the percent
+#: figure from km to miles" is absurd), so the user says it.
+_UNIT_QUANTITIES = frozenset({("MathAPI", "si_unit_conversion", "value"),
+                              ("MathAPI", "imperial_si_conversion", "value")})
 
 
 class BFCLKnowledge(ClassKnowledge):
@@ -78,7 +82,8 @@ class BFCLKnowledge(ClassKnowledge):
 def _hint(cls: str, tool: str, param: str) -> ArgumentHint:
     """The hint of one parameter: it depends only on the tables of this adapter."""
     key = (cls, tool, param)
-    chain = _CHAIN_FIELDS if cls in _CHAIN_OWNERS and param in _CHAIN_PARAMS else frozenset()
+    chain = _CHAIN_FIELDS if cls in _CHAIN_OWNERS and param in _CHAIN_PARAMS and key not in _UNIT_QUANTITIES \
+        else frozenset()
     return ArgumentHint(fresh=fresh_rule(*key) is not None, new_only=key in NEW_ONLY,
                         prefer_fresh=key in PREFER_FRESH, text=is_text(param), chain=chain, choice=key in CHOICES)
 
