@@ -108,13 +108,7 @@ class Frozen:
     loads: Callable[[bytes], dict[str, Any]] = pickle.loads
     randoms: tuple[tuple[str, tuple], ...] = ()  # (attribute, Random.getstate()): a tuple of ints, immutable
     deep: object = None
-    # What tells two states apart (state_unchanged): the attributes as plain data, marshal version 2 (values, types
-    # and order), where ``data`` is marshal's newest version, whose bytes also mark each value some other object
-    # holds too (its reference count) and so change when a call only returns a value; else ``data`` itself.
-    plain: bytes | None = None
 
-
-_PLAIN_MARSHAL = 2  # the newest marshal version that writes no references between values
 
 _PLAIN_HOOKS = ("__reduce_ex__", "__reduce__", "__getstate__", "__setstate__", "__deepcopy__")
 
@@ -140,12 +134,9 @@ def freeze(instance: object) -> Frozen:
         randoms = tuple((k, v.getstate()) for k, v in attrs.items() if type(v) is random.Random)
         attrs.update((k, None) for k, _ in randoms)
         try:
-            data, loads = serialise(attrs)
+            return Frozen(cls, *serialise(attrs), randoms)
         except (pickle.PicklingError, TypeError, AttributeError):
             pass
-        else:
-            plain = marshal.dumps(attrs, _PLAIN_MARSHAL) if loads is marshal.loads else data
-            return Frozen(cls, data, loads, randoms, plain=plain)
     return Frozen(cls, None, deep=copy.deepcopy(instance))
 
 
@@ -302,11 +293,11 @@ class ObjectEnvironment(KnowledgeHooks):
 
 def state_unchanged(env: Environment, owner: str, before: Any) -> bool:
     """Whether class ``owner`` of an object environment is exactly as in the snapshot ``before`` (its attributes
-    serialise to the same plain bytes, :attr:`Frozen.plain`); ``False`` when that cannot be told cheaply."""
+    serialise to the same bytes); ``False`` when that cannot be told cheaply."""
     if not isinstance(env, ObjectEnvironment) or not isinstance(before, dict) or owner not in before:
         return False
     old, new = before[owner], env.frozen(owner)
-    return old is new or (old.plain is not None and old.plain == new.plain and old.cls is new.cls
+    return old is new or (old.data is not None and old.data == new.data and old.cls is new.cls
                           and old.randoms == new.randoms)
 
 
