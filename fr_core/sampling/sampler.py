@@ -629,7 +629,8 @@ def round_target(graph: nx.DiGraph, env: Environment, called: Iterable[str], lea
     fed = None
     if strategy == "flow":
         produced = {leaf.tool for leaf in leaves}
-        fed = {t: sum(not feeding.isdisjoint(produced) for feeding in idx.feeders.get(t, ())) for t in reachable}
+        feeders = idx.feeders  # most tools take no outputs: they skip the count
+        fed = {t: len([f for f in feeders[t] if not f.isdisjoint(produced)]) if t in feeders else 0 for t in reachable}
     specs = cache.specs if cache is not None and memo is not None else {s.name: s for s in env.tools()}
     while True:  # a target that refuses every value the state offers now (nothing owed to pay) is picked again
         picked = pick_target(strategy, reachable, rng, coverage=coverage, last_tool=last_tool, fed=fed)
