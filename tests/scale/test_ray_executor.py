@@ -113,11 +113,11 @@ def test_sigterm_stops_a_ray_run_it_started_cleanly(tmp_path) -> None:
     db = tmp_path / "w.db"
     proc = subprocess.Popen([FR, "generate", "--db", str(db), "-n", "100000", "--executor", "ray"],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 150  # Ray's start and shutdown take minutes when the suite's other worker is busy
     while _stored(db) < 2 and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.5)
     proc.send_signal(signal.SIGTERM)
-    out, _ = proc.communicate(timeout=60)
+    out, _ = proc.communicate(timeout=150)
     assert proc.returncode == 130, out
     run = Store(db).list_runs()[0]
     assert run.run.status == "interrupted" and run.stored == _stored(db) >= 2 and "--resume" in out
