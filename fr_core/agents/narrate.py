@@ -84,6 +84,8 @@ def summarize(value: Any, limit: int = 160) -> str:
             return f"one entry: {summarize(value[0], limit)}"
         return f"{len(value)} entries, the first {summarize(value[0], limit // 2)}"
     if isinstance(value, dict):
+        if not value:  # "your bookings: nothing", not "your bookings:"
+            return "nothing"
         for key in ("result", "message", "status", "error"):
             if isinstance(value.get(key), str) and len(value) <= 2 and value[key].strip():
                 return _short(value[key], limit).rstrip(".")

@@ -240,17 +240,24 @@ _UNITS = ("digits", "places", "decimal", "degrees", "gallons", "litres", "liters
           "units", "shares", "order", "m ")
 
 
+_SLOT_IN = re.compile(r"\{\w+\}")
+
+
 def _points_well(text: str, arg: str, owner: str = "") -> bool:
-    """Whether a pointer back ("the same ticket id as before") reads well in ``text``'s slot for ``arg``: not right
-    after a word it repeats ("ticket the same ticket id ...") nor right before a unit ("... as before digits")."""
+    """Whether a pointer back ("the same ticket id as before") reads well in ``text``'s slot for ``arg``: not just
+    after a word it repeats ("ticket the same ticket id ...", "the folder called that same folder") nor right before
+    a unit ("... as before digits")."""
     at = text.find("{" + arg + "}")
     if at < 0:
         return True
     choice = re.search(r"\(([^()]*)\)\s*$", text[:at])  # "(price|limit) {price}": each wording before it
-    befores = [re.sub(r"\W+$", "", b).lower() for b in (choice.group(1).split("|") if choice else [text[:at]])]
+    head = text[:choice.start()] if choice else text[:at]
+    befores = [head + b for b in choice.group(1).split("|")] if choice else [head]
     after = re.sub(r"^[\s(]+", "", text[at + len(arg) + 2:]).lower()
-    named = [w for w in _referent(arg, owner).split() if len(w) >= 3]
-    return not any(b.endswith(w) for b in befores for w in named) and not after.startswith(_UNITS)
+    named = {w for w in _referent(arg, owner).split() if len(w) >= 3}
+    # the thing named in the last three words: "the folder called that same folder", "price the price from before"
+    return not any(named & set(re.findall(r"[a-z]+", _SLOT_IN.sub(" ", b).lower())[-3:]) for b in befores) \
+        and not after.startswith(_UNITS)
 
 
 def _phrase(spec: ToolSpec, values: dict[str, str], rng: random.Random, noise: float,

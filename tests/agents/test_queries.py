@@ -217,3 +217,15 @@ def test_no_pointer_back_before_a_possessive() -> None:
 
     assert _no_pointer_room("give me {username}'s numbers") == {"username"}
     assert _no_pointer_room("give me the numbers for {username}") == set()
+
+
+def test_a_pointer_back_never_repeats_the_thing_just_named() -> None:
+    """"Retire the folder called that same folder I mentioned": the folder is named in the words just before the
+    slot, so a pointer there stutters; another slot's name does not count ("compare {file_name1} and ...")."""
+    from fr_core.agents.querying import _points_well
+
+    fs = "GorillaFileSystem"
+    assert not _points_well("retire the folder called {dir_name} for good", "dir_name", fs)
+    assert not _points_well("(price|limit) {price}", "price", "TradingBot")
+    assert _points_well("get rid of {dir_name} for good", "dir_name", fs)
+    assert _points_well("compare {file_name1} and {file_name2}", "file_name2", fs)
