@@ -13,11 +13,11 @@ from fr_core.redact import scrub
 
 __all__ = ["fail"]
 
-_console = Console()
+_console = Console(stderr=True)
 
 
 def fail(exc: FrError) -> NoReturn:
-    """Print ``exc`` as the command's error (secrets scrubbed; its text never read as markup, so a
+    """Print ``exc`` as the command's error, on stderr (secrets scrubbed; its text never read as markup, so a
     message naming "[style].openers" keeps its brackets) and exit with status 2."""
     _console.print("[red]error:[/red]", escape(scrub(str(exc))), highlight=False)
     raise typer.Exit(2)

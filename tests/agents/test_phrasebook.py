@@ -207,7 +207,7 @@ def test_a_broken_shared_pool_stops_a_run_before_it_starts(tmp_path, monkeypatch
             check_envs(RunConfig.from_dict({"generate": {"envs": ["MathAPI"]}}))
         with pytest.raises(typer.Exit):
             fail(caught.value)
-        assert "[style].openers" in capsys.readouterr().out
+        assert "[style].openers" in capsys.readouterr().err
     finally:
         for c in caches:
             c.cache_clear()

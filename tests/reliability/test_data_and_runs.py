@@ -63,7 +63,7 @@ def test_1_export_never_writes_over_the_store_or_into_a_folder(tmp_path) -> None
     for out in (db, Path(f"{db}-wal"), tmp_path):
         done = _fr("export", "--run", run, "--format", "openai", "--db", str(db), "--out", str(out), cwd=tmp_path)
         assert done.returncode == 2 and "Traceback" not in done.stdout + done.stderr
-        assert "is the store" in done.stdout or "is a folder" in done.stdout, done.stdout
+        assert "is the store" in done.stderr or "is a folder" in done.stderr, done.stderr
     assert db.stat().st_size >= size and Store(db).count_samples(run) == 3  # 0 data lost
     good = _fr("export", "--run", run, "--format", "openai", "--db", str(db), "--out", str(tmp_path / "o.jsonl"),
                "--status", "all", cwd=tmp_path)
@@ -89,7 +89,7 @@ def test_1_a_failed_export_leaves_the_earlier_file_whole(tmp_path, monkeypatch) 
 def test_2_a_tool_ending_the_process_or_returning_unencodable_text_fails_only_its_call(tmp_path) -> None:
     spec = _shop(tmp_path)
     sampled = _fr("sample", "--env", spec, "--rounds", "1", "--calls", "3", cwd=tmp_path)
-    assert sampled.returncode in (0, 2) and sampled.stdout.strip()  # output, not a silent exit 3
+    assert sampled.returncode in (0, 2) and (sampled.stdout + sampled.stderr).strip()  # not a silent exit 3
     assert "Traceback" not in sampled.stderr and "SystemExit" in sampled.stdout + sampled.stderr
     store = Store(tmp_path / "w.db")
     progress = run_batch(store, _config(spec), 6, concurrency=2)
@@ -143,7 +143,7 @@ def test_7_bad_arguments_get_one_clear_line_and_no_run(tmp_path) -> None:
         assert done.returncode == 2 and "Traceback" not in done.stderr and "10000000" in done.stderr
     (tmp_path / "bad.toml").write_text('[generate]\nenvs = ["GorillaFileSystem", "NoSuchAPI"]\n')
     done = _fr("generate", "--config", str(tmp_path / "bad.toml"), "--db", str(tmp_path / "w.db"), cwd=tmp_path)
-    assert done.returncode == 2 and "generate.envs[1] = 'NoSuchAPI'" in done.stdout
+    assert done.returncode == 2 and "generate.envs[1] = 'NoSuchAPI'" in done.stderr
     assert Store(tmp_path / "w.db").runs() == []  # found before the run existed, not when samples failed
     with pytest.raises(ConfigError, match="1 to 10,000,000 samples"):
         run_batch(Store(tmp_path / "w.db"), _config("GorillaFileSystem"), 300_000_000)

@@ -79,7 +79,7 @@ def test_6_schemas_that_would_hang_or_crash_are_refused_naming_the_tool(tmp_path
     done = subprocess.run([FR, "sample", "--env", str(tmp_path / "tools.json"), "--rounds", "1", "--calls", "2"],
                           capture_output=True, text=True, timeout=60, env={**os.environ, "COLUMNS": "400"})
     assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert f"tool {name!r}" in done.stdout and says in done.stdout, done.stdout
+    assert f"tool {name!r}" in done.stderr and says in done.stderr, done.stderr
 
 
 def test_6_a_schema_nested_2000_deep_is_refused_not_a_traceback(tmp_path) -> None:
@@ -87,7 +87,7 @@ def test_6_a_schema_nested_2000_deep_is_refused_not_a_traceback(tmp_path) -> Non
     (tmp_path / "tools.json").write_text(f'[{{"name": "deep", "parameters": {deep}}}]')
     done = subprocess.run([FR, "sample", "--env", str(tmp_path / "tools.json")], capture_output=True, text=True,
                           timeout=60, env={**os.environ, "COLUMNS": "400"})
-    assert done.returncode == 2 and "Traceback" not in done.stderr and "nested too deeply" in done.stdout
+    assert done.returncode == 2 and "Traceback" not in done.stderr and "nested too deeply" in done.stderr
 
 
 def test_6_a_thousand_tools_build_a_graph_within_the_probe_budget(tmp_path) -> None:
