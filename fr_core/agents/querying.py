@@ -221,14 +221,19 @@ def _no_pointer_room(text: str) -> set[str]:
             if m.group(2) == "{" or m.group(2).lower() not in _AFTER_POINTER} | set(_AFTER_SLOT.findall(text))
 
 
+def _pointers(values: dict[str, str]) -> set[str]:
+    """The arguments whose written value points at it instead of saying it ("the same file as before")."""
+    return {a for a, v in values.items() if v.startswith(("the ", "that "))}
+
+
 def _choose(options: tuple[Phrasing, ...], values: dict[str, str], rng: random.Random, noise: float,
             owner: str = "") -> Phrasing | None:
     """The phrasing that says the most of ``values`` and nothing else; ties broken by ``ε`` (:func:`_varies`)."""
     usable = [p for p in options if set(p.slots) <= set(values)]
     if not usable:
         return None
-    pointers = [a for a, v in values.items() if v.startswith(("the ", "that "))]
-    usable = [p for p in usable if not _no_pointer_room(p.text) & set(pointers)] or usable
+    pointers = _pointers(values)
+    usable = [p for p in usable if not _no_pointer_room(p.text) & pointers] or usable
     best = max(len(p.slots) for p in usable)
     top = [p for p in usable if len(p.slots) == best]
     top = [p for p in top if all(_points_well(p.text, a, owner) for a in pointers)] or top
@@ -272,7 +277,8 @@ def _phrase(spec: ToolSpec, values: dict[str, str], rng: random.Random, noise: f
     # strip: a wording may end in an empty choice ("25.0 (degrees|)")
     wording = _say(chosen.text, rng, noise).strip() if chosen else ""
     if plain:  # "the folder that same folder": the folder is said again
-        stutters = _no_pointer_room(wording) | {a for a in values if not _points_well(wording, a, spec.owner)}
+        no_room = _no_pointer_room(wording)
+        stutters = {a for a in _pointers(values) if a in no_room or not _points_well(wording, a, spec.owner)}
         values = {a: plain[a] if a in stutters and a in plain else v for a, v in values.items()}
     slots = set(chosen.slots) if chosen else set()
     values = {a: _in_words(spec, a, v) if a in slots else v for a, v in values.items()}
