@@ -27,9 +27,11 @@ _PLAIN_CONNECTOR = ", then "
 _PLAIN_MENTION = "{w} {v}"
 _MENTIONS = ("{w} {v}", "{v} as the {w}", "the {w} {v}", "{w} {v}")
 _OWN = ("my ", "our ", "the ")
-#: How often (times ``ε``) a request opens on its first goal with no frame, and a next goal simply starts a new
-#: sentence: "Copy alerts into backups. What's in notes.md?"
-_BREAK_RATE = 0.8
+#: How often (times ``ε``) a request opens on its first goal with no frame ("Copy alerts into backups."), and how
+#: often a next goal simply starts a new sentence ("... What's in notes.md?") instead of a connector (", and after
+#: that"): connectors are few words said again and again, and most people just write the next sentence.
+_OPEN_RATE = 0.8
+_BREAK_RATE = 1.6
 
 
 def avoid_tool_names(text: str, tool_names: set[str], rng: random.Random) -> str:
@@ -86,7 +88,7 @@ def _sentences(clauses: list[str], noise: float, rng: random.Random, *, fresh: b
             asked[-1] = _ends_asking(clause) or bool(_ASKING_FRAME.search(texts[-1]))
     openers = style("openers") + style("fresh_openers") if fresh else style("openers")
     opener = (_pick(rng, noise, "{X}", style("question_openers")) if fresh else "{X}") if _asks(clauses[0]) \
-        else "{X}" if _STATES.match(clauses[0]) or rng.random() < noise * _BREAK_RATE \
+        else "{X}" if _STATES.match(clauses[0]) or rng.random() < noise * _OPEN_RATE \
         else _pick(rng, noise, _PLAIN_OPENER, openers)
     framed = opener.rstrip(".?")
     first = texts[0]
