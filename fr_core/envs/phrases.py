@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 __all__ = ["phrase", "NAMES", "LAST", "FILE_STEMS", "FILE_EXTS", "DIR_NAMES", "TEXT_KINDS", "text_for",
-           "new_name", "digits", "date", "money"]
+           "new_name", "digits", "date", "money", "number"]
 
 #: Phrase templates per pool: ``(a|b|c)`` is a choice of wording (a group without ``|`` is plain text), so typed-in
 #: text varies from one sample to the next.
@@ -222,5 +222,21 @@ def date(rng: random.Random, years: tuple[int, int]) -> str:
     return f"{rng.randint(*years)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
 
 
-def money(rng: random.Random, lo: float, hi: float) -> float:
-    return round(rng.uniform(lo, hi), 2)
+def money(rng: random.Random, lo: float, hi: float, exact: float = 0.3) -> float | int:
+    """An amount of money in ``[lo, hi]`` as a person types it: most of the time a round figure (``500``, ``1250``,
+    ``35``), else to the cent (share ``exact``)."""
+    value = rng.uniform(lo, hi)
+    if rng.random() < exact:
+        return round(value, 2)
+    step = 1 if value < 20 else 5 if value < 200 else 50 if value < 2000 else 100
+    rounded = round(value / step) * step
+    return int(rounded) if lo <= rounded <= hi else round(value, 2)
+
+
+def number(rng: random.Random, lo: int, hi: int, places: int = 1, exact: float = 0.4) -> float | int:
+    """A number in ``[lo, hi]`` as a person types it: a whole number, or (share ``exact``) one with ``places``
+    decimals; never a whole number written with decimals ("60.0")."""
+    if rng.random() < exact:
+        value = round(rng.uniform(lo, hi), places)
+        return int(value) if value.is_integer() else value
+    return rng.randint(lo, hi)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fr_core.envs.knowledge import FreshContext
-from fr_core.envs.phrases import (DIR_NAMES, FILE_EXTS, FILE_STEMS, LAST, NAMES, date, digits, money, phrase,
+from fr_core.envs.phrases import (DIR_NAMES, FILE_EXTS, FILE_STEMS, LAST, NAMES, date, digits, money, number, phrase,
                                   new_name)
 
 __all__ = ["FRESH", "NEW_ONLY", "PREFER_FRESH", "DISTINCT", "PAIRS", "POOLS", "TEXT_TOOLS", "fresh_rule",
@@ -94,10 +94,10 @@ def _order_amount(ctx: FreshContext) -> int:
     return ctx.rng.randint(1, max(1, min(affordable, 50)))
 
 
-def _fuel(ctx: FreshContext) -> float:
+def _fuel(ctx: FreshContext) -> float | int:
     level = float(getattr(ctx.instance, "fuelLevel", 0.0) or 0.0)
     room = max(0.0, 50.0 - level)
-    return round(ctx.rng.uniform(min(1.0, room), max(room, 0.0)), 1) if room >= 1.0 else 0.0
+    return number(ctx.rng, 1, int(room), exact=0.3) if room >= 1.0 else 0
 
 
 def _insurance_cost(ctx: FreshContext) -> float:
@@ -118,8 +118,8 @@ def _ticket_updates(ctx: FreshContext) -> dict[str, Any]:
     return {k: options[k]() for k in sorted(keys)}
 
 
-def _numbers(ctx: FreshContext) -> list[float]:
-    return [round(ctx.rng.uniform(1, 500), 1) for _ in range(ctx.rng.randint(3, 6))]
+def _numbers(ctx: FreshContext) -> list[float | int]:
+    return [number(ctx.rng, 1, 500) for _ in range(ctx.rng.randint(3, 6))]
 
 
 Fresh = Callable[[FreshContext], Any]
@@ -138,14 +138,14 @@ FRESH: dict[tuple[str, str, str], Fresh] = {
     ("GorillaFileSystem", "tail", "lines"): lambda c: c.rng.randint(1, 10),
     # math
     ("MathAPI", "*", "numbers"): _numbers,
-    ("MathAPI", "*", "a"): lambda c: round(c.rng.uniform(1, 1000), 2),
-    ("MathAPI", "*", "b"): lambda c: round(c.rng.uniform(1, 100), 2),
-    ("MathAPI", "*", "number"): lambda c: round(c.rng.uniform(1, 1000), 2),
-    ("MathAPI", "*", "value"): lambda c: round(c.rng.uniform(1, 500), 2),
+    ("MathAPI", "*", "a"): lambda c: number(c.rng, 1, 1000, places=2, exact=0.5),
+    ("MathAPI", "*", "b"): lambda c: number(c.rng, 1, 100, places=2, exact=0.5),
+    ("MathAPI", "*", "number"): lambda c: number(c.rng, 1, 1000, places=2, exact=0.5),
+    ("MathAPI", "*", "value"): lambda c: number(c.rng, 1, 500, places=2, exact=0.5),
     ("MathAPI", "logarithm", "base"): lambda c: c.rng.choice((2, 10)),
     ("MathAPI", "*", "precision"): lambda c: c.rng.randint(2, 6),
-    ("MathAPI", "percentage", "part"): lambda c: round(c.rng.uniform(1, 100), 1),
-    ("MathAPI", "percentage", "whole"): lambda c: round(c.rng.uniform(100, 1000), 1),
+    ("MathAPI", "percentage", "part"): lambda c: number(c.rng, 1, 100, exact=0.3),
+    ("MathAPI", "percentage", "whole"): lambda c: number(c.rng, 100, 1000, exact=0.3),
     ("MathAPI", "power", "base"): lambda c: c.rng.randint(2, 12),
     ("MathAPI", "power", "exponent"): lambda c: c.rng.randint(2, 4),
     ("MathAPI", "round_number", "decimal_places"): lambda c: c.rng.randint(0, 3),
@@ -172,7 +172,7 @@ FRESH: dict[tuple[str, str, str], Fresh] = {
     ("TradingBot", "place_order", "amount"): _order_amount,
     ("TradingBot", "filter_stocks_by_price", "min_price"): lambda c: money(c.rng, 10, 300),
     ("TradingBot", "filter_stocks_by_price", "max_price"): lambda c: money(c.rng, 400, 2000),
-    ("TradingBot", "notify_price_change", "threshold"): lambda c: float(c.rng.randint(1, 10)),
+    ("TradingBot", "notify_price_change", "threshold"): lambda c: c.rng.randint(1, 10),
     # travel
     ("TravelAPI", "authenticate_travel", "client_id"): lambda c: f"client_{digits(c.rng, 6)}",
     ("TravelAPI", "authenticate_travel", "client_secret"): lambda c: f"secret_{digits(c.rng, 8)}",
@@ -186,24 +186,24 @@ FRESH: dict[tuple[str, str, str], Fresh] = {
     ("TravelAPI", "register_credit_card", "cardholder_name"): lambda c: f"{c.rng.choice(NAMES)} {c.rng.choice(LAST)}",
     ("TravelAPI", "register_credit_card", "card_verification_number"): lambda c: c.rng.randint(100, 999),
     ("TravelAPI", "*", "travel_date"): lambda c: date(c.rng, (2025, 2026)),
-    ("TravelAPI", "set_budget_limit", "budget_limit"): lambda c: float(c.rng.choice((500, 1000, 2000, 3000, 5000))),
+    ("TravelAPI", "set_budget_limit", "budget_limit"): lambda c: c.rng.choice((500, 1000, 2000, 3000, 5000)),
     ("TravelAPI", "purchase_insurance", "insurance_type"): lambda c: c.rng.choice(INSURANCE),
     ("TravelAPI", "purchase_insurance", "insurance_cost"): _insurance_cost,
     ("TravelAPI", "compute_exchange_rate", "value"): lambda c: money(c.rng, 50, 5000),
     # vehicle
-    ("VehicleControlAPI", "adjustClimateControl", "temperature"): lambda c: float(c.rng.randint(16, 28)),
+    ("VehicleControlAPI", "adjustClimateControl", "temperature"): lambda c: c.rng.randint(16, 28),
     ("VehicleControlAPI", "adjustClimateControl", "fanSpeed"): lambda c: c.rng.choice((20, 40, 50, 60, 80)),
     ("VehicleControlAPI", "display_log", "messages"): lambda c: [phrase("log", c.rng)],
-    ("VehicleControlAPI", "estimate_drive_feasibility_by_mileage", "distance"): lambda c: float(c.rng.randint(20, 900)),
+    ("VehicleControlAPI", "estimate_drive_feasibility_by_mileage", "distance"): lambda c: c.rng.randint(20, 900),
     ("VehicleControlAPI", "fillFuelTank", "fuelAmount"): _fuel,
-    ("VehicleControlAPI", "gallon_to_liter", "gallon"): lambda c: float(c.rng.randint(1, 30)),
-    ("VehicleControlAPI", "liter_to_gallon", "liter"): lambda c: float(c.rng.randint(5, 120)),
+    ("VehicleControlAPI", "gallon_to_liter", "gallon"): lambda c: c.rng.randint(1, 30),
+    ("VehicleControlAPI", "liter_to_gallon", "liter"): lambda c: c.rng.randint(5, 120),
     ("VehicleControlAPI", "pressBrakePedal", "pedalPosition"): lambda c: (
         1.0 if c.rng.random() < 0.7 else round(c.rng.uniform(0.2, 0.9), 1)
     ),
-    ("VehicleControlAPI", "setCruiseControl", "speed"): lambda c: float(5 * c.rng.randint(6, 24)),
+    ("VehicleControlAPI", "setCruiseControl", "speed"): lambda c: 5 * c.rng.randint(6, 24),
     ("VehicleControlAPI", "setCruiseControl", "activate"): lambda c: c.rng.random() < 0.8,
-    ("VehicleControlAPI", "setCruiseControl", "distanceToNextVehicle"): lambda c: float(c.rng.randint(20, 150)),
+    ("VehicleControlAPI", "setCruiseControl", "distanceToNextVehicle"): lambda c: c.rng.randint(20, 150),
     ("VehicleControlAPI", "lockDoors", "unlock"): lambda c: c.rng.random() < 0.3,
     ("VehicleControlAPI", "startEngine", "ignitionMode"): lambda c: "START" if c.rng.random() < 0.85 else "STOP",
 }
