@@ -11,7 +11,7 @@ from typing import Any
 
 from fr_core.types import ToolSpec
 
-__all__ = ["words", "stem", "SYNONYMS", "goal_phrase", "param_words", "render_value", "find_values", "BARE",
+__all__ = ["words", "stem", "SYNONYMS", "goal_phrase", "param_words", "render_value", "find_values", "say_date", "BARE",
            "PLAIN_WORDS", "can_go_bare", "COUNTED"]
 
 _STOP = frozenset("a an the of to from in on at for by with and or is are be it its this that any all given "
@@ -110,18 +110,38 @@ def can_go_bare(value: Any, reserved: set[str]) -> bool:
 
 
 _START = re.compile(r'["\[{\-0-9]|true\b|false\b')
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+_ISO_DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d)")
+_SAID_DATE = re.compile(rf"\b({'|'.join(_MONTHS)}) ([1-9]|[12]\d|3[01]), (\d{{4}})\b")
+
+
+def say_date(value: Any) -> str | None:
+    """An ISO date as a person writes it ("2024-06-14" → "June 14, 2024"), else ``None``; :func:`find_values`
+    reads it back."""
+    m = _ISO_DATE.fullmatch(value) if isinstance(value, str) else None
+    if m is None or not 1 <= int(m.group(2)) <= 12 or not 1 <= int(m.group(3)) <= 31:
+        return None
+    return f"{_MONTHS[int(m.group(2)) - 1]} {int(m.group(3))}, {m.group(1)}"
 
 
 def find_values(text: str) -> list[tuple[int, int, Any]]:
-    """Every JSON literal in ``text`` as ``(start, end, value)``, left to right (quoted strings, numbers, lists...)."""
+    """Every value written in ``text`` as ``(start, end, value)``, left to right: JSON literals (quoted strings,
+    numbers, lists ...) and dates as :func:`say_date` writes them (read as ISO strings)."""
     decoder = json.JSONDecoder()
+    dates = [(m.start(), m.end(), f"{m.group(3)}-{_MONTHS.index(m.group(1)) + 1:02d}-{int(m.group(2)):02d}")
+             for m in _SAID_DATE.finditer(text)]
     out: list[tuple[int, int, Any]] = []
     i = 0
     while True:
         m = _START.search(text, i)
         if m is None:
-            return out
+            return sorted(out + dates)
         start = m.start()
+        date = next((d for d in dates if d[0] <= start < d[1]), None)
+        if date is not None:
+            i = date[1]
+            continue
         if start and (text[start - 1].isalnum() or text[start - 1] == "_"):
             i = start + 1
             continue

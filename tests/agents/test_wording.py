@@ -111,3 +111,15 @@ def test_a_one_item_list_is_said_as_its_item_and_read_back_as_a_list() -> None:
         text = querying.write(adv, tuple(env.tools()), noise=1.0, seed=seed).output.text
         assert '["driver"]' not in text and "driver" in text, text
         assert ToolCall(*call) in _read(text, env.copy(), seed), text
+
+
+def test_a_date_is_written_as_people_write_it_and_read_back_as_iso() -> None:
+    env = make_env(["TravelAPI"])
+    querying = make_agents("offline").querying
+    call = ("verify_traveler_information", {"first_name": "Dalia", "last_name": "Sandoval",
+                                            "date_of_birth": "1976-11-02", "passport_number": "US1420220"})
+    adv = _adv([call], dict(call[1]))
+    for seed in range(12):
+        text = querying.write(adv, tuple(env.tools()), noise=1.0, seed=seed).output.text
+        assert "November 2, 1976" in text and "1976-11-02" not in text, text
+        assert ToolCall(*call) in _read(text, env.copy(), seed), text
