@@ -102,8 +102,11 @@ all any some each every same before earlier last one""".split())
 
 
 def can_go_bare(value: Any, reserved: set[str]) -> bool:
-    """Whether a string value may be written without quotes: a :data:`BARE` word that is none of the little words of
-    requests, and none of whose words is in ``reserved`` (tool names, which the prose must not contain)."""
+    """Whether a string value may be written without quotes: digits a reader reads back as the same number (no
+    leading zero: "3717171"), or a :data:`BARE` word that is none of the little words of requests, and none of
+    whose words is in ``reserved`` (tool names, which the prose must not contain)."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return value[0] != "0" and len(value) <= 15
     return (isinstance(value, str) and BARE.fullmatch(value) is not None and value.lower() not in PLAIN_WORDS
             and value.lower() not in ("true", "false", "null")
             and not set(re.split(r"[._]", value.lower())) & reserved)

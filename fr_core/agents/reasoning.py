@@ -89,6 +89,14 @@ def _listed(value: Any, schema: dict[str, Any]) -> Any:
     return [value] if schema.get("type") == "array" and isinstance(value, str) else value
 
 
+def _said_as(value: Any, schema: dict[str, Any]) -> Any:
+    """A value the request says, as the argument takes it: :func:`_listed`, and digits written without quotes for a
+    string argument as that string ("booking 3717171" → ``"3717171"``)."""
+    if schema.get("type") == "string" and type(value) is int:
+        return str(value)
+    return _listed(value, schema)
+
+
 def _fits(value: Any, schema: dict[str, Any]) -> bool:
     value = _listed(value, schema)
     kind = schema.get("type")
@@ -258,8 +266,8 @@ class _Planner:
                 got = m.group(slot).strip()
                 marker = re.fullmatch(r"§(\d+)§", got)
                 if marker:
-                    args[slot] = _listed(word_value(spec, slot, values[int(marker.group(1))].value),
-                                         spec.properties.get(slot, {}))
+                    args[slot] = _said_as(word_value(spec, slot, values[int(marker.group(1))].value),
+                                          spec.properties.get(slot, {}))
                 elif _SAME.fullmatch(got):
                     args[slot] = self._earlier_value(slot)
                     if args[slot] is None:
@@ -278,7 +286,7 @@ class _Planner:
                 chosen.append(item)
         for item in chosen:
             for v in values:
-                if any(v.value == a for a in item[4].values()):
+                if any(a in (v.value, str(v.value)) for a in item[4].values()):
                     v.used = True
         return [(name, args, context) for *_, name, args, context in sorted(chosen, key=lambda c: (not c[5], c[0]))]
 
@@ -340,10 +348,11 @@ class _Planner:
             if v.used:
                 continue
             props = self.specs[tool].properties
-            scored = [(self._param_match(p, v), p) for p in props if p not in args and _fits(v.value, props[p])]
+            scored = [(self._param_match(p, v), p) for p in props
+                      if p not in args and _fits(_said_as(v.value, props[p]), props[p])]
             score, param = max(scored, default=(0, ""))
             if score > 0:
-                args[param], v.used = _listed(v.value, props[param]), True
+                args[param], v.used = _said_as(v.value, props[param]), True
                 self.given.setdefault(param, args[param])
         return args
 

@@ -123,3 +123,14 @@ def test_a_date_is_written_as_people_write_it_and_read_back_as_iso() -> None:
         text = querying.write(adv, tuple(env.tools()), noise=1.0, seed=seed).output.text
         assert "November 2, 1976" in text and "1976-11-02" not in text, text
         assert ToolCall(*call) in _read(text, env.copy(), seed), text
+
+
+def test_digits_of_a_text_argument_go_without_quotes_and_are_read_back_as_text() -> None:
+    env = make_env(["VehicleControlAPI"])
+    querying = make_agents("offline").querying
+    call = ("estimate_distance", {"cityA": "69238", "cityB": "56108"})
+    adv = _adv([call], dict(call[1]))
+    for seed in range(12):
+        text = querying.write(adv, tuple(env.tools()), noise=1.0, seed=seed).output.text
+        assert "69238" in text and '"69238"' not in text, text
+        assert ToolCall(*call) in _read(text, env.copy(), seed), text
