@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import tomllib
 from functools import lru_cache
@@ -11,8 +12,8 @@ from typing import Any
 
 from fr_core.types import ToolSpec
 
-__all__ = ["words", "stem", "SYNONYMS", "goal_phrase", "param_words", "render_value", "find_values", "say_date", "BARE",
-           "PLAIN_WORDS", "can_go_bare", "COUNTED"]
+__all__ = ["words", "stem", "SYNONYMS", "goal_phrase", "param_words", "render_value", "find_values", "say_date",
+           "say_numbers", "BARE", "PLAIN_WORDS", "can_go_bare", "COUNTED"]
 
 _STOP = frozenset("a an the of to from in on at for by with and or is are be it its this that any all given "
                   "specified specific current then also please using use".split())
@@ -119,6 +120,19 @@ _ISO_DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d)")
 _SAID_DATE = re.compile(rf"\b({'|'.join(_MONTHS)}) ([1-9]|[12]\d|3[01]), (\d{{4}})\b")
 
 
+_NUMBER = r"-?\d+(?:\.\d+)?(?!\w|\.\d)"
+_SAID_NUMBERS = re.compile(rf"(?<![\w.\-])({_NUMBER}(?:, {_NUMBER})+),? and ({_NUMBER})")
+
+
+def say_numbers(value: Any) -> str | None:
+    """Three or more numbers as a person lists them ("12, 7.5 and 40"), else ``None``; :func:`find_values` reads
+    them back as one list."""
+    if not isinstance(value, list) or len(value) < 3 or \
+            not all(type(v) in (int, float) and math.isfinite(v) for v in value):
+        return None
+    return ", ".join(json.dumps(v) for v in value[:-1]) + " and " + json.dumps(value[-1])
+
+
 def say_date(value: Any) -> str | None:
     """An ISO date as a person writes it ("2024-06-14" → "June 14, 2024"), else ``None``; :func:`find_values`
     reads it back."""
@@ -130,20 +144,23 @@ def say_date(value: Any) -> str | None:
 
 def find_values(text: str) -> list[tuple[int, int, Any]]:
     """Every value written in ``text`` as ``(start, end, value)``, left to right: JSON literals (quoted strings,
-    numbers, lists ...) and dates as :func:`say_date` writes them (read as ISO strings)."""
+    numbers, lists ...), dates as :func:`say_date` writes them (read as ISO strings) and lists of numbers as
+    :func:`say_numbers` writes them."""
     decoder = json.JSONDecoder()
-    dates = [(m.start(), m.end(), f"{m.group(3)}-{_MONTHS.index(m.group(1)) + 1:02d}-{int(m.group(2)):02d}")
-             for m in _SAID_DATE.finditer(text)]
+    said = [(m.start(), m.end(), f"{m.group(3)}-{_MONTHS.index(m.group(1)) + 1:02d}-{int(m.group(2)):02d}")
+            for m in _SAID_DATE.finditer(text)]
+    said += [(m.start(), m.end(), [json.loads(x) for x in m.group(1).split(", ")] + [json.loads(m.group(2))])
+             for m in _SAID_NUMBERS.finditer(text)]
     out: list[tuple[int, int, Any]] = []
     i = 0
     while True:
         m = _START.search(text, i)
         if m is None:
-            return sorted(out + dates)
+            return sorted(out + said)
         start = m.start()
-        date = next((d for d in dates if d[0] <= start < d[1]), None)
-        if date is not None:
-            i = date[1]
+        written = next((d for d in said if d[0] <= start < d[1]), None)
+        if written is not None:
+            i = written[1]
             continue
         if start and (text[start - 1].isalnum() or text[start - 1] == "_"):
             i = start + 1

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from fr_core.agents.base import OFFLINE_LABEL, QueryTrace, ask_json, render
 from fr_core.agents.lexicon import (BARE, COUNTED, SYNONYMS, can_go_bare, goal_phrase, param_words, render_value,
-                                    say_date, words)
+                                    say_date, say_numbers, words)
 from fr_core.agents.phrasebook import (FROM_BEFORE, REFER_BACK, WORKED_OUT, Phrasing, arg_noun, expand_contractions,
                                       life, phrasings, realise, reasons, result_noun, scenes, style, value_word)
 from fr_core.llm import LLMClient
@@ -147,11 +147,11 @@ def _referent(arg: str, owner: str = "") -> str:
 def _written(value: Any, reserved: set[str] | None) -> str:
     """A value as the request writes it: a word or file name without quotes when the writer leaves them off
     (``reserved`` not ``None``: the words a bare value must not contain), a list of one string as that string
-    ("lock the driver door", not '["driver"]'), a date as people write it ("June 14, 2024"), anything else as
-    JSON."""
+    ("lock the driver door", not '["driver"]'), a date or a list of numbers as people write them ("June 14, 2024",
+    "12, 7.5 and 40"), anything else as JSON."""
     if isinstance(value, list) and len(value) == 1 and isinstance(value[0], str):
         value = value[0]
-    if said := say_date(value):
+    if said := say_date(value) or say_numbers(value):
         return said
     return value if reserved is not None and can_go_bare(value, reserved) else render_value(value)
 

@@ -134,3 +134,15 @@ def test_digits_of_a_text_argument_go_without_quotes_and_are_read_back_as_text()
         text = querying.write(adv, tuple(env.tools()), noise=1.0, seed=seed).output.text
         assert "69238" in text and '"69238"' not in text, text
         assert ToolCall(*call) in _read(text, env.copy(), seed), text
+
+
+@pytest.mark.parametrize("tool", ["mean", "standard_deviation", "sum_values", "max_value"])
+def test_a_list_of_numbers_is_written_as_people_list_them_and_read_back_as_one_list(tool) -> None:
+    env = make_env(["MathAPI"])
+    querying = make_agents("offline").querying
+    call = (tool, {"numbers": [12, 7.5, 40, 3]})
+    adv = _adv([call], dict(call[1]))
+    for seed in range(6):
+        text = querying.write(adv, tuple(env.tools()), noise=1.0, seed=seed).output.text
+        assert "12, 7.5, 40 and 3" in text and "[" not in text, text
+        assert ToolCall(*call) in _read(text, env.copy(), seed), text
