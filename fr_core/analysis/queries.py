@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from fr_core.agents.lexicon import say_date, say_numbers
 from fr_core.types import AdvancedTool, ToolSpec, Trajectory, TurnRecord
 
 __all__ = ["description_overlap", "grounding_counts", "hidden_picks", "refers_back", "refer_back_share"]
@@ -52,11 +53,12 @@ def grounding_counts(trajectories: Iterable[Trajectory]) -> Counter[tuple[str, s
 
 
 def _written(value: Any, text: str) -> bool:
-    """Whether a request says ``value``: as itself, as JSON, or a list of one string as that string."""
+    """Whether a request says ``value``: as itself, as JSON, a list of one string as that string, or a date or a
+    list of numbers as people write them ("June 14, 2024", "12, 7.5 and 40")."""
     if isinstance(value, list) and len(value) == 1 and isinstance(value[0], str):
         value = value[0]
     shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return shown in text
+    return shown in text or any(said is not None and said in text for said in (say_date(value), say_numbers(value)))
 
 
 def hidden_picks(trajectories: Iterable[Trajectory]) -> int:
