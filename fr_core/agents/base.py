@@ -147,7 +147,8 @@ class ToolingAgent(Protocol):
     label: str
 
     def abstract(self, turn: Turn, tools: tuple[ToolSpec, ...], graph: nx.DiGraph, round_index: int = 0,
-                 earlier: tuple[TurnRecord, ...] = ()) -> StepResult[AdvancedTool, ToolingTrace]: ...
+                 earlier: tuple[TurnRecord, ...] = (), known: frozenset[str] | None = None
+                 ) -> StepResult[AdvancedTool, ToolingTrace]: ...
 
 
 @runtime_checkable

@@ -147,8 +147,9 @@ def find_values(text: str) -> list[tuple[int, int, Any]]:
     numbers, lists ...), dates as :func:`say_date` writes them (read as ISO strings) and lists of numbers as
     :func:`say_numbers` writes them."""
     decoder = json.JSONDecoder()
-    said = [(m.start(), m.end(), f"{m.group(3)}-{_MONTHS.index(m.group(1)) + 1:02d}-{int(m.group(2)):02d}")
-            for m in _SAID_DATE.finditer(text)]
+    said: list[tuple[int, int, Any]] = [
+        (m.start(), m.end(), f"{m.group(3)}-{_MONTHS.index(m.group(1)) + 1:02d}-{int(m.group(2)):02d}")
+        for m in _SAID_DATE.finditer(text)]
     said += [(m.start(), m.end(), [json.loads(x) for x in m.group(1).split(", ")] + [json.loads(m.group(2))])
              for m in _SAID_NUMBERS.finditer(text)]
     out: list[tuple[int, int, Any]] = []

@@ -49,7 +49,7 @@ _LOOKUP = re.compile(r"^(?:get|search|find|list|retrieve|estimate|compute)_", re
 
 
 def plan_abstraction(turn: Turn, tools: tuple[ToolSpec, ...], graph: nx.DiGraph, round_index: int = 0,
-                     earlier: tuple[TurnRecord, ...] = ()) -> Abstraction:
+                     earlier: tuple[TurnRecord, ...] = (), known: frozenset[str] | None = None) -> Abstraction:
     """Which calls the abstract tool hides, which values the user must give, from the grounding table of the turn
     (see :func:`~fr_core.sampling.grounding.ground_turn`) and ``G``: the user gives the *said* and *visible*
     values (an arbitrary pick among listed values is named, never hidden), *derived* values and defaults stay
@@ -58,11 +58,12 @@ def plan_abstraction(turn: Turn, tools: tuple[ToolSpec, ...], graph: nx.DiGraph,
     A call is "implicit" when it needs nothing from the user and feeds a later call, "context" when it is a hard
     prerequisite (graph edge) of a later call and the user gives its values (the request gives the values, not the
     step), else a "goal". ``serves`` points a context call at the later call it is a prerequisite of (the first
-    goal among them when there is one), so the values go with the goal that needs them.
+    goal among them when there is one), so the values go with the goal that needs them. ``known``: what the state
+    the turn started from holds (see :func:`~fr_core.sampling.grounding.ground_turn`).
     """
     specs = {t.name: t for t in tools}
     steps = turn_flow(turn, round_index)
-    grounding = ground_turn(turn, round_index, tools, earlier)
+    grounding = ground_turn(turn, round_index, tools, earlier, known)
     spoken = [tuple(g.arg for g in grounding if g.call == i and g.kind in ("said", "visible"))
               for i in range(len(steps))]
     roles, bindings, values, schemas = [], [], {}, {}
@@ -119,8 +120,9 @@ class OfflineTooling:
     label = OFFLINE_LABEL
 
     def abstract(self, turn: Turn, tools: tuple[ToolSpec, ...], graph: nx.DiGraph, round_index: int = 0,
-                 earlier: tuple[TurnRecord, ...] = ()) -> StepResult[AdvancedTool, ToolingTrace]:
-        plan = plan_abstraction(turn, tools, graph, round_index, earlier)
+                 earlier: tuple[TurnRecord, ...] = (), known: frozenset[str] | None = None
+                 ) -> StepResult[AdvancedTool, ToolingTrace]:
+        plan = plan_abstraction(turn, tools, graph, round_index, earlier, known)
         specs = {t.name: t for t in tools}
         goals = [goal_phrase(specs[s.call.name]) for s, r in zip(plan.steps, plan.roles)
                  if r == "goal" and s.call.name in specs]
@@ -151,8 +153,9 @@ class LLMTooling:
         self.label = f"llm:{model or getattr(client, 'model', 'model')}"
 
     def abstract(self, turn: Turn, tools: tuple[ToolSpec, ...], graph: nx.DiGraph, round_index: int = 0,
-                 earlier: tuple[TurnRecord, ...] = ()) -> StepResult[AdvancedTool, ToolingTrace]:
-        plan = plan_abstraction(turn, tools, graph, round_index, earlier)
+                 earlier: tuple[TurnRecord, ...] = (), known: frozenset[str] | None = None
+                 ) -> StepResult[AdvancedTool, ToolingTrace]:
+        plan = plan_abstraction(turn, tools, graph, round_index, earlier, known)
         specs = {t.name: t for t in tools}
         steps = [{"call": s.call.to_python(), "role": r,
                   "description": specs[s.call.name].description if s.call.name in specs else ""}

@@ -27,7 +27,8 @@ from fr_core.refine import Limits, RefineTrace, refine
 from fr_core.sampling import TurnTrace, round_target, sample_turn, turn_leaves
 from fr_core.seeds import derive_seed
 from fr_core.serialize import to_dict
-from fr_core.synthesis import abstract_tool, check_leak, turn_flow, ungrounded, write_easy_query, write_query
+from fr_core.synthesis import (abstract_tool, check_leak, state_scalars, turn_flow, ungrounded, write_easy_query,
+                               write_query)
 from fr_core.types import Attempt, Deadline, Event, LLMCallEvent, Query, StepResult, Trajectory, Turn, TurnRecord
 
 __all__ = ["RoundSettings", "Conversation", "RoundOutcome", "RoundTrace", "SampleTrace", "run_round", "generate_sample",
@@ -191,7 +192,8 @@ def run_round(env: Environment, graph: nx.DiGraph, agents: AgentSet, conversatio
     if not turn_flow(turn, r):
         return StepResult(RoundOutcome(TurnRecord(r, turn, state_after=env.state()),
                                        f"round {r + 1}: the sampled turn has no successful call"), trace)
-    adv = abstract_tool(turn, agents.tooling, tools, graph, r, conversation.records)
+    adv = abstract_tool(turn, agents.tooling, tools, graph, r, conversation.records,
+                        state_scalars(start.state()))
     events.extend(adv.trace["events"])
     trace["grounding"] = [to_dict(g) for g in adv.output.grounding]
     missing = ungrounded(adv.output.grounding)

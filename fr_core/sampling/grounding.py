@@ -14,7 +14,7 @@ from fr_core.sampling.flow import FlowStep, turn_flow
 from fr_core.sampling.params import output_leaves
 from fr_core.types import ArgSource, Grounding, ToolSpec, Turn, TurnRecord
 
-__all__ = ["ground_turn", "ungrounded", "MAX_SAID_CHARS"]
+__all__ = ["ground_turn", "ungrounded", "state_scalars", "MAX_SAID_CHARS"]
 
 #: The longest value a user can be expected to type; a longer arbitrary pick cannot be stated and is ungrounded.
 MAX_SAID_CHARS = 80
@@ -92,6 +92,30 @@ def _latest_named(arg: str, value: Any, source: ArgSource, earlier: Sequence[Tur
     return False
 
 
+def state_scalars(state: Any) -> frozenset[str]:
+    """Every value a state holds (dict keys too: a folder's file names), as text: what a user living in that state
+    can know and say."""
+    out: set[str] = set()
+    stack = [state]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            out.update(_text(k) for k in node)
+            stack.extend(node.values())
+        elif isinstance(node, (list, tuple, set, frozenset)):
+            stack.extend(node)
+        elif node is not None and not isinstance(node, bool):
+            out.add(_text(node))
+    return frozenset(out)
+
+
+def _known(value: Any, known: frozenset[str]) -> bool:
+    """Whether ``known`` holds ``value``, or every item of a list ``value`` (stocks to watch, all named somewhere)."""
+    if isinstance(value, (list, tuple)):
+        return bool(value) and all(_known(v, known) for v in value)
+    return _text(value) in known
+
+
 def _unwieldy(value: Any) -> bool:
     """A number no one would type: a float with more than four decimals (``167.75836909078484``)."""
     return isinstance(value, float) and len(repr(value).partition(".")[2]) > 4
@@ -113,7 +137,7 @@ def _default(spec: ToolSpec | None, arg: str, value: Any) -> bool:
 
 
 def _row(step: FlowStep, n: int, arg: str, turn: Turn, round_index: int, specs: dict[str, ToolSpec],
-         earlier: Sequence[TurnRecord]) -> Grounding:
+         earlier: Sequence[TurnRecord], known: frozenset[str] | None) -> Grounding:
     value = step.call.arguments[arg]
     tool = step.call.name
     source = next((s for s in step.hidden if s.name == arg), None)
@@ -124,18 +148,26 @@ def _row(step: FlowStep, n: int, arg: str, turn: Turn, round_index: int, specs: 
         from_round = source.from_call[0] if source.from_call else round_index
         later = from_round if from_round != round_index else None
         key = path.rsplit(".", 1)[-1] if path else ""
-        if (unique and count == 1 and _unwieldy(value) and source.from_call is not None
+        # a value a call of this turn made, found nowhere in the state before it (a sum, a new id): the user cannot
+        # have seen it when they asked, so the request never says it
+        new = later is None and known is not None and not _known(value, known)
+        named = bool(_words(_INDEX.sub("", key)) & _words(arg))  # "id" for ticket_id: "the ticket you just opened"
+        if (unique and count == 1 and ((new and not named) or _unwieldy(value)) and source.from_call is not None
                 and _latest_of(producer, source.from_call, turn, round_index, step.index, earlier)):
-            # the one value a tool gave, too long to type: the request names the tool ("that standard deviation")
+            # the one value a tool gave, too long to type or made just now: the request names the tool ("that
+            # standard deviation", "that total")
             return Grounding(n, tool, arg, value, "derived", f"the value `{producer}` returned"
                              + (f" in round {from_round + 1}" if later is not None else ""), later, via=producer)
-        if unique and not _words(_INDEX.sub("", key)) & _words(arg):
+        if unique and not named:
             unique = False  # a field named otherwise ("result" → number): which one is meant, only saying tells
         if unique and later is not None and not _latest_named(arg, value, source, earlier):
             unique = False  # "the ... from before" would not point at it: the request must say it
         if unique:
             return Grounding(n, tool, arg, value, "derived", f"the only {path or 'value'} that `{producer}` returned"
                              + (f" in round {from_round + 1}" if later is not None else ""), later)
+        if new:
+            return Grounding(n, tool, arg, value, "ungrounded", f"one of {count} values `{producer}` made in this "
+                             "turn: the user cannot have seen it, and no rule picks it")
         if _sayable(value):
             return Grounding(n, tool, arg, value, "visible", f"`{producer}` lists it among {count}; the request "
                              "names it", later)
@@ -150,7 +182,7 @@ def _row(step: FlowStep, n: int, arg: str, turn: Turn, round_index: int, specs: 
 
 
 def ground_turn(turn: Turn, round_index: int, tools: Sequence[ToolSpec],
-                earlier: Sequence[TurnRecord] = ()) -> tuple[Grounding, ...]:
+                earlier: Sequence[TurnRecord] = (), known: frozenset[str] | None = None) -> tuple[Grounding, ...]:
     """One row per argument of the turn's ground-truth calls (``turn_flow`` order), saying how a model can know it.
 
     - *derived*: it comes from an earlier output where it is the only candidate, in a field named like the argument
@@ -158,12 +190,18 @@ def ground_turn(turn: Turn, round_index: int, tools: Sequence[ToolSpec],
     - *visible*: an earlier output lists it among others: an arbitrary pick, so the request must name it;
     - *default*: an optional argument at the schema's default; *said*: the user gives it, in this request or an
       earlier one (``earlier`` set: the request may refer back to it);
-    - *ungrounded*: an arbitrary pick that cannot be said (too long, not a plain value).
+    - *ungrounded*: an arbitrary pick that cannot be said (too long, not a plain value), or that a call of this
+      turn made (``known``, the :func:`state_scalars` of the state the turn started from, holds no such value: the
+      user cannot have seen it; ``None``: not checked). Such a value is *derived* when it is the one value its tool
+      gave ("that total").
     """
     specs = {t.name: t for t in tools}
     rows: list[Grounding] = []
     for n, step in enumerate(turn_flow(turn, round_index)):
-        rows.extend(_row(step, n, arg, turn, round_index, specs, earlier) for arg in step.call.arguments)
+        rows.extend(_row(step, n, arg, turn, round_index, specs, earlier, known) for arg in step.call.arguments)
+        if known is not None:  # what the user gives for this call, they know for the next ("mkdir temp_4", then ...)
+            hidden = {s.name for s in step.hidden}
+            known = known | state_scalars([v for arg, v in step.call.arguments.items() if arg not in hidden])
     return tuple(rows)
 
 

@@ -3,8 +3,8 @@
 ``turn_flow`` (the data flow of a sampled turn) lives with Phase I in :mod:`fr_core.sampling.flow`."""
 
 from fr_core.sampling.flow import FlowStep, turn_flow
-from fr_core.sampling.grounding import ground_turn, ungrounded
+from fr_core.sampling.grounding import ground_turn, state_scalars, ungrounded
 from fr_core.synthesis.synthesize import abstract_tool, check_leak, write_easy_query, write_query
 
-__all__ = ["FlowStep", "turn_flow", "ground_turn", "ungrounded", "abstract_tool", "check_leak", "write_easy_query",
-           "write_query"]
+__all__ = ["FlowStep", "turn_flow", "ground_turn", "state_scalars", "ungrounded", "abstract_tool", "check_leak",
+           "write_easy_query", "write_query"]

@@ -15,10 +15,12 @@ __all__ = ["abstract_tool", "write_query", "write_easy_query", "check_leak"]
 
 
 def abstract_tool(turn: Turn, agent: ToolingAgent, tools: Iterable[ToolSpec], graph: nx.DiGraph,
-                  round_index: int = 0, earlier: Iterable[TurnRecord] = ()) -> StepResult[AdvancedTool, ToolingTrace]:
+                  round_index: int = 0, earlier: Iterable[TurnRecord] = (), known: frozenset[str] | None = None
+                  ) -> StepResult[AdvancedTool, ToolingTrace]:
     """``T_adv = A_T(Turn_i)``: one high-level tool for the turn; the inner calls, hidden values and the grounding
-    table (how a model can know each argument, given the ``earlier`` accepted rounds) come with it."""
-    return agent.abstract(turn, tuple(tools), graph, round_index, tuple(earlier))
+    table (how a model can know each argument, given the ``earlier`` accepted rounds and ``known``, what the state
+    the turn started from holds: a value a call of the turn made is never the user's to say) come with it."""
+    return agent.abstract(turn, tuple(tools), graph, round_index, tuple(earlier), known)
 
 
 def write_query(adv_tool: AdvancedTool, agent: QueryingAgent, noise: float, seed: int, *,

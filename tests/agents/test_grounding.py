@@ -15,7 +15,7 @@ from fr_core.envs import make_env
 from fr_core.graph import bfcl_graph
 from fr_core.pipeline import generate_sample
 from fr_core.refine.loop import run_attempt
-from fr_core.synthesis import abstract_tool, ground_turn, ungrounded, write_query
+from fr_core.synthesis import abstract_tool, ground_turn, state_scalars, ungrounded, write_query
 from fr_core.types import ArgSource, CallResult, ToolCall, TracedCall, Turn
 
 FS = ["GorillaFileSystem"]
@@ -99,6 +99,44 @@ def test_a_long_number_a_tool_gave_is_pointed_at_by_name_and_read_back() -> None
         run = run_attempt(OfflineReasoning(mistake_rate=0.0), ReasonTask(query, tools, graph, seed=seed), (), 1,
                           start.copy())
         assert scaled in [c for step in run.steps for c in step.calls], query.text
+
+
+def test_a_number_a_call_of_the_same_turn_made_is_never_the_users_to_say() -> None:
+    env = make_env(["MathAPI"], seed=1)
+    start = env.copy()
+    first = _traced(env, ToolCall("sum_values", {"numbers": [195, 147, 344.4]}))
+    total = first.result.value["result"]
+    scaled = ToolCall("multiply", {"a": 887, "b": total})
+    steps = (first, _traced(env, scaled, ArgSource("b", total, "output", "sum_values → result", (0, 0))))
+    tools, graph = tuple(start.tools()), bfcl_graph(["MathAPI"]).output
+    agents = make_agents("offline")
+    # without the state the turn started from, a short number a tool listed reads as one the user can name
+    assert next(g for g in abstract_tool(Turn("multiply", steps), agents.tooling, tools, graph).output.grounding
+                if g.arg == "b").kind == "visible"
+    adv = abstract_tool(Turn("multiply", steps), agents.tooling, tools, graph,
+                        known=state_scalars(start.state())).output
+    row = next(g for g in adv.grounding if g.arg == "b")
+    assert row.kind == "derived" and row.via == "sum_values", row
+    for seed in range(4):
+        query = write_query(adv, agents.querying, 0.5, seed, tools=tools).output
+        assert str(total) not in query.text and "887" in query.text, query.text
+        run = run_attempt(OfflineReasoning(mistake_rate=0.0), ReasonTask(query, tools, graph, seed=seed), (), 1,
+                          start.copy())
+        assert scaled in [c for step in run.steps for c in step.calls], query.text
+
+
+def test_a_name_the_state_held_before_the_turn_stays_the_users_to_say() -> None:
+    env = make_env(FS, seed=4)
+    start = env.copy()
+    listing = env.execute(ToolCall("ls", {})).value["current_directory_content"]
+    picked = [f for f in listing if "." in f][2]
+    env = start.copy()
+    steps = (_traced(env, ToolCall("ls", {})),
+             _traced(env, ToolCall("wc", {"file_name": picked}),
+                     ArgSource("file_name", picked, "output",
+                               f"ls → current_directory_content[{listing.index(picked)}]", (0, 0))))
+    rows = ground_turn(Turn("wc", steps), 0, tuple(start.tools()), known=state_scalars(start.state()))
+    assert next(g for g in rows if g.arg == "file_name").kind == "visible"
 
 
 @pytest.fixture(scope="module")
