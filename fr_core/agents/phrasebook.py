@@ -25,12 +25,15 @@ __all__ = ["PHRASEBOOK_DIR", "Phrasing", "phrasings", "scenes", "reasons", "life
 PHRASEBOOK_DIR = Path(__file__).resolve().parents[2] / "data" / "phrasebook"
 
 #: How a request refers back to a value an earlier request said (the reasoner reads it back the same way).
-REFER_BACK = ("(the same|that same|the very same) {words} (as before|as last time|as earlier|I gave you|I used before"
-              "|I mentioned|I named earlier|as a moment ago|I asked about|we just used|as in my last request)")
+REFER_BACK = ("(the same|that same|the very same|the exact same|that exact same) {words} (as before|as last time"
+              "|as earlier|I gave you|I used before|I mentioned|I named earlier|as a moment ago|I asked about"
+              "|we just used|as in my last request|I brought up|I told you about|we talked about|I pointed you to"
+              "|we dealt with|as in my previous message|I had you use|we were working with|I spelled out)")
 #: How a request points at a value an earlier turn's result holds, without saying it.
 FROM_BEFORE = ("the {words} (from before|from earlier|from last time|you found earlier|you got last time"
                "|from your last answer|you came back with|you reported|you turned up|you pulled up earlier"
-               "|from a moment ago)")
+               "|from a moment ago|you gave me|you told me about|you looked up|from your previous reply"
+               "|you dug up|you fetched earlier|you worked out before|from your earlier reply|you just showed me)")
 #: How a request points at a value the assistant works out in this turn, without saying it.
 WORKED_OUT = "that {words}"
 
