@@ -49,8 +49,8 @@ def avoid_tool_names(text: str, tool_names: set[str], rng: random.Random) -> str
     return "".join(p if i % 2 else fix(p) for i, p in enumerate(parts))
 
 
-_QUESTION = re.compile(r"(?:what|what's|which|how|who|where|when|why|is|am|are|can|will|would|do|does|did|has|have)\b",
-                       re.I)
+_QUESTION = re.compile(r"(?:what|what's|which|how|who|where|when|why|is|am|are|was|were|can|could|will|would|do|does"
+                       r"|did|has|have|had|should|shall|may)\b", re.I)
 
 
 def _asks(clause: str) -> bool:
