@@ -28,6 +28,9 @@ _PLAIN_CONNECTOR = ", then "
 _PLAIN_MENTION = "{w} {v}"
 _MENTIONS = ("{w} {v}", "{v} as the {w}", "the {w} {v}", "{w} {v}")
 _OWN = ("my ", "our ", "the ")
+#: How a pointer at a value from before follows the goal it serves ("Open a ticket named ..., going by the priority
+#: you found earlier").
+_POINTER_JOINERS = (", using ", " — use ", ", going by ", ", based on ", " — take ")
 #: How often (times ``ε``) a request opens on its first goal with no frame ("Copy alerts into backups."), and how
 #: often a next goal simply starts a new sentence ("... What's in notes.md?") instead of a connector (", and after
 #: that"): connectors are few words said again and again, and most people just write the next sentence.
@@ -447,7 +450,7 @@ class OfflineQuerying:
                                      _said(adv, i, rng, noise, reserved, refer=False))
                 earlier = _from_before(adv, i, used, specs, rng, noise)
                 if earlier:
-                    text += _pick(rng, noise, ", using ", (", with ", ", for ", " — ")) + earlier
+                    text += _pick(rng, noise, ", using ", _POINTER_JOINERS) + earlier
                 if goal == why_at:  # one why per request: a person with three reasons sounds made up
                     text += _reason(spec, quiet, rng)
                 goal += 1
