@@ -290,7 +290,7 @@ def _phrase(spec: ToolSpec, values: dict[str, str], rng: random.Random, noise: f
         stutters = {a for a in _pointers(values) if a in no_room or not _points_well(wording, a, spec.owner)}
         values = {a: plain[a] if a in stutters and a in plain else v for a, v in values.items()}
     slots = set(chosen.slots) if chosen else set()
-    values = {a: _in_words(spec, a, v) if a in slots else v for a, v in values.items()}
+    values = {a: _fields(spec, a, v) or _in_words(spec, a, v) if a in slots else v for a, v in values.items()}
     first = chosen.slots[0] if chosen is not None and chosen.text.startswith("{") else ""
     if first in values and values[first][:1].islower():  # a capital letter must not change the value
         values = {**values, first: _quoted(values[first])}
@@ -300,6 +300,21 @@ def _phrase(spec: ToolSpec, values: dict[str, str], rng: random.Random, noise: f
     if rest:
         text += _pick(rng, noise, " with ", style("joiners")) + _and(rest)
     return text, slots
+
+
+def _fields(spec: ToolSpec, arg: str, written: str) -> str | None:
+    """An object argument with named fields as a person says it ("status "Open" and priority 2", not a JSON
+    object), or ``None`` when it is none."""
+    schema = spec.properties.get(arg, {})
+    try:
+        value = json.loads(written)
+    except ValueError:
+        return None
+    props = schema.get("properties") or {}
+    if schema.get("type") != "object" or not isinstance(value, dict) or not value or not set(value) <= set(props) \
+            or not all(type(v) in (str, int, float) for v in value.values()):
+        return None
+    return _and([f"{param_words(k)} {render_value(v)}" for k, v in value.items()])
 
 
 def _in_words(spec: ToolSpec, arg: str, written: str) -> str:

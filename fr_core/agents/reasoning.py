@@ -16,7 +16,7 @@ import json
 import math
 import random
 import re
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
@@ -34,7 +34,7 @@ from fr_core.envs.base import Environment, call_failed
 from fr_core.errors import LLMError, LLMTransportError, ParseError
 from fr_core.llm import LLMClient, parse_tool_calls
 from fr_core.sampling import OutputLeaf, output_leaves
-from fr_core.types import CallResult, LLMCallEvent, Query, RoleEvent, Step, StepResult, ToolCall
+from fr_core.types import CallResult, LLMCallEvent, Query, RoleEvent, Step, StepResult, ToolCall, ToolSpec
 
 __all__ = ["Hints", "read_feedback", "OfflineReasoning", "LLMReasoning", "FEEDBACK_PREFIX", "history_context"]
 
@@ -258,14 +258,20 @@ class _Planner:
             if name in banned or not _holds(anchors, low):  # a word it needs is not there: no regex to try
                 continue
             spec = self.specs[name]
-            m = _match_phrasing(phrasing.text, marked)
+            objects = _object_slots(spec, phrasing.slots)
+            m = _match_phrasing(phrasing.text, marked, objects)
             if m is None:
                 continue
-            args = {}
+            args: dict[str, Any] = {}
             for slot in phrasing.slots:
                 got = m.group(slot).strip()
                 marker = re.fullmatch(r"§(\d+)§", got)
-                if marker:
+                if slot in objects and not marker and _FIELDS.fullmatch(got):
+                    fields = _fields(spec.properties[slot], got, values)
+                    if fields is None:
+                        break
+                    args[slot] = fields
+                elif marker:
                     args[slot] = _said_as(word_value(spec, slot, values[int(marker.group(1))].value),
                                           spec.properties.get(slot, {}))
                 elif _SAME.fullmatch(got):
@@ -286,7 +292,8 @@ class _Planner:
                 chosen.append(item)
         for item in chosen:
             for v in values:
-                if any(a in (v.value, str(v.value)) for a in item[4].values()):
+                if any(a in (v.value, str(v.value)) or (isinstance(a, dict) and v.value in a.values())
+                       for a in item[4].values()):
                     v.used = True
         return [(name, args, context) for *_, name, args, context in sorted(chosen, key=lambda c: (not c[5], c[0]))]
 
@@ -587,11 +594,36 @@ def _anchors(text: str) -> tuple[tuple[str, ...], ...]:
     return tuple(need)
 
 
+#: An object argument said field by field ("status §0§ and title §1§"): each field's words, then its value.
+_FIELDS = re.compile(r"(?:[a-z]+\s+){1,3}§\d+§(?:\s*(?:,\s*and|,|and)\s+(?:[a-z]+\s+){1,3}§\d+§)*", re.I)
+
+
+def _object_slots(spec: ToolSpec, slots: Sequence[str]) -> frozenset[str]:
+    """The slots of a phrasing whose argument is an object with named fields (a ticket's ``updates``)."""
+    return frozenset(s for s in slots if spec.properties.get(s, {}).get("type") == "object"
+                     and spec.properties[s].get("properties"))
+
+
+def _fields(schema: dict[str, Any], said: str, values: list["_Value"]) -> dict[str, Any] | None:
+    """An object argument from its fields as said ("status §0§ and title §1§" → ``{"status": ..., "title": ...}``),
+    each field named by its words; ``None`` when a name is no field of ``schema``."""
+    props = schema.get("properties", {})
+    out = {}
+    for m in re.finditer(r"((?:[a-z]+\s+){1,3})§(\d+)§", said, re.I):
+        named = " ".join(w for w in m.group(1).lower().split() if w != "and")
+        key = next((k for k in props if param_words(k) == named), None)
+        if key is None:
+            return None
+        out[key] = _said_as(values[int(m.group(2))].value, props[key])
+    return out
+
+
 @lru_cache(maxsize=4096)
-def _phrasing_pattern(text: str) -> re.Pattern[str]:
+def _phrasing_pattern(text: str, objects: frozenset[str] = frozenset()) -> re.Pattern[str]:
     """A phrasing as a pattern over a clause with ``§n§`` value markers: each slot takes a marker, a pointer or a
-    value written without quotes."""
-    return compile_pattern(_pattern(text, lambda name: rf"(?P<{name}>§\d+§|{_POINTERS}|{_BARE_SLOT})"), re.I)
+    value written without quotes; a slot of ``objects`` also an object said field by field."""
+    return compile_pattern(_pattern(text, lambda name: rf"(?P<{name}>§\d+§|{_POINTERS}|{_BARE_SLOT}"
+                                                        + (rf"|{_FIELDS.pattern})" if name in objects else ")")), re.I)
 
 
 #: What a slot may hold besides a value marker, checked on a slot's text after a loose match.
@@ -614,22 +646,26 @@ _LOOSE_SLOT = (r"§\d+§|(?<![\w.§])\w[\w. ]*?\s(?:" + _tails() + r")(?![\w§])
 
 
 @lru_cache(maxsize=4096)
-def _loose_pattern(text: str) -> re.Pattern[str]:
-    """A phrasing with each slot taking a value marker, a pointer back or any run of words: several times quicker
-    to compile than :func:`_phrasing_pattern`, and it matches wherever that one does."""
-    return compile_pattern(_pattern(text, lambda name: rf"(?P<{name}>{_LOOSE_SLOT})"), re.I)
+def _loose_pattern(text: str, objects: frozenset[str] = frozenset()) -> re.Pattern[str]:
+    """A phrasing with each slot taking a value marker, a pointer back or any run of words (a slot of ``objects``
+    also an object said field by field): several times quicker to compile than :func:`_phrasing_pattern`, and it
+    matches wherever that one does."""
+    return compile_pattern(_pattern(text, lambda name: rf"(?P<{name}>" + (rf"{_FIELDS.pattern}|" if name in objects
+                                                                          else "") + rf"{_LOOSE_SLOT})"), re.I)
 
 
-def _match_phrasing(text: str, marked: str) -> re.Match[str] | None:
+def _match_phrasing(text: str, marked: str, objects: frozenset[str] = frozenset()) -> re.Match[str] | None:
     """Where phrasing ``text`` matches the clause ``marked``: the loose pattern's match when each slot holds a value
-    marker, a pointer or a bare value; else the exact pattern's (compiled only then)."""
-    m = _loose_pattern(text).search(marked)
+    marker, a pointer or a bare value (or, in a slot of ``objects``, an object's fields); else the exact pattern's
+    (compiled only then)."""
+    m = _loose_pattern(text, objects).search(marked)
     if m is None:
         return None
     if all(re.fullmatch(r"§\d+§", got.strip()) or _SLOT_TEXT_OK.fullmatch(got.strip())
-           for got in m.groupdict().values() if got is not None):
+           or (slot in objects and _FIELDS.fullmatch(got.strip()))
+           for slot, got in m.groupdict().items() if got is not None):
         return m
-    return _phrasing_pattern(text).search(marked)
+    return _phrasing_pattern(text, objects).search(marked)
 
 
 def history_context(history: tuple[dict[str, Any], ...]) -> str:

@@ -146,3 +146,17 @@ def test_a_list_of_numbers_is_written_as_people_list_them_and_read_back_as_one_l
         text = querying.write(adv, tuple(env.tools()), noise=1.0, seed=seed).output.text
         assert "12, 7.5, 40 and 3" in text and "[" not in text, text
         assert ToolCall(*call) in _read(text, env.copy(), seed), text
+
+
+@pytest.mark.parametrize("updates", [{"status": "In Progress", "title": "Refund not received"}, {"priority": 2},
+                                     {"description": "It works. Mostly.", "priority": 3}])
+def test_an_object_argument_is_said_field_by_field_and_read_back_as_one_object(updates) -> None:
+    env = make_env(["TicketAPI"])
+    ticket = env.candidates("edit_ticket", "ticket_id")[0]
+    querying = make_agents("offline").querying
+    call = ("edit_ticket", {"ticket_id": ticket, "updates": updates})
+    adv = _adv([call], dict(call[1]))
+    for seed in range(5):
+        text = querying.write(adv, tuple(env.tools()), noise=1.0, seed=seed).output.text
+        assert "{" not in text and all(f"{k} " in text for k in updates), text
+        assert ToolCall(*call) in _read(text, env.copy(), seed), text
