@@ -236,8 +236,8 @@ def test_credentials_in_any_context_wording_are_read_back_as_the_login_they_give
                 wording = realise(phrasing.text, rng)
                 # written quoted, or bare as a writer may leave an identifier (client_599003)
                 values = {slot: f"{slot[:4]}{n}x{k}" for k, slot in enumerate(phrasing.slots)}
-                text = re.sub(r"\{(\w+)\}", lambda m, v=values: v[m.group(1)] if n % 2 else json.dumps(v[m.group(1)]),
-                              wording)
+                said = {slot: v if n % 2 else json.dumps(v) for slot, v in values.items()}
+                text = re.sub(r"\{(\w+)\}", lambda m, v=said: v[m.group(1)], wording)
                 request = f"Please {goal} — {text}." if n < 2 else f"{text[:1].upper()}{text[1:]}. Please {goal}."
                 task = ReasonTask(Query(request, "hard", 1.0, n, values, "test"), tools, nx.DiGraph(), seed=n)
                 run = run_attempt(OfflineReasoning(mistake_rate=0.0), task, (), 1, env.copy())
