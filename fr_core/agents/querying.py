@@ -404,7 +404,9 @@ class OfflineQuerying:
         if lead:
             if lead.endswith(":") and ":" in re.split(r"[.?!] ", text)[0]:  # not "Moving on: my plan: ..."
                 lead = lead[:-1] + ","
-            text = lead + " " + (text if re.match(r"I\b", text) else text[:1].lower() + text[1:])
+            # "Thanks. Now copy ...", but "Now I ...", "Now Sell 4 NVDA": a capital that is a value (or "I") stays
+            kept = re.match(r"I\b", text) or (clauses[0][:1].isupper() and text.startswith(clauses[0]))
+            text = lead + " " + (text if kept else text[:1].lower() + text[1:])
         quiet = _small_talk(specs)
         register = rng.random()
         if register < noise * 0.5:  # terse register: no articles, as in a hurried chat message

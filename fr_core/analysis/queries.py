@@ -53,12 +53,15 @@ def grounding_counts(trajectories: Iterable[Trajectory]) -> Counter[tuple[str, s
 
 
 def _written(value: Any, text: str) -> bool:
-    """Whether a request says ``value``: as itself, as JSON, a list of one string as that string, or a date or a
-    list of numbers as people write them ("June 14, 2024", "12, 7.5 and 40")."""
+    """Whether a request says ``value``: as itself, as JSON, a list of one string as that string, a date or a list
+    of numbers as people write them ("June 14, 2024", "12, 7.5 and 40"), or a word in lower case ("sell")."""
     if isinstance(value, list) and len(value) == 1 and isinstance(value[0], str):
         value = value[0]
     shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return shown in text or any(said is not None and said in text for said in (say_date(value), say_numbers(value)))
+    if shown in text or any(said is not None and said in text for said in (say_date(value), say_numbers(value))):
+        return True
+    # a coded word said as a person says it ("sell" for "Sell")
+    return isinstance(value, str) and value.isalpha() and re.search(rf"\b{value}\b", text, re.I) is not None
 
 
 def hidden_picks(trajectories: Iterable[Trajectory]) -> int:
