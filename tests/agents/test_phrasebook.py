@@ -211,3 +211,36 @@ def test_a_broken_shared_pool_stops_a_run_before_it_starts(tmp_path, monkeypatch
     finally:
         for c in caches:
             c.cache_clear()
+
+
+def _logins(cls: str) -> list:
+    return [spec for spec in make_env(cls).tools() if phrasings(spec, context=True)]
+
+
+@pytest.mark.parametrize("cls", [c for c in BFCL_CLASSES if _logins(c)])
+def test_credentials_in_any_context_wording_are_read_back_as_their_login(cls) -> None:
+    """Credentials said in a ``[context]`` wording next to a goal they unlock ("... — I'm dana_k on the feed,
+    password "tulip-92"", or first: "I'm dana_k .... Post ...") make the reader call the login with those values."""
+    env = make_env(cls)
+    tools = tuple(env.tools())
+    logins = _logins(cls)
+    # a goal that says no value, so the only values in the request are the credentials
+    goal = next(w for spec in tools if spec not in logins for p in phrasings(spec) if not p.slots
+                for w in p.wordings if len(w.split()) >= 3)
+    rng = random.Random(0)
+    missed = []
+    for login in logins:
+        for n, phrasing in enumerate(phrasings(login, context=True)):
+            for k in range(3):
+                wording = realise(phrasing.text, rng if k else None)
+                values = {slot: f"{slot[:4]}_{n}{k}x" for slot in phrasing.slots}
+                said = re.sub(r"\{(\w+)\}", lambda m, v=values: json.dumps(v[m.group(1)]), wording)
+                text = [f"{goal} — {said}", f"{goal}, and {said}", f"{said}. {goal[:1].upper()}{goal[1:]}"][k]
+                query = Query(f"Please {text}.", "hard", 1.0, n, values, "test")
+                task = ReasonTask(query, tools, nx.DiGraph(), seed=n)
+                run = run_attempt(OfflineReasoning(mistake_rate=0.0), task, (), 1, env)
+                calls = [(c.name, c.arguments) for step in run.steps for c in step.calls]
+                if not any(name == login.name and all(args.get(s) == v for s, v in values.items())
+                           for name, args in calls):
+                    missed.append((text, calls))
+    assert not missed, missed[:5]
