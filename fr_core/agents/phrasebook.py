@@ -5,6 +5,7 @@ understand requests, by the offline reasoner."""
 from __future__ import annotations
 
 import itertools
+import json
 import random
 import re
 import tomllib
@@ -171,18 +172,20 @@ def _value_words(owner: str) -> dict[str, dict[str, dict[str, str]]]:
 
 
 def value_word(spec: ToolSpec, arg: str, value: object) -> str | None:
-    """How a person says ``value`` of ``spec``'s argument ``arg`` ("lines" for ``wc`` mode ``l``), if the
-    phrasebook says."""
-    return _value_words(spec.owner).get(spec.name, {}).get(arg, {}).get(str(value)) if isinstance(value, str) \
-        else None
+    """How a person says ``value`` of ``spec``'s argument ``arg`` ("lines" for ``wc`` mode ``l``, "lock" for
+    ``lockDoors`` unlock ``false``), if the phrasebook says."""
+    key = value if isinstance(value, str) else json.dumps(value) if isinstance(value, bool) else None
+    return None if key is None else _value_words(spec.owner).get(spec.name, {}).get(arg, {}).get(key)
 
 
 def word_value(spec: ToolSpec, arg: str, said: object) -> object:
-    """The value a person's word stands for (``wc`` mode "lines" → ``l``), else ``said`` itself."""
+    """The value a person's word stands for (``wc`` mode "lines" → ``l``, "lock" → ``false`` for a boolean
+    argument), else ``said`` itself."""
     if isinstance(said, str):
         for value, word in _value_words(spec.owner).get(spec.name, {}).get(arg, {}).items():
             if word.lower() == said.lower():
-                return value
+                boolean = spec.properties.get(arg, {}).get("type") == "boolean" and value in ("true", "false")
+                return value == "true" if boolean else value
     return said
 
 

@@ -150,12 +150,15 @@ def _referent(arg: str, owner: str = "") -> str:
 def _written(value: Any, reserved: set[str] | None) -> str:
     """A value as the request writes it: a word or file name without quotes when the writer leaves them off
     (``reserved`` not ``None``: the words a bare value must not contain), a list of one string as that string
-    ("lock the driver door", not '["driver"]'), a date or a list of numbers as people write them ("June 14, 2024",
-    "12, 7.5 and 40"), anything else as JSON."""
+    ("lock the driver door", not '["driver"]'), a date or a list of numbers or words as people write them ("June 14,
+    2024", "12, 7.5 and 40", "driver and passenger"), anything else as JSON."""
     if isinstance(value, list) and len(value) == 1 and isinstance(value[0], str):
         value = value[0]
     if said := say_date(value) or say_numbers(value):
         return said
+    if reserved is not None and isinstance(value, list) and len(value) > 1 and all(
+            can_go_bare(v, reserved) and not v.isdigit() for v in value):
+        return _and(value)  # "the driver and passenger doors"
     return value if reserved is not None and can_go_bare(value, reserved) else render_value(value)
 
 
@@ -290,9 +293,10 @@ def _phrase(spec: ToolSpec, values: dict[str, str], rng: random.Random, noise: f
         stutters = {a for a in _pointers(values) if a in no_room or not _points_well(wording, a, spec.owner)}
         values = {a: plain[a] if a in stutters and a in plain else v for a, v in values.items()}
     slots = set(chosen.slots) if chosen else set()
-    values = {a: _fields(spec, a, v) or _in_words(spec, a, v) if a in slots else v for a, v in values.items()}
+    worded = {a: _fields(spec, a, v) or _in_words(spec, a, v) if a in slots else v for a, v in values.items()}
     first = chosen.slots[0] if chosen is not None and chosen.text.startswith("{") else ""
-    if first in values and values[first][:1].islower():  # a capital letter must not change the value
+    values, coded = worded, {a for a in slots if worded.get(a) != values.get(a)}  # "lock": read back in any case
+    if first in values and first not in coded and values[first][:1].islower():  # a capital must not change a value
         values = {**values, first: _quoted(values[first])}
     text = _fill(wording, {**(unsaid or {}), **values}) if chosen else param_words(spec.name)
     rest = [v if v.startswith(("the ", "that ")) else f"{param_words(a)} {_quoted(v)}" for a, v in values.items()

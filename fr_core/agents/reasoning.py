@@ -258,19 +258,23 @@ class _Planner:
             if name in banned or not _holds(anchors, low):  # a word it needs is not there: no regex to try
                 continue
             spec = self.specs[name]
-            objects = _object_slots(spec, phrasing.slots)
-            m = _match_phrasing(phrasing.text, marked, objects)
+            shaped = _shaped_slots(spec, phrasing.slots)
+            m = _match_phrasing(phrasing.text, marked, shaped)
             if m is None:
                 continue
             args: dict[str, Any] = {}
+            worded = 0  # characters of coded words read in slots ("lock" for unlock false): as telling as literals
             for slot in phrasing.slots:
                 got = m.group(slot).strip()
                 marker = re.fullmatch(r"§(\d+)§", got)
-                if slot in objects and not marker and _FIELDS.fullmatch(got):
+                shape = dict(shaped).get(slot) if not marker else None
+                if shape is _FIELDS and _FIELDS.fullmatch(got):
                     fields = _fields(spec.properties[slot], got, values)
                     if fields is None:
                         break
                     args[slot] = fields
+                elif shape is _WORDS and _WORDS.fullmatch(got):  # "the driver and passenger doors"
+                    args[slot] = [word_value(spec, slot, w) for w in re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", got)]
                 elif marker:
                     args[slot] = _said_as(word_value(spec, slot, values[int(marker.group(1))].value),
                                           spec.properties.get(slot, {}))
@@ -282,12 +286,13 @@ class _Planner:
                     args[slot] = _Pointer(named)
                 elif BARE.fullmatch(got):
                     args[slot] = _listed(word_value(spec, slot, got), spec.properties.get(slot, {}))  # "lines"
+                    worded += len(got) if args[slot] != _listed(got, spec.properties.get(slot, {})) else 0
                 # "the ... from before", "that ...": a value to work out from results, filled later
             else:
-                literal = m.end() - m.start() - sum(len(m.group(slot)) for slot in phrasing.slots)
+                literal = m.end() - m.start() - sum(len(m.group(slot)) for slot in phrasing.slots) + worded
                 found.append((m.start(), m.end(), literal, name, args, phrasing.context))
         chosen: list[tuple[int, int, int, str, dict[str, Any], bool]] = []
-        for item in sorted(found, key=lambda f: -f[2]):
+        for item in sorted(found, key=lambda f: (-f[2], -len(f[4]))):  # the most read, then the most values
             if all(item[1] <= c[0] or item[0] >= c[1] for c in chosen):
                 chosen.append(item)
         for item in chosen:
@@ -598,10 +603,21 @@ def _anchors(text: str) -> tuple[tuple[str, ...], ...]:
 _FIELDS = re.compile(r"(?:[a-z]+\s+){1,3}§\d+§(?:\s*(?:,\s*and|,|and)\s+(?:[a-z]+\s+){1,3}§\d+§)*", re.I)
 
 
-def _object_slots(spec: ToolSpec, slots: Sequence[str]) -> frozenset[str]:
-    """The slots of a phrasing whose argument is an object with named fields (a ticket's ``updates``)."""
-    return frozenset(s for s in slots if spec.properties.get(s, {}).get("type") == "object"
-                     and spec.properties[s].get("properties"))
+#: A list of words said as people list them ("driver, passenger and rear_left"), each a value written bare.
+_WORDS = re.compile(rf"{_BARE_SLOT}(?:\s*,\s*{_BARE_SLOT})*\s*,?\s+and\s+{_BARE_SLOT}", re.I)
+
+
+def _shaped_slots(spec: ToolSpec, slots: Sequence[str]) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """The slots of a phrasing whose value may be said in a shape of its own, with that shape: an object with named
+    fields (a ticket's ``updates``) field by field, a list of strings (doors) as a list of words."""
+    out = []
+    for slot in slots:
+        schema = spec.properties.get(slot, {})
+        if schema.get("type") == "object" and schema.get("properties"):
+            out.append((slot, _FIELDS))
+        elif schema.get("type") == "array" and (schema.get("items") or {}).get("type") == "string":
+            out.append((slot, _WORDS))
+    return tuple(out)
 
 
 def _fields(schema: dict[str, Any], said: str, values: list["_Value"]) -> dict[str, Any] | None:
@@ -619,11 +635,12 @@ def _fields(schema: dict[str, Any], said: str, values: list["_Value"]) -> dict[s
 
 
 @lru_cache(maxsize=4096)
-def _phrasing_pattern(text: str, objects: frozenset[str] = frozenset()) -> re.Pattern[str]:
+def _phrasing_pattern(text: str, shaped: tuple[tuple[str, re.Pattern[str]], ...] = ()) -> re.Pattern[str]:
     """A phrasing as a pattern over a clause with ``§n§`` value markers: each slot takes a marker, a pointer or a
-    value written without quotes; a slot of ``objects`` also an object said field by field."""
-    return compile_pattern(_pattern(text, lambda name: rf"(?P<{name}>§\d+§|{_POINTERS}|{_BARE_SLOT}"
-                                                        + (rf"|{_FIELDS.pattern})" if name in objects else ")")), re.I)
+    value written without quotes; a slot of ``shaped`` also a value in its shape (see :func:`_shaped_slots`)."""
+    return compile_pattern(r"(?<!\w)" + _pattern(text, lambda name: rf"(?P<{name}>§\d+§|{_POINTERS}|{_BARE_SLOT}"
+                                                        + (rf"|{dict(shaped)[name].pattern})" if name in dict(shaped)
+                                                           else ")")), re.I)
 
 
 #: What a slot may hold besides a value marker, checked on a slot's text after a loose match.
@@ -646,26 +663,27 @@ _LOOSE_SLOT = (r"§\d+§|(?<![\w.§])\w[\w. ]*?\s(?:" + _tails() + r")(?![\w§])
 
 
 @lru_cache(maxsize=4096)
-def _loose_pattern(text: str, objects: frozenset[str] = frozenset()) -> re.Pattern[str]:
-    """A phrasing with each slot taking a value marker, a pointer back or any run of words (a slot of ``objects``
-    also an object said field by field): several times quicker to compile than :func:`_phrasing_pattern`, and it
-    matches wherever that one does."""
-    return compile_pattern(_pattern(text, lambda name: rf"(?P<{name}>" + (rf"{_FIELDS.pattern}|" if name in objects
-                                                                          else "") + rf"{_LOOSE_SLOT})"), re.I)
+def _loose_pattern(text: str, shaped: tuple[tuple[str, re.Pattern[str]], ...] = ()) -> re.Pattern[str]:
+    """A phrasing with each slot taking a value marker, a pointer back or any run of words (a slot of ``shaped``
+    also a value in its shape): several times quicker to compile than :func:`_phrasing_pattern`, and it matches
+    wherever that one does."""
+    return compile_pattern(r"(?<!\w)" + _pattern(text, lambda name: rf"(?P<{name}>" + (
+        rf"{dict(shaped)[name].pattern}|" if name in dict(shaped) else "") + rf"{_LOOSE_SLOT})"), re.I)
 
 
-def _match_phrasing(text: str, marked: str, objects: frozenset[str] = frozenset()) -> re.Match[str] | None:
+def _match_phrasing(text: str, marked: str, shaped: tuple[tuple[str, re.Pattern[str]], ...] = ()
+                    ) -> re.Match[str] | None:
     """Where phrasing ``text`` matches the clause ``marked``: the loose pattern's match when each slot holds a value
-    marker, a pointer or a bare value (or, in a slot of ``objects``, an object's fields); else the exact pattern's
+    marker, a pointer or a bare value (or, in a slot of ``shaped``, a value in its shape); else the exact pattern's
     (compiled only then)."""
-    m = _loose_pattern(text, objects).search(marked)
+    m = _loose_pattern(text, shaped).search(marked)
     if m is None:
         return None
     if all(re.fullmatch(r"§\d+§", got.strip()) or _SLOT_TEXT_OK.fullmatch(got.strip())
-           or (slot in objects and _FIELDS.fullmatch(got.strip()))
+           or (slot in dict(shaped) and dict(shaped)[slot].fullmatch(got.strip()))
            for slot, got in m.groupdict().items() if got is not None):
         return m
-    return _phrasing_pattern(text, objects).search(marked)
+    return _phrasing_pattern(text, shaped).search(marked)
 
 
 def history_context(history: tuple[dict[str, Any], ...]) -> str:

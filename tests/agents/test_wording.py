@@ -160,3 +160,16 @@ def test_an_object_argument_is_said_field_by_field_and_read_back_as_one_object(u
         text = querying.write(adv, tuple(env.tools()), noise=1.0, seed=seed).output.text
         assert "{" not in text and all(f"{k} " in text for k in updates), text
         assert ToolCall(*call) in _read(text, env.copy(), seed), text
+
+
+@pytest.mark.parametrize("call", [("lockDoors", {"unlock": False, "door": ["driver", "passenger", "rear_left"]}),
+                                  ("lockDoors", {"unlock": True, "door": ["driver", "passenger"]}),
+                                  ("setCruiseControl", {"speed": 60, "activate": False, "distanceToNextVehicle": 40})])
+def test_a_true_or_false_and_a_list_of_words_are_said_in_words_and_read_back(call) -> None:
+    env = make_env(["VehicleControlAPI"])
+    querying = make_agents("offline").querying
+    adv = _adv([call], dict(call[1]))
+    for seed in range(6):
+        text = querying.write(adv, tuple(env.tools()), noise=1.0, seed=seed).output.text
+        assert not re.search(r"\b(?:true|false)\b|\[", text), text
+        assert ToolCall(*call) in _read(text, env.copy(), seed), text
