@@ -324,3 +324,13 @@ def test_a_refusal_reported_as_a_list_of_error_lines_is_a_failed_call() -> None:
     refused = env.execute(ToolCall("get_watchlist", {}))
     assert isinstance(refused.value, list) and call_failed(refused), refused
     assert not call_failed(CallResult(ToolCall("get_watchlist", {}), value=["NVDA", "Errorless Inc"]))
+
+
+def test_a_cabin_temperature_is_drawn_in_the_unit_it_is_a_temperature_of() -> None:
+    from fr_core.sampling.params import sample_arguments
+
+    env = make_env(["VehicleControlAPI"])
+    spec = next(t for t in env.tools() if t.name == "adjustClimateControl")
+    for seed in range(200):
+        args, _ = sample_arguments(env, spec, [], random.Random(seed))
+        assert (args.get("unit", "celsius") == "fahrenheit") == (args["temperature"] > 40), args

@@ -192,6 +192,10 @@ FRESH: dict[tuple[str, str, str], Fresh] = {
     ("TravelAPI", "compute_exchange_rate", "value"): lambda c: money(c.rng, 50, 5000),
     # vehicle
     ("VehicleControlAPI", "adjustClimateControl", "temperature"): lambda c: c.rng.randint(16, 28),
+    # the unit the temperature was drawn in: never a cabin at 20 degrees Fahrenheit
+    ("VehicleControlAPI", "adjustClimateControl", "unit"): lambda c: (
+        "fahrenheit" if float(c.args.get("temperature", 0)) > 40 else "celsius"
+    ),
     ("VehicleControlAPI", "adjustClimateControl", "fanSpeed"): lambda c: c.rng.choice((20, 40, 50, 60, 80)),
     ("VehicleControlAPI", "display_log", "messages"): lambda c: [phrase("log", c.rng)],
     ("VehicleControlAPI", "estimate_drive_feasibility_by_mileage", "distance"): lambda c: c.rng.randint(20, 900),
@@ -225,7 +229,7 @@ CHOICES = frozenset({
 # Parameters whose state candidates are only a fallback: the call means to create or type a new value.
 PREFER_FRESH = frozenset({
     ("VehicleControlAPI", "lockDoors", "unlock"), ("VehicleControlAPI", "startEngine", "ignitionMode"),
-    ("TradingBot", "get_transaction_history", "end_date"),
+    ("TradingBot", "get_transaction_history", "end_date"), ("VehicleControlAPI", "adjustClimateControl", "unit"),
 })
 
 
