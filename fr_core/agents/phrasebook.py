@@ -19,8 +19,8 @@ from fr_core.errors import ConfigError
 from fr_core.types import ToolSpec
 
 __all__ = ["PHRASEBOOK_DIR", "Phrasing", "phrasings", "scenes", "reasons", "life", "report", "result_noun", "style",
-           "check_phrasebooks", "realise", "arg_noun", "alternatives", "REFER_BACK", "FROM_BEFORE", "WORKED_OUT",
-           "CONTRACTIONS", "expand_contractions", "value_word", "word_value"]
+           "check_phrasebooks", "realise", "arg_noun", "alternatives", "REFER_BACK", "SAID_NOW", "FROM_BEFORE",
+           "WORKED_OUT", "CONTRACTIONS", "expand_contractions", "value_word", "word_value"]
 
 #: Where the phrasebooks live (one TOML file per environment class, named after it).
 PHRASEBOOK_DIR = Path(__file__).resolve().parents[2] / "data" / "phrasebook"
@@ -30,6 +30,9 @@ REFER_BACK = ("(the same|that same|the very same|the exact same|that exact same)
               "|as earlier|I gave you|I used before|I mentioned|I named earlier|as a moment ago|I asked about"
               "|we just used|as in my last request|I brought up|I told you about|we talked about|I pointed you to"
               "|we dealt with|as in my previous message|I had you use|we were working with|I spelled out)")
+#: How a request points at a value it said itself a moment before, for another goal ("using token X, get me the
+#: invoice ...; then cancel booking 7 with the same token I just gave you").
+SAID_NOW = "(the same|that same) {words} (I just gave you|I just mentioned|as a second ago|I just said)"
 #: How a request points at a value an earlier turn's result holds, without saying it.
 FROM_BEFORE = ("the {words} (from before|from earlier|from last time|you found earlier|you got last time"
                "|from your last answer|you came back with|you reported|you turned up|you pulled up earlier"

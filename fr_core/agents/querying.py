@@ -14,8 +14,9 @@ from pydantic import BaseModel
 from fr_core.agents.base import OFFLINE_LABEL, QueryTrace, ask_json, render
 from fr_core.agents.lexicon import (BARE, COUNTED, SYNONYMS, can_go_bare, goal_phrase, param_words, render_value,
                                     say_date, say_numbers, words)
-from fr_core.agents.phrasebook import (FROM_BEFORE, REFER_BACK, WORKED_OUT, Phrasing, arg_noun, expand_contractions,
-                                      life, phrasings, realise, reasons, result_noun, scenes, style, value_word)
+from fr_core.agents.phrasebook import (FROM_BEFORE, REFER_BACK, SAID_NOW, WORKED_OUT, Phrasing, arg_noun,
+                                      expand_contractions, life, phrasings, realise, reasons, result_noun, scenes,
+                                      style, value_word)
 from fr_core.llm import LLMClient
 from fr_core.types import AdvancedTool, Grounding, Query, RoleEvent, StepResult, ToolSpec
 
@@ -176,13 +177,23 @@ def _pointed(g: Grounding, specs: dict[str, ToolSpec]) -> str:
 
 
 def _said(adv: AdvancedTool, index: int, rng: random.Random, noise: float, reserved: set[str] | None, *,
-          refer: bool = True, owner: str = "") -> dict[str, str]:
+          refer: bool = True, owner: str = "", told: dict[str, Any] | None = None) -> dict[str, str]:
     """The values the request gives for inner call ``index`` (a tool of ``owner``), by argument, as written: the
-    value itself, or (with ``refer``) a reference back when an earlier request said it."""
+    value itself, or (with ``refer``) a reference back when an earlier request said it, or, most of the time, when
+    this request ``told`` it for another goal already ("the same token I just gave you")."""
     back = {g.arg for g in adv.grounding if g.call == index and g.kind == "said" and g.earlier is not None}
-    return {arg: _say(REFER_BACK.format(words=_referent(arg, owner)), rng, noise) if refer and arg in back
-            else _written(adv.user_values[param], reserved)
-            for param, i, arg in adv.bindings if i == index}
+    out = {}
+    for param, i, arg in adv.bindings:
+        if i != index:
+            continue
+        value = adv.user_values[param]
+        if refer and arg in back:
+            out[arg] = _say(REFER_BACK.format(words=_referent(arg, owner)), rng, noise)
+        elif refer and told and arg in told and told[arg] == value and rng.random() < 0.7:
+            out[arg] = _say(SAID_NOW.format(words=_referent(arg, owner)), rng, noise)
+        else:
+            out[arg] = _written(value, reserved)
+    return out
 
 
 def _unsaid(adv: AdvancedTool, index: int, specs: dict[str, ToolSpec], rng: random.Random, noise: float
@@ -452,6 +463,7 @@ class OfflineQuerying:
         reserved = {name.lower() for name in specs} if _varies(rng, noise) else None
         quiet = _small_talk(specs)
         clauses: list[str] = []
+        told: dict[str, Any] = {}  # what this request said so far, by argument
         last: tuple[str, Any] | None = None
         # with probability ε / 2 the request says why one of its goals is wanted
         goal, why_at = 0, rng.randrange(max(1, roles.count("goal"))) if rng.random() < noise * 0.5 else -1
@@ -466,9 +478,10 @@ class OfflineQuerying:
                                            _said(adv, i, rng, noise, reserved, refer=False))[0]
                                    + _pick(rng, noise, " again", style("again")))
                     continue
-                text, used = _phrase(spec, _said(adv, i, rng, noise, reserved, owner=spec.owner), rng, noise,
-                                     _unsaid(adv, i, specs, rng, noise),
+                text, used = _phrase(spec, _said(adv, i, rng, noise, reserved, owner=spec.owner, told=told), rng,
+                                     noise, _unsaid(adv, i, specs, rng, noise),
                                      _said(adv, i, rng, noise, reserved, refer=False))
+                told.update((arg, adv.user_values[param]) for param, j, arg in adv.bindings if j == i)
                 earlier = _from_before(adv, i, used, specs, rng, noise)
                 if earlier:
                     text += _pick(rng, noise, ", using ", _POINTER_JOINERS) + earlier

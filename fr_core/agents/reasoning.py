@@ -28,8 +28,8 @@ from fr_core.agents.base import (OFFLINE_LABEL, AnswerTrace, Move, ReasonTask, R
 from fr_core.agents.lexicon import BARE, COUNTED, PLAIN_WORDS, SYNONYMS, find_values, goal_phrase, param_words, words
 from fr_core.agents.narrate import describe_outcome, dirty_reasons, narrate_step
 from fr_core.agents.patterns import compile_pattern
-from fr_core.agents.phrasebook import (CONTRACTIONS, FROM_BEFORE, REFER_BACK, WORKED_OUT, Phrasing, alternatives,
-                                      phrasings, result_noun, word_value)
+from fr_core.agents.phrasebook import (CONTRACTIONS, FROM_BEFORE, REFER_BACK, SAID_NOW, WORKED_OUT, Phrasing,
+                                      alternatives, phrasings, result_noun, word_value)
 from fr_core.envs.base import Environment, call_failed
 from fr_core.errors import LLMError, LLMTransportError, ParseError
 from fr_core.llm import LLMClient, parse_tool_calls
@@ -146,6 +146,7 @@ class _Planner:
         self.mistakes: list[str] = []
         self._made: set[str] = set()
         self.given: dict[str, Any] = {}  # values the request gave, by parameter name, reused for later calls
+        self.latest: dict[str, Any] = {}  # the last value a goal of the request took, by parameter name
         self.pointers: list[str] = []  # tools the clause points at the results of, outside a phrasing's slots
         self._nouns = {n: result_noun(s) for n, s in self.specs.items()}  # what a request calls each result
         self._tool_words = {n: set(words(goal_phrase(s) + " " + n, canonical=True)) for n, s in self.specs.items()}
@@ -227,8 +228,10 @@ class _Planner:
         ``§n§`` markers where value ``n`` of the clause stood."""
         found = find_values(text)
         masked, last = "", 0
-        for n, (start, end, _) in enumerate(found):
-            masked += text[last:start] + f" §{n}§ "
+        for n, (start, end, value) in enumerate(found):
+            # a quoted text that ends its sentence ("... write "Back at six." Then ...") ends the clause too
+            ends = isinstance(value, str) and value.endswith((".", "?", "!")) and re.match(r"\s+[A-Z]", text[end:])
+            masked += text[last:start] + f" §{n}§" + (". " if ends else " ")
             last = end
         masked += text[last:]
         out = []
@@ -282,6 +285,10 @@ class _Planner:
                     args[slot] = self._earlier_value(slot)
                     if args[slot] is None:
                         break
+                elif _SAME_NOW.fullmatch(got):  # said for the goal before, in this request
+                    args[slot] = self.latest.get(slot)
+                    if args[slot] is None:
+                        break
                 elif named := self._named_result(got):
                     args[slot] = _Pointer(named)
                 elif BARE.fullmatch(got):
@@ -322,6 +329,7 @@ class _Planner:
         args = {p: a for p, a in args.items() if p not in pointed}
         for p, v in args.items():
             self.given.setdefault(p, v)
+        self.latest.update(args)
         for p, source in pointed.items():
             args[p] = yield from self._of_tool(source)
         needed = set(self.hints.need_first.get(tool, set())) - set(c.name for c in self.calls)
@@ -545,8 +553,9 @@ def _pattern(text: str, slot: Callable[[str], str]) -> str:
 
 
 #: What a slot of a phrasing takes: a value marker, or words pointing at a value ("the same ... as before").
-_POINTERS = "|".join(_pattern(t, lambda _: "[a-z ]+?") for t in (REFER_BACK, FROM_BEFORE, WORKED_OUT))
+_POINTERS = "|".join(_pattern(t, lambda _: "[a-z ]+?") for t in (REFER_BACK, SAID_NOW, FROM_BEFORE, WORKED_OUT))
 _SAME = re.compile(_pattern(REFER_BACK, lambda _: "[a-z ]+?"), re.I)
+_SAME_NOW = re.compile(_pattern(SAID_NOW, lambda _: "[a-z ]+?"), re.I)
 
 
 #: A value written without quotes (:data:`BARE`), whole, and none of the little words of requests.
@@ -650,7 +659,7 @@ _SLOT_TEXT_OK = re.compile(rf"(?:{_POINTERS})|{_BARE_SLOT}", re.I)
 def _tails() -> str:
     """How pointers back end ("... as before", "... you found earlier"), grouped by first word (quicker to compile)."""
     groups: dict[str, list[str]] = {}
-    for template in (REFER_BACK, FROM_BEFORE):
+    for template in (REFER_BACK, SAID_NOW, FROM_BEFORE):
         for tail in alternatives(template)[-1]:
             first, _, rest = tail.partition(" ")
             groups.setdefault(first, []).append(r"\s+".join(map(re.escape, rest.split())))

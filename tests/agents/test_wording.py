@@ -173,3 +173,21 @@ def test_a_true_or_false_and_a_list_of_words_are_said_in_words_and_read_back(cal
         text = querying.write(adv, tuple(env.tools()), noise=1.0, seed=seed).output.text
         assert not re.search(r"\b(?:true|false)\b|\[", text), text
         assert ToolCall(*call) in _read(text, env.copy(), seed), text
+
+
+def test_a_value_said_for_one_goal_is_pointed_at_for_the_next_and_read_back() -> None:
+    env = make_env(FS)
+    other, first = env.candidates("cat", "file_name")[:2]
+    querying = make_agents("offline").querying
+    calls = [("cat", {"file_name": other}), ("cat", {"file_name": first}), ("wc", {"file_name": first, "mode": "l"})]
+    adv = _adv(calls, {})
+    bindings = (("file_name", 0, "file_name"), ("file_name_2", 1, "file_name"), ("file_name_2", 2, "file_name"),
+                ("mode", 2, "mode"))  # the latest file said is the one the third goal points at
+    adv = AdvancedTool(adv.spec, adv.inner_calls, {"file_name": other, "file_name_2": first, "mode": "l"}, (), "test",
+                       adv.roles, bindings, adv.serves)
+    pointed = 0
+    for seed in range(12):
+        text = querying.write(adv, tuple(env.tools()), noise=1.0, seed=seed).output.text
+        pointed += "I just" in text or "a second ago" in text
+        assert [ToolCall(*c) for c in calls] == [c for c in _read(text, env.copy(), seed) if c.name != "ls"], text
+    assert pointed >= 4  # most of the time the second mention points back at the first
