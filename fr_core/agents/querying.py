@@ -176,11 +176,17 @@ def _pointed(g: Grounding, specs: dict[str, ToolSpec]) -> str:
     return _referent(g.arg, specs[g.tool].owner if g.tool in specs else "")
 
 
+def _code(value: Any) -> bool:
+    """A code no one types twice in one message: a token, an id or a card number (digits in one word, no file or
+    folder name); a name or a file is said again."""
+    return isinstance(value, str) and any(c.isdigit() for c in value) and not re.search(r"[\s._]", value)
+
+
 def _said(adv: AdvancedTool, index: int, rng: random.Random, noise: float, reserved: set[str] | None, *,
           refer: bool = True, owner: str = "", told: dict[str, Any] | None = None) -> dict[str, str]:
     """The values the request gives for inner call ``index`` (a tool of ``owner``), by argument, as written: the
-    value itself, or (with ``refer``) a reference back when an earlier request said it, or, most of the time, when
-    this request ``told`` it for another goal already ("the same token I just gave you")."""
+    value itself, or (with ``refer``) a reference back when an earlier request said it, or, most of the time, a
+    :func:`_code` this request ``told`` for another goal already ("the same token I just gave you")."""
     back = {g.arg for g in adv.grounding if g.call == index and g.kind == "said" and g.earlier is not None}
     out = {}
     for param, i, arg in adv.bindings:
@@ -189,7 +195,7 @@ def _said(adv: AdvancedTool, index: int, rng: random.Random, noise: float, reser
         value = adv.user_values[param]
         if refer and arg in back:
             out[arg] = _say(REFER_BACK.format(words=_referent(arg, owner)), rng, noise)
-        elif refer and told and arg in told and told[arg] == value and rng.random() < 0.7:
+        elif refer and told and told.get(arg) == value and _code(value) and rng.random() < 0.7:
             out[arg] = _say(SAID_NOW.format(words=_referent(arg, owner)), rng, noise)
         else:
             out[arg] = _written(value, reserved)

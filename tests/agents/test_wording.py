@@ -175,19 +175,22 @@ def test_a_true_or_false_and_a_list_of_words_are_said_in_words_and_read_back(cal
         assert ToolCall(*call) in _read(text, env.copy(), seed), text
 
 
-def test_a_value_said_for_one_goal_is_pointed_at_for_the_next_and_read_back() -> None:
-    env = make_env(FS)
-    other, first = env.candidates("cat", "file_name")[:2]
+def test_a_code_said_for_one_goal_is_pointed_at_for_the_next_and_read_back() -> None:
+    env = make_env(["MessageAPI"])
+    env.execute(ToolCall("message_login", {"user_id": "USR001"}))
     querying = make_agents("offline").querying
-    calls = [("cat", {"file_name": other}), ("cat", {"file_name": first}), ("wc", {"file_name": first, "mode": "l"})]
-    adv = _adv(calls, {})
-    bindings = (("file_name", 0, "file_name"), ("file_name_2", 1, "file_name"), ("file_name_2", 2, "file_name"),
-                ("mode", 2, "mode"))  # the latest file said is the one the third goal points at
-    adv = AdvancedTool(adv.spec, adv.inner_calls, {"file_name": other, "file_name_2": first, "mode": "l"}, (), "test",
-                       adv.roles, bindings, adv.serves)
+    calls = [("send_message", {"receiver_id": "USR002", "message": "Parking is full today."}),
+             ("send_message", {"receiver_id": "USR003", "message": "Lunch at noon?"}),
+             ("send_message", {"receiver_id": "USR003", "message": "Bring the slides."})]
+    bindings = (("receiver_id", 0, "receiver_id"), ("message", 0, "message"), ("receiver_id_2", 1, "receiver_id"),
+                ("message_2", 1, "message"), ("receiver_id_2", 2, "receiver_id"), ("message_3", 2, "message"))
+    values = {"receiver_id": "USR002", "message": "Parking is full today.", "receiver_id_2": "USR003",
+              "message_2": "Lunch at noon?", "message_3": "Bring the slides."}
+    base = _adv(calls, {})
+    adv = AdvancedTool(base.spec, base.inner_calls, values, (), "test", base.roles, bindings, base.serves)
     pointed = 0
     for seed in range(12):
         text = querying.write(adv, tuple(env.tools()), noise=1.0, seed=seed).output.text
-        pointed += "I just" in text or "a second ago" in text
-        assert [ToolCall(*c) for c in calls] == [c for c in _read(text, env.copy(), seed) if c.name != "ls"], text
-    assert pointed >= 4  # most of the time the second mention points back at the first
+        pointed += text.count("USR003") == 1
+        assert [ToolCall(*c) for c in calls] == _read(text, env.copy(), seed), text
+    assert pointed >= 4  # most of the time the second mention of USR003 points back at the first
