@@ -7,6 +7,7 @@ environment state can satisfy them without calling ``u`` (a value already availa
 
 from __future__ import annotations
 
+import copy
 import functools
 import weakref
 from collections import deque
@@ -314,28 +315,45 @@ class GraphIndex:
         return out
 
 
-def _edge_signature(g: nx.DiGraph) -> tuple[Any, ...]:
-    """What the index depends on: the nodes in order with their classes and whether they are broken or can be
-    blocked, and each edge's data object and the fields read from it (read through ``adjacency()``, the cheapest
-    walk over the edges: this is read once per episode)."""
-    return (tuple((n, d.get("owner"), bool(d.get("broken")), bool(d.get("blocked_when")))
-                  for n, d in g.nodes(data=True)),
-            tuple((u, v, id(d), d.get("hard"), id(d.get("condition")), d.get("kind"), d.get("param"), d.get("field"))
-                  for u, nbrs in g.adjacency() for v, d in nbrs.items()))
+def _order(g: nx.DiGraph) -> tuple[Any, ...]:
+    """The order of the nodes and of each node's out-edges (the order of a prerequisite group's tools)."""
+    return tuple(g._node), tuple(map(tuple, g._adj.values()))
 
 
-# graph → (signature, what keeps the signature's ids taken, index)
-_INDEXES: weakref.WeakKeyDictionary[nx.DiGraph, tuple[tuple[Any, ...], object, GraphIndex]] = \
-    weakref.WeakKeyDictionary()
+def _copy(data: dict[str, Any], deep: str) -> dict[str, Any]:
+    """A copy of a node's or an edge's data; its field ``deep`` (a list or map the index reads) copied deeply."""
+    return {**data, deep: copy.deepcopy(data[deep])} if data.get(deep) else dict(data)
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """A graph as its index read it: the order of its nodes and edges and a copy of their data. ``seen.nodes ==
+    g._node and seen.edges == g._adj`` tells at C speed, field by field, whether any node or edge was added,
+    removed or given other data since (a condition or a ``blocked_when`` changed in place too). networkx documents
+    ``_node`` and ``_adj`` as a graph's data for subclasses."""
+
+    order: tuple[Any, ...]
+    nodes: dict[str, dict[str, Any]]
+    edges: dict[str, dict[str, dict[str, Any]]]
+
+    @classmethod
+    def of(cls, g: nx.DiGraph) -> _Seen:
+        return cls(_order(g), {n: _copy(d, "blocked_when") for n, d in g._node.items()},
+                   {u: {v: _copy(d, "condition") for v, d in nbrs.items()} for u, nbrs in g._adj.items()})
+
+    def same(self, g: nx.DiGraph) -> bool:
+        return self.order == _order(g) and self.nodes == g._node and self.edges == g._adj
+
+
+_INDEXES: weakref.WeakKeyDictionary[nx.DiGraph, tuple[_Seen, GraphIndex]] = weakref.WeakKeyDictionary()
 
 
 def graph_index(g: nx.DiGraph) -> GraphIndex:
     """The :class:`GraphIndex` of ``g``, reused while its nodes and edges are the same (an edge added, removed or
-    given another condition makes a new one)."""
-    signature = _edge_signature(g)
+    given other data, a node marked broken or blocked, makes a new one). The sampler asks once per episode."""
     cached = _INDEXES.get(g)
-    if cached is not None and cached[0] == signature:
-        return cached[2]
+    if cached is not None and cached[0].same(g):
+        return cached[1]
     groups = _all_groups(g)
     owners = dict(g.nodes(data="owner"))
     checks = {}
@@ -352,8 +370,7 @@ def graph_index(g: nx.DiGraph) -> GraphIndex:
                        {t: {p: frozenset(x) for p, x in by_param.items()} for t, by_param in links.items()},
                        frozenset(n for n, d in g.nodes(data=True) if d.get("broken") or d.get("blocked_when")),
                        frozenset(n for n, d in g.nodes(data=True) if d.get("broken")))
-    # The signature's data and condition objects are kept alive: no new object takes one of their ids.
-    _INDEXES[g] = (signature, [(d, d.get("condition")) for _, _, d in g.edges(data=True)], index)
+    _INDEXES[g] = (_Seen.of(g), index)
     return index
 
 
