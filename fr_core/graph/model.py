@@ -209,10 +209,17 @@ def legal_tools(g: nx.DiGraph, called: set[str] | frozenset[str], env: Environme
     legal = memo.legal.get(key)
     if legal is None:
         legal = memo.legal[key] = []
-        groups, holds = index.groups, memo.holds
+        answers, holds = memo.answers, memo.holds
         for t, checks in index.checks_in_order:
-            for group, condition, owner in checks:
-                if not (holds(condition, t, owner) if condition else any(u in key for u in groups[t][group])):
+            for condition, owner, what in checks:
+                met: bool | None
+                if not condition:
+                    met = not key.isdisjoint(what)
+                else:
+                    met = answers.get(what)
+                    if met is None:
+                        met = holds(condition, t, owner)
+                if not met:
                     break
             else:
                 legal.append(t)
@@ -229,25 +236,25 @@ class StateMemo:
         self.env = env
         self.legal: dict[frozenset[str], list[str]] = {}
         self.blocked: dict[str, str | None] = {}  # tool → why its blocked_when holds now
-        self._answers: dict[str, dict[tuple[int, str], bool]] = {}
+        self.answers: dict[tuple[int, str], bool] = {}  # (id of a condition, tool) → whether it holds now
+        self._asked: dict[str, list[tuple[int, str]]] = {}  # class → the answers that read its state
 
     def holds(self, condition: Mapping[str, Any], tool: str, owner: str | None) -> bool:
         """``condition_holds(condition, tool, env)``, remembered under ``condition`` (an object that lives as long
         as the graph) while ``owner``, the class it reads, has not changed."""
         if not owner:
             return condition_holds(condition, tool, self.env)
-        answers = self._answers.get(owner)
-        if answers is None:
-            answers = self._answers[owner] = {}
         key = (id(condition), tool)
-        hit = answers.get(key)
+        hit = self.answers.get(key)
         if hit is None:
-            hit = answers[key] = condition_holds(condition, tool, self.env)
+            hit = self.answers[key] = condition_holds(condition, tool, self.env)
+            self._asked.setdefault(owner, []).append(key)
         return hit
 
     def forget(self, owner: str) -> None:
         """A tool of class ``owner`` changed its state."""
-        self._answers.pop(owner, None)
+        for key in self._asked.pop(owner, ()):
+            del self.answers[key]
         self.legal.clear()
         self.blocked.clear()
 
@@ -268,9 +275,12 @@ class GraphIndex:
     _reach: dict[frozenset[str], dict[str, int]] = field(default_factory=dict)
 
     @functools.cached_property
-    def checks_in_order(self) -> tuple[tuple[str, tuple[tuple[str, Mapping[str, Any] | None, str | None], ...]], ...]:
-        """``(tool, its checks)`` for every tool, in node order (made once: legality reads it at every step)."""
-        return tuple((t, self.checks.get(t, ())) for t in self.nodes)
+    def checks_in_order(self) -> tuple[tuple[str, tuple[tuple[Mapping[str, Any] | None, str | None, Any], ...]], ...]:
+        """``(tool, its checks)`` for every tool, in node order (made once: legality reads it at every step). A check
+        is ``(condition, the class it reads, what)``: with a condition, ``what`` is the key of its answer in
+        :attr:`StateMemo.answers`; without, the group's tools, one of which must have been called."""
+        return tuple((t, tuple((c, owner, (id(c), t) if c else frozenset(self.groups[t][key]))
+                               for key, c, owner in self.checks.get(t, ()))) for t in self.nodes)
 
     @functools.cached_property
     def feeders(self) -> dict[str, tuple[frozenset[str], ...]]:
