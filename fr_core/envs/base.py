@@ -132,10 +132,12 @@ def freeze(instance: object) -> Frozen:
     cls = type(instance)
     if _plain(cls) and hasattr(instance, "__dict__"):
         attrs = dict(instance.__dict__)
-        # A pickled random.Random is 625 ints to rebuild: most of a restore. Its getstate() is an immutable
-        # tuple that setstate() loads ten times faster. None keeps the attribute's place in the order.
-        randoms = tuple((k, v.getstate()) for k, v in attrs.items() if type(v) is random.Random)
-        attrs.update((k, None) for k, _ in randoms)
+        randoms: tuple[tuple[str, tuple], ...] = ()
+        if random.Random in map(type, attrs.values()):  # most classes hold none: no loop over their attributes
+            # A pickled random.Random is 625 ints to rebuild: most of a restore. Its getstate() is an immutable
+            # tuple that setstate() loads ten times faster. None keeps the attribute's place in the order.
+            randoms = tuple((k, v.getstate()) for k, v in attrs.items() if type(v) is random.Random)
+            attrs.update((k, None) for k, _ in randoms)
         try:
             return Frozen(cls, *serialise(attrs), randoms)
         except (pickle.PicklingError, TypeError, AttributeError):
