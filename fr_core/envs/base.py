@@ -71,7 +71,8 @@ def call_failed(result: CallResult) -> bool:
         return True
     if isinstance(value, list) and value and all(isinstance(v, str) and v[:6].lower() == "error:" for v in value):
         return True
-    if isinstance(value, dict) and "status" not in result.call.name:
+    # ``False in`` (C speed) also finds a 0; only then are the keys read
+    if isinstance(value, dict) and False in value.values() and "status" not in result.call.name:
         for key, v in value.items():
             if v is False and (key == "success" or key.endswith("_status")):
                 return True

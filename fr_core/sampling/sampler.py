@@ -685,7 +685,7 @@ def sample_episode(
         turns.append(turn)
         traces.append(res.trace)
         leaves.extend(cache.found)  # turn_leaves(turn, r), found while the turn ran
-        ok = [s.call.name for s in turn.steps if not s.deliberate_error and not call_failed(s.result)]
+        ok = [s.tool for s in res.trace.steps if s.ok and not s.deliberate_error]  # its steps, as the turn's
         called.update(ok)
         last_tool = ok[-1] if ok else last_tool
     trace = EpisodeTrace(cfg, getattr(env, "name", type(env).__name__), tuple(traces))
