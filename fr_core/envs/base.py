@@ -71,7 +71,8 @@ def call_failed(result: CallResult) -> bool:
         return True
     if isinstance(value, list) and value and all(isinstance(v, str) and v[:6].lower() == "error:" for v in value):
         return True
-    if isinstance(value, dict) and "status" not in result.call.name:
+    # ``False in`` (C speed) also finds a 0; only then are the keys read
+    if isinstance(value, dict) and False in value.values() and "status" not in result.call.name:
         for key, v in value.items():
             if v is False and (key == "success" or key.endswith("_status")):
                 return True
@@ -132,10 +133,12 @@ def freeze(instance: object) -> Frozen:
     cls = type(instance)
     if _plain(cls) and hasattr(instance, "__dict__"):
         attrs = dict(instance.__dict__)
-        # A pickled random.Random is 625 ints to rebuild: most of a restore. Its getstate() is an immutable
-        # tuple that setstate() loads ten times faster. None keeps the attribute's place in the order.
-        randoms = tuple((k, v.getstate()) for k, v in attrs.items() if type(v) is random.Random)
-        attrs.update((k, None) for k, _ in randoms)
+        randoms: tuple[tuple[str, tuple], ...] = ()
+        if random.Random in map(type, attrs.values()):  # most classes hold none: no loop over their attributes
+            # A pickled random.Random is 625 ints to rebuild: most of a restore. Its getstate() is an immutable
+            # tuple that setstate() loads ten times faster. None keeps the attribute's place in the order.
+            randoms = tuple((k, v.getstate()) for k, v in attrs.items() if type(v) is random.Random)
+            attrs.update((k, None) for k, _ in randoms)
         try:
             return Frozen(cls, *serialise(attrs), randoms)
         except (pickle.PicklingError, TypeError, AttributeError):

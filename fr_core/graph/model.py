@@ -7,6 +7,7 @@ environment state can satisfy them without calling ``u`` (a value already availa
 
 from __future__ import annotations
 
+import copy
 import functools
 import weakref
 from collections import deque
@@ -208,10 +209,17 @@ def legal_tools(g: nx.DiGraph, called: set[str] | frozenset[str], env: Environme
     legal = memo.legal.get(key)
     if legal is None:
         legal = memo.legal[key] = []
-        groups, holds = index.groups, memo.holds
+        answers, holds = memo.answers, memo.holds
         for t, checks in index.checks_in_order:
-            for group, condition, owner in checks:
-                if not (holds(condition, t, owner) if condition else any(u in key for u in groups[t][group])):
+            for condition, owner, what in checks:
+                met: bool | None
+                if not condition:
+                    met = not key.isdisjoint(what)
+                else:
+                    met = answers.get(what)
+                    if met is None:
+                        met = holds(condition, t, owner)
+                if not met:
                     break
             else:
                 legal.append(t)
@@ -228,25 +236,25 @@ class StateMemo:
         self.env = env
         self.legal: dict[frozenset[str], list[str]] = {}
         self.blocked: dict[str, str | None] = {}  # tool → why its blocked_when holds now
-        self._answers: dict[str, dict[tuple[int, str], bool]] = {}
+        self.answers: dict[tuple[int, str], bool] = {}  # (id of a condition, tool) → whether it holds now
+        self._asked: dict[str, list[tuple[int, str]]] = {}  # class → the answers that read its state
 
     def holds(self, condition: Mapping[str, Any], tool: str, owner: str | None) -> bool:
         """``condition_holds(condition, tool, env)``, remembered under ``condition`` (an object that lives as long
         as the graph) while ``owner``, the class it reads, has not changed."""
         if not owner:
             return condition_holds(condition, tool, self.env)
-        answers = self._answers.get(owner)
-        if answers is None:
-            answers = self._answers[owner] = {}
         key = (id(condition), tool)
-        hit = answers.get(key)
+        hit = self.answers.get(key)
         if hit is None:
-            hit = answers[key] = condition_holds(condition, tool, self.env)
+            hit = self.answers[key] = condition_holds(condition, tool, self.env)
+            self._asked.setdefault(owner, []).append(key)
         return hit
 
     def forget(self, owner: str) -> None:
         """A tool of class ``owner`` changed its state."""
-        self._answers.pop(owner, None)
+        for key in self._asked.pop(owner, ()):
+            del self.answers[key]
         self.legal.clear()
         self.blocked.clear()
 
@@ -267,9 +275,12 @@ class GraphIndex:
     _reach: dict[frozenset[str], dict[str, int]] = field(default_factory=dict)
 
     @functools.cached_property
-    def checks_in_order(self) -> tuple[tuple[str, tuple[tuple[str, Mapping[str, Any] | None, str | None], ...]], ...]:
-        """``(tool, its checks)`` for every tool, in node order (made once: legality reads it at every step)."""
-        return tuple((t, self.checks.get(t, ())) for t in self.nodes)
+    def checks_in_order(self) -> tuple[tuple[str, tuple[tuple[Mapping[str, Any] | None, str | None, Any], ...]], ...]:
+        """``(tool, its checks)`` for every tool, in node order (made once: legality reads it at every step). A check
+        is ``(condition, the class it reads, what)``: with a condition, ``what`` is the key of its answer in
+        :attr:`StateMemo.answers`; without, the group's tools, one of which must have been called."""
+        return tuple((t, tuple((c, owner, (id(c), t) if c else frozenset(self.groups[t][key]))
+                               for key, c, owner in self.checks.get(t, ()))) for t in self.nodes)
 
     @functools.cached_property
     def feeders(self) -> dict[str, tuple[frozenset[str], ...]]:
@@ -314,28 +325,45 @@ class GraphIndex:
         return out
 
 
-def _edge_signature(g: nx.DiGraph) -> tuple[Any, ...]:
-    """What the index depends on: the nodes in order with their classes and whether they are broken or can be
-    blocked, and each edge's data object and the fields read from it (read through ``adjacency()``, the cheapest
-    walk over the edges: this is read once per episode)."""
-    return (tuple((n, d.get("owner"), bool(d.get("broken")), bool(d.get("blocked_when")))
-                  for n, d in g.nodes(data=True)),
-            tuple((u, v, id(d), d.get("hard"), id(d.get("condition")), d.get("kind"), d.get("param"), d.get("field"))
-                  for u, nbrs in g.adjacency() for v, d in nbrs.items()))
+def _order(g: nx.DiGraph) -> tuple[Any, ...]:
+    """The order of the nodes and of each node's out-edges (the order of a prerequisite group's tools)."""
+    return tuple(g._node), tuple(map(tuple, g._adj.values()))
 
 
-# graph → (signature, what keeps the signature's ids taken, index)
-_INDEXES: weakref.WeakKeyDictionary[nx.DiGraph, tuple[tuple[Any, ...], object, GraphIndex]] = \
-    weakref.WeakKeyDictionary()
+def _copy(data: dict[str, Any], deep: str) -> dict[str, Any]:
+    """A copy of a node's or an edge's data; its field ``deep`` (a list or map the index reads) copied deeply."""
+    return {**data, deep: copy.deepcopy(data[deep])} if data.get(deep) else dict(data)
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """A graph as its index read it: the order of its nodes and edges and a copy of their data. ``seen.nodes ==
+    g._node and seen.edges == g._adj`` tells at C speed, field by field, whether any node or edge was added,
+    removed or given other data since (a condition or a ``blocked_when`` changed in place too). networkx documents
+    ``_node`` and ``_adj`` as a graph's data for subclasses."""
+
+    order: tuple[Any, ...]
+    nodes: dict[str, dict[str, Any]]
+    edges: dict[str, dict[str, dict[str, Any]]]
+
+    @classmethod
+    def of(cls, g: nx.DiGraph) -> _Seen:
+        return cls(_order(g), {n: _copy(d, "blocked_when") for n, d in g._node.items()},
+                   {u: {v: _copy(d, "condition") for v, d in nbrs.items()} for u, nbrs in g._adj.items()})
+
+    def same(self, g: nx.DiGraph) -> bool:
+        return self.order == _order(g) and self.nodes == g._node and self.edges == g._adj
+
+
+_INDEXES: weakref.WeakKeyDictionary[nx.DiGraph, tuple[_Seen, GraphIndex]] = weakref.WeakKeyDictionary()
 
 
 def graph_index(g: nx.DiGraph) -> GraphIndex:
     """The :class:`GraphIndex` of ``g``, reused while its nodes and edges are the same (an edge added, removed or
-    given another condition makes a new one)."""
-    signature = _edge_signature(g)
+    given other data, a node marked broken or blocked, makes a new one). The sampler asks once per episode."""
     cached = _INDEXES.get(g)
-    if cached is not None and cached[0] == signature:
-        return cached[2]
+    if cached is not None and cached[0].same(g):
+        return cached[1]
     groups = _all_groups(g)
     owners = dict(g.nodes(data="owner"))
     checks = {}
@@ -352,8 +380,7 @@ def graph_index(g: nx.DiGraph) -> GraphIndex:
                        {t: {p: frozenset(x) for p, x in by_param.items()} for t, by_param in links.items()},
                        frozenset(n for n, d in g.nodes(data=True) if d.get("broken") or d.get("blocked_when")),
                        frozenset(n for n, d in g.nodes(data=True) if d.get("broken")))
-    # The signature's data and condition objects are kept alive: no new object takes one of their ids.
-    _INDEXES[g] = (signature, [(d, d.get("condition")) for _, _, d in g.edges(data=True)], index)
+    _INDEXES[g] = (_Seen.of(g), index)
     return index
 
 

@@ -503,11 +503,12 @@ def sample_turn(
                     args, sources = _settle(env, graph, spec, args, sources, dist, distance, rng)
                 if not deliberate and _uncertain(graph.nodes[tool]):
                     args, sources, doomed = _check_first(env, spec, args, sources, rng)
-                if not deliberate and doomed is None and (problem := env.check_constraints(ToolCall(tool, args))):
-                    doomed = CallResult(ToolCall(tool, args), error=problem)
+                call = ToolCall(tool, args)
+                if not deliberate and doomed is None and (problem := env.check_constraints(call)):
+                    doomed = CallResult(call, error=problem)
                 if not deliberate and doomed is None and undo is not None and undo[0] == spec.owner and \
-                        rule not in ("recover", "retry") and _undoes(env, ToolCall(tool, args), *undo):
-                    doomed = CallResult(ToolCall(tool, args), error="would undo the call just made")
+                        rule not in ("recover", "retry") and _undoes(env, call, *undo):
+                    doomed = CallResult(call, error="would undo the call just made")
             if doomed is None or rule == "recover" or len(avoid) >= _MAX_AVOIDED:
                 break
             # The call would fail whatever the state offers: clear its error first where the graph knows how,
@@ -537,7 +538,8 @@ def sample_turn(
                 args, sources, detail = wrong
         called_now = tuple(sorted(before_called | set(turn_called)))
         before = env.snapshot()
-        result = env.execute(ToolCall(tool, args))
+        call = ToolCall(tool, args)
+        result = env.execute(call)
         diff: tuple[dict[str, Any], ...] = ()
         change = None
         if not state_unchanged(env, spec.owner, before):  # most reads leave it: legality stays as it was
@@ -566,7 +568,7 @@ def sample_turn(
                 recover = (fix, tool, step if retried is None else retried[1], gist)
             elif retry and (failed_step is None or retried is not None):  # a call repeated as it was may
                 retry_tool = (tool, step)                                  # still fail on its own arguments
-        steps.append(TracedCall(ToolCall(tool, args), result, sources, deliberate))
+        steps.append(TracedCall(call, result, sources, deliberate))
         traces.append(StepTrace(
             round_index, step, target, tuple(legal), called_now, rule, reason, distance, tool, args,
             sources, not failed, error, result.value, deliberate, detail, failed_step, diff,
@@ -683,7 +685,7 @@ def sample_episode(
         turns.append(turn)
         traces.append(res.trace)
         leaves.extend(cache.found)  # turn_leaves(turn, r), found while the turn ran
-        ok = [s.call.name for s in turn.steps if not s.deliberate_error and not call_failed(s.result)]
+        ok = [s.tool for s in res.trace.steps if s.ok and not s.deliberate_error]  # its steps, as the turn's
         called.update(ok)
         last_tool = ok[-1] if ok else last_tool
     trace = EpisodeTrace(cfg, getattr(env, "name", type(env).__name__), tuple(traces))

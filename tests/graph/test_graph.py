@@ -75,6 +75,31 @@ def test_remembered_legality_follows_the_state_and_graph_edits():
     assert graph_index(g) is graph_index(g)  # unchanged graph: the same index
 
 
+
+def test_graph_index_is_made_again_after_any_edit_it_reads():
+    """The index is reused only while the graph is the same: a condition changed in place, an edge's kind, a node
+    marked broken, an edge removed and added again (its group's order) each make a new one that reads the edit."""
+    g = bfcl_graph("TwitterAPI").output.copy()
+    index = graph_index(g)
+    assert graph_index(g) is index
+    u, v, cond = next((u, v, d["condition"]) for u, v, d in g.edges(data=True) if d.get("condition"))
+    cond["_test"] = 1  # in place: the same dict object
+    changed = graph_index(g)
+    assert changed is not index and graph_index(g) is changed
+    g.nodes["post_tweet"]["broken"] = "failed in every probe"
+    broken = graph_index(g)
+    assert broken is not changed and "post_tweet" in broken.broken
+    data = dict(g.edges[u, v])
+    g.remove_edge(u, v)
+    removed = graph_index(g)
+    assert removed is not broken
+    g.add_edge(u, v, **data)  # the same edge again, now last among u's edges
+    readded = graph_index(g)
+    assert readded is not removed and graph_index(g) is readded
+    w, x = next((w, x) for w, x, d in g.edges(data=True) if d.get("kind") != "param_flow")
+    g.edges[w, x].update(kind="param_flow", param="a_test_param", field="a_test_field")
+    assert graph_index(g).links[x]["a_test_param"] == {(w, "a_test_field")}
+
 def test_file_system_needs_a_file_in_reach():
     g = bfcl_graph("GorillaFileSystem").output
     docs = {"docs": {"type": "directory", "contents": {"a.txt": {"type": "file", "content": "hello"}}}}

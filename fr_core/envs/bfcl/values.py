@@ -112,8 +112,16 @@ def _text_words(text: str) -> tuple[str, ...]:
 
 def _filesystem(fs: Any, tool: str, param: str) -> list[Any]:
     cwd = fs._current_dir
-    files = sorted(n for n, item in cwd.contents.items() if not hasattr(item, "contents"))
-    dirs = sorted(n for n, item in cwd.contents.items() if hasattr(item, "contents"))
+    if param == "name":
+        return _names_below(cwd)
+    if param == "mode":
+        return ["c", "l", "w"] if tool == "wc" else []
+    files: list[str] = []
+    dirs: list[str] = []
+    for n, item in cwd.contents.items():  # one look at each item (a file has no ``contents``)
+        (dirs if hasattr(item, "contents") else files).append(n)
+    files.sort()
+    dirs.sort()
     if param in ("file_name1", "file_name2"):
         return files
     if param == "file_name":
@@ -134,20 +142,21 @@ def _filesystem(fs: Any, tool: str, param: str) -> list[Any]:
         return dirs
     if param == "path":
         return ["."] + dirs
-    if param == "name":
-        names: set[str] = set()
-        stack, seen = [cwd], {id(cwd)}  # ``seen``: a cp/mv of a folder into itself makes the tree cyclic
-        while stack and len(names) < 500:
-            node = stack.pop()
-            for name, item in node.contents.items():
-                names.add(name)
-                if hasattr(item, "contents") and id(item) not in seen:
-                    seen.add(id(item))
-                    stack.append(item)
-        return sorted(names)
-    if param == "mode" and tool == "wc":
-        return ["c", "l", "w"]
     return []
+
+
+def _names_below(cwd: Any) -> list[str]:
+    """The names of everything in and below the folder ``cwd`` (what ``find`` may look for), at most about 500."""
+    names: set[str] = set()
+    stack, seen = [cwd], {id(cwd)}  # ``seen``: a cp/mv of a folder into itself makes the tree cyclic
+    while stack and len(names) < 500:
+        node = stack.pop()
+        for name, item in node.contents.items():
+            names.add(name)
+            if hasattr(item, "contents") and id(item) not in seen:
+                seen.add(id(item))
+                stack.append(item)
+    return sorted(names)
 
 
 # -- MessageAPI ------------------------------------------------------------------------------------------------
