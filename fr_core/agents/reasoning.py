@@ -267,10 +267,11 @@ class _Planner:
                 continue
             args: dict[str, Any] = {}
             worded = 0  # characters of coded words read in slots ("lock" for unlock false): as telling as literals
+            shapes = dict(shaped)
             for slot in phrasing.slots:
                 got = m.group(slot).strip()
                 marker = re.fullmatch(r"§(\d+)§", got)
-                shape = dict(shaped).get(slot) if not marker else None
+                shape = shapes.get(slot) if not marker else None
                 if shape is _FIELDS and _FIELDS.fullmatch(got):
                     fields = _fields(spec.properties[slot], got, values)
                     if fields is None:
@@ -647,9 +648,10 @@ def _fields(schema: dict[str, Any], said: str, values: list["_Value"]) -> dict[s
 def _phrasing_pattern(text: str, shaped: tuple[tuple[str, re.Pattern[str]], ...] = ()) -> re.Pattern[str]:
     """A phrasing as a pattern over a clause with ``§n§`` value markers: each slot takes a marker, a pointer or a
     value written without quotes; a slot of ``shaped`` also a value in its shape (see :func:`_shaped_slots`)."""
+    shapes = dict(shaped)
     return compile_pattern(r"(?<!\w)" + _pattern(text, lambda name: rf"(?P<{name}>§\d+§|{_POINTERS}|{_BARE_SLOT}"
-                                                        + (rf"|{dict(shaped)[name].pattern})" if name in dict(shaped)
-                                                           else ")")), re.I)
+                                                        + (rf"|{shapes[name].pattern})" if name in shapes else ")")),
+                           re.I)
 
 
 #: What a slot may hold besides a value marker, checked on a slot's text after a loose match.
@@ -676,8 +678,9 @@ def _loose_pattern(text: str, shaped: tuple[tuple[str, re.Pattern[str]], ...] = 
     """A phrasing with each slot taking a value marker, a pointer back or any run of words (a slot of ``shaped``
     also a value in its shape): several times quicker to compile than :func:`_phrasing_pattern`, and it matches
     wherever that one does."""
+    shapes = dict(shaped)
     return compile_pattern(r"(?<!\w)" + _pattern(text, lambda name: rf"(?P<{name}>" + (
-        rf"{dict(shaped)[name].pattern}|" if name in dict(shaped) else "") + rf"{_LOOSE_SLOT})"), re.I)
+        rf"{shapes[name].pattern}|" if name in shapes else "") + rf"{_LOOSE_SLOT})"), re.I)
 
 
 def _match_phrasing(text: str, marked: str, shaped: tuple[tuple[str, re.Pattern[str]], ...] = ()
@@ -688,8 +691,9 @@ def _match_phrasing(text: str, marked: str, shaped: tuple[tuple[str, re.Pattern[
     m = _loose_pattern(text, shaped).search(marked)
     if m is None:
         return None
+    shapes = dict(shaped)
     if all(re.fullmatch(r"§\d+§", got.strip()) or _SLOT_TEXT_OK.fullmatch(got.strip())
-           or (slot in dict(shaped) and dict(shaped)[slot].fullmatch(got.strip()))
+           or (slot in shapes and shapes[slot].fullmatch(got.strip()))
            for slot, got in m.groupdict().items() if got is not None):
         return m
     return _phrasing_pattern(text, shaped).search(marked)
