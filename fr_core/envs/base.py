@@ -16,8 +16,8 @@ from fr_core.envs.validate import check_call
 from fr_core.errors import ToolSpecError
 from fr_core.types import CallResult, ToolCall, ToolSpec
 
-__all__ = ["Environment", "Frozen", "ObjectEnvironment", "call_failed", "copy_data", "freeze", "serialise", "thaw",
-           "to_jsonable", "public_state", "state_change", "state_unchanged", "try_call"]
+__all__ = ["Environment", "Frozen", "ObjectEnvironment", "Tracked", "call_failed", "copy_data", "freeze", "serialise",
+           "thaw", "track_randoms", "to_jsonable", "public_state", "state_change", "state_unchanged", "try_call"]
 
 
 @runtime_checkable
@@ -128,16 +128,61 @@ def _plain(cls: type) -> bool:
     return plain
 
 
+class Tracked(random.Random):
+    """A ``random.Random`` that counts what changes its state (draws, seeding, ``setstate``), so that its state is
+    read (625 ints, most of a snapshot of a class that holds one) only when it was used since it was last read. Its
+    numbers are the base class's: every draw goes through ``random`` or ``getrandbits``."""
+
+    changes = 0
+    _read: tuple[int, tuple] | None = None  # (changes, getstate()) when last read
+
+    def random(self) -> float:
+        self.changes += 1
+        return super().random()
+
+    def getrandbits(self, k: int) -> int:
+        self.changes += 1
+        return super().getrandbits(k)
+
+    def seed(self, *args: Any, **kwargs: Any) -> None:
+        self.changes += 1
+        super().seed(*args, **kwargs)
+
+    def setstate(self, state: tuple) -> None:
+        self.changes += 1
+        super().setstate(state)
+        self._read = (self.changes, state)
+
+    def state(self) -> tuple:
+        """``getstate()``, the same tuple while nothing changed it."""
+        if self._read is None or self._read[0] != self.changes:
+            self._read = (self.changes, self.getstate())
+        return self._read[1]
+
+
+def track_randoms(instance: object) -> None:
+    """Swap the ``random.Random`` attributes of ``instance`` for :class:`Tracked` generators in the same state."""
+    for name, value in list(getattr(instance, "__dict__", {}).items()):
+        if type(value) is random.Random:
+            tracked = Tracked.__new__(Tracked)
+            tracked.setstate(value.getstate())
+            setattr(instance, name, tracked)
+
+
+_RANDOMS = (random.Random, Tracked)
+
+
 def freeze(instance: object) -> Frozen:
     """The state of ``instance`` as it is now; later changes to the instance do not reach it."""
     cls = type(instance)
     if _plain(cls) and hasattr(instance, "__dict__"):
         attrs = dict(instance.__dict__)
         randoms: tuple[tuple[str, tuple], ...] = ()
-        if random.Random in map(type, attrs.values()):  # most classes hold none: no loop over their attributes
+        if not {Tracked, random.Random}.isdisjoint(map(type, attrs.values())):  # most classes hold none
             # A pickled random.Random is 625 ints to rebuild: most of a restore. Its getstate() is an immutable
             # tuple that setstate() loads ten times faster. None keeps the attribute's place in the order.
-            randoms = tuple((k, v.getstate()) for k, v in attrs.items() if type(v) is random.Random)
+            randoms = tuple((k, v.state() if type(v) is Tracked else v.getstate()) for k, v in attrs.items()
+                            if type(v) in _RANDOMS)
             attrs.update((k, None) for k, _ in randoms)
         try:
             return Frozen(cls, *serialise(attrs), randoms)
@@ -163,8 +208,11 @@ def thaw(frozen: Frozen, into: object | None = None, *, randoms_of: object | Non
         return instance
     for name, state in frozen.randoms:
         rng = instance.__dict__.get(name) if reuse else None
-        if type(rng) is not random.Random:  # else the instance's own generator is reused: no other object holds it
-            rng = random.Random.__new__(random.Random)
+        if type(rng) is not Tracked:  # else the instance's own generator is reused: no other object holds it
+            rng = Tracked.__new__(Tracked)
+        elif rng._read is not None and rng._read[1] is state and rng._read[0] == rng.changes:
+            attrs[name] = rng  # unused since it was frozen in this very state: nothing to load
+            continue
         rng.setstate(state)
         attrs[name] = rng
     instance.__dict__ = attrs
@@ -195,6 +243,8 @@ class ObjectEnvironment(KnowledgeHooks):
     ) -> None:
         self.name = name
         self._instances = instances
+        for instance in instances.values():
+            track_randoms(instance)
         self._specs: dict[str, ToolSpec] = {}
         for spec in specs:
             if spec.name in self._specs:

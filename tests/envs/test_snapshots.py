@@ -173,3 +173,47 @@ def test_the_values_a_state_offers_follow_its_calls_and_restores():
     clone.snapshot()
     assert "only_in_the_copy.txt" in clone.candidates("cat", "file_name")
     assert "only_in_the_copy.txt" not in env.candidates("cat", "file_name")
+
+
+class _Dice:
+    """A class that draws from its own generator in some tools and never in another."""
+
+    def __init__(self) -> None:
+        self.rolls: list[int] = []
+        self._random = random.Random(7)
+
+    def roll(self) -> list[int]:
+        """Roll a die."""
+        self.rolls.append(self._random.randint(1, 6))
+        return self.rolls
+
+    def count(self) -> int:
+        """How many rolls so far."""
+        return len(self.rolls)
+
+    def peek(self) -> int:
+        """A roll that is not kept: only the generator moves on."""
+        return self._random.randint(1, 6)
+
+
+def test_a_generator_a_class_holds_draws_as_before_and_a_state_check_sees_every_draw():
+    from fr_core.envs.base import Tracked, state_unchanged
+
+    plain, tracked = random.Random(7), Tracked(7)
+    assert [tracked.randint(1, 6) for _ in range(50)] + [tracked.choice("abcdef"), tracked.gauss(0, 1)] == \
+        [plain.randint(1, 6) for _ in range(50)] + [plain.choice("abcdef"), plain.gauss(0, 1)]
+    env = make_python_env(_Dice)
+    owner = env.classes[0]
+    before = env.snapshot()
+    env.execute(ToolCall("count", {}))
+    assert state_unchanged(env, owner, before)  # a call that drew nothing left the generator as it was
+    first = env.execute(ToolCall("roll", {})).value
+    assert not state_unchanged(env, owner, before)
+    env.restore(before)
+    assert state_unchanged(env, owner, before)
+    assert env.execute(ToolCall("roll", {})).value == first  # the generator came back with the state
+    copy = env.copy()
+    assert copy.execute(ToolCall("roll", {})).value == env.execute(ToolCall("roll", {})).value
+    moved = env.snapshot()
+    env.execute(ToolCall("peek", {}))
+    assert not state_unchanged(env, owner, moved)  # only the generator moved: a change all the same
