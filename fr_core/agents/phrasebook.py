@@ -235,7 +235,8 @@ def reasons(spec: ToolSpec) -> tuple[str, ...]:
 
 
 #: The lists a line of life fills its slots from (``{person}``, ``{Person}`` capitalised, ...).
-_LIFE_SLOTS = {"person": "people", "event": "events", "time": "times", "place": "places"}
+_LIFE_SLOTS = {"person": "people", "event": "events", "time": "times", "place": "places", "feeling": "feelings",
+               "chore": "chores", "weather": "weather", "hobby": "hobbies"}
 
 
 @cache

@@ -68,9 +68,9 @@ def _ends_asking(clause: str) -> bool:
     return _asks(re.split(r"(?<=[.?!])\s+", clause)[-1])
 
 
-#: A request written as a statement ("I need an empty notes.txt", "ticket 7 can be closed"): no frame around it
-#: ("Please I need ...").
-_STATES = re.compile(r"I\b|no need\b|\S+(?: \S+){0,3} (?:can|could|should|must) (?:now |)be\b")
+#: A request written as a statement ("I need an empty notes.txt", "ticket 7 can be closed", "let's do a buy ..."): no
+#: frame around it ("Please I need ...", "I'd like you to let's ...").
+_STATES = re.compile(r"I\b|let's\b|time to\b|no need\b|\S+(?: \S+){0,3} (?:can|could|should|must) (?:now |)be\b")
 _ASKING_FRAME = re.compile(r"\b(?:could|can|would) you\b[^.?]*$", re.I)
 
 
