@@ -45,7 +45,10 @@ def avoid_tool_names(text: str, tool_names: set[str], rng: random.Random) -> str
         def swap(m: re.Match[str]) -> str:
             w = m.group(0)
             alts = SYNONYMS.get(w.lower())
-            return rng.choice(alts) if w.lower() in tool_names and alts else w
+            if w.lower() not in tool_names or not alts:
+                return w
+            said = rng.choice(alts)
+            return said[:1].upper() + said[1:] if w[:1].isupper() else said  # "Sort ..." → "Order ..."
         swapped = re.sub(r"[A-Za-z_]+", swap, segment)
         return re.sub(r"\b(up|out|down|off) \1\b", r"\1", swapped)  # "add up to" → "sum up to", not "sum up up to"
 
@@ -471,8 +474,8 @@ class OfflineQuerying:
         clauses: list[str] = []
         told: dict[str, Any] = {}  # what this request said so far, by argument
         last: tuple[str, Any] | None = None
-        # with probability ε / 2 the request says why one of its goals is wanted
-        goal, why_at = 0, rng.randrange(max(1, roles.count("goal"))) if rng.random() < noise * 0.5 else -1
+        # with probability ε the request says why one of its goals is wanted
+        goal, why_at = 0, rng.randrange(max(1, roles.count("goal"))) if rng.random() < noise else -1
         for i, (call, role) in enumerate(zip(adv.inner_calls, roles)):
             spec = specs.get(call.name) or ToolSpec(call.name, "")
             if role == "goal":
