@@ -120,12 +120,17 @@ class RoundOutcome:
     leak_rejections: int = 0
 
 
+#: Turns sampled again, at most, when one holds a value no user could give (an id a call of the turn just minted).
+_RESAMPLES = 2
+
+
 class RoundTrace(TypedDict, total=False):
     """How one round went, stage by stage (a stage the round did not reach is absent); ``error_raw``, alone in the
     last entry of a failed sample, is the model reply that could not be used."""
 
     round: int
     sampling: TurnTrace
+    resampled: int  # turns sampled again because no user could have given some value of the one before
     grounding: list[dict[str, Any]]
     abstraction: ToolingTrace
     query: QueryTrace
@@ -173,7 +178,9 @@ def run_round(env: Environment, graph: nx.DiGraph, agents: AgentSet, conversatio
         deadline.check(f"before round {r + 1}")
     start = env.copy()
     trace = RoundTrace(round=r)
-    if turn is None:
+    known = state_scalars(start.state())
+    given = turn
+    if given is None:
         names = sorted(n for n in graph.nodes if n in {t.name for t in tools})
         distances = distances if distances is not None else {t: distances_to(graph, t) for t in names}
         picked = round_target(graph, env, conversation.called, conversation.leaves, s.strategy,
@@ -181,22 +188,31 @@ def run_round(env: Environment, graph: nx.DiGraph, agents: AgentSet, conversatio
         if picked is None:
             return StepResult(RoundOutcome(None, f"round {r + 1}: no tool is reachable from the current state"), trace)
         target, why = picked
-        sampled = sample_turn(env, graph, target, s.calls, seed=derive_seed(seed, "sample", r),
-                              called=conversation.called, round_index=r, history=conversation.leaves,
-                              error_share=s.error_share, target_reason=why, after_target=s.after_target)
-        turn = sampled.output
-        trace["sampling"] = sampled.trace
-    else:
-        for call in turn.calls:
-            env.execute(call)
-    if not turn_flow(turn, r):
-        return StepResult(RoundOutcome(TurnRecord(r, turn, state_after=env.state()),
-                                       f"round {r + 1}: the sampled turn has no successful call"), trace)
-    adv = abstract_tool(turn, agents.tooling, tools, graph, r, conversation.records,
-                        state_scalars(start.state()))
+    for again in range(1 if given is not None else _RESAMPLES + 1):
+        if given is not None:
+            current = given
+            for call in current.calls:
+                env.execute(call)
+        else:
+            if again:  # the turn before held a value no user could give: the same target, walked again
+                env.restore(start.snapshot())
+                trace["resampled"] = again
+            sampled = sample_turn(env, graph, target, s.calls,
+                                  seed=derive_seed(seed, "sample", r, *((again,) if again else ())),
+                                  called=conversation.called, round_index=r, history=conversation.leaves,
+                                  error_share=s.error_share, target_reason=why, after_target=s.after_target)
+            current = sampled.output
+            trace["sampling"] = sampled.trace
+        if not turn_flow(current, r):
+            return StepResult(RoundOutcome(TurnRecord(r, current, state_after=env.state()),
+                                           f"round {r + 1}: the sampled turn has no successful call"), trace)
+        adv = abstract_tool(current, agents.tooling, tools, graph, r, conversation.records, known)
+        missing = ungrounded(adv.output.grounding)
+        if not missing:
+            break
+    turn = current
     events.extend(adv.trace["events"])
     trace["grounding"] = [to_dict(g) for g in adv.output.grounding]
-    missing = ungrounded(adv.output.grounding)
     if missing:
         record = TurnRecord(r, turn, adv.output, state_after=env.state())
         return StepResult(RoundOutcome(record, f"round {r + 1}: ungrounded ({', '.join(missing[:3])}: no model could "
