@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from fr_core.agents.lexicon import param_words
+from fr_core.agents.lexicon import COUNTED, param_words
 from fr_core.agents.phrasebook import report
 from fr_core.envs.base import call_failed
 from fr_core.types import CallResult, Step, ToolCall, ToolSpec
@@ -195,8 +195,9 @@ def _sentence(call: ToolCall, result: CallResult, rng: random.Random) -> str:
             if name == "result":
                 return summarize(fields[field], 60) if field else what
             return values[name]
-        try:
-            return re.sub(r"\{(\w+(?:\.\w+)?)\}", fill, template)
+        try:  # "1 lines" → "1 line"
+            return re.sub(r"\b1 (\w+)s\b", lambda m: m.group(0)[:-1] if m.group(1) + "s" in COUNTED else m.group(0),
+                          re.sub(r"\{(\w+(?:\.\w+)?)\}", fill, template))
         except KeyError:
             pass  # an optional argument the call left out, a field the result lacks: say it the general way
     args = _and([f"{param_words(k)} {_short(v, 40)}" for k, v in call.arguments.items()]) if call.arguments else ""

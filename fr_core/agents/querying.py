@@ -115,7 +115,10 @@ def _varies(rng: random.Random, noise: float) -> bool:
 
 
 #: Words an article stays with even in a terse request ("help me out a bit", "got a minute?").
-_IDIOMS = r"(?:bit|minute|moment|sec|second|chance|hand|favour|dear|star|lifesaver|look|few|couple|handful|while)\b"
+_IDIOMS = (r"(?:bit|minute|moment|sec|second|chance|hand|favour|dear|star|lifesaver|look|few|couple|handful|while|lot"
+           r"|read|go|to Z)\b")
+#: "a" before a word read with a vowel ("a empty file" → "an empty file"; not "a user", "a one-off", "a euro").
+_A_BEFORE_VOWEL = re.compile(r"\b([Aa]) (?=(?:[aiAI]|[eE](?!u)|[oO](?!ne))\w)")
 
 
 def _pick(rng: random.Random, noise: float, plain: str, pool: tuple[str, ...]) -> str:
@@ -452,7 +455,8 @@ class OfflineQuerying:
         if noise * 0.5 <= register < noise * 1.2:  # formal register: no contractions ("what is", "I am")
             parts = re.split(r'("(?:[^"\\]|\\.)*")', text)
             text = "".join(p if i % 2 else expand_contractions(p) for i, p in enumerate(parts))
-        return avoid_tool_names(text, set(specs), rng)
+        parts = re.split(r'("(?:[^"\\]|\\.)*")', avoid_tool_names(text, set(specs), rng))
+        return "".join(p if i % 2 else _A_BEFORE_VOWEL.sub(r"\1n ", p) for i, p in enumerate(parts))
 
     @staticmethod
     def _hard_clauses(adv: AdvancedTool, specs: dict[str, ToolSpec], noise: float, rng: random.Random) -> list[str]:
