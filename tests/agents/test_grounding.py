@@ -93,12 +93,18 @@ def test_a_long_number_a_tool_gave_is_pointed_at_by_name_and_read_back() -> None
     adv = abstract_tool(Turn("multiply", steps), agents.tooling, tools, graph).output
     row = next(g for g in adv.grounding if g.arg == "a")
     assert row.kind == "derived" and row.via == "standard_deviation"
+    _unsaid_and_read_back(adv, agents, start, graph, scaled, hidden=str(spread), said="506.0")
+
+
+def _unsaid_and_read_back(adv, agents, start, graph, call: ToolCall, *, hidden: str, said: str) -> None:
+    """Requests for ``adv`` never write ``hidden`` but write ``said``, and the reasoner makes ``call`` from them."""
+    tools = tuple(start.tools())
     for seed in range(4):
         query = write_query(adv, agents.querying, 0.5, seed, tools=tools).output
-        assert str(spread) not in query.text and "506.0" in query.text, query.text
+        assert hidden not in query.text and said in query.text, query.text
         run = run_attempt(OfflineReasoning(mistake_rate=0.0), ReasonTask(query, tools, graph, seed=seed), (), 1,
                           start.copy())
-        assert scaled in [c for step in run.steps for c in step.calls], query.text
+        assert call in [c for step in run.steps for c in step.calls], query.text
 
 
 def test_a_number_a_call_of_the_same_turn_made_is_never_the_users_to_say() -> None:
@@ -117,12 +123,7 @@ def test_a_number_a_call_of_the_same_turn_made_is_never_the_users_to_say() -> No
                         known=state_scalars(start.state())).output
     row = next(g for g in adv.grounding if g.arg == "b")
     assert row.kind == "derived" and row.via == "sum_values", row
-    for seed in range(4):
-        query = write_query(adv, agents.querying, 0.5, seed, tools=tools).output
-        assert str(total) not in query.text and "887" in query.text, query.text
-        run = run_attempt(OfflineReasoning(mistake_rate=0.0), ReasonTask(query, tools, graph, seed=seed), (), 1,
-                          start.copy())
-        assert scaled in [c for step in run.steps for c in step.calls], query.text
+    _unsaid_and_read_back(adv, agents, start, graph, scaled, hidden=str(total), said="887")
 
 
 def test_a_name_the_state_held_before_the_turn_stays_the_users_to_say() -> None:
