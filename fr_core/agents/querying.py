@@ -39,6 +39,14 @@ _OPEN_RATE = 0.8
 _BREAK_RATE = 1.6
 
 
+_QUOTED = re.compile(r'("(?:[^"\\]|\\.)*")')
+
+
+def _outside_quotes(text: str, change: Callable[[str], str]) -> str:
+    """``text`` with ``change`` applied to every part outside its quoted values (what the user types stays as is)."""
+    return "".join(part if i % 2 else change(part) for i, part in enumerate(_QUOTED.split(text)))
+
+
 def avoid_tool_names(text: str, tool_names: set[str], rng: random.Random) -> str:
     """Replace words that are basic tool names (``find``, ``sort``, ``add``...) by a synonym, outside quoted values."""
     def fix(segment: str) -> str:
@@ -52,8 +60,7 @@ def avoid_tool_names(text: str, tool_names: set[str], rng: random.Random) -> str
         swapped = re.sub(r"[A-Za-z_]+", swap, segment)
         return re.sub(r"\b(up|out|down|off) \1\b", r"\1", swapped)  # "add up to" → "sum up to", not "sum up up to"
 
-    parts = re.split(r'("(?:[^"\\]|\\.)*")', text)
-    return "".join(p if i % 2 else fix(p) for i, p in enumerate(parts))
+    return _outside_quotes(text, fix)
 
 
 _QUESTION = re.compile(r"(?:what|what's|which|how|who|where|when|why|is|am|are|was|were|can|could|will|would|do|does"
@@ -117,6 +124,8 @@ def _varies(rng: random.Random, noise: float) -> bool:
 #: Words an article stays with even in a terse request ("help me out a bit", "got a minute?").
 _IDIOMS = (r"(?:bit|minute|moment|sec|second|chance|hand|favour|dear|star|lifesaver|look|few|couple|handful|while|lot"
            r"|read|go|to Z)\b")
+#: An article a terse request drops ("check tyre pressure"), but not in an idiom nor after "as".
+_NO_ARTICLE = re.compile(r"(?<!\bas )\b(?:the|a|an) (?!" + _IDIOMS + r")", re.I)
 #: "a" before a word read with a vowel ("a empty file" → "an empty file"; not "a user", "a one-off", "a euro").
 _A_BEFORE_VOWEL = re.compile(r"\b([Aa]) (?=(?:[aiAI]|[eE](?!u)|[oO](?!ne))\w)")
 
@@ -437,9 +446,7 @@ class OfflineQuerying:
         quiet = _small_talk(specs)
         register = rng.random()
         if register < noise * 0.5:  # terse register: no articles, as in a hurried chat message
-            parts = re.split(r'("(?:[^"\\]|\\.)*")', text)
-            text = "".join(p if i % 2 else re.sub(r"(?<!\bas )\b(?:the|a|an) (?!" + _IDIOMS + r")", "", p, flags=re.I)
-                           for i, p in enumerate(parts))
+            text = _outside_quotes(text, lambda p: _NO_ARTICLE.sub("", p))
             text = re.sub(r"(?:^|(?<=[.?!] ))[a-z]", lambda m: m.group(0).upper(), text)  # "A further thing:"
         owners = tuple(dict.fromkeys(spec.owner for spec in specs.values()))
         # a persona sets the scene, on a later turn too, but never between a follow-up's "Thanks. Now" and its request
@@ -453,10 +460,8 @@ class OfflineQuerying:
             closer = rng.choice([c for c in map(lambda c: realise(c, rng), style("closers")) if quiet(c)] or [""])
             text = (text + " " + closer).strip()
         if noise * 0.5 <= register < noise * 1.2:  # formal register: no contractions ("what is", "I am")
-            parts = re.split(r'("(?:[^"\\]|\\.)*")', text)
-            text = "".join(p if i % 2 else expand_contractions(p) for i, p in enumerate(parts))
-        parts = re.split(r'("(?:[^"\\]|\\.)*")', avoid_tool_names(text, set(specs), rng))
-        return "".join(p if i % 2 else _A_BEFORE_VOWEL.sub(r"\1n ", p) for i, p in enumerate(parts))
+            text = _outside_quotes(text, expand_contractions)
+        return _outside_quotes(avoid_tool_names(text, set(specs), rng), lambda p: _A_BEFORE_VOWEL.sub(r"\1n ", p))
 
     @staticmethod
     def _hard_clauses(adv: AdvancedTool, specs: dict[str, ToolSpec], noise: float, rng: random.Random) -> list[str]:

@@ -152,10 +152,12 @@ class _Planner:
         self._tool_words = {n: set(words(goal_phrase(s) + " " + n, canonical=True)) for n, s in self.specs.items()}
 
     @cached_property
-    def _readable(self) -> list[tuple[str, Phrasing, tuple[tuple[str, ...], ...]]]:
+    def _readable(self) -> list[tuple[str, Phrasing, tuple[tuple[str, ...], ...], _Shapes]]:
         """Every phrasing of every tool that can tell a tool (not a lone word), in the order :meth:`_parse` tries
-        them, with the words a clause must hold for it (:func:`_anchors`)."""
-        return [(name, phrasing, _anchors(phrasing.text)) for name, spec in self.specs.items()
+        them, with the words a clause must hold for it (:func:`_anchors`) and its slots' own shapes
+        (:func:`_shaped_slots`)."""
+        return [(name, phrasing, _anchors(phrasing.text), _shaped_slots(spec, phrasing.slots))
+                for name, spec in self.specs.items()
                 for phrasing in (*phrasings(spec, context=True), *phrasings(spec))
                 if phrasing.slots or len(phrasing.text.split()) >= 2]  # one word tells no tool
 
@@ -257,11 +259,10 @@ class _Planner:
         found: list[tuple[int, int, int, str, dict[str, Any], bool]] = []
         low = marked.lower()
         banned = self.hints.ban if ban is None else ban
-        for name, phrasing, anchors in self._readable:
+        for name, phrasing, anchors, shaped in self._readable:
             if name in banned or not _holds(anchors, low):  # a word it needs is not there: no regex to try
                 continue
             spec = self.specs[name]
-            shaped = _shaped_slots(spec, phrasing.slots)
             m = _match_phrasing(phrasing.text, marked, shaped)
             if m is None:
                 continue
@@ -617,7 +618,11 @@ _FIELDS = re.compile(r"(?:[a-z]+\s+){1,3}§\d+§(?:\s*(?:,\s*and|,|and)\s+(?:[a-
 _WORDS = re.compile(rf"{_BARE_SLOT}(?:\s*,\s*{_BARE_SLOT})*\s*,?\s+and\s+{_BARE_SLOT}", re.I)
 
 
-def _shaped_slots(spec: ToolSpec, slots: Sequence[str]) -> tuple[tuple[str, re.Pattern[str]], ...]:
+#: Slots whose value may come in a shape of its own, with that shape's pattern (see :func:`_shaped_slots`).
+_Shapes = tuple[tuple[str, re.Pattern[str]], ...]
+
+
+def _shaped_slots(spec: ToolSpec, slots: Sequence[str]) -> _Shapes:
     """The slots of a phrasing whose value may be said in a shape of its own, with that shape: an object with named
     fields (a ticket's ``updates``) field by field, a list of strings (doors) as a list of words."""
     out = []
@@ -645,7 +650,7 @@ def _fields(schema: dict[str, Any], said: str, values: list["_Value"]) -> dict[s
 
 
 @lru_cache(maxsize=4096)
-def _phrasing_pattern(text: str, shaped: tuple[tuple[str, re.Pattern[str]], ...] = ()) -> re.Pattern[str]:
+def _phrasing_pattern(text: str, shaped: _Shapes = ()) -> re.Pattern[str]:
     """A phrasing as a pattern over a clause with ``§n§`` value markers: each slot takes a marker, a pointer or a
     value written without quotes; a slot of ``shaped`` also a value in its shape (see :func:`_shaped_slots`)."""
     shapes = dict(shaped)
@@ -674,7 +679,7 @@ _LOOSE_SLOT = (r"§\d+§|(?<![\w.§])\w[\w. ]*?\s(?:" + _tails() + r")(?![\w§])
 
 
 @lru_cache(maxsize=4096)
-def _loose_pattern(text: str, shaped: tuple[tuple[str, re.Pattern[str]], ...] = ()) -> re.Pattern[str]:
+def _loose_pattern(text: str, shaped: _Shapes = ()) -> re.Pattern[str]:
     """A phrasing with each slot taking a value marker, a pointer back or any run of words (a slot of ``shaped``
     also a value in its shape): several times quicker to compile than :func:`_phrasing_pattern`, and it matches
     wherever that one does."""
@@ -683,7 +688,7 @@ def _loose_pattern(text: str, shaped: tuple[tuple[str, re.Pattern[str]], ...] = 
         rf"{shapes[name].pattern}|" if name in shapes else "") + rf"{_LOOSE_SLOT})"), re.I)
 
 
-def _match_phrasing(text: str, marked: str, shaped: tuple[tuple[str, re.Pattern[str]], ...] = ()
+def _match_phrasing(text: str, marked: str, shaped: _Shapes = ()
                     ) -> re.Match[str] | None:
     """Where phrasing ``text`` matches the clause ``marked``: the loose pattern's match when each slot holds a value
     marker, a pointer or a bare value (or, in a slot of ``shaped``, a value in its shape); else the exact pattern's

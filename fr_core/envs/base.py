@@ -169,7 +169,7 @@ def track_randoms(instance: object) -> None:
             setattr(instance, name, tracked)
 
 
-_RANDOMS = (random.Random, Tracked)
+_RANDOMS = frozenset({random.Random, Tracked})
 
 
 def freeze(instance: object) -> Frozen:
@@ -178,7 +178,7 @@ def freeze(instance: object) -> Frozen:
     if _plain(cls) and hasattr(instance, "__dict__"):
         attrs = dict(instance.__dict__)
         randoms: tuple[tuple[str, tuple], ...] = ()
-        if not {Tracked, random.Random}.isdisjoint(map(type, attrs.values())):  # most classes hold none
+        if not _RANDOMS.isdisjoint(map(type, attrs.values())):  # most classes hold none
             # A pickled random.Random is 625 ints to rebuild: most of a restore. Its getstate() is an immutable
             # tuple that setstate() loads ten times faster. None keeps the attribute's place in the order.
             randoms = tuple((k, v.state() if type(v) is Tracked else v.getstate()) for k, v in attrs.items()
