@@ -11,7 +11,7 @@ import copy
 import functools
 import weakref
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -218,12 +218,26 @@ def legal_tools(g: nx.DiGraph, called: set[str] | frozenset[str], env: Environme
                 else:
                     met = answers.get(what)
                     if met is None:
-                        met = holds(condition, t, owner)
+                        met = holds(condition, t, owner, what)
                 if not met:
                     break
             else:
                 legal.append(t)
     return list(legal)
+
+
+def answer_key(condition: Mapping[str, Any], tool: str) -> Hashable:
+    """What the answer of ``condition`` for ``tool`` depends on besides the state: the tool and parameter whose
+    offered values it asks about, or, for a flag or value check, the check alone (every tool behind a login shares
+    the answer of "logged in")."""
+    kind = condition.get("type")
+    if kind == "candidates":
+        return kind, tool, condition["param"]
+    if kind == "truthy":
+        return kind, condition.get("owner"), tuple(condition["attrs"])
+    if kind == "equals":
+        return kind, condition.get("owner"), repr(sorted(condition["values"].items()))
+    return id(condition), tool
 
 
 class StateMemo:
@@ -236,15 +250,16 @@ class StateMemo:
         self.env = env
         self.legal: dict[frozenset[str], list[str]] = {}
         self.blocked: dict[str, str | None] = {}  # tool → why its blocked_when holds now
-        self.answers: dict[tuple[int, str], bool] = {}  # (id of a condition, tool) → whether it holds now
-        self._asked: dict[str, list[tuple[int, str]]] = {}  # class → the answers that read its state
+        self.answers: dict[Hashable, bool] = {}  # answer_key of a condition and tool → whether it holds now
+        self._asked: dict[str, list[Hashable]] = {}  # class → the answers that read its state
 
-    def holds(self, condition: Mapping[str, Any], tool: str, owner: str | None) -> bool:
-        """``condition_holds(condition, tool, env)``, remembered under ``condition`` (an object that lives as long
-        as the graph) while ``owner``, the class it reads, has not changed."""
+    def holds(self, condition: Mapping[str, Any], tool: str, owner: str | None, key: Hashable = None) -> bool:
+        """``condition_holds(condition, tool, env)``, remembered under its :func:`answer_key` (``key``, when the
+        caller has it) while ``owner``, the class it reads, has not changed."""
         if not owner:
             return condition_holds(condition, tool, self.env)
-        key = (id(condition), tool)
+        if key is None:
+            key = answer_key(condition, tool)
         hit = self.answers.get(key)
         if hit is None:
             hit = self.answers[key] = condition_holds(condition, tool, self.env)
@@ -279,7 +294,7 @@ class GraphIndex:
         """``(tool, its checks)`` for every tool, in node order (made once: legality reads it at every step). A check
         is ``(condition, the class it reads, what)``: with a condition, ``what`` is the key of its answer in
         :attr:`StateMemo.answers`; without, the group's tools, one of which must have been called."""
-        return tuple((t, tuple((c, owner, (id(c), t) if c else frozenset(self.groups[t][key]))
+        return tuple((t, tuple((c, owner, answer_key(c, t) if c else frozenset(self.groups[t][key]))
                                for key, c, owner in self.checks.get(t, ()))) for t in self.nodes)
 
     @functools.cached_property

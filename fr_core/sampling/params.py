@@ -125,9 +125,11 @@ def _matching_leaves(history: Sequence[OutputLeaf], param: str, schema: dict[str
         return []
     is_array = schema.get("type") == "array"
     plain = {c for c in cands if not isinstance(c, (list, dict))}
-    inner = {x for c in cands if isinstance(c, list) for x in c if not isinstance(x, (list, dict))}
+    # the items of the lists the state offers, which an array parameter takes one at a time
+    inner = {x for c in cands if isinstance(c, list) for x in c if not isinstance(x, (list, dict))} if is_array \
+        else set()
     if cands:  # only a leaf holding a value the state accepts can fit: the others are passed over at once
-        accepted = plain | inner if is_array else plain
+        accepted = plain | inner
         history = [leaf for leaf in history if leaf.value in accepted]
     best: list[tuple[OutputLeaf, Any]] = []
     best_score = 0
