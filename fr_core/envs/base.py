@@ -113,6 +113,11 @@ class Frozen:
     randoms: tuple[tuple[str, tuple], ...] = ()  # (attribute, Random.getstate()): a tuple of ints, immutable
     deep: object = None
 
+    def same(self, other: Frozen) -> bool:
+        """Whether ``other`` holds exactly this state (its attributes serialise to the same bytes)."""
+        return self is other or (self.data is not None and self.data == other.data and self.cls is other.cls
+                                 and self.randoms == other.randoms)
+
 
 _PLAIN_HOOKS = ("__reduce_ex__", "__reduce__", "__getstate__", "__setstate__", "__deepcopy__")
 
@@ -259,6 +264,7 @@ class ObjectEnvironment(KnowledgeHooks):
                 raise ToolSpecError(f"{spec.owner} has no method '{spec.name}' for the tool of that name")
             self._specs[spec.name] = spec
         self._frozen: dict[str, Frozen] = {}  # class → the frozen state its instance still equals
+        self._left: dict[str, Frozen] = {}  # class → the frozen state it was in before the calls since
         self._knowledge = knowledge or {}
 
     # -- protocol -----------------------------------------------------------------
@@ -277,7 +283,9 @@ class ObjectEnvironment(KnowledgeHooks):
         if rejected is not None or spec is None:
             return rejected or CallResult(call, error=f"unknown tool '{call.name}'")
         method = getattr(self._instances[spec.owner], spec.name)
-        self._frozen.pop(spec.owner, None)
+        frozen = self._frozen.pop(spec.owner, None)
+        if frozen is not None:
+            self._left[spec.owner] = frozen
         try:
             value = method(**copy_data(call.arguments))
         except KeyboardInterrupt:
@@ -290,16 +298,22 @@ class ObjectEnvironment(KnowledgeHooks):
         return CallResult(call, value=value)
 
     def snapshot(self) -> dict[str, Frozen]:
-        for cls, inst in self._instances.items():
+        for cls in self._instances:
             if cls not in self._frozen:
-                self._frozen[cls] = freeze(inst)
+                self.frozen(cls)
         return dict(self._frozen)
 
     def frozen(self, cls: str) -> Frozen:
-        """The frozen state of class ``cls`` as it is now: its part of :meth:`snapshot`, without the others."""
+        """The frozen state of class ``cls`` as it is now: its part of :meth:`snapshot`, without the others. After
+        calls that left it as it was (reads), the very frozen state from before them: a restore to that state then
+        has nothing to load."""
         frozen = self._frozen.get(cls)
         if frozen is None:
-            frozen = self._frozen[cls] = freeze(self._instances[cls])
+            frozen = freeze(self._instances[cls])
+            left = self._left.pop(cls, None)
+            if left is not None and left.same(frozen):
+                frozen = left
+            self._frozen[cls] = frozen
         return frozen
 
     def restore(self, snapshot: dict[str, Frozen]) -> None:
@@ -340,7 +354,7 @@ class ObjectEnvironment(KnowledgeHooks):
         clone = object.__new__(type(self))  # copy.copy's generic reduce costs more than a small state's thaw
         clone.__dict__.update(self.__dict__)
         clone._instances = {cls: thaw(f) for cls, f in frozen.items()}
-        clone._frozen = frozen
+        clone._frozen, clone._left = frozen, {}
         return clone
 
     def __repr__(self) -> str:
@@ -352,9 +366,7 @@ def state_unchanged(env: Environment, owner: str, before: Any) -> bool:
     serialise to the same bytes); ``False`` when that cannot be told cheaply."""
     if not isinstance(env, ObjectEnvironment) or not isinstance(before, dict) or owner not in before:
         return False
-    old, new = before[owner], env.frozen(owner)
-    return old is new or (old.data is not None and old.data == new.data and old.cls is new.cls
-                          and old.randoms == new.randoms)
+    return before[owner].same(env.frozen(owner))
 
 
 def state_change(env: Environment, owner: str, before: Any) -> tuple[Any, Any] | None:

@@ -221,12 +221,19 @@ def sample_arguments(
     (``env.check_constraints``: a diff of a file with itself, a minimum above its maximum) are drawn again, up to
     four times; the last draw is returned when none keeps them.
     """
+    return checked_arguments(env, spec, history, rng, flow_bias=flow_bias, links=links)[:2]
+
+
+def checked_arguments(env: Environment, spec: ToolSpec, history: Sequence[OutputLeaf], rng: random.Random, *,
+                      flow_bias: float = 0.85, links: Mapping[str, frozenset[tuple[str, str]]] | None = None
+                      ) -> tuple[dict[str, Any], tuple[ArgSource, ...], str | None]:
+    """:func:`sample_arguments`, and the constraint the arguments break (``None``: they keep them all)."""
     args, sources = _draw_arguments(env, spec, history, rng, flow_bias, links)
     for _ in range(_REDRAWS):
         if not env.check_constraints(ToolCall(spec.name, args)):
-            break
+            return args, sources, None
         args, sources = _draw_arguments(env, spec, history, rng, flow_bias, links)
-    return args, sources
+    return args, sources, env.check_constraints(ToolCall(spec.name, args))
 
 
 def _draw_arguments(env: Environment, spec: ToolSpec, history: Sequence[OutputLeaf], rng: random.Random,

@@ -29,6 +29,7 @@ from fr_core.sampling.config import AFTER_TARGET, SamplerConfig
 from fr_core.sampling.params import (
     OutputLeaf,
     call_failed,
+    checked_arguments,
     corrupt_arguments,
     output_leaves,
     sample_arguments,
@@ -490,8 +491,9 @@ def sample_turn(
             if again is not None:
                 args, sources = again[2], again[3]
             else:
-                args, sources = sample_arguments(env, spec, leaves, rng, flow_bias=0.0 if retry_tool else flow_bias,
-                                                 links=idx.links.get(tool, {}))
+                args, sources, problem = checked_arguments(env, spec, leaves, rng, links=idx.links.get(tool, {}),
+                                                           flow_bias=0.0 if retry_tool else flow_bias)
+                drawn = args
                 enabling: Mapping[str, Any] = {}
                 if rule == "recover":
                     enabling = graph.edges[tool, then].get("enabling_args") or {}
@@ -504,7 +506,8 @@ def sample_turn(
                 if not deliberate and _uncertain(graph.nodes[tool]):
                     args, sources, doomed = _check_first(env, spec, args, sources, rng)
                 call = ToolCall(tool, args)
-                if not deliberate and doomed is None and (problem := env.check_constraints(call)):
+                if not deliberate and doomed is None and (problem if args is drawn else
+                                                          (problem := env.check_constraints(call))):
                     doomed = CallResult(call, error=problem)
                 if not deliberate and doomed is None and undo is not None and undo[0] == spec.owner and \
                         rule not in ("recover", "retry") and _undoes(env, call, *undo):
