@@ -53,7 +53,10 @@ def output_leaves(value: Any, tool: str, round_index: int, step: int) -> tuple[O
     def walk(node: Any, path: str, key: str) -> None:
         if len(out) >= _MAX_LEAVES:
             return
-        if isinstance(node, dict):
+        if isinstance(node, str):  # the most common leaf first
+            if 0 < len(node) <= 120 and "\n" not in node:
+                out.append(OutputLeaf(round_index, step, tool, path, key, node))
+        elif isinstance(node, dict):
             collection = _is_collection(node)
             for k, v in node.items():
                 if collection:
@@ -62,12 +65,7 @@ def output_leaves(value: Any, tool: str, round_index: int, step: int) -> tuple[O
         elif isinstance(node, list):
             for i, v in enumerate(node[:50]):
                 walk(v, f"{path}[{i}]", key)
-        elif isinstance(node, bool) or node is None:
-            return
-        elif isinstance(node, str):
-            if 0 < len(node) <= 120 and "\n" not in node:
-                out.append(OutputLeaf(round_index, step, tool, path, key, node))
-        elif isinstance(node, (int, float)):
+        elif isinstance(node, (int, float)) and not isinstance(node, bool):
             out.append(OutputLeaf(round_index, step, tool, path, key, node))
 
     walk(value, "", "")
