@@ -224,6 +224,9 @@ def thaw(frozen: Frozen, into: object | None = None, *, randoms_of: object | Non
     return instance
 
 
+_VIEWS_KEPT = 4  # whole state views remembered per class (see ObjectEnvironment.class_changes)
+
+
 class ObjectEnvironment(KnowledgeHooks):
     """Tools are bound methods of owned Python instances; calls are validated, then dispatched with ``getattr``.
 
@@ -265,6 +268,7 @@ class ObjectEnvironment(KnowledgeHooks):
             self._specs[spec.name] = spec
         self._frozen: dict[str, Frozen] = {}  # class → the frozen state its instance still equals
         self._left: dict[str, Frozen] = {}  # class → the frozen state it was in before the calls since
+        self._views: dict[str, dict[Frozen, Any]] = {}  # class → whole state views of its last few states
         self._knowledge = knowledge or {}
 
     # -- protocol -----------------------------------------------------------------
@@ -347,14 +351,30 @@ class ObjectEnvironment(KnowledgeHooks):
         """The state views of one class in ``before`` (its part of a snapshot) and now, or the parts of them
         that differ."""
         live = self._instances[cls]
-        return self._knowledge.get(cls, GENERAL).state_changes(thaw(before, randoms_of=live), live)
+        knowledge = self._knowledge.get(cls, GENERAL)
+        if knowledge.whole_views:
+            return self._whole_view(cls, knowledge, before), self._whole_view(cls, knowledge, self.frozen(cls))
+        return knowledge.state_changes(thaw(before, randoms_of=live), live)
+
+    def _whole_view(self, cls: str, knowledge: ClassKnowledge, frozen: Frozen) -> Any:
+        """The whole state view of class ``cls`` in the state ``frozen``, remembered for the last few states: the
+        state after one call is the state before the next (the caller must not change the view)."""
+        seen = self._views.setdefault(cls, {})
+        view = seen.get(frozen)
+        if view is None:
+            live = self._instances[cls]
+            view = seen[frozen] = knowledge.state_view(live if self._frozen.get(cls) is frozen
+                                                       else thaw(frozen, randoms_of=live))
+            if len(seen) > _VIEWS_KEPT:
+                del seen[next(iter(seen))]
+        return view
 
     def copy(self) -> "ObjectEnvironment":
         frozen = self.snapshot()
         clone = object.__new__(type(self))  # copy.copy's generic reduce costs more than a small state's thaw
         clone.__dict__.update(self.__dict__)
         clone._instances = {cls: thaw(f) for cls, f in frozen.items()}
-        clone._frozen, clone._left = frozen, {}
+        clone._frozen, clone._left, clone._views = frozen, {}, {}
         return clone
 
     def __repr__(self) -> str:

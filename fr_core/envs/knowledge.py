@@ -341,11 +341,17 @@ class ClassKnowledge:
     def state_view(self, instance: object) -> dict[str, Any]:
         return public_state(instance)
 
+    @property
+    def whole_views(self) -> bool:
+        """Whether the class has a state view of its own, which :meth:`state_changes` gives whole (the default view
+        is narrowed to the parts that differ): a whole view of a state can be remembered and shown again."""
+        return type(self).state_view is not ClassKnowledge.state_view
+
     def state_changes(self, before: object, after: object) -> tuple[Any, Any]:
         """The state views of two states of one instance, or only the parts of them that differ."""
-        if type(self).state_view is ClassKnowledge.state_view:
-            return public_changes(before, after)
-        return self.state_view(before), self.state_view(after)
+        if self.whole_views:
+            return self.state_view(before), self.state_view(after)
+        return public_changes(before, after)
 
     def candidates(self, instance: object, spec: ToolSpec, param: str) -> list[Any]:
         """Values the state holds for ``param``: stored under its name anywhere (nested maps, fields of records);

@@ -11,8 +11,7 @@ from typing import Any
 from fr_core.envs.bfcl.fresh import (CHOICES, DISTINCT, NEW_ONLY, PAIRS, POOLS, PREFER_FRESH, TEXT_TOOLS, fresh_rule,
                                      valid_pairs)
 from fr_core.envs.bfcl.values import CANDIDATE_FNS, CandidateFn
-from fr_core.envs.knowledge import (ArgumentHint, ClassKnowledge, FreshContext, Pair, is_text, public_changes,
-                                    public_state)
+from fr_core.envs.knowledge import (ArgumentHint, ClassKnowledge, FreshContext, Pair, is_text, public_state)
 from fr_core.envs.phrases import TEXT_KINDS, text_for
 from fr_core.types import ToolSpec
 
@@ -40,10 +39,9 @@ class BFCLKnowledge(ClassKnowledge):
     def state_view(self, instance: object) -> dict[str, Any]:
         return self._view(instance) if self._view is not None else public_state(instance)
 
-    def state_changes(self, before: object, after: object) -> tuple[Any, Any]:
-        if self._view is not None:
-            return self._view(before), self._view(after)
-        return public_changes(before, after)
+    @property
+    def whole_views(self) -> bool:
+        return self._view is not None
 
     def candidates(self, instance: object, spec: ToolSpec, param: str) -> list[Any]:
         return [] if self._candidates is None else self._candidates(instance, spec.name, param)
