@@ -207,6 +207,10 @@ def legal_tools(g: nx.DiGraph, called: set[str] | frozenset[str], env: Environme
         return [t for t in index.nodes if not index.missing(t, called, env, first=True)]
     key = frozenset(called)
     legal = memo.legal.get(key)
+    if legal is None and memo.legal:  # same state, more tools called: none of which a group waits for
+        last, known = next(reversed(memo.legal.items()))
+        if last < key and not any(u in index.waiting for u in key - last):
+            legal = memo.legal[key] = known
     if legal is None:
         legal = memo.legal[key] = []
         answers, holds = memo.answers, memo.holds
@@ -296,6 +300,13 @@ class GraphIndex:
         :attr:`StateMemo.answers`; without, the group's tools, one of which must have been called."""
         return tuple((t, tuple((c, owner, answer_key(c, t) if c else frozenset(self.groups[t][key]))
                                for key, c, owner in self.checks.get(t, ()))) for t in self.nodes)
+
+    @functools.cached_property
+    def waiting(self) -> frozenset[str]:
+        """The tools whose call meets a prerequisite group of another tool (a group without a state condition):
+        calling any other tool leaves legality as it was."""
+        return frozenset(u for _, checks in self.checks_in_order for condition, _, what in checks if not condition
+                         for u in what)
 
     @functools.cached_property
     def feeders(self) -> dict[str, tuple[frozenset[str], ...]]:
