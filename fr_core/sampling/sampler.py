@@ -20,7 +20,7 @@ import networkx as nx
 
 from fr_core.envs.base import Environment, state_change, state_unchanged, try_call
 from fr_core.errors import ConfigError, SamplingError
-from fr_core.graph import GraphIndex, blocked_reason, graph_index, is_legal, legal_tools
+from fr_core.graph import GraphIndex, blocked_reason, graph_index, legal_tools
 from fr_core.graph.model import StateMemo
 from fr_core.graph.model import condition_holds
 from fr_core.graph.gist import error_gist
@@ -286,12 +286,13 @@ def _uncertain(node: Mapping[str, Any]) -> bool:
     return bool(node.get("picky") or (node.get("probe_failures") and node.get("probe_successes")))
 
 
-def _refuses_all(env: Environment, graph: nx.DiGraph, spec: Any) -> str | None:
+def _refuses_all(env: Environment, graph: nx.DiGraph, spec: Any, index: GraphIndex, memo: StateMemo | None
+                 ) -> str | None:
     """Why a target the probes saw ``picky`` cannot work now: on a copy it refused every value the state offers (a
     fine when nothing is owed), with an error about those values that no tool is seen clearing. Only a target
     callable now is tried; its draws use an rng of their own (seeded by the tool's name), so the round's other draws
     stay as they were."""
-    if not graph.nodes[spec.name].get("picky") or not is_legal(graph, spec.name, frozenset(), env):
+    if not graph.nodes[spec.name].get("picky") or index.missing(spec.name, frozenset(), env, memo, first=True):
         return None
     rng = random.Random(spec.name)
     args, sources = sample_arguments(env, spec, (), rng)
@@ -541,7 +542,8 @@ def sample_turn(
                 args, sources, detail = wrong
         called_now = tuple(sorted(before_called | set(turn_called)))
         before = env.snapshot()
-        call = ToolCall(tool, args)
+        if call.name != tool or call.arguments is not args:  # a retry as it was, or arguments made wrong
+            call = ToolCall(tool, args)
         result = env.execute(call)
         diff: tuple[dict[str, Any], ...] = ()
         change = None
@@ -639,7 +641,7 @@ def round_target(graph: nx.DiGraph, env: Environment, called: Iterable[str], lea
     specs = cache.specs if cache is not None and memo is not None else {s.name: s for s in env.tools()}
     while True:  # a target that refuses every value the state offers now (nothing owed to pay) is picked again
         picked = pick_target(strategy, reachable, rng, coverage=coverage, last_tool=last_tool, fed=fed)
-        if picked is None or len(reachable) == 1 or not _refuses_all(env, graph, specs[picked[0]]):
+        if picked is None or len(reachable) == 1 or not _refuses_all(env, graph, specs[picked[0]], idx, memo):
             return picked
         del reachable[picked[0]]
 
