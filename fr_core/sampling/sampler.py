@@ -461,7 +461,7 @@ def sample_turn(
                 )
             else:
                 failed_step = None
-                pool = [t for t in legal if t not in avoid]
+                pool = [t for t in legal if t not in avoid] if avoid else legal
                 if policy == "directed" and target in turn_called and after_target != "explore":
                     pool = [] if after_target == "stop" else _takes_from(idx, pool, turn_called,
                                                                           {leaf.tool for leaf in leaves})
