@@ -472,3 +472,22 @@ def test_a_unit_conversion_converts_a_quantity_the_user_says():
                     assert "value" not in from_output, step
                 chained += bool(from_output)
     assert conversions > 10 and chained > 50
+
+
+def test_a_picky_target_not_callable_now_is_not_tried_on_a_copy():
+    """Whether a picky target refuses every value the state offers is tried on a copy only when it can be called now:
+    booking a flight before any login would be refused for the login, which says nothing of its values."""
+    from fr_core.sampling.sampler import _refuses_all
+
+    g = graph("TravelAPI")
+    env = make_env("TravelAPI", seed=0)
+    idx = graph_index(g)
+    assert g.nodes["book_flight"].get("picky") and idx.missing("book_flight", frozenset(), env, first=True)
+    tried: list[str] = []
+    execute = env.execute
+    env.execute = lambda call: tried.append(call.name) or execute(call)  # type: ignore[method-assign]
+    spec = next(s for s in env.tools() if s.name == "book_flight")
+    assert _refuses_all(env, g, spec, idx, None) is None and tried == []
+    picky_now = next(s for s in env.tools() if s.name == "get_flight_cost")  # picky, and callable at once
+    _refuses_all(env, g, picky_now, idx, None)
+    assert tried and set(tried) == {"get_flight_cost"}
