@@ -63,10 +63,12 @@ def to_jsonable(value: Any, _depth: int = 0) -> Any:
     kind = type(value)
     if kind in _JSON_ATOMS:  # the plain builtin types first: most values are, and they skip the checks below
         return value
+    atoms = _JSON_ATOMS  # an item that is one is taken as it is, without a call
     if kind is dict and _depth <= 50:
-        return {str(k): to_jsonable(v, _depth + 1) for k, v in value.items()}
+        return {k if type(k) is str else str(k): v if type(v) in atoms else to_jsonable(v, _depth + 1)
+                for k, v in value.items()}
     if kind is list and _depth <= 50:
-        return [to_jsonable(v, _depth + 1) for v in value]
+        return [v if type(v) in atoms else to_jsonable(v, _depth + 1) for v in value]
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, numbers.Integral):
