@@ -281,7 +281,7 @@ def _draw_arguments(env: Environment, spec: ToolSpec, history: Sequence[OutputLe
         sources[param] = src
     _fix_pairs(env, spec, args, sources, rng)
     _keep_distinct(env, spec, args, sources, rng)
-    return args, tuple(sources[p] for p in args)
+    return args, tuple([sources[p] for p in args])
 
 
 def _among(value: Any, values: Sequence[Any]) -> bool:

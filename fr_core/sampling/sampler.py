@@ -418,6 +418,7 @@ def sample_turn(
 
     leaves: list[OutputLeaf] = list(history)
     turn_called: list[str] = []
+    called_now = tuple(sorted(before_called))  # the tools called so far, this turn's included, sorted
     steps: list[TracedCall] = []
     traces: list[StepTrace] = []
     reached = False
@@ -540,7 +541,6 @@ def sample_turn(
                 deliberate = False
             else:
                 args, sources, detail = wrong
-        called_now = tuple(sorted(before_called | set(turn_called)))
         before = env.snapshot()
         if call.name != tool or call.arguments is not args:  # a retry as it was, or arguments made wrong
             call = ToolCall(tool, args)
@@ -578,6 +578,8 @@ def sample_turn(
             round_index, step, target, tuple(legal), called_now, rule, reason, distance, tool, args,
             sources, not failed, error, result.value, deliberate, detail, failed_step, diff,
         ))
+        if not failed and tool not in called_now:
+            called_now = tuple(sorted((*called_now, tool)))
         if failed and tool == target and recover is None and (why := blocked_reason(graph, target, env, memo)):
             end_reason = f"{len(steps)} call(s) made; target became unreachable: {why}"
             break
