@@ -21,8 +21,8 @@ from fr_core.graph.flow import GENERIC, tokens
 from fr_core.graph.model import graph_index
 from fr_core.types import ArgSource, ToolCall, ToolSpec
 
-__all__ = ["OutputLeaf", "flow_links", "output_leaves", "sample_arguments", "schema_value", "corrupt_arguments",
-           "call_failed"]
+__all__ = ["OutputLeaf", "flow_links", "output_leaves", "sample_arguments", "checked_arguments", "schema_value",
+           "corrupt_arguments", "call_failed"]
 
 _MAX_LEAVES = 200
 _ASK = random.Random(0)  # only asks whether a parameter has free text at all: its draws are never used
