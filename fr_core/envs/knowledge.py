@@ -389,6 +389,12 @@ class ClassKnowledge:
             return state_amounts(state)
         return []
 
+    def offer_key(self, spec: ToolSpec, param: str) -> tuple[str, ...]:
+        """A key that the tools offered the same values for ``param`` in every state of the class share: whether
+        the state offers one is asked once for all of them. Default: the tool and the parameter (:meth:`candidates`
+        may read the tool's own description)."""
+        return spec.name, param
+
     def argument_hint(self, spec: ToolSpec, param: str) -> ArgumentHint:
         """Free text (a message, a title) is typed in fresh; a parameter with an ``enum`` is a choice."""
         text = is_text(param)
@@ -454,6 +460,13 @@ class KnowledgeHooks:
             return []
         spec, knowledge, instance = known
         return knowledge.candidates(instance, spec, param)
+
+    def offer_key(self, tool: str, param: str) -> tuple[str, ...]:
+        """Tools of this environment with the same key for ``param`` are offered the same values in every state."""
+        known = self._knowing(tool)
+        if known is None or param not in known[0].properties:
+            return tool, param
+        return known[0].owner, *known[1].offer_key(known[0], param)
 
     def argument_hint(self, tool: str, param: str) -> ArgumentHint:
         known = self._knowing(tool)

@@ -8,7 +8,7 @@ Detectors (:mod:`fr_core.graph.flow`, :mod:`fr_core.graph.probe`, :mod:`fr_core.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 __all__ = [
     "CandidatesCondition",
@@ -33,10 +33,12 @@ __all__ = [
 
 
 class CandidatesCondition(TypedDict):
-    """The state already offers a value of ``param`` (a file in the current folder)."""
+    """The state already offers a value of ``param`` (a file in the current folder). ``offers``: the environment's
+    ``offer_key`` of the tool and ``param``: tools with the same key are offered the same values in every state."""
 
     type: Literal["candidates"]
     param: str
+    offers: NotRequired[list[str]]
 
 
 class TruthyCondition(TypedDict):

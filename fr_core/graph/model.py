@@ -231,12 +231,12 @@ def legal_tools(g: nx.DiGraph, called: set[str] | frozenset[str], env: Environme
 
 
 def answer_key(condition: Mapping[str, Any], tool: str) -> Hashable:
-    """What the answer of ``condition`` for ``tool`` depends on besides the state: the tool and parameter whose
-    offered values it asks about, or, for a flag or value check, the check alone (every tool behind a login shares
-    the answer of "logged in")."""
+    """What the answer of ``condition`` for ``tool`` depends on besides the state: which offered values it asks about
+    (the condition's ``offers`` key: every tool that takes a card id alike shares "a card is registered"), or, for a
+    flag or value check, the check alone (every tool behind a login shares the answer of "logged in")."""
     kind = condition.get("type")
-    if kind == "candidates":
-        return kind, tool, condition["param"]
+    if kind == "candidates":  # tools the environment offers the same values share the answer
+        return ("offered", *condition["offers"]) if condition.get("offers") else (kind, tool, condition["param"])
     if kind == "truthy":
         return kind, condition.get("owner"), tuple(condition["attrs"])
     if kind == "equals":

@@ -116,7 +116,8 @@ def _made_available(b: _Baseline, run: _Run, v: ToolSpec, pname: str, now: list[
     # Only a required argument makes this a prerequisite; an optional one is a soft link.
     hard = pname in v.required
     return StateEdge(u=run.tool.name, v=v.name, hard=hard, param=pname,
-                     condition={"type": "candidates", "param": pname} if hard else None,
+                     condition={"type": "candidates", "param": pname, "offers": list(env.offer_key(v.name, pname))}
+                     if hard else None,
                      reason=f"{v.name}({pname}={fresh[0]!r}) works only after {run.tool.name} "
                             f"made that value available")
 

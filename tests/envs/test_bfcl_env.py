@@ -334,3 +334,25 @@ def test_a_cabin_temperature_is_drawn_in_the_unit_it_is_a_temperature_of() -> No
     for seed in range(200):
         args, _ = sample_arguments(env, spec, [], random.Random(seed))
         assert (args.get("unit", "celsius") == "fahrenheit") == (args["temperature"] > 40), args
+
+
+def test_tools_with_one_offer_key_are_offered_the_same_values_in_every_state():
+    """Legality asks once, for all of them, whether the state offers a value to tools that share an offer key: the
+    adapter's keys must hold in the states calls lead to, not only in the first one."""
+    shared: dict[str, int] = {}
+    for cls in BFCL_CLASSES:
+        for seed in range(4):
+            env = make_env(cls, seed=seed)
+            rng = random.Random(seed)
+            for step in range(25):
+                groups: dict[tuple, list[tuple[str, list]]] = {}
+                for spec in env.tools():
+                    for param in spec.properties:
+                        groups.setdefault(env.offer_key(spec.name, param), []).append(
+                            (spec.name, env.candidates(spec.name, param)))
+                for key, offered in groups.items():
+                    assert all(values == offered[0][1] for _, values in offered), (key, step, offered)
+                    shared[cls] = shared.get(cls, 0) + (len(offered) > 1)
+                env.execute(_random_call(env, rng))
+    # keys shared by several tools, so the check above compares something
+    assert {c for c, n in shared.items() if n} >= {"GorillaFileSystem", "TwitterAPI", "TravelAPI", "TradingBot"}

@@ -75,6 +75,24 @@ def test_remembered_legality_follows_the_state_and_graph_edits():
     assert graph_index(g) is graph_index(g)  # unchanged graph: the same index
 
 
+def test_tools_offered_alike_share_one_legality_answer():
+    """A state condition "the state offers a value" carries the environment's offer key: booking, cancelling and
+    invoicing all wait for an access token, and the sampler asks once whether there is one."""
+    g = bfcl_graph("TravelAPI").output
+    conditions = [(v, d["condition"]) for _, v, d in g.edges(data=True)
+                  if (d.get("condition") or {}).get("type") == "candidates"]
+    assert conditions and all(c.get("offers") for _, c in conditions)
+    tools_by_key: dict[tuple, set[str]] = {}
+    for tool, c in conditions:
+        tools_by_key.setdefault(tuple(c["offers"]), set()).add(tool)
+    assert len(tools_by_key[("TravelAPI", "access_token")]) > 3
+    for seed in range(6):
+        env = make_bfcl_env("TravelAPI", {"TravelAPI": generate_state("TravelAPI", seed=seed)})
+        memo = StateMemo(env)
+        assert legal_tools(g, set(), env, index=graph_index(g), memo=memo) == legal_tools(g, set(), env)
+        assert len([k for k in memo.answers if k[0] == "offered"]) <= len(tools_by_key)
+
+
 
 def test_graph_index_is_made_again_after_any_edit_it_reads():
     """The index is reused only while the graph is the same: a condition changed in place, an edge's kind, a node

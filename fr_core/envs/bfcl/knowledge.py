@@ -10,7 +10,7 @@ from typing import Any
 
 from fr_core.envs.bfcl.fresh import (CHOICES, DISTINCT, NEW_ONLY, PAIRS, POOLS, PREFER_FRESH, TEXT_TOOLS, fresh_rule,
                                      valid_pairs)
-from fr_core.envs.bfcl.values import CANDIDATE_FNS, CandidateFn
+from fr_core.envs.bfcl.values import CANDIDATE_FNS, Offers
 from fr_core.envs.knowledge import (ArgumentHint, ClassKnowledge, FreshContext, Pair, is_text, public_state)
 from fr_core.envs.phrases import TEXT_KINDS, text_for
 from fr_core.types import ToolSpec
@@ -30,7 +30,7 @@ _UNIT_QUANTITIES = frozenset({("MathAPI", "si_unit_conversion", "value"),
 class BFCLKnowledge(ClassKnowledge):
     """What we know of one BFCL class's tools; a class without a candidate table offers no state values."""
 
-    def __init__(self, cls: str, candidates: CandidateFn | None,
+    def __init__(self, cls: str, candidates: Offers | None,
                  view: Callable[[Any], dict[str, Any]] | None = None) -> None:
         self.cls = cls
         self._candidates = candidates
@@ -45,6 +45,9 @@ class BFCLKnowledge(ClassKnowledge):
 
     def candidates(self, instance: object, spec: ToolSpec, param: str) -> list[Any]:
         return [] if self._candidates is None else self._candidates(instance, spec.name, param)
+
+    def offer_key(self, spec: ToolSpec, param: str) -> tuple[str, ...]:
+        return (spec.name, param) if self._candidates is None else self._candidates.key(spec.name, param)
 
     def argument_hint(self, spec: ToolSpec, param: str) -> ArgumentHint:
         return _hint(self.cls, spec.name, param)

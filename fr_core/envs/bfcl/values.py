@@ -2,17 +2,18 @@
 
 ``CANDIDATE_FNS[class](instance, tool, param)`` reads the live instance cheaply (no copies) and returns the
 values its current state offers for that argument, sorted, as JSON values of the parameter's schema type;
-for an array parameter every candidate is itself an array. ``[]`` means the state offers nothing.
+for an array parameter every candidate is itself an array. ``[]`` means the state offers nothing. Each is an
+:class:`Offers`, which also tells which tools are offered the same values for a parameter.
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
-__all__ = ["CANDIDATE_FNS"]
-
-CandidateFn = Callable[[object, str, str], list[Any]]
+__all__ = ["CANDIDATE_FNS", "Offers"]
 
 # Constants the BFCL classes hard-code inside their methods (class semantics, not data): arguments
 # outside these tables make the method fail or answer "not found".
@@ -107,42 +108,61 @@ def _text_words(text: str) -> tuple[str, ...]:
     return tuple(word for word in words if len(word) >= 4 and word.isalpha())
 
 
+@dataclass(frozen=True)
+class Offers:
+    """Where one class's state holds argument values: ``by_param(instance, param)``, alike for every tool that
+    takes ``param``, except the ``(tool, param)`` pairs of ``by_tool`` (``rm`` may remove a folder too; ``touch``
+    wants a new name). Called as ``offers(instance, tool, param)``."""
+
+    by_param: Callable[[Any, str], list[Any]]
+    by_tool: Mapping[tuple[str, str], Callable[[Any], list[Any]]] = field(default_factory=dict)
+
+    def __call__(self, instance: object, tool: str, param: str) -> list[Any]:
+        fn = self.by_tool.get((tool, param))
+        return fn(instance) if fn is not None else self.by_param(instance, param)
+
+    def key(self, tool: str, param: str) -> tuple[str, ...]:
+        """Tools with the same key are offered the same values for ``param`` in every state."""
+        return (tool, param) if (tool, param) in self.by_tool else (param,)
+
+
 # -- GorillaFileSystem ---------------------------------------------------------------------------------------
 
 
-def _filesystem(fs: Any, tool: str, param: str) -> list[Any]:
-    cwd = fs._current_dir
-    if param == "name":
-        return _names_below(cwd)
-    if param == "mode":
-        return ["c", "l", "w"] if tool == "wc" else []
+def _items(cwd: Any) -> tuple[list[str], list[str]]:
+    """The files and the folders in the folder ``cwd``, each sorted (one look at each item: a file has no
+    ``contents``)."""
     files: list[str] = []
     dirs: list[str] = []
-    for n, item in cwd.contents.items():  # one look at each item (a file has no ``contents``)
+    for n, item in cwd.contents.items():
         (dirs if hasattr(item, "contents") else files).append(n)
     files.sort()
     dirs.sort()
-    if param in ("file_name1", "file_name2"):
-        return files
-    if param == "file_name":
-        if tool == "touch":
-            return []  # touch wants a new name
-        if tool == "rm":
-            return sorted(files + dirs)
-        return files
+    return files, dirs
+
+
+def _filesystem(fs: Any, param: str) -> list[Any]:
+    cwd = fs._current_dir
+    if param == "name":
+        return _names_below(cwd)
+    if param not in ("file_name", "file_name1", "file_name2", "folder", "source", "destination", "path"):
+        return []  # mkdir wants a new dir_name; a mode is wc's alone
+    files, dirs = _items(cwd)
     if param == "folder":
         return dirs + ([".."] if cwd.parent is not None else [])
-    if param == "dir_name":
-        if tool == "rmdir":
-            return [d for d in dirs if not cwd.contents[d].contents]  # rmdir only removes empty folders
-        return []  # mkdir wants a new name
     if param == "source":
         return sorted(files + dirs)
     if param == "destination":
         return dirs
     if param == "path":
         return ["."] + dirs
-    return []
+    return files
+
+
+def _empty_folders(fs: Any) -> list[str]:
+    """What rmdir removes: the empty folders of the cwd."""
+    cwd = fs._current_dir
+    return [d for d in _items(cwd)[1] if not cwd.contents[d].contents]
 
 
 def _names_below(cwd: Any) -> list[str]:
@@ -159,12 +179,18 @@ def _names_below(cwd: Any) -> list[str]:
     return sorted(names)
 
 
+_FILESYSTEM = Offers(_filesystem, {
+    ("wc", "mode"): lambda fs: ["c", "l", "w"],
+    ("touch", "file_name"): lambda fs: [],  # touch wants a new name
+    ("rm", "file_name"): lambda fs: sorted(sum(_items(fs._current_dir), [])),
+    ("rmdir", "dir_name"): _empty_folders,
+})
+
+
 # -- MessageAPI ------------------------------------------------------------------------------------------------
 
 
-def _message(api: Any, tool: str, param: str) -> list[Any]:
-    if param == "receiver_id" and tool == "delete_message":
-        return sorted({next(iter(m)) for m in api.inbox if m})
+def _message(api: Any, param: str) -> list[Any]:
     if param in ("receiver_id", "user_id"):
         return sorted(api.user_map.values())
     if param == "user":
@@ -172,6 +198,11 @@ def _message(api: Any, tool: str, param: str) -> list[Any]:
     if param == "keyword":
         return _words([text for m in api.inbox for text in m.values()])
     return []  # add_contact wants a new name; message text is free
+
+
+_MESSAGE = Offers(_message, {
+    ("delete_message", "receiver_id"): lambda api: sorted({next(iter(m)) for m in api.inbox if m}),
+})
 
 
 # -- TwitterAPI ------------------------------------------------------------------------------------------------
@@ -187,11 +218,11 @@ def _twitter_users(api: Any) -> list[str]:
     return sorted(users)
 
 
-def _twitter(api: Any, tool: str, param: str) -> list[Any]:
+def _twitter(api: Any, param: str) -> list[Any]:
     if param == "tweet_id":
         return sorted(api.tweets)
     if param == "username":
-        return [api.username] if tool == "authenticate_twitter" else _twitter_users(api)
+        return _twitter_users(api)
     if param == "password":
         return [api.password]
     if param == "username_to_follow":
@@ -209,16 +240,15 @@ def _twitter(api: Any, tool: str, param: str) -> list[Any]:
     return []
 
 
+_TWITTER = Offers(_twitter, {("authenticate_twitter", "username"): lambda api: [api.username]})
+
+
 # -- TicketAPI -------------------------------------------------------------------------------------------------
 
 
-def _ticket(api: Any, tool: str, param: str) -> list[Any]:
+def _ticket(api: Any, param: str) -> list[Any]:
     queue = api.ticket_queue
     if param == "ticket_id":
-        if tool == "close_ticket":
-            return sorted(t["id"] for t in queue if t.get("status") != "Closed")
-        if tool == "resolve_ticket":
-            return sorted(t["id"] for t in queue if t.get("status") != "Resolved")
         return sorted(t["id"] for t in queue)
     if param == "status":
         return sorted({t["status"] for t in queue if t.get("status")})
@@ -229,6 +259,15 @@ def _ticket(api: Any, tool: str, param: str) -> list[Any]:
     return []
 
 
+def _tickets_not(status: str) -> Callable[[Any], list[Any]]:
+    """The ids of the tickets whose status is not ``status`` (what closing or resolving can still change)."""
+    return lambda api: sorted(t["id"] for t in api.ticket_queue if t.get("status") != status)
+
+
+_TICKET = Offers(_ticket, {("close_ticket", "ticket_id"): _tickets_not("Closed"),
+                           ("resolve_ticket", "ticket_id"): _tickets_not("Resolved")})
+
+
 # -- TradingBot ------------------------------------------------------------------------------------------------
 
 
@@ -237,16 +276,12 @@ def _id_order(key: Any) -> tuple[bool, Any]:
     return (isinstance(key, str), key)
 
 
-def _trading(bot: Any, tool: str, param: str) -> list[Any]:
+def _trading(bot: Any, param: str) -> list[Any]:
     if param == "order_id":
-        if tool == "cancel_order":
-            return sorted((i for i, o in bot.orders.items()
-                           if isinstance(o, dict) and o.get("status") not in ("Completed", "Cancelled")),
-                          key=_id_order)
         return sorted(bot.orders, key=_id_order)
     symbols = sorted(bot.stocks)
     if param == "symbol":
-        return sorted(bot.watch_list) if tool == "remove_stock_from_watchlist" else symbols
+        return symbols
     if param == "stock":
         watched = set(bot.watch_list)
         return [s for s in symbols if s not in watched]
@@ -266,10 +301,22 @@ def _trading(bot: Any, tool: str, param: str) -> list[Any]:
     return []
 
 
+def _open_orders(bot: Any) -> list[Any]:
+    """What cancel_order can cancel: the orders neither completed nor cancelled."""
+    return sorted((i for i, o in bot.orders.items()
+                   if isinstance(o, dict) and o.get("status") not in ("Completed", "Cancelled")), key=_id_order)
+
+
+_TRADING = Offers(_trading, {
+    ("cancel_order", "order_id"): _open_orders,
+    ("remove_stock_from_watchlist", "symbol"): lambda bot: sorted(bot.watch_list),
+})
+
+
 # -- TravelAPI -------------------------------------------------------------------------------------------------
 
 
-def _travel(api: Any, tool: str, param: str) -> list[Any]:
+def _travel(api: Any, param: str) -> list[Any]:
     if param == "card_id":
         return sorted(api.credit_card_list)
     if param == "booking_id":
@@ -318,21 +365,29 @@ _VEHICLE_CHOICES: dict[tuple[str, str], list[Any]] = {
 }
 
 
-def _vehicle(car: Any, tool: str, param: str) -> list[Any]:
+def _vehicle(car: Any, param: str) -> list[Any]:
     if param == "door":
         status = car.doorStatus
         return [sorted(status)] + [[d] for d in sorted(status)]
     if param == "unlock":
         return [False, True]
-    return list(_VEHICLE_CHOICES.get((tool, param), []))
+    return []
 
 
-CANDIDATE_FNS: dict[str, CandidateFn] = {
-    "GorillaFileSystem": _filesystem,
-    "MessageAPI": _message,
-    "TwitterAPI": _twitter,
-    "TicketAPI": _ticket,
-    "TradingBot": _trading,
-    "TravelAPI": _travel,
-    "VehicleControlAPI": _vehicle,
+def _fixed(words: list[Any]) -> Callable[[Any], list[Any]]:
+    """A tool's own fixed choices (modes, units, cities), whatever the state."""
+    return lambda car: list(words)
+
+
+_VEHICLE = Offers(_vehicle, {key: _fixed(words) for key, words in _VEHICLE_CHOICES.items()})
+
+
+CANDIDATE_FNS: dict[str, Offers] = {
+    "GorillaFileSystem": _FILESYSTEM,
+    "MessageAPI": _MESSAGE,
+    "TwitterAPI": _TWITTER,
+    "TicketAPI": _TICKET,
+    "TradingBot": _TRADING,
+    "TravelAPI": Offers(_travel),
+    "VehicleControlAPI": _VEHICLE,
 }
