@@ -44,7 +44,11 @@ class BFCLKnowledge(ClassKnowledge):
         return self._view is not None
 
     def candidates(self, instance: object, spec: ToolSpec, param: str) -> list[Any]:
-        return [] if self._candidates is None else self._candidates(instance, spec.name, param)
+        offers = self._candidates
+        if offers is None:
+            return []
+        by_tool = offers.by_tool.get((spec.name, param))  # Offers.__call__, inlined: asked at every step
+        return by_tool(instance) if by_tool is not None else offers.by_param(instance, param)
 
     def offer_key(self, spec: ToolSpec, param: str) -> tuple[str, ...]:
         return (spec.name, param) if self._candidates is None else self._candidates.key(spec.name, param)
