@@ -122,7 +122,10 @@ def _matching_leaves(history: Sequence[OutputLeaf], param: str, schema: dict[str
     if not history or hint.text or types == ():
         return []
     is_array = schema.get("type") == "array"
-    plain = {c for c in cands if not isinstance(c, (list, dict))}
+    try:  # at C speed when the state offers no lists or records (every parameter but an array's)
+        plain = set(cands)
+    except TypeError:
+        plain = {c for c in cands if not isinstance(c, (list, dict))}
     # the items of the lists the state offers, which an array parameter takes one at a time
     inner = {x for c in cands if isinstance(c, list) for x in c if not isinstance(x, (list, dict))} if is_array \
         else set()
