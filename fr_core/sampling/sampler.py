@@ -492,6 +492,7 @@ def sample_turn(
             doomed: CallResult | None = None
             if again is not None:
                 args, sources = again[2], again[3]
+                call = ToolCall(tool, args)
             else:
                 args, sources, problem = checked_arguments(env, spec, leaves, rng, links=idx.links.get(tool, {}),
                                                            flow_bias=0.0 if retry_tool else flow_bias)
@@ -508,6 +509,7 @@ def sample_turn(
                 if not deliberate and _uncertain(graph.nodes[tool]):
                     args, sources, doomed = _check_first(env, spec, args, sources, rng)
                 call = ToolCall(tool, args)
+                # what the draw broke holds unless a step above changed its arguments
                 if not deliberate and doomed is None and (problem if args is drawn else
                                                           (problem := env.check_constraints(call))):
                     doomed = CallResult(call, error=problem)
@@ -541,9 +543,8 @@ def sample_turn(
                 deliberate = False
             else:
                 args, sources, detail = wrong
+                call = ToolCall(tool, args)
         before = env.snapshot()
-        if call.name != tool or call.arguments is not args:  # a retry as it was, or arguments made wrong
-            call = ToolCall(tool, args)
         result = env.execute(call)
         diff: tuple[dict[str, Any], ...] = ()
         change = None
